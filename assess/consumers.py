@@ -1,0 +1,210 @@
+"""The exam websocket: one student, one attempt, one live connection (docs/protocol.md).
+
+Thin: decode and parse the frame, call one service in a worker thread, send the reply.
+An answer is acknowledged only after the service has committed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from . import errors, protocol, selectors, services, statuses
+from .models import Attempt
+
+logger = logging.getLogger(__name__)
+
+# Close codes (docs/protocol.md). Errors that do not end the connection are messages only.
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TAKEN_OVER = 4409
+
+
+def _db(function):
+    """Run a self-contained service in a worker thread of its own (FIELD-NOTES, pitfall 1)."""
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
+class AttemptConsumer(AsyncWebsocketConsumer):
+    attempt_id: int
+    token = None
+    clock: asyncio.Task | None = None
+    deadline: datetime | None = None
+    finished = False
+
+    async def connect(self) -> None:
+        self.attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
+        self.group = services.attempt_group(self.attempt_id)
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.fail("not_authenticated", "Log in first.", close=CLOSE_NOT_AUTHENTICATED)
+            return
+        try:
+            self.token = await _db(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
+        except Attempt.DoesNotExist:
+            await self.fail("not_found", "There is no such attempt.", close=CLOSE_NOT_FOUND)
+            return
+        except PermissionDenied as exc:
+            await self.fail("forbidden", str(exc), close=CLOSE_FORBIDDEN)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Tell any older connection of this attempt, on any server process, to step down.
+        await self.channel_layer.group_send(self.group, {"type": "attempt.takeover", "token": str(self.token)})
+        await self.send_state()
+        self.clock = asyncio.ensure_future(self.run_clock())
+
+    async def disconnect(self, code: int) -> None:
+        if self.clock is not None:
+            self.clock.cancel()
+        if self.token is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- client messages ------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.token is None:
+            return  # connection is being refused or was taken over
+        seq = None
+        try:
+            content = protocol.decode(text_data, bytes_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES)
+            message = protocol.parse(content)
+            seq = getattr(message, "seq", None)
+            await self.dispatch_message(message)
+        except protocol.ProtocolError as exc:
+            await self.send_error(exc.code, exc.message, exc.seq)
+        except errors.DeliveryError as exc:
+            await self.send_error(exc.code, exc.message, exc.seq if exc.seq is not None else seq)
+            if isinstance(exc, errors.DeadlinePassed):
+                await _db(services.attempt_expire)(attempt_id=self.attempt_id)
+            if exc.close:
+                await self.step_down()
+        except PermissionDenied as exc:
+            await self.fail("forbidden", str(exc), close=CLOSE_FORBIDDEN)
+
+    async def dispatch_message(self, message: protocol.Message) -> None:
+        user = self.scope["user"]
+        if isinstance(message, protocol.AnswerMessage):
+            ack = await _db(services.attempt_record_answer)(
+                attempt_id=self.attempt_id,
+                token=self.token,
+                seq=message.seq,
+                item=message.item,
+                value=message.value,
+            )
+            await self.send_ack(ack)
+        elif isinstance(message, protocol.FlagMessage):
+            ack = await _db(services.attempt_set_flag)(
+                attempt_id=self.attempt_id,
+                token=self.token,
+                seq=message.seq,
+                item=message.item,
+                flagged=message.flagged,
+            )
+            await self.send_ack(ack)
+        elif isinstance(message, protocol.Start):
+            await _db(services.attempt_start)(attempt_id=self.attempt_id, user=user, token=self.token)
+            await self.send_state()
+        elif isinstance(message, protocol.Submit):
+            attempt = await _db(services.attempt_submit)(attempt_id=self.attempt_id, user=user, token=self.token)
+            await self.send_submitted(attempt.submit_reason, attempt.status)
+        elif isinstance(message, protocol.Sync):
+            await self.send_state()
+
+    # --- events from other processes (channel layer) ---------------------------------------
+
+    async def attempt_takeover(self, event: dict) -> None:
+        if self.token is not None and event["token"] != str(self.token):
+            await self.step_down()
+
+    async def attempt_submitted(self, event: dict) -> None:
+        await self.send_submitted(event["reason"], "submitted")
+
+    # --- replies ------------------------------------------------------------------------------
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=_dumps(content))
+
+    async def send_state(self) -> None:
+        state = await _db(selectors.attempt_state)(self.attempt_id)
+        self.deadline = datetime.fromisoformat(state["deadline"]) if state["deadline"] else None
+        self.finished = state["status"] in statuses.FINISHED
+        await self.send_json(state)
+
+    async def send_ack(self, ack: services.Ack) -> None:
+        reply = {"type": "ack", "seq": ack.seq, "item": ack.item, "remaining_ms": ack.remaining_ms}
+        if ack.duplicate:
+            reply["duplicate"] = True
+        await self.send_json(reply)
+
+    async def send_submitted(self, reason: str, status: str) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.deadline = None
+        await self.send_json({"type": "submitted", "reason": reason, "status": status})
+
+    async def send_error(self, code: str, message: str, seq: int | None = None) -> None:
+        reply = {"type": "error", "code": code, "message": message}
+        if seq is not None:
+            reply["seq"] = seq
+        await self.send_json(reply)
+
+    async def fail(self, code: str, message: str, *, close: int) -> None:
+        await self.send_error(code, message)
+        self.token = None
+        await self.close(code=close)
+
+    async def step_down(self) -> None:
+        """Another connection owns the attempt now: say so and close."""
+        self.token = None
+        if self.clock is not None:
+            self.clock.cancel()
+        await self.send_json(
+            {"type": "taken_over", "message": "This exam was opened in another window or on another computer."}
+        )
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.close(code=CLOSE_TAKEN_OVER)
+
+    # --- the server's clock -------------------------------------------------------------------
+
+    async def run_clock(self) -> None:
+        """Push the remaining time now and then, and submit the attempt at its deadline."""
+        try:
+            while True:
+                wait = float(settings.WS_TIME_PUSH_SECONDS)
+                if self.deadline is not None and not self.finished:
+                    left = (self.deadline - timezone.now()).total_seconds()
+                    if left <= 0:
+                        await _db(services.attempt_expire)(attempt_id=self.attempt_id)
+                        # The broadcast tells every connection; this one must hear it even if
+                        # another process submitted first or the broadcast was lost.
+                        state = await _db(selectors.attempt_state)(self.attempt_id)
+                        if state["status"] in statuses.OPEN:
+                            self.deadline = datetime.fromisoformat(state["deadline"])
+                        else:
+                            await self.send_submitted(state["submit_reason"] or "deadline", state["status"])
+                        wait = 1.0
+                    else:
+                        await self.send_json(
+                            {"type": "time", "remaining_ms": int(left * 1000), "deadline": self.deadline.isoformat()}
+                        )
+                        wait = min(wait, left + 0.05)
+                await asyncio.sleep(wait)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("clock of attempt %s failed", self.attempt_id)
+
+
+def _dumps(content: dict) -> str:
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":"))

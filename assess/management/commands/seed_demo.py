@@ -1,0 +1,318 @@
+"""Load the demo: a department, a school, staff, 40 students and an open mathematics sitting.
+
+Idempotent: running it again finds what exists, keeps answers already given, and moves the
+demo sitting's window so that it is open now.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organisation, Role, User
+from assess import services
+from assess.models import Assessment, Form, RecordEntryType, Sitting
+from itembank import services as bank
+from itembank.models import CognitiveLevel, ItemVersion, Subject, Topic
+
+PASSWORD = "demo"
+SITTING_TITLE = "Kiểm tra giữa kỳ I – Toán 12 (demo)"
+
+# (topic, level, stem, options A-D, key, irt_a, irt_b)
+ITEMS = [
+    (
+        "Hàm số",
+        CognitiveLevel.KNOW,
+        "Hàm số $y = x^3 - 3x$ đồng biến trên khoảng nào?",
+        ["$(-\\infty; -1)$", "$(-1; 1)$", "$(-1; +\\infty)$", "$(0; 2)$"],
+        "A",
+        1.1,
+        -0.8,
+    ),
+    (
+        "Hàm số",
+        CognitiveLevel.KNOW,
+        "Giá trị cực đại của hàm số $y = -x^2 + 4x - 1$ là",
+        ["$1$", "$2$", "$3$", "$4$"],
+        "C",
+        1.0,
+        -1.0,
+    ),
+    (
+        "Hàm số",
+        CognitiveLevel.UNDERSTAND,
+        "Tiệm cận đứng của đồ thị hàm số $y = \\frac{2x+1}{x-3}$ là",
+        ["$x = -3$", "$x = 3$", "$y = 2$", "$x = 2$"],
+        "B",
+        1.3,
+        -0.5,
+    ),
+    (
+        "Hàm số",
+        CognitiveLevel.UNDERSTAND,
+        "Giá trị lớn nhất của $f(x) = x^3 - 3x + 2$ trên đoạn $[0; 2]$ bằng",
+        ["$2$", "$0$", "$4$", "$6$"],
+        "C",
+        1.2,
+        0.0,
+    ),
+    (
+        "Hàm số",
+        CognitiveLevel.APPLY,
+        "Có bao nhiêu giá trị nguyên của $m$ để hàm số $y = x^3 - 3mx + 1$ đồng biến trên $\\mathbb{R}$?",
+        ["$0$", "$1$", "$2$", "Vô số"],
+        "B",
+        1.4,
+        0.9,
+    ),
+    (
+        "Mũ và lôgarit",
+        CognitiveLevel.KNOW,
+        "Với $a > 0$, biểu thức $a^{\\frac{1}{2}} \\cdot a^{\\frac{3}{2}}$ bằng",
+        ["$a$", "$a^2$", "$a^3$", "$\\sqrt{a}$"],
+        "B",
+        0.9,
+        -1.3,
+    ),
+    ("Mũ và lôgarit", CognitiveLevel.KNOW, "$\\log_2 8$ bằng", ["$2$", "$3$", "$4$", "$8$"], "B", 0.8, -1.6),
+    (
+        "Mũ và lôgarit",
+        CognitiveLevel.UNDERSTAND,
+        "Nghiệm của phương trình $2^{x-1} = 16$ là",
+        ["$x = 3$", "$x = 4$", "$x = 5$", "$x = 17$"],
+        "C",
+        1.1,
+        -0.4,
+    ),
+    (
+        "Mũ và lôgarit",
+        CognitiveLevel.UNDERSTAND,
+        "Tập nghiệm của bất phương trình $\\log_3 (x - 1) < 2$ là",
+        ["$(1; 10)$", "$(-\\infty; 10)$", "$(1; 9)$", "$(10; +\\infty)$"],
+        "A",
+        1.2,
+        0.2,
+    ),
+    (
+        "Mũ và lôgarit",
+        CognitiveLevel.APPLY,
+        "Một khoản tiền 100 triệu đồng gửi với lãi suất 6% một năm, lãi nhập gốc. Sau ít nhất bao nhiêu năm số tiền vượt 150 triệu đồng?",
+        ["6 năm", "7 năm", "8 năm", "9 năm"],
+        "B",
+        1.3,
+        1.0,
+    ),
+    (
+        "Nguyên hàm và tích phân",
+        CognitiveLevel.KNOW,
+        "Một nguyên hàm của $f(x) = 3x^2$ là",
+        ["$x^3$", "$6x$", "$3x^3$", "$x^2$"],
+        "A",
+        1.0,
+        -1.2,
+    ),
+    (
+        "Nguyên hàm và tích phân",
+        CognitiveLevel.KNOW,
+        "$\\int_0^1 2x \\, dx$ bằng",
+        ["$0$", "$\\frac{1}{2}$", "$1$", "$2$"],
+        "C",
+        1.0,
+        -0.9,
+    ),
+    (
+        "Nguyên hàm và tích phân",
+        CognitiveLevel.UNDERSTAND,
+        "$\\int_0^{\\pi} \\sin x \\, dx$ bằng",
+        ["$0$", "$1$", "$2$", "$-2$"],
+        "C",
+        1.2,
+        -0.2,
+    ),
+    (
+        "Nguyên hàm và tích phân",
+        CognitiveLevel.APPLY,
+        "Diện tích hình phẳng giới hạn bởi $y = x^2$ và $y = x$ bằng",
+        ["$\\frac{1}{2}$", "$\\frac{1}{3}$", "$\\frac{1}{6}$", "$\\frac{1}{12}$"],
+        "C",
+        1.5,
+        0.8,
+    ),
+    (
+        "Hình học không gian",
+        CognitiveLevel.KNOW,
+        "Thể tích khối lập phương cạnh $a$ là",
+        ["$a^2$", "$3a$", "$a^3$", "$\\frac{a^3}{3}$"],
+        "C",
+        0.8,
+        -1.8,
+    ),
+    (
+        "Hình học không gian",
+        CognitiveLevel.KNOW,
+        "Thể tích khối chóp có diện tích đáy $B$ và chiều cao $h$ là",
+        ["$Bh$", "$\\frac{1}{3}Bh$", "$\\frac{1}{2}Bh$", "$3Bh$"],
+        "B",
+        0.9,
+        -1.1,
+    ),
+    (
+        "Hình học không gian",
+        CognitiveLevel.UNDERSTAND,
+        "Khối cầu bán kính $R = 3$ có thể tích bằng",
+        ["$36\\pi$", "$12\\pi$", "$27\\pi$", "$9\\pi$"],
+        "A",
+        1.1,
+        0.1,
+    ),
+    (
+        "Tọa độ trong không gian",
+        CognitiveLevel.KNOW,
+        "Trong không gian $Oxyz$, độ dài của vectơ $\\vec{u} = (1; 2; 2)$ là",
+        ["$5$", "$3$", "$9$", "$\\sqrt{5}$"],
+        "B",
+        1.0,
+        -0.7,
+    ),
+    (
+        "Tọa độ trong không gian",
+        CognitiveLevel.UNDERSTAND,
+        "Mặt phẳng đi qua $A(1; 0; 0)$ và có vectơ pháp tuyến $\\vec{n} = (2; -1; 3)$ có phương trình",
+        ["$2x - y + 3z - 2 = 0$", "$2x - y + 3z + 2 = 0$", "$x - 2 = 0$", "$2x + y + 3z - 2 = 0$"],
+        "A",
+        1.2,
+        0.3,
+    ),
+    (
+        "Tọa độ trong không gian",
+        CognitiveLevel.APPLY,
+        "Khoảng cách từ điểm $M(1; 2; 3)$ đến mặt phẳng $(P): 2x + 2y - z + 3 = 0$ bằng",
+        ["$1$", "$2$", "$3$", "$\\frac{4}{3}$"],
+        "B",
+        1.4,
+        0.7,
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo school, users and an open 20-item mathematics sitting (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        department, _ = Organisation.objects.get_or_create(
+            code="so-gd-demo", defaults={"name": "Sở GD&ĐT Demo", "kind": Organisation.Kind.DEPARTMENT}
+        )
+        school, _ = Organisation.objects.get_or_create(
+            code="thpt-demo",
+            defaults={"name": "Trường THPT Demo", "kind": Organisation.Kind.SCHOOL, "parent": department},
+        )
+        teacher = self._user("teacher", Role.TEACHER, school, "Nguyễn Thị", "Lan", staff=True)
+        self._user("proctor", Role.PROCTOR, school, "Trần Văn", "Hùng")
+        board = self._user("board", Role.BOARD, department, "Lê Minh", "Châu", staff=True)
+        students = [
+            self._user(f"student{n:02d}", Role.STUDENT, school, "Học sinh", f"{n:02d}", learner_id=f"HS2026{n:04d}")
+            for n in range(1, 41)
+        ]
+        self._grant_authoring(teacher)
+        self._grant_authoring(board)
+
+        subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
+        versions = self._items(teacher, subject)
+
+        assessment = Assessment.objects.filter(title="Kiểm tra giữa kỳ I – Toán 12", organisation=school).first()
+        if assessment is None:
+            assessment = Assessment.objects.create(
+                title="Kiểm tra giữa kỳ I – Toán 12",
+                kind=Assessment.Kind.PERIODIC,
+                subject=subject,
+                organisation=school,
+                duration=timedelta(minutes=45),
+                school_year="2026-2027",
+                term=1,
+                record_entry_type=RecordEntryType.MIDTERM,
+                created_by=board,
+            )
+        form = Form.objects.filter(assessment=assessment, code="101").first()
+        if form is None:
+            form = services.form_create(by=board, assessment=assessment, code="101", item_versions=versions)
+
+        now = timezone.now()
+        opens_at, closes_at = now - timedelta(hours=1), now + timedelta(days=7)
+        sitting = Sitting.objects.filter(title=SITTING_TITLE, form=form).first()
+        if sitting is None:
+            sitting = services.sitting_create(
+                by=board,
+                form=form,
+                title=SITTING_TITLE,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                organisation_id=school.pk,
+                students=students,
+            )
+        else:
+            if not sitting.is_open(now) or sitting.closes_at < now + timedelta(days=1):
+                services.sitting_reopen_window(
+                    by=board, sitting_id=sitting.pk, opens_at=min(sitting.opens_at, opens_at), closes_at=closes_at
+                )
+            services.sitting_enrol(by=board, sitting=sitting, students=students)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}) "
+                f"open until {sitting.closes_at:%Y-%m-%d %H:%M} UTC with {sitting.attempts.count()} candidates. "
+                f"Logins: teacher, proctor, board, student01..student40; password '{PASSWORD}'."
+            )
+        )
+
+    def _user(self, username, role, organisation, first, last, *, staff=False, learner_id=None) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(
+                username=username,
+                role=role,
+                organisation=organisation,
+                first_name=first,
+                last_name=last,
+                is_staff=staff,
+                learner_id=learner_id,
+            )
+            user.set_password(PASSWORD)
+            user.full_clean()
+            user.save()
+        return user
+
+    def _grant_authoring(self, user: User) -> None:
+        from django.contrib.auth.models import Permission
+
+        codenames = [
+            f"{action}_{model}"
+            for model in ("item", "itemversion", "topic", "subject")
+            for action in ("add", "change", "view")
+        ]
+        user.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="itembank", codename__in=codenames)
+        )
+
+    def _items(self, teacher: User, subject: Subject) -> list[ItemVersion]:
+        versions = []
+        for topic_name, level, stem, options, key, a, b in ITEMS:
+            topic, _ = Topic.objects.get_or_create(subject=subject, parent=None, name=topic_name)
+            existing = ItemVersion.objects.filter(item__subject=subject, stem=stem).order_by("-number").first()
+            if existing is None:
+                existing = bank.item_create(
+                    by=teacher,
+                    subject=subject,
+                    topic=topic,
+                    level=level,
+                    stem=stem,
+                    options=[{"id": letter, "text": text} for letter, text in zip("ABCD", options, strict=True)],
+                    key=key,
+                    points="0.5",
+                    irt_a=a,
+                    irt_b=b,
+                )
+            versions.append(bank.item_version_publish(by=teacher, version_id=existing.pk))
+        return versions

@@ -1,0 +1,250 @@
+"""Assessments, forms, sittings, attempts, answers, results and student records."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation
+from itembank.models import ItemVersion, Subject
+
+from . import statuses
+
+
+def validate_school_year(value: str) -> None:
+    match = re.fullmatch(r"(\d{4})-(\d{4})", value or "")
+    if not match or int(match.group(2)) != int(match.group(1)) + 1:
+        raise ValidationError(_("A school year is written like 2026-2027."), code="school_year")
+
+
+class RecordEntryType(models.TextChoices):
+    """How a score enters the record (Circular 22/2021): ĐĐGtx, ĐĐGgk, ĐĐGck."""
+
+    CONTINUOUS = "continuous", _("Continuous (thường xuyên)")
+    MIDTERM = "midterm", _("Mid-term (giữa kỳ)")
+    ENDTERM = "endterm", _("End-of-term (cuối kỳ)")
+
+
+class Assessment(models.Model):
+    class Kind(models.TextChoices):
+        PERIODIC = "periodic", _("Periodic (định kỳ)")
+        CONTINUOUS = "continuous", _("Continuous (thường xuyên)")
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="assessments")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="assessments")
+    duration = models.DurationField(_("duration"))
+    school_year = models.CharField(_("school year"), max_length=9, validators=[validate_school_year])
+    term = models.PositiveSmallIntegerField(_("term"), choices=[(1, _("Term I")), (2, _("Term II"))])
+    record_entry_type = models.CharField(_("record entry type"), max_length=20, choices=RecordEntryType.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(duration__gt=timedelta(0)), name="assessment_duration_positive")
+        ]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Form(models.Model):
+    """One fixed, ordered list of exact item versions (a test code, mã đề)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="forms")
+    code = models.CharField(_("code"), max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assessment_id", "code"]
+        constraints = [models.UniqueConstraint(fields=["assessment", "code"], name="form_code_unique")]
+        verbose_name = _("form")
+        verbose_name_plural = _("forms")
+
+    def __str__(self) -> str:
+        return f"{self.assessment} / {self.code}"
+
+
+class FormItem(models.Model):
+    form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="form_items")
+    position = models.PositiveIntegerField()
+    item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="form_items")
+    points = models.DecimalField(max_digits=6, decimal_places=2)
+
+    class Meta:
+        ordering = ["form_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "position"], name="form_item_position_unique"),
+            models.UniqueConstraint(fields=["form", "item_version"], name="form_item_version_unique"),
+            models.CheckConstraint(condition=models.Q(points__gt=0), name="form_item_points_positive"),
+            models.CheckConstraint(condition=models.Q(position__gte=1), name="form_item_position_positive"),
+        ]
+
+
+class Sitting(models.Model):
+    """A time window in which the candidates of an assessment take it."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="sittings")
+    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="sittings")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="sittings")
+    title = models.CharField(_("title"), max_length=200)
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="sitting_window_ordered"
+            )
+        ]
+        verbose_name = _("sitting")
+        verbose_name_plural = _("sittings")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.opens_at <= now < self.closes_at
+
+
+class Attempt(models.Model):
+    """One candidate in one sitting, and everything they did. See ``assess.statuses``."""
+
+    class SubmitReason(models.TextChoices):
+        STUDENT = "student", _("Submitted by the student")
+        DEADLINE = "deadline", _("Submitted at the deadline")
+        STAFF = "staff", _("Submitted by staff")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.PROTECT, related_name="attempts")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
+    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="attempts")
+    status = models.CharField(max_length=20, choices=statuses.CHOICES, default=statuses.SCHEDULED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submit_reason = models.CharField(max_length=20, choices=SubmitReason.choices, blank=True)
+    # The live connection; a new connection replaces it, and writes from an old one are refused.
+    connection_token = models.UUIDField(null=True, blank=True)
+    # The highest client sequence number received, so that a client on another PC continues.
+    last_seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sitting_id", "student_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sitting", "student"], name="attempt_one_per_candidate"),
+        ]
+        indexes = [models.Index(fields=["status", "deadline"], name="attempt_status_deadline")]
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+
+    def __str__(self) -> str:
+        return f"attempt {self.pk} ({self.status})"
+
+    def remaining_ms(self, now=None) -> int | None:
+        if self.deadline is None:
+            return None
+        now = now or timezone.now()
+        return max(0, int((self.deadline - now).total_seconds() * 1000))
+
+
+class AttemptTransition(models.Model):
+    """Audit of every status change: who, when, from what, to what, why."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attempt_id", "at", "id"]
+
+
+class AnswerEvent(models.Model):
+    """Append-only history of every change a student made, in the order they sent them."""
+
+    class Kind(models.TextChoices):
+        ANSWER = "answer"
+        FLAG = "flag"
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answer_events")
+    seq = models.BigIntegerField()
+    form_item = models.ForeignKey(FormItem, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.JSONField(null=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    connection_token = models.UUIDField(null=True)
+
+    class Meta:
+        ordering = ["attempt_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["attempt", "seq"], name="answer_event_seq_unique")]
+
+
+class Answer(models.Model):
+    """The latest answer and flag of one item in one attempt (the latest sequence wins)."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
+    form_item = models.ForeignKey(FormItem, on_delete=models.PROTECT, related_name="+")
+    value = models.JSONField(null=True)
+    value_seq = models.BigIntegerField(default=0)
+    flagged = models.BooleanField(default=False)
+    flag_seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["attempt", "form_item"], name="answer_one_per_item")]
+
+
+class Result(models.Model):
+    attempt = models.OneToOneField(Attempt, on_delete=models.CASCADE, related_name="result")
+    raw_score = models.DecimalField(max_digits=8, decimal_places=2)
+    max_score = models.DecimalField(max_digits=8, decimal_places=2)
+    number_correct = models.PositiveIntegerField()
+    item_count = models.PositiveIntegerField()
+    score_10 = models.DecimalField(_("score (10-point scale)"), max_digits=4, decimal_places=1)
+    theta = models.FloatField(null=True, blank=True)
+    theta_se = models.FloatField(null=True, blank=True)
+    item_scores = models.JSONField(default=list)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+
+class RecordEntry(models.Model):
+    """One score in a student's record (per subject, school year, term and entry type)."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_entries")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
+    school_year = models.CharField(max_length=9, validators=[validate_school_year])
+    term = models.PositiveSmallIntegerField()
+    entry_type = models.CharField(max_length=20, choices=RecordEntryType.choices)
+    score = models.DecimalField(max_digits=4, decimal_places=1)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    attempt = models.OneToOneField(Attempt, on_delete=models.PROTECT, related_name="record_entry")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["student_id", "school_year", "term", "subject_id", "created_at"]
+        indexes = [models.Index(fields=["student", "school_year", "term"], name="record_student_term")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0) & models.Q(score__lte=10), name="record_score_range"
+            )
+        ]
+        verbose_name = _("record entry")
+        verbose_name_plural = _("record entries")

@@ -1,0 +1,125 @@
+"""The exam websocket protocol: parsing of client messages (pure; no Django, no I/O).
+
+See ``docs/protocol.md`` for the wire format. ``parse`` either returns a typed message
+or raises ``ProtocolError`` carrying a stable error code and, where one was readable, the
+client's sequence number, so that the client can match the error to what it sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_SEQ = 2**53 - 1  # the largest integer a JavaScript client represents exactly
+MAX_POSITION = 10_000
+MAX_VALUE_CHARS = 1_000
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.seq = seq
+
+
+@dataclass(frozen=True)
+class Start:
+    pass
+
+
+@dataclass(frozen=True)
+class AnswerMessage:
+    seq: int
+    item: int
+    value: str | None
+
+
+@dataclass(frozen=True)
+class FlagMessage:
+    seq: int
+    item: int
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class Submit:
+    pass
+
+
+@dataclass(frozen=True)
+class Sync:
+    pass
+
+
+Message = Start | AnswerMessage | FlagMessage | Submit | Sync
+
+
+def decode(text: str | None, bytes_data: bytes | None, *, max_bytes: int) -> Any:
+    """Turn a websocket frame into JSON data, refusing binary, oversized and malformed frames."""
+    if text is None:
+        raise ProtocolError("malformed", "Send text frames holding JSON objects.")
+    if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise ProtocolError("too_large", f"A message may hold at most {max_bytes} bytes.")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError("malformed", "The message is not valid JSON.") from exc
+
+
+def _seq(content: dict[str, Any]) -> int:
+    seq = content.get("seq")
+    if type(seq) is not int or not 1 <= seq <= MAX_SEQ:
+        raise ProtocolError("invalid_field", f"seq must be an integer from 1 to {MAX_SEQ}.")
+    return seq
+
+
+def _item(content: dict[str, Any], seq: int) -> int:
+    item = content.get("item")
+    if type(item) is not int or not 1 <= item <= MAX_POSITION:
+        raise ProtocolError("invalid_field", "item must be the item's position on the form (1, 2, ...).", seq)
+    return item
+
+
+def _only(content: dict[str, Any], allowed: set[str], seq: int | None) -> None:
+    unknown = set(content) - allowed
+    if unknown:
+        raise ProtocolError("invalid_field", f"Unknown field(s): {', '.join(sorted(unknown))}.", seq)
+
+
+def parse(content: Any) -> Message:
+    """Validate one decoded client message and return it typed."""
+    if not isinstance(content, dict):
+        raise ProtocolError("malformed", 'A message is a JSON object with a "type".')
+    kind = content.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("malformed", 'A message needs a "type" string.')
+    if kind == "answer":
+        seq = _seq(content)
+        _only(content, {"type", "seq", "item", "value"}, seq)
+        item = _item(content, seq)
+        if "value" not in content:
+            raise ProtocolError("invalid_field", "An answer needs a value (null clears it).", seq)
+        value = content["value"]
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= MAX_VALUE_CHARS):
+            raise ProtocolError("invalid_value", "value must be a non-empty string or null.", seq)
+        return AnswerMessage(seq=seq, item=item, value=value)
+    if kind == "flag":
+        seq = _seq(content)
+        _only(content, {"type", "seq", "item", "flagged"}, seq)
+        item = _item(content, seq)
+        flagged = content.get("flagged")
+        if not isinstance(flagged, bool):
+            raise ProtocolError("invalid_field", "flagged must be true or false.", seq)
+        return FlagMessage(seq=seq, item=item, flagged=flagged)
+    if kind == "start":
+        _only(content, {"type"}, None)
+        return Start()
+    if kind == "submit":
+        _only(content, {"type"}, None)
+        return Submit()
+    if kind == "sync":
+        _only(content, {"type"}, None)
+        return Sync()
+    raise ProtocolError("unknown_type", f"Unknown message type {kind[:40]!r}.")

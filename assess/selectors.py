@@ -1,0 +1,162 @@
+"""Reads of assessment delivery, shaped for the client and the exam board."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.selectors import overseen_organisation_ids
+from itembank.rendering import render_rich_text
+
+from . import statuses
+from .models import Answer, Attempt, FormItem, RecordEntry, Sitting
+
+
+def attempts_of_student(user: User) -> QuerySet[Attempt]:
+    return (
+        Attempt.objects.filter(student=user)
+        .select_related("sitting__assessment__subject")
+        .order_by("-sitting__opens_at")
+    )
+
+
+def attempt_summary(attempt: Attempt, now=None) -> dict:
+    """What a student's attempt list shows: no content, no keys."""
+    now = now or timezone.now()
+    sitting = attempt.sitting
+    assessment = sitting.assessment
+    return {
+        "id": attempt.pk,
+        "status": attempt.status,
+        "sitting": {
+            "id": sitting.pk,
+            "title": sitting.title,
+            "opens_at": sitting.opens_at.isoformat(),
+            "closes_at": sitting.closes_at.isoformat(),
+            "open": sitting.is_open(now),
+        },
+        "assessment": {
+            "title": assessment.title,
+            "subject": assessment.subject.name,
+            "kind": assessment.kind,
+            "duration_seconds": int(assessment.duration.total_seconds()),
+        },
+        "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+        "remaining_ms": attempt.remaining_ms(now) if attempt.status in statuses.OPEN else None,
+        "ws_path": f"/ws/attempts/{attempt.pk}/",
+    }
+
+
+def _form_content(form_id: int) -> list[dict]:
+    """The form as the student sees it: rendered text and option ids, never the key."""
+    form_items = FormItem.objects.filter(form_id=form_id).select_related("item_version").order_by("position")
+    return [
+        {
+            "item": fi.position,
+            "type": "single_choice",
+            "points": str(fi.points),
+            "stem_html": render_rich_text(fi.item_version.stem),
+            "options": [
+                {"id": option["id"], "html": render_rich_text(option["text"])} for option in fi.item_version.options
+            ],
+        }
+        for fi in form_items
+    ]
+
+
+def attempt_state(attempt_id: int, now=None) -> dict:
+    """The whole state a (re)connecting client needs: status, time, form, answers, flags."""
+    now = now or timezone.now()
+    attempt = Attempt.objects.select_related("sitting__assessment__subject").get(pk=attempt_id)
+    state = {
+        "type": "state",
+        "attempt": attempt_summary(attempt, now),
+        "status": attempt.status,
+        "submit_reason": attempt.submit_reason or None,
+        "server_time": now.isoformat(),
+        "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+        "remaining_ms": attempt.remaining_ms(now) if attempt.status in statuses.OPEN else None,
+        "last_seq": attempt.last_seq,
+        "items": [],
+        "answers": {},
+        "flags": [],
+    }
+    if attempt.status in statuses.OPEN:
+        state["items"] = _form_content(attempt.form_id)
+        for answer in Answer.objects.filter(attempt_id=attempt_id).select_related("form_item"):
+            position = str(answer.form_item.position)
+            if answer.value is not None:
+                state["answers"][position] = answer.value
+            if answer.flagged:
+                state["flags"].append(answer.form_item.position)
+        state["flags"].sort()
+    return state
+
+
+# --- exam board ---------------------------------------------------------------------------------
+
+
+def sittings_overseen_by(user: User) -> QuerySet[Sitting]:
+    if not user.has_role(Role.BOARD, Role.ADMIN, Role.PROCTOR, Role.TEACHER):
+        return Sitting.objects.none()
+    scope = overseen_organisation_ids(user)
+    sittings = Sitting.objects.select_related("assessment__subject", "organisation")
+    return sittings if scope is None else sittings.filter(organisation_id__in=scope)
+
+
+def sitting_results(sitting: Sitting) -> dict:
+    """Every candidate with status and result, the counts per status, and the distribution."""
+    attempts = list(sitting.attempts.select_related("student", "result").order_by("student__username"))
+    rows = []
+    scores: list[Decimal] = []
+    for attempt in attempts:
+        result = getattr(attempt, "result", None)
+        if result is not None:
+            scores.append(result.score_10)
+        rows.append(
+            {
+                "attempt": attempt.pk,
+                "student": attempt.student.username,
+                "name": attempt.student.get_full_name() or attempt.student.username,
+                "learner_id": attempt.student.learner_id,
+                "status": attempt.status,
+                "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
+                "submit_reason": attempt.submit_reason or None,
+                "raw_score": str(result.raw_score) if result else None,
+                "max_score": str(result.max_score) if result else None,
+                "number_correct": result.number_correct if result else None,
+                "score_10": str(result.score_10) if result else None,
+                "theta": round(result.theta, 3) if result and result.theta is not None else None,
+                "theta_se": round(result.theta_se, 3) if result and result.theta_se is not None else None,
+            }
+        )
+    return {
+        "sitting": {
+            "id": sitting.pk,
+            "title": sitting.title,
+            "assessment": sitting.assessment.title,
+            "subject": sitting.assessment.subject.name,
+            "opens_at": sitting.opens_at.isoformat(),
+            "closes_at": sitting.closes_at.isoformat(),
+        },
+        "counts": dict(Counter(attempt.status for attempt in attempts)),
+        "candidates": rows,
+        "distribution": score_distribution(scores),
+        "mean": str(round(sum(scores) / len(scores), 2)) if scores else None,
+    }
+
+
+def score_distribution(scores: list[Decimal]) -> list[dict]:
+    """Counts of 10-point scores in the bins [0,1), [1,2), ..., [9,10]."""
+    bins = [0] * 10
+    for score in scores:
+        bins[min(int(score), 9)] += 1
+    return [{"from": low, "to": low + 1, "count": count} for low, count in enumerate(bins)]
+
+
+def record_of_student(student_id: int) -> QuerySet[RecordEntry]:
+    return RecordEntry.objects.filter(student_id=student_id).select_related("subject")

@@ -1,0 +1,445 @@
+"""Every write of assessment delivery: transitions, answers, submission, scoring, records.
+
+Each service locks the attempt row, treats a repeat as a no-op where the domain allows it,
+writes an audit row for status changes, and schedules broadcasts and tasks on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+import scoring
+from accounts.models import Role, User
+from accounts.selectors import user_can_oversee
+from itembank.models import ItemVersion
+
+from . import errors, statuses
+from .models import (
+    Answer,
+    AnswerEvent,
+    Assessment,
+    Attempt,
+    AttemptTransition,
+    Form,
+    FormItem,
+    RecordEntry,
+    Result,
+    Sitting,
+)
+
+logger = logging.getLogger(__name__)
+
+BOARD_ROLES = (Role.BOARD, Role.ADMIN)
+
+
+def attempt_group(attempt_id: int) -> str:
+    """The channel group of every live connection to one attempt."""
+    return f"attempt.{attempt_id}"
+
+
+def _broadcast(attempt_id: int, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(attempt_group(attempt_id), message)
+    except Exception:  # a lost broadcast must never undo a committed write
+        logger.exception("broadcast to attempt %s failed", attempt_id)
+
+
+# --- transitions ------------------------------------------------------------------------
+
+
+def _move(attempt: Attempt, to: str, *, by: User | None, reason: str = "", now: datetime | None = None) -> None:
+    """Apply one checked transition to a locked attempt and audit it."""
+    statuses.check_transition(attempt.status, to)
+    AttemptTransition.objects.create(
+        attempt=attempt,
+        from_status=attempt.status,
+        to_status=to,
+        by=by,
+        reason=reason[:200],
+        at=now or timezone.now(),
+    )
+    attempt.status = to
+
+
+def _lock(attempt_id: int) -> Attempt:
+    return Attempt.objects.select_for_update().select_related("sitting__assessment").get(pk=attempt_id)
+
+
+@transaction.atomic
+def attempt_move(*, attempt_id: int, to: str, by: User | None, reason: str = "") -> Attempt:
+    """Move an attempt to ``to``; a repeated request for the current status is a no-op."""
+    attempt = _lock(attempt_id)
+    if attempt.status == to:
+        return attempt
+    _move(attempt, to, by=by, reason=reason)
+    attempt.save(update_fields=["status", "updated_at"])
+    return attempt
+
+
+# --- connection and start -------------------------------------------------------------------
+
+
+def check_student_owns(attempt: Attempt, user: User) -> None:
+    if not user.is_authenticated or not user.is_active or attempt.student_id != user.pk:
+        raise PermissionDenied("This attempt is not yours.")
+
+
+@transaction.atomic
+def attempt_connect(*, attempt_id: int, user: User) -> uuid.UUID:
+    """Make a new live connection the only one allowed to write, and return its token.
+
+    A deadline that passed while nobody was connected is enforced here too.
+    """
+    attempt = _lock(attempt_id)
+    check_student_owns(attempt, user)
+    _expire_if_due(attempt, now=timezone.now())
+    token = uuid.uuid4()
+    attempt.connection_token = token
+    attempt.save(update_fields=["connection_token", "updated_at"])
+    return token
+
+
+@transaction.atomic
+def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
+    """Start the clock: the deadline is the duration from now, but never past the window.
+
+    Starting an attempt that runs already is a no-op (a reload sends start again).
+    """
+    now = timezone.now()
+    attempt = _lock(attempt_id)
+    check_student_owns(attempt, user)
+    _check_token(attempt, token)
+    if attempt.status in statuses.OPEN:
+        return attempt
+    if attempt.status in statuses.FINISHED:
+        raise errors.AttemptClosed("This attempt has been submitted.")
+    sitting = attempt.sitting
+    if not sitting.is_open(now):
+        raise errors.SittingNotOpen(
+            f"The sitting is open from {sitting.opens_at.isoformat()} to {sitting.closes_at.isoformat()}."
+        )
+    _move(attempt, statuses.IN_PROGRESS, by=user, now=now)
+    attempt.started_at = now
+    attempt.deadline = min(now + sitting.assessment.duration, sitting.closes_at)
+    attempt.save(update_fields=["status", "started_at", "deadline", "updated_at"])
+    return attempt
+
+
+def _check_token(attempt: Attempt, token: uuid.UUID | None) -> None:
+    if token is None or attempt.connection_token != token:
+        raise errors.Superseded("This attempt was opened in another window or on another computer.")
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ack:
+    seq: int
+    item: int
+    duplicate: bool
+    remaining_ms: int | None
+
+
+def _check_writable(attempt: Attempt, now: datetime, seq: int) -> None:
+    if attempt.status in statuses.NOT_STARTED:
+        raise errors.NotStarted("Start the attempt before answering.", seq)
+    if attempt.status == statuses.PAUSED:
+        raise errors.Paused("The attempt is paused; answers are not accepted now.", seq)
+    if attempt.status in statuses.FINISHED:
+        raise errors.AttemptClosed("This attempt has been submitted; the answer was not recorded.", seq)
+    if attempt.deadline is not None and now >= attempt.deadline:
+        raise errors.DeadlinePassed("Time is up; the answer was not recorded.", seq)
+
+
+def _form_item(attempt: Attempt, position: int, seq: int) -> FormItem:
+    form_item = (
+        FormItem.objects.select_related("item_version").filter(form_id=attempt.form_id, position=position).first()
+    )
+    if form_item is None:
+        raise errors.UnknownItem(f"There is no item {position} on this form.", seq)
+    return form_item
+
+
+def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind: str, value) -> Ack:
+    now = timezone.now()
+    attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+    _check_token(attempt, token)
+    stored = AnswerEvent.objects.filter(attempt_id=attempt_id, seq=seq).first()
+    if stored is not None:
+        same = stored.kind == kind and stored.value == value and stored.form_item.position == position
+        if not same:
+            raise errors.SequenceReused(f"Sequence {seq} was already used for another change.", seq)
+        return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
+    _check_writable(attempt, now, seq)
+    form_item = _form_item(attempt, position, seq)
+    if kind == AnswerEvent.Kind.ANSWER and value is not None:
+        if value not in form_item.item_version.option_ids:
+            raise errors.InvalidValue(f"{value!r} is not an option of item {position}.", seq)
+    AnswerEvent.objects.create(
+        attempt_id=attempt_id,
+        seq=seq,
+        form_item=form_item,
+        kind=kind,
+        value=value,
+        received_at=now,
+        connection_token=token,
+    )
+    answer, _ = Answer.objects.get_or_create(attempt_id=attempt_id, form_item=form_item)
+    if kind == AnswerEvent.Kind.ANSWER and seq > answer.value_seq:
+        answer.value, answer.value_seq = value, seq
+        answer.save(update_fields=["value", "value_seq", "updated_at"])
+    elif kind == AnswerEvent.Kind.FLAG and seq > answer.flag_seq:
+        answer.flagged, answer.flag_seq = bool(value), seq
+        answer.save(update_fields=["flagged", "flag_seq", "updated_at"])
+    if seq > attempt.last_seq:
+        Attempt.objects.filter(pk=attempt_id).update(last_seq=seq)
+    return Ack(seq=seq, item=position, duplicate=False, remaining_ms=attempt.remaining_ms(now))
+
+
+@transaction.atomic
+def attempt_record_answer(*, attempt_id: int, token: uuid.UUID, seq: int, item: int, value: str | None) -> Ack:
+    """Store one answer durably; the caller acknowledges only after this returns.
+
+    A replayed ``seq`` is acknowledged again without a second write. The full history is
+    kept in ``AnswerEvent``; ``Answer`` holds the change with the highest ``seq``.
+    """
+    return _record(
+        attempt_id=attempt_id, token=token, seq=seq, position=item, kind=AnswerEvent.Kind.ANSWER, value=value
+    )
+
+
+@transaction.atomic
+def attempt_set_flag(*, attempt_id: int, token: uuid.UUID, seq: int, item: int, flagged: bool) -> Ack:
+    """Mark or unmark an item for review, with the same guarantees as an answer."""
+    return _record(
+        attempt_id=attempt_id, token=token, seq=seq, position=item, kind=AnswerEvent.Kind.FLAG, value=flagged
+    )
+
+
+# --- submission -----------------------------------------------------------------------------
+
+
+def _submit_locked(attempt: Attempt, *, by: User | None, reason: str, now: datetime) -> None:
+    _move(attempt, statuses.SUBMITTED, by=by, reason=reason, now=now)
+    attempt.submitted_at = now
+    attempt.submit_reason = reason
+    attempt.save(update_fields=["status", "submitted_at", "submit_reason", "updated_at"])
+    attempt_id = attempt.pk
+    transaction.on_commit(lambda: _after_submit(attempt_id, reason))
+
+
+def _after_submit(attempt_id: int, reason: str) -> None:
+    from .tasks import attempt_score_task  # tasks import services: import here to avoid a cycle
+
+    _broadcast(attempt_id, {"type": "attempt.submitted", "reason": reason})
+    attempt_score_task.delay(attempt_id)
+
+
+@transaction.atomic
+def attempt_submit(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
+    """The student hands in. Submitting twice is a no-op; after the deadline the server has."""
+    now = timezone.now()
+    attempt = _lock(attempt_id)
+    check_student_owns(attempt, user)
+    _check_token(attempt, token)
+    if attempt.status in statuses.FINISHED:
+        return attempt
+    if attempt.status in statuses.NOT_STARTED:
+        raise errors.NotStarted("The attempt has not been started.")
+    if _expire_if_due(attempt, now=now):
+        return attempt
+    _submit_locked(attempt, by=user, reason=Attempt.SubmitReason.STUDENT, now=now)
+    return attempt
+
+
+def _expire_if_due(attempt: Attempt, *, now: datetime) -> bool:
+    """Submit a running attempt whose deadline has passed; True if it did."""
+    if attempt.status == statuses.IN_PROGRESS and attempt.deadline and now >= attempt.deadline:
+        _submit_locked(attempt, by=None, reason=Attempt.SubmitReason.DEADLINE, now=now)
+        return True
+    return False
+
+
+@transaction.atomic
+def attempt_expire(*, attempt_id: int) -> bool:
+    """Submit the attempt if its deadline has passed (safe to call any time, any number)."""
+    attempt = _lock(attempt_id)
+    return _expire_if_due(attempt, now=timezone.now())
+
+
+def attempts_submit_expired(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Submit every running attempt past its deadline; returns how many it submitted."""
+    now = now or timezone.now()
+    due = list(
+        Attempt.objects.filter(status=statuses.IN_PROGRESS, deadline__lte=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for attempt_id in due if attempt_expire(attempt_id=attempt_id))
+
+
+# --- scoring and records ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def attempt_score(*, attempt_id: int) -> Result | None:
+    """Score a submitted attempt and write its result into the student's record.
+
+    Running it again changes nothing: a scored attempt keeps its result and record entry.
+    """
+    attempt = _lock(attempt_id)
+    if attempt.status in (statuses.SCORED, statuses.PUBLISHED):
+        return attempt.result
+    if attempt.status != statuses.SUBMITTED:
+        logger.info("attempt %s is %s, not submitted: not scored", attempt_id, attempt.status)
+        return None
+    form_items = list(
+        FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version").order_by("position")
+    )
+    answers = {a.form_item_id: a.value for a in Answer.objects.filter(attempt_id=attempt_id)}
+    item_scores = [
+        scoring.score_single_choice(answers.get(fi.pk), fi.item_version.key, float(fi.points)) for fi in form_items
+    ]
+    raw = sum((Decimal(str(s)) for s in item_scores), Decimal("0"))
+    maximum = sum((fi.points for fi in form_items), Decimal("0"))
+    number_correct = sum(1 for s in item_scores if s > 0)
+    score_10 = Decimal(str(scoring.scale_to_ten(float(raw), float(maximum))))
+    theta, theta_se = _ability(form_items, answers)
+    result = Result.objects.create(
+        attempt=attempt,
+        raw_score=raw,
+        max_score=maximum,
+        number_correct=number_correct,
+        item_count=len(form_items),
+        score_10=score_10,
+        theta=theta,
+        theta_se=theta_se,
+        item_scores=item_scores,
+    )
+    _move(attempt, statuses.SCORED, by=None, reason="scored")
+    attempt.save(update_fields=["status", "updated_at"])
+    assessment: Assessment = attempt.sitting.assessment
+    RecordEntry.objects.get_or_create(
+        attempt=attempt,
+        defaults={
+            "student_id": attempt.student_id,
+            "subject_id": assessment.subject_id,
+            "school_year": assessment.school_year,
+            "term": assessment.term,
+            "entry_type": assessment.record_entry_type,
+            "score": score_10,
+            "organisation_id": attempt.sitting.organisation_id,
+        },
+    )
+    return result
+
+
+def _ability(form_items: list[FormItem], answers: dict[int, object]) -> tuple[float | None, float | None]:
+    """EAP ability and its standard error over the items that carry 2PL parameters."""
+    calibrated = [fi for fi in form_items if fi.item_version.irt_a is not None]
+    if not calibrated:
+        return None, None
+    responses = np.array([[1.0 if answers.get(fi.pk) == fi.item_version.key else 0.0 for fi in calibrated]])
+    items = scoring.ItemParams(
+        a=np.array([fi.item_version.irt_a for fi in calibrated]),
+        b=np.array([fi.item_version.irt_b for fi in calibrated]),
+    )
+    ability = scoring.estimate_ability(responses, items, "eap")
+    return float(ability.theta[0]), float(ability.se[0])
+
+
+# --- authoring of assessments (used by the API, the admin and the demo data) ----------------------
+
+
+@transaction.atomic
+def form_create(*, by: User, assessment: Assessment, code: str, item_versions: list[ItemVersion]) -> Form:
+    """A fixed form: the given published versions, in order, with their own points."""
+    if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, assessment.organisation_id):
+        raise PermissionDenied("Only the exam board of this organisation builds forms.")
+    if not item_versions:
+        raise ValidationError({"item_versions": "A form needs at least one item."})
+    for version in item_versions:
+        if version.status != ItemVersion.Status.PUBLISHED:
+            raise ValidationError({"item_versions": f"{version} is not published."})
+        if version.item.subject_id != assessment.subject_id:
+            raise ValidationError({"item_versions": f"{version} belongs to another subject."})
+    if len({version.item_id for version in item_versions}) != len(item_versions):
+        raise ValidationError({"item_versions": "An item appears twice on the form."})
+    form = Form.objects.create(assessment=assessment, code=code)
+    FormItem.objects.bulk_create(
+        FormItem(form=form, position=index, item_version=version, points=version.points)
+        for index, version in enumerate(item_versions, start=1)
+    )
+    return form
+
+
+@transaction.atomic
+def sitting_create(
+    *,
+    by: User,
+    form: Form,
+    title: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    organisation_id: int,
+    students: list[User],
+) -> Sitting:
+    """A window for one form, with one scheduled attempt per candidate."""
+    if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, organisation_id):
+        raise PermissionDenied("Only the exam board of this organisation schedules sittings.")
+    if closes_at <= opens_at:
+        raise ValidationError({"closes_at": "The window must close after it opens."})
+    sitting = Sitting.objects.create(
+        assessment=form.assessment,
+        form=form,
+        organisation_id=organisation_id,
+        title=title,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        created_by=by,
+    )
+    sitting_enrol(by=by, sitting=sitting, students=students)
+    return sitting
+
+
+def sitting_enrol(*, by: User, sitting: Sitting, students: list[User]) -> int:
+    """Add candidates (students of the organisations the sitting covers); repeats are skipped."""
+    if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, sitting.organisation_id):
+        raise PermissionDenied("Only the exam board of this organisation enrols candidates.")
+    added = 0
+    for student in students:
+        if student.role != Role.STUDENT:
+            raise ValidationError({"students": f"{student.username} is not a student."})
+        if student.organisation_id is None or not user_can_oversee(by, student.organisation_id):
+            raise ValidationError({"students": f"{student.username} is outside this organisation."})
+        _, created = Attempt.objects.get_or_create(sitting=sitting, student=student, defaults={"form": sitting.form})
+        added += int(created)
+    return added
+
+
+@transaction.atomic
+def sitting_reopen_window(*, by: User, sitting_id: int, opens_at: datetime, closes_at: datetime) -> Sitting:
+    """Move a sitting's window (the demo data keeps its sitting open this way)."""
+    sitting = Sitting.objects.select_for_update().get(pk=sitting_id)
+    if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, sitting.organisation_id):
+        raise PermissionDenied("Only the exam board of this organisation moves a sitting.")
+    if closes_at <= opens_at:
+        raise ValidationError({"closes_at": "The window must close after it opens."})
+    sitting.opens_at, sitting.closes_at = opens_at, closes_at
+    sitting.save(update_fields=["opens_at", "closes_at"])
+    return sitting

@@ -1,0 +1,68 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels with session auth.
+
+Websocket connections must come from an allowed origin (the page's own host), so another
+site cannot open an exam connection with a student's cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.db import database_sync_to_async  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from assess.routing import websocket_urlpatterns  # noqa: E402
+
+logger = logging.getLogger("config")
+logger.info("starting ASGI application: %s", settings.describe_mode())
+
+
+class EmbeddedDeadlineSweeper:
+    """In the embedded default no Celery beat runs: sweep deadlines from the server itself.
+
+    Started on the first request of the process; submits attempts whose deadline passed
+    while nobody was connected. With Redis configured, Celery beat does this instead.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.task: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send):
+        if self.task is None and scope["type"] in ("http", "websocket"):
+            self.task = asyncio.ensure_future(self.sweep_forever())
+        return await self.app(scope, receive, send)
+
+    async def sweep_forever(self) -> None:
+        from assess.services import attempts_submit_expired
+
+        sweep = database_sync_to_async(attempts_submit_expired, thread_sensitive=False)
+        while True:
+            try:
+                submitted = await sweep()
+                if submitted:
+                    logger.info("deadline sweep submitted %s attempt(s)", submitted)
+            except Exception:
+                logger.exception("deadline sweep failed")
+            await asyncio.sleep(settings.DEADLINE_SWEEP_SECONDS)
+
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)
+if settings.EMBEDDED_DEADLINE_SWEEPER:
+    application = EmbeddedDeadlineSweeper(application)

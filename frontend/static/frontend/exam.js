@@ -1,0 +1,303 @@
+/* The exam runner: renders what the server sends and sends what the student does.
+ *
+ * It follows docs/protocol.md. The server owns the state and the clock: this script keeps
+ * only the changes not yet acknowledged, in localStorage, and sends them again after a
+ * reconnect or a reload (the server acknowledges a replayed sequence without a second write).
+ */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("runner-config").textContent);
+  var text = JSON.parse(document.getElementById("runner-text").textContent);
+  var pendingKey = "exam:" + config.attemptId + ":pending";
+  var FINAL_CLOSE_CODES = [4401, 4403, 4404, 4409];
+
+  var socket = null;
+  var retryDelay = 500;
+  var stopped = false;
+  var nextSeq = 1;
+  var pending = loadPending();       // seq -> message not yet acknowledged
+  var items = [];
+  var answers = {};                  // position -> option id
+  var flags = {};                    // position -> true
+  var rendered = false;
+  var deadlineLocal = null;          // performance.now() at which time runs out, from the server's remaining_ms
+  var status = null;
+
+  var el = function (id) { return document.getElementById(id); };
+
+  function loadPending() {
+    try {
+      return JSON.parse(window.localStorage.getItem(pendingKey) || "{}");
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function savePending() {
+    try {
+      window.localStorage.setItem(pendingKey, JSON.stringify(pending));
+    } catch (e) { /* storage full or disabled: the server copy is what counts */ }
+    updateSaved();
+  }
+
+  function pendingCount() { return Object.keys(pending).length; }
+
+  function updateSaved() {
+    el("saved").textContent = pendingCount() ? text.saving : (status === "in_progress" ? text.saved : "");
+    el("saved").dataset.pending = String(pendingCount());
+  }
+
+  function setConnection(state) {
+    var conn = el("connection");
+    conn.className = "conn conn-" + state;
+    conn.dataset.state = state;
+    conn.textContent = state === "open" ? text.connected : (state === "connecting" ? text.connecting : text.offline);
+  }
+
+  function notice(message) {
+    var box = el("notice");
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+
+  function connect() {
+    if (stopped) return;
+    setConnection("connecting");
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + config.wsPath);
+    socket.onopen = function () {
+      retryDelay = 500;
+      setConnection("open");
+    };
+    socket.onmessage = function (event) {
+      var message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      handle(message);
+    };
+    socket.onclose = function (event) {
+      socket = null;
+      if (stopped || FINAL_CLOSE_CODES.indexOf(event.code) !== -1) {
+        stopped = true;
+        setConnection("closed");
+        return;
+      }
+      setConnection("offline");
+      window.setTimeout(connect, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 10000);
+    };
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(message));
+    }
+  }
+
+  function handle(message) {
+    switch (message.type) {
+      case "state": return onState(message);
+      case "ack":
+        delete pending[message.seq];
+        savePending();
+        setRemaining(message.remaining_ms);
+        return;
+      case "time": return setRemaining(message.remaining_ms);
+      case "submitted": return finish(message.reason);
+      case "taken_over":
+        stopped = true;
+        notice(text.takenOver);
+        el("paper").hidden = true;
+        el("intro").hidden = true;
+        return;
+      case "error": return onError(message);
+    }
+  }
+
+  function onState(state) {
+    status = state.status;
+    if (state.status === "scheduled" || state.status === "checked_in") {
+      el("intro").hidden = false;
+      el("paper").hidden = true;
+      return;
+    }
+    if (state.status !== "in_progress" && state.status !== "paused") {
+      pending = {};
+      savePending();
+      return finish(state.submit_reason);
+    }
+    el("intro").hidden = true;
+    el("paper").hidden = false;
+    items = state.items;
+    answers = {};
+    Object.keys(state.answers).forEach(function (k) { answers[k] = state.answers[k]; });
+    flags = {};
+    state.flags.forEach(function (p) { flags[p] = true; });
+    // Changes not yet acknowledged win over the server's copy, and are sent again.
+    var seqs = Object.keys(pending).map(Number).sort(function (a, b) { return a - b; });
+    seqs.forEach(function (seq) {
+      var m = pending[seq];
+      if (m.type === "answer") {
+        if (m.value === null) { delete answers[m.item]; } else { answers[m.item] = m.value; }
+      } else if (m.type === "flag") {
+        if (m.flagged) { flags[m.item] = true; } else { delete flags[m.item]; }
+      }
+    });
+    nextSeq = Math.max(state.last_seq, seqs.length ? seqs[seqs.length - 1] : 0) + 1;
+    render();
+    setRemaining(state.remaining_ms);
+    seqs.forEach(function (seq) { send(pending[seq]); });
+    updateSaved();
+  }
+
+  function onError(message) {
+    if (message.seq !== undefined) {
+      delete pending[message.seq];
+      savePending();
+    }
+    if (message.code === "superseded") {
+      stopped = true;
+      notice(text.takenOver);
+      return;
+    }
+    notice(text.error + " (" + message.code + "): " + message.message);
+    if (message.seq !== undefined) send({ type: "sync" });
+  }
+
+  function finish(reason) {
+    status = "submitted";
+    stopped = true;
+    deadlineLocal = null;
+    pending = {};
+    savePending();
+    el("intro").hidden = true;
+    el("paper").hidden = true;
+    el("done").hidden = false;
+    el("done-reason").textContent = text["reason_" + reason] || "";
+    el("timer").textContent = "00:00";
+    if (socket) socket.close(1000);
+  }
+
+  function setRemaining(ms) {
+    if (typeof ms === "number") deadlineLocal = window.performance.now() + ms;
+    tick();
+  }
+
+  function tick() {
+    if (deadlineLocal === null) return;
+    var left = Math.max(0, Math.round((deadlineLocal - window.performance.now()) / 1000));
+    var minutes = Math.floor(left / 60);
+    var seconds = left % 60;
+    el("timer").textContent = (minutes < 10 ? "0" : "") + minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+    el("timer").classList.toggle("low", left <= 300);
+  }
+
+  function change(message) {
+    message.seq = nextSeq++;
+    pending[message.seq] = message;
+    savePending();
+    send(message);
+  }
+
+  function render() {
+    var list = el("items");
+    var palette = el("palette");
+    if (!rendered) {
+      list.innerHTML = "";
+      palette.innerHTML = "";
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        li.className = "item";
+        li.id = "item-" + item.item;
+        li.dataset.item = item.item;
+        var head = document.createElement("div");
+        head.className = "item-head";
+        head.innerHTML = "<strong>" + text.question + " " + item.item + "</strong>";
+        var flag = document.createElement("label");
+        flag.className = "flag";
+        var flagBox = document.createElement("input");
+        flagBox.type = "checkbox";
+        flagBox.dataset.flag = item.item;
+        flagBox.addEventListener("change", function () {
+          if (flagBox.checked) { flags[item.item] = true; } else { delete flags[item.item]; }
+          change({ type: "flag", item: item.item, flagged: flagBox.checked });
+          paint();
+        });
+        flag.appendChild(flagBox);
+        flag.appendChild(document.createTextNode(" " + text.flag));
+        head.appendChild(flag);
+        li.appendChild(head);
+        var stem = document.createElement("div");
+        stem.className = "stem";
+        stem.innerHTML = item.stem_html;  // rendered and escaped by the server
+        li.appendChild(stem);
+        var options = document.createElement("div");
+        options.className = "options";
+        options.setAttribute("role", "radiogroup");
+        item.options.forEach(function (option) {
+          var label = document.createElement("label");
+          label.className = "option";
+          var input = document.createElement("input");
+          input.type = "radio";
+          input.name = "item-" + item.item;
+          input.value = option.id;
+          input.addEventListener("change", function () {
+            answers[item.item] = option.id;
+            change({ type: "answer", item: item.item, value: option.id });
+            paint();
+          });
+          var letter = document.createElement("span");
+          letter.className = "letter";
+          letter.textContent = option.id + ".";
+          var body = document.createElement("span");
+          body.innerHTML = option.html;
+          label.appendChild(input);
+          label.appendChild(letter);
+          label.appendChild(body);
+          options.appendChild(label);
+        });
+        li.appendChild(options);
+        var clear = document.createElement("button");
+        clear.type = "button";
+        clear.className = "link clear";
+        clear.textContent = text.clear;
+        clear.addEventListener("click", function () {
+          if (answers[item.item] === undefined) return;
+          delete answers[item.item];
+          change({ type: "answer", item: item.item, value: null });
+          paint();
+        });
+        li.appendChild(clear);
+        list.appendChild(li);
+        var jump = document.createElement("a");
+        jump.href = "#item-" + item.item;
+        jump.textContent = item.item;
+        jump.dataset.item = item.item;
+        palette.appendChild(jump);
+      });
+      rendered = true;
+    }
+    paint();
+  }
+
+  function paint() {
+    items.forEach(function (item) {
+      var li = el("item-" + item.item);
+      li.querySelectorAll("input[type=radio]").forEach(function (input) {
+        input.checked = answers[item.item] === input.value;
+      });
+      li.querySelector("input[type=checkbox]").checked = !!flags[item.item];
+      var jump = el("palette").querySelector('[data-item="' + item.item + '"]');
+      jump.className = (answers[item.item] !== undefined ? "answered" : "") + (flags[item.item] ? " flagged" : "");
+    });
+  }
+
+  el("start").addEventListener("click", function () { send({ type: "start" }); });
+  el("submit").addEventListener("click", function () {
+    var missing = items.filter(function (item) { return answers[item.item] === undefined; }).length;
+    var question = text.confirmSubmit + (missing ? "\n" + text.unanswered + ": " + missing : "");
+    if (window.confirm(question)) send({ type: "submit" });
+  });
+  window.setInterval(tick, 250);
+  connect();
+})();

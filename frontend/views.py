@@ -1,0 +1,109 @@
+"""Pages for the four audiences. No business logic: selectors and services do the work."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import Role
+from assess import selectors
+from assess.models import Attempt
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the page of their role."""
+    user = request.user
+    if user.role == Role.STUDENT:
+        return redirect("exam-list")
+    if user.has_role(Role.BOARD, Role.ADMIN):
+        return redirect("board")
+    if user.is_staff:
+        return redirect("admin:index")
+    return render(request, "frontend/home.html")
+
+
+def _require_student(request: HttpRequest) -> None:
+    if request.user.role != Role.STUDENT:
+        raise PermissionDenied
+
+
+@login_required
+def exam_list(request: HttpRequest) -> HttpResponse:
+    _require_student(request)
+    attempts = [selectors.attempt_summary(a) for a in selectors.attempts_of_student(request.user)]
+    return render(request, "frontend/exam_list.html", {"attempts": attempts})
+
+
+@login_required
+def exam_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The exam runner. The page holds no content: it all comes over the websocket."""
+    _require_student(request)
+    attempt = (
+        Attempt.objects.filter(pk=attempt_id, student=request.user)
+        .select_related("sitting__assessment__subject")
+        .first()
+    )
+    if attempt is None:
+        raise Http404
+    return render(
+        request,
+        "frontend/exam.html",
+        {
+            "attempt": selectors.attempt_summary(attempt),
+            "runner_config": {
+                "attemptId": attempt.pk,
+                "wsPath": f"/ws/attempts/{attempt.pk}/",
+                "listUrl": reverse("exam-list"),
+            },
+            "runner_text": _runner_text(),
+        },
+    )
+
+
+def _require_board(request: HttpRequest) -> None:
+    if not request.user.has_role(Role.BOARD, Role.ADMIN):
+        raise PermissionDenied
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    _require_board(request)
+    return render(request, "frontend/board.html", {"sittings": selectors.sittings_overseen_by(request.user)})
+
+
+@login_required
+def board_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
+    _require_board(request)
+    sitting = selectors.sittings_overseen_by(request.user).filter(pk=sitting_id).first()
+    if sitting is None:
+        raise Http404
+    results = selectors.sitting_results(sitting)
+    top = max((b["count"] for b in results["distribution"]), default=0) or 1
+    bars = [{**b, "percent": round(100 * b["count"] / top)} for b in results["distribution"]]
+    return render(request, "frontend/board_sitting.html", {"results": results, "bars": bars})
+
+
+def _runner_text() -> dict[str, str]:
+    """The exam runner's messages, translated on the server and handed to the script."""
+    return {
+        "connected": _("Connected"),
+        "connecting": _("Connecting…"),
+        "offline": _("Connection lost, reconnecting… Your saved answers are safe."),
+        "saving": _("Saving…"),
+        "saved": _("All answers saved"),
+        "question": _("Question"),
+        "flag": _("Mark for review"),
+        "clear": _("Clear answer"),
+        "confirmSubmit": _("Submit your exam now? You cannot change your answers afterwards."),
+        "unanswered": _("Unanswered questions"),
+        "reason_student": _("You submitted the exam."),
+        "reason_deadline": _("Time ran out: the server submitted your exam with every saved answer."),
+        "reason_staff": _("The exam was submitted by the staff."),
+        "takenOver": _("This exam was opened in another window or on another computer. This window is closed."),
+        "error": _("Error"),
+    }

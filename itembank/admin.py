@@ -1,0 +1,89 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.selectors import overseen_organisation_ids
+
+from . import services
+from .models import Item, ItemVersion, Subject, Topic
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "subject", "parent")
+    list_filter = ("subject",)
+    search_fields = ("name",)
+
+
+class ItemVersionInline(admin.TabularInline):
+    model = ItemVersion
+    fields = ("number", "status", "stem", "key", "points", "irt_a", "irt_b")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _scoped(request, queryset, owner_field: str):
+    scope = overseen_organisation_ids(request.user)
+    return queryset if scope is None else queryset.filter(**{f"{owner_field}__in": scope})
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ("id", "subject", "topic", "level", "owner", "author", "created_at")
+    list_filter = ("subject", "level")
+    fields = ("owner", "subject", "topic", "level")
+    inlines = [ItemVersionInline]
+
+    def get_queryset(self, request):
+        return _scoped(request, super().get_queryset(request), "owner_id")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ItemVersion)
+class ItemVersionAdmin(admin.ModelAdmin):
+    list_display = ("item", "number", "status", "key", "points", "irt_a", "irt_b")
+    list_filter = ("status", "item__subject")
+    fields = ("item", "number", "status", "stem", "options", "key", "points", "irt_a", "irt_b")
+    readonly_fields = ("status",)
+    actions = ["publish"]
+
+    def get_queryset(self, request):
+        return _scoped(request, super().get_queryset(request), "item__owner_id")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == ItemVersion.Status.PUBLISHED:
+            return self.fields
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status == ItemVersion.Status.PUBLISHED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Publish the selected versions"))
+    def publish(self, request, queryset):
+        for version in queryset:
+            try:
+                services.item_version_publish(by=request.user, version_id=version.pk)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{version}: {exc}", level=messages.ERROR)

@@ -1,0 +1,1 @@
+"""Labs, rooms, seats and proctor actions arrive with the proctoring issue."""

@@ -1,0 +1,53 @@
+"""Suite-wide fixtures and the rules for tests that need real services or a browser.
+
+With no services configured the suite runs on the embedded default and the tests marked
+``services`` or ``browser`` are skipped with a visible reason; with ``REQUIRE_SERVICES=1`` a
+missing service fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.factories import *  # noqa: F401,F403  (fixtures)
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _missing_services() -> str | None:
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        return f"needs {' and '.join(missing)} (PostgreSQL and Redis); see README 'Tests'"
+    if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
+        return "needs DATABASE_URL to point at PostgreSQL"
+    return None
+
+
+def _missing_browser() -> str | None:
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "needs the playwright package (requirements-dev.txt)"
+    return None
+
+
+_REASONS: dict[str, str | None] = {}
+
+
+def pytest_configure(config):
+    _REASONS["services"] = _missing_services()
+    _REASONS["browser"] = _missing_browser()
+
+
+def pytest_runtest_setup(item):
+    for marker, reason in _REASONS.items():
+        if reason and item.get_closest_marker(marker):
+            if REQUIRE_SERVICES:
+                pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+            pytest.skip(reason)

@@ -1,0 +1,126 @@
+"""Builders of test state. They go through the services, as the application does."""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from itertools import count
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+from accounts.models import Organisation, Role, User
+from assess import services
+from assess.models import Assessment, Attempt, RecordEntryType, Sitting
+from itembank import services as bank
+from itembank.models import CognitiveLevel, ItemVersion, Subject
+
+_serial = count(1)
+PASSWORD = "correct horse battery staple"
+
+
+@functools.cache
+def password_hash() -> str:
+    """Hash the test password once: a real hash, verifiable by server processes too."""
+    return make_password(PASSWORD)
+
+
+def make_department(name: str = "Sở GD&ĐT Thử") -> Organisation:
+    n = next(_serial)
+    return Organisation.objects.create(name=f"{name} {n}", code=f"dept-{n}", kind=Organisation.Kind.DEPARTMENT)
+
+
+def make_school(department: Organisation | None = None) -> Organisation:
+    n = next(_serial)
+    department = department or make_department()
+    return Organisation.objects.create(
+        name=f"Trường {n}", code=f"school-{n}", kind=Organisation.Kind.SCHOOL, parent=department
+    )
+
+
+def make_user(role: str, organisation: Organisation | None, **extra) -> User:
+    n = next(_serial)
+    user = User(username=extra.pop("username", f"{role}{n}"), role=role, organisation=organisation, **extra)
+    if role == Role.STUDENT and not user.learner_id:
+        user.learner_id = f"HS{n:08d}"
+    user.password = password_hash()
+    user.full_clean()
+    user.save()
+    return user
+
+
+def make_versions(author: User, subject: Subject, n: int = 5, *, irt: bool = True) -> list[ItemVersion]:
+    versions = []
+    for i in range(n):
+        version = bank.item_create(
+            by=author,
+            subject=subject,
+            level=CognitiveLevel.KNOW,
+            stem=f"Câu {i + 1}: $x^{i + 1}$ = ?",
+            options=[{"id": letter, "text": f"Đáp án {letter}"} for letter in "ABCD"],
+            key="ABCD"[i % 4],
+            points="1",
+            irt_a=1.0 + i / 10 if irt else None,
+            irt_b=-1 + i / 2 if irt else None,
+        )
+        versions.append(bank.item_version_publish(by=author, version_id=version.pk))
+    return versions
+
+
+def make_sitting(
+    *,
+    n_items: int = 5,
+    n_students: int = 2,
+    duration: timedelta = timedelta(minutes=45),
+    opens_at=None,
+    closes_at=None,
+    irt: bool = True,
+) -> Sitting:
+    school = make_school()
+    board = make_user(Role.BOARD, school.parent)
+    teacher = make_user(Role.TEACHER, school)
+    subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
+    versions = make_versions(teacher, subject, n_items, irt=irt)
+    assessment = Assessment.objects.create(
+        title="Kiểm tra",
+        kind=Assessment.Kind.PERIODIC,
+        subject=subject,
+        organisation=school,
+        duration=duration,
+        school_year="2026-2027",
+        term=1,
+        record_entry_type=RecordEntryType.MIDTERM,
+        created_by=board,
+    )
+    form = services.form_create(by=board, assessment=assessment, code="101", item_versions=versions)
+    now = timezone.now()
+    students = [make_user(Role.STUDENT, school) for _ in range(n_students)]
+    return services.sitting_create(
+        by=board,
+        form=form,
+        title="Ca thi thử",
+        opens_at=opens_at or now - timedelta(minutes=5),
+        closes_at=closes_at or now + timedelta(hours=3),
+        organisation_id=school.pk,
+        students=students,
+    )
+
+
+@pytest.fixture
+def sitting(db) -> Sitting:
+    return make_sitting()
+
+
+@pytest.fixture
+def attempt(sitting) -> Attempt:
+    return sitting.attempts.order_by("pk").first()
+
+
+@pytest.fixture
+def started(attempt) -> tuple[Attempt, object]:
+    """An attempt in progress with its connection token."""
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
+    attempt.refresh_from_db()
+    return attempt, token
