@@ -1,0 +1,62 @@
+# make run   : the embedded default (SQLite, in-memory channel layer, eager Celery) with demo data
+# make test  : the whole suite (tests needing PostgreSQL/Redis/Chromium skip with a reason unless configured)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test install install-dev migrate seed lint format messages worker beat clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@echo ""
+	@echo "  Exam engine on http://$(HOST):$(PORT)/"
+	@echo "    students : http://$(HOST):$(PORT)/exam/     student01 .. student40 / demo"
+	@echo "    board    : http://$(HOST):$(PORT)/board/    board / demo"
+	@echo "    teachers : http://$(HOST):$(PORT)/admin/    teacher / demo (item bank)"
+	@echo "    health   : http://$(HOST):$(PORT)/healthz"
+	@echo ""
+	$(VENV)/bin/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=1024 config.asgi:application
+
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+
+messages: install
+	$(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
+
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+clean:
+	rm -rf $(VENV) var/db.sqlite3 var/test_db.sqlite3* var/staticfiles
