@@ -61,7 +61,6 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         # Tell any older connection of this attempt, on any server process, to step down.
         await self.channel_layer.group_send(self.group, {"type": "attempt.takeover", "token": str(self.token)})
         await self.send_state()
-        self.clock = asyncio.ensure_future(self.run_clock())
 
     async def disconnect(self, code: int) -> None:
         if self.clock is not None:
@@ -136,9 +135,17 @@ class AttemptConsumer(AsyncWebsocketConsumer):
 
     async def send_state(self) -> None:
         state = await _db(selectors.attempt_state)(self.attempt_id)
-        self.deadline = datetime.fromisoformat(state["deadline"]) if state["deadline"] else None
+        deadline = datetime.fromisoformat(state["deadline"]) if state["deadline"] else None
         self.finished = state["status"] in statuses.FINISHED
         await self.send_json(state)
+        if self.clock is None or deadline != self.deadline:
+            self.deadline = deadline
+            self.restart_clock()
+
+    def restart_clock(self) -> None:
+        if self.clock is not None:
+            self.clock.cancel()
+        self.clock = asyncio.ensure_future(self.run_clock())
 
     async def send_ack(self, ack: services.Ack) -> None:
         reply = {"type": "ack", "seq": ack.seq, "item": ack.item, "remaining_ms": ack.remaining_ms}

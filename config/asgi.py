@@ -25,7 +25,7 @@ from django.conf import settings  # noqa: E402
 from assess.routing import websocket_urlpatterns  # noqa: E402
 
 logger = logging.getLogger("config")
-logger.info("starting ASGI application: %s", settings.describe_mode())
+logger.info("starting ASGI application: %s", settings.RUNTIME_DESCRIPTION)
 
 
 class EmbeddedDeadlineSweeper:
@@ -58,11 +58,7 @@ class EmbeddedDeadlineSweeper:
             await asyncio.sleep(settings.DEADLINE_SWEEP_SECONDS)
 
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
-)
+websocket_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
 if settings.EMBEDDED_DEADLINE_SWEEPER:
     application = EmbeddedDeadlineSweeper(application)

@@ -20,4 +20,4 @@ def _log_mode(**_kwargs) -> None:
 
     from django.conf import settings
 
-    logging.getLogger("config").info("celery worker ready: %s", settings.describe_mode())
+    logging.getLogger("config").info("celery worker ready: %s", settings.RUNTIME_DESCRIPTION)

@@ -251,6 +251,7 @@ USE_TZ = True
 # --- static ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -291,10 +292,9 @@ LOGGING = {
 }
 
 
-def describe_mode() -> str:
-    """One line naming the active runtime mode, logged when a process starts."""
-    return (
-        f"mode={RUNTIME_MODE} database={DATABASE_MODE} "
-        f"channel_layer={'redis' if REDIS_URL else 'in-memory'} "
-        f"celery={'broker' if REDIS_URL else 'eager'} debug={DEBUG}"
-    )
+# One line naming the active runtime mode, logged when a server or worker process starts.
+RUNTIME_DESCRIPTION = (
+    f"mode={RUNTIME_MODE} database={DATABASE_MODE} "
+    f"channel_layer={'redis' if REDIS_URL else 'in-memory'} "
+    f"celery={'broker' if REDIS_URL else 'eager'} debug={DEBUG}"
+)

@@ -85,7 +85,10 @@ def daphne_process(tmp_path: Path, name: str = "daphne", **env: str) -> Iterator
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [str(BIN / "daphne"), "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=1024", "config.asgi:application"],
-            cwd=ROOT, env=process_env(**env), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=process_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -99,7 +102,16 @@ def daphne_process(tmp_path: Path, name: str = "daphne", **env: str) -> Iterator
 def celery_worker_process(tmp_path: Path, *, beat: bool = False, **env: str) -> Iterator[subprocess.Popen]:
     """A real Celery worker (with embedded beat if asked) on the configured broker."""
     log_path = tmp_path / "celery.log"
-    command = [str(BIN / "celery"), "-A", "config", "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+    command = [
+        str(BIN / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     if beat:
         command += ["-B", f"--schedule={tmp_path / 'beat-schedule'}"]
     with open(log_path, "wb") as log:

@@ -1,0 +1,254 @@
+"""The exam websocket through Channels' test client: happy path, takeover, bad input.
+
+Every test drives the real websocket stack (origin check, session auth, routing) and a
+file-backed database, as Channels' own tests do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+
+from assess import statuses
+from assess.models import Answer, AnswerEvent, Attempt, RecordEntry
+from config.asgi import websocket_application
+from tests.factories import make_sitting
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = b"http://127.0.0.1"
+
+
+def _session_cookie(user) -> str:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN):
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin))
+    if user is not None:
+        cookie = await database_sync_to_async(_session_cookie)(user)
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(websocket_application, f"/ws/attempts/{attempt_id}/", headers=headers)
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+async def receive(communicator, timeout: float = 3) -> dict:
+    return json.loads(await communicator.receive_from(timeout=timeout))
+
+
+async def receive_type(communicator, kind: str, timeout: float = 3) -> dict:
+    """Skip clock messages until the expected type arrives."""
+    while True:
+        message = await receive(communicator, timeout)
+        if message["type"] == kind or message["type"] == "error":
+            return message
+
+
+@database_sync_to_async
+def setup_sitting(**kwargs):
+    sitting = make_sitting(**kwargs)
+    attempts = list(sitting.attempts.select_related("student").order_by("pk"))
+    keys = {fi.position: fi.item_version.key for fi in attempts[0].form.form_items.select_related("item_version")}
+    return sitting, attempts, keys
+
+
+async def started(attempt):
+    communicator, connected, _ = await connect(attempt.pk, attempt.student)
+    assert connected
+    state = await receive_type(communicator, "state")
+    assert state["status"] == "scheduled" and state["items"] == []
+    await communicator.send_json_to({"type": "start"})
+    state = await receive_type(communicator, "state")
+    assert state["status"] == "in_progress"
+    return communicator, state
+
+
+async def test_full_exam_over_the_websocket():
+    sitting, attempts, keys = await setup_sitting()
+    attempt = attempts[0]
+    ws, state = await started(attempt)
+    assert len(state["items"]) == 5 and 0 < state["remaining_ms"] <= 45 * 60 * 1000
+    assert "key" not in json.dumps(state)
+    for seq, item in enumerate([1, 2, 3], start=1):
+        await ws.send_json_to({"type": "answer", "seq": seq, "item": item, "value": keys[item]})
+        ack = await receive_type(ws, "ack")
+        assert ack["seq"] == seq and ack["item"] == item and "duplicate" not in ack
+    await ws.send_json_to({"type": "flag", "seq": 4, "item": 5, "flagged": True})
+    assert (await receive_type(ws, "ack"))["seq"] == 4
+    # The ack came after the commit: the rows are there now.
+    assert await database_sync_to_async(AnswerEvent.objects.filter(attempt=attempt).count)() == 4
+    await ws.send_json_to({"type": "answer", "seq": 2, "item": 2, "value": keys[2]})
+    assert (await receive_type(ws, "ack"))["duplicate"] is True
+    await ws.send_json_to({"type": "submit"})
+    submitted = await receive_type(ws, "submitted")
+    assert submitted["reason"] == "student"
+    await ws.disconnect()
+    attempt = await database_sync_to_async(Attempt.objects.get)(pk=attempt.pk)
+    assert attempt.status == statuses.SCORED
+    entry = await database_sync_to_async(RecordEntry.objects.get)(attempt=attempt)
+    assert str(entry.score) == "6.0"
+
+
+async def test_reconnect_gets_whole_state_back():
+    _, attempts, keys = await setup_sitting()
+    attempt = attempts[0]
+    ws, _ = await started(attempt)
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "B"})
+    await receive_type(ws, "ack")
+    await ws.send_json_to({"type": "flag", "seq": 2, "item": 4, "flagged": True})
+    await receive_type(ws, "ack")
+    await ws.disconnect()
+    again, connected, _ = await connect(attempt.pk, attempt.student)
+    assert connected
+    state = await receive_type(again, "state")
+    assert state["status"] == "in_progress"
+    assert state["answers"] == {"1": "B"} and state["flags"] == [4] and state["last_seq"] == 2
+    assert len(state["items"]) == 5 and state["remaining_ms"] > 0
+    await again.disconnect()
+
+
+async def test_second_connection_takes_over():
+    _, attempts, _ = await setup_sitting()
+    attempt = attempts[0]
+    first, _ = await started(attempt)
+    second, connected, _ = await connect(attempt.pk, attempt.student)
+    assert connected
+    assert (await receive_type(first, "taken_over"))["type"] == "taken_over"
+    assert (await first.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4409}
+    state = await receive_type(second, "state")
+    await second.send_json_to({"type": "answer", "seq": state["last_seq"] + 1, "item": 1, "value": "A"})
+    assert (await receive_type(second, "ack"))["item"] == 1
+    await second.disconnect()
+
+
+BAD_FRAMES = [
+    ("{not json", "malformed"),
+    ("[1, 2]", "malformed"),
+    ('{"no": "type"}', "malformed"),
+    ('{"type": "teleport"}', "unknown_type"),
+    ('{"type": "answer", "seq": 0, "item": 1, "value": "A"}', "invalid_field"),
+    ('{"type": "answer", "seq": "1", "item": 1, "value": "A"}', "invalid_field"),
+    ('{"type": "answer", "seq": 1, "item": 1}', "invalid_field"),
+    ('{"type": "answer", "seq": 7, "item": 1, "value": 7}', "invalid_value"),
+    ('{"type": "answer", "seq": 1, "item": 1, "value": "A", "extra": 1}', "invalid_field"),
+    ('{"type": "answer", "seq": 7, "item": 999, "value": "A"}', "unknown_item"),
+    ('{"type": "answer", "seq": 7, "item": 1, "value": "Z"}', "invalid_value"),
+    ('{"type": "flag", "seq": 1, "item": 1, "flagged": "yes"}', "invalid_field"),
+]
+
+
+async def test_bad_frames_get_clear_errors_and_lose_nothing():
+    _, attempts, _ = await setup_sitting()
+    attempt = attempts[0]
+    ws, _ = await started(attempt)
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "C"})
+    await receive_type(ws, "ack")
+    for frame, code in BAD_FRAMES:
+        await ws.send_to(text_data=frame)
+        error = await receive_type(ws, "error")
+        assert error["code"] == code, frame
+    await ws.send_to(text_data=json.dumps({"type": "sync", "pad": "x" * settings.WS_MAX_MESSAGE_BYTES}))
+    assert (await receive_type(ws, "error"))["code"] == "too_large"
+    await ws.send_to(bytes_data=b"\x00\x01")
+    assert (await receive_type(ws, "error"))["code"] == "malformed"
+    # The connection still works and the stored answer is intact.
+    await ws.send_json_to({"type": "sync"})
+    state = await receive_type(ws, "state")
+    assert state["answers"] == {"1": "C"} and state["last_seq"] == 1
+    await ws.send_json_to({"type": "answer", "seq": 2, "item": 2, "value": "D"})
+    assert (await receive_type(ws, "ack"))["seq"] == 2
+    await ws.disconnect()
+
+
+async def test_answers_after_submit_and_after_deadline_are_refused():
+    _, attempts, _ = await setup_sitting()
+    ws, _ = await started(attempts[0])
+    await ws.send_json_to({"type": "submit"})
+    await receive_type(ws, "submitted")
+    await ws.disconnect()
+
+    ws2, _ = await started(attempts[1])
+    await database_sync_to_async(Attempt.objects.filter(pk=attempts[1].pk).update)(
+        deadline=timezone.now() - timedelta(seconds=1)
+    )
+    await ws2.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
+    error = await receive_type(ws2, "error")
+    assert error["code"] == "deadline_passed" and error["seq"] == 1
+    submitted = await receive_type(ws2, "submitted")
+    assert submitted["reason"] == "deadline"
+    await ws2.send_json_to({"type": "answer", "seq": 2, "item": 1, "value": "A"})
+    assert (await receive_type(ws2, "error"))["code"] == "attempt_closed"
+    assert not await database_sync_to_async(Answer.objects.filter(attempt_id=attempts[1].pk).exists)()
+    await ws2.disconnect()
+
+
+async def test_server_submits_at_the_deadline_while_connected():
+    _, attempts, _ = await setup_sitting(duration=timedelta(seconds=2))
+    ws, state = await started(attempts[0])
+    assert state["remaining_ms"] <= 2000
+    submitted = await receive_type(ws, "submitted", timeout=6)
+    assert submitted["reason"] == "deadline"
+    await ws.disconnect()
+    # Scoring runs right after the broadcast (eagerly here): wait for it, boundedly.
+    for _ in range(50):
+        attempt = await database_sync_to_async(Attempt.objects.get)(pk=attempts[0].pk)
+        if attempt.status == statuses.SCORED:
+            break
+        await asyncio.sleep(0.1)
+    assert attempt.status == statuses.SCORED and attempt.submit_reason == "deadline"
+
+
+async def test_another_students_attempt_is_forbidden():
+    _, attempts, _ = await setup_sitting()
+    ws, connected, _ = await connect(attempts[0].pk, attempts[1].student)
+    assert connected
+    assert (await receive(ws))["code"] == "forbidden"
+    assert (await ws.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4403}
+
+
+async def test_anonymous_and_unknown_attempts():
+    _, attempts, _ = await setup_sitting()
+    ws, connected, _ = await connect(attempts[0].pk, None)
+    assert connected
+    assert (await receive(ws))["code"] == "not_authenticated"
+    assert (await ws.receive_output(timeout=3))["code"] == 4401
+    ws, connected, _ = await connect(999_999, attempts[0].student)
+    assert (await receive(ws))["code"] == "not_found"
+    assert (await ws.receive_output(timeout=3))["code"] == 4404
+
+
+async def test_foreign_origin_is_refused():
+    _, attempts, _ = await setup_sitting()
+    _, connected, _ = await connect(attempts[0].pk, attempts[0].student, origin=b"http://evil.example")
+    assert not connected
+    _, connected, _ = await connect(attempts[0].pk, attempts[0].student, origin=None)
+    assert not connected
+
+
+async def test_start_outside_the_window_is_refused():
+    now = timezone.now()
+    _, attempts, _ = await setup_sitting(opens_at=now + timedelta(hours=1), closes_at=now + timedelta(hours=2))
+    ws, connected, _ = await connect(attempts[0].pk, attempts[0].student)
+    await receive_type(ws, "state")
+    await ws.send_json_to({"type": "start"})
+    assert (await receive_type(ws, "error"))["code"] == "sitting_not_open"
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
+    assert (await receive_type(ws, "error"))["code"] == "not_started"
+    await ws.disconnect()
