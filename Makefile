@@ -59,4 +59,4 @@ beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
 clean:
-	rm -rf $(VENV) var/db.sqlite3 var/test_db.sqlite3* var/staticfiles
+	rm -rf $(VENV) var/db.sqlite3 var/test_db_*.sqlite3* var/staticfiles

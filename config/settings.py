@@ -162,7 +162,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the exam server and the scorer read while another process writes.
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
     # Async and browser tests share the test database with a server process: keep it on disk.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_db.sqlite3")}
+    # One file per test run, so that runs side by side do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test_db_{os.getpid()}.sqlite3")}
 DATABASE_MODE = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] else "sqlite"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,98 @@
+"""Item bank: versions are immutable once published; the REST API checks roles and owners."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from accounts.models import Role
+from itembank import services
+from itembank.models import ItemVersion, Subject
+from itembank.rendering import render_rich_text
+from tests.factories import make_school, make_user, make_versions
+
+pytestmark = pytest.mark.django_db
+
+ITEM = {
+    "subject": "toan",
+    "level": "hieu",
+    "stem": "Tính $\\int_0^1 x\\,dx$",
+    "options": [{"id": "A", "text": "$\\frac12$"}, {"id": "B", "text": "1"}],
+    "key": "A",
+    "irt_a": 1.2,
+    "irt_b": 0.3,
+}
+
+
+@pytest.fixture
+def subject(db):
+    return Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})[0]
+
+
+def test_published_version_is_immutable(subject):
+    teacher = make_user(Role.TEACHER, make_school())
+    version = make_versions(teacher, subject, 1)[0]
+    version.stem = "changed"
+    with pytest.raises(ValidationError):
+        version.save()
+    with pytest.raises(ValidationError):
+        services.item_version_update(by=teacher, version_id=version.pk, stem="changed")
+    new = services.item_version_create(by=teacher, item_id=version.item_id, stem="changed")
+    assert new.number == 2 and new.status == ItemVersion.Status.DRAFT
+    assert ItemVersion.objects.get(pk=version.pk).stem != "changed"
+
+
+def test_api_creates_versions_and_publishes(client, subject):
+    teacher = make_user(Role.TEACHER, make_school())
+    client.force_login(teacher)
+    created = client.post("/api/items/", ITEM, content_type="application/json")
+    assert created.status_code == 201, created.content
+    item = created.json()
+    version_id = item["versions"][0]["id"]
+    assert "<math" in item["versions"][0]["stem_html"]
+    patched = client.patch(f"/api/item-versions/{version_id}/", {"key": "B"}, content_type="application/json")
+    assert patched.status_code == 200 and patched.json()["key"] == "B"
+    published = client.post(f"/api/item-versions/{version_id}/publish/")
+    assert published.json()["status"] == "published"
+    refused = client.patch(f"/api/item-versions/{version_id}/", {"key": "A"}, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid"
+    second = client.post(f"/api/items/{item['id']}/versions/", {"stem": "Mới"}, content_type="application/json")
+    assert second.status_code == 201 and second.json()["number"] == 2
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"key": "Z"}, "key"),
+        ({"options": [{"id": "A", "text": "x"}]}, "options"),
+        ({"options": [{"id": "A", "text": "x"}, {"id": "A", "text": "y"}]}, "options"),
+        ({"level": "expert"}, "level"),
+        ({"subject": "nope"}, "subject"),
+        ({"irt_a": -1}, "irt_a"),
+    ],
+)
+def test_api_rejects_bad_items_clearly(client, subject, change, field):
+    client.force_login(make_user(Role.TEACHER, make_school()))
+    response = client.post("/api/items/", {**ITEM, **change}, content_type="application/json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert not ItemVersion.objects.exists()
+
+
+def test_students_cannot_author_and_teachers_see_only_their_organisation(client, subject):
+    school = make_school()
+    client.force_login(make_user(Role.STUDENT, school))
+    assert client.post("/api/items/", ITEM, content_type="application/json").status_code == 403
+    assert client.get("/api/items/").json()["results"] == []
+    owner = make_user(Role.TEACHER, school)
+    version = make_versions(owner, subject, 1)[0]
+    client.force_login(make_user(Role.TEACHER, make_school()))
+    assert client.get("/api/items/").json()["results"] == []
+    assert client.get(f"/api/items/{version.item_id}/").status_code == 404
+    assert client.post(f"/api/item-versions/{version.pk}/publish/").status_code == 404
+
+
+def test_rich_text_escapes_markup_and_renders_math():
+    html = render_rich_text("<script>alert(1)</script> và $x^2$ giá \\$5")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<math" in html and "$5" in html
