@@ -131,3 +131,12 @@ def test_ui_is_vietnamese_by_default_and_english_on_request(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
     en = client.get("/login/").content.decode()
     assert 'lang="en"' in en and "Log in" in en
+
+
+def test_exam_runner_text_is_translated(client, sitting):
+    attempt = sitting.attempts.first()
+    login(client, attempt.student)
+    html = client.get(f"/exam/{attempt.pk}/").content.decode()
+    assert "Bắt đầu làm bài" in html and "Nộp bài" in html
+    script = html.split('<script id="runner-text" type="application/json">')[1].split("</script>")[0]
+    assert json.loads(script)["saved"] == "Đã lưu tất cả câu trả lời"
