@@ -35,8 +35,10 @@ def test_api_login_requires_csrf_and_right_password(db):
     assert refused.status_code == 403  # no CSRF token
     token = client.get("/api/auth/csrf/").json()["csrf_token"]
     wrong = client.post(
-        "/api/auth/login/", json.dumps({"username": student.username, "password": "nope"}),
-        content_type="application/json", HTTP_X_CSRFTOKEN=token,
+        "/api/auth/login/",
+        json.dumps({"username": student.username, "password": "nope"}),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
     )
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_credentials"
     malformed = client.post("/api/auth/login/", "{oops", content_type="application/json", HTTP_X_CSRFTOKEN=token)

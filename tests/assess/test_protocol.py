@@ -1,0 +1,95 @@
+"""The protocol parser: every frame either parses to a typed message or fails with a code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assess import protocol
+
+CODES = {"malformed", "too_large", "unknown_type", "invalid_field", "invalid_value"}
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.text(max_size=200))
+def test_any_text_parses_or_fails_with_a_code(text):
+    try:
+        message = protocol.parse(protocol.decode(text, None, max_bytes=16384))
+    except protocol.ProtocolError as exc:
+        assert exc.code in CODES
+    else:
+        assert isinstance(
+            message, (protocol.Start, protocol.AnswerMessage, protocol.FlagMessage, protocol.Submit, protocol.Sync)
+        )
+
+
+@given(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["answer", "flag", "start", "submit", "sync", "x"])},
+        optional={
+            "seq": json_values,
+            "item": json_values,
+            "value": json_values,
+            "flagged": json_values,
+            "other": json_values,
+        },
+    )
+)
+def test_structured_messages_parse_or_fail_with_a_code(content):
+    try:
+        message = protocol.parse(content)
+    except protocol.ProtocolError as exc:
+        assert exc.code in CODES
+        if exc.seq is not None:
+            assert content.get("seq") == exc.seq
+    else:
+        if isinstance(message, protocol.AnswerMessage):
+            assert type(message.seq) is int and message.seq >= 1
+            assert message.value is None or isinstance(message.value, str)
+
+
+def test_valid_messages():
+    assert protocol.parse({"type": "answer", "seq": 3, "item": 2, "value": "B"}) == protocol.AnswerMessage(3, 2, "B")
+    assert protocol.parse({"type": "answer", "seq": 4, "item": 2, "value": None}).value is None
+    assert protocol.parse({"type": "flag", "seq": 5, "item": 1, "flagged": False}).flagged is False
+    assert protocol.parse({"type": "start"}) == protocol.Start()
+
+
+@pytest.mark.parametrize(
+    "content, code",
+    [
+        ({"type": "answer", "seq": True, "item": 1, "value": "A"}, "invalid_field"),
+        ({"type": "answer", "seq": 2**53, "item": 1, "value": "A"}, "invalid_field"),
+        ({"type": "answer", "seq": 1, "item": 1.0, "value": "A"}, "invalid_field"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": ""}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": "x" * 1001}, "invalid_value"),
+        ({"type": "start", "seq": 1}, "invalid_field"),
+        ({"type": 5}, "malformed"),
+    ],
+)
+def test_invalid_messages(content, code):
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.parse(content)
+    assert info.value.code == code
+
+
+def test_size_limit_counts_bytes_not_characters():
+    text = json.dumps({"type": "sync", "pad": "ệ" * 3000}, ensure_ascii=False)
+    assert len(text) < 16384 / 2 < len(text.encode())
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.decode(text, None, max_bytes=8192)
+    assert info.value.code == "too_large"
+
+
+def test_deeply_nested_json_is_malformed_not_a_crash():
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.decode("[" * 100_000 + "]" * 100_000, None, max_bytes=10**6)
+    assert info.value.code == "malformed"
