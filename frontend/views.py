@@ -7,11 +7,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from assess import selectors
+from assess import selectors, statuses
 from assess.models import Attempt
+
+OPEN_OR_WAITING = statuses.NOT_STARTED | statuses.OPEN
 
 
 @login_required
@@ -35,7 +38,11 @@ def _require_student(request: HttpRequest) -> None:
 @login_required
 def exam_list(request: HttpRequest) -> HttpResponse:
     _require_student(request)
-    attempts = [selectors.attempt_summary(a) for a in selectors.attempts_of_student(request.user)]
+    now = timezone.now()
+    attempts = [
+        {"attempt": attempt, "open": attempt.sitting.is_open(now), "can_enter": attempt.status in OPEN_OR_WAITING}
+        for attempt in selectors.attempts_of_student(request.user)
+    ]
     return render(request, "frontend/exam_list.html", {"attempts": attempts})
 
 
