@@ -96,3 +96,27 @@ def test_rich_text_escapes_markup_and_renders_math():
     html = render_rich_text("<script>alert(1)</script> và $x^2$ giá \\$5")
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<math" in html and "$5" in html
+
+
+def test_teacher_edits_items_in_admin_scoped_to_the_school(client, subject):
+    from django.contrib.auth.models import Permission
+
+    school = make_school()
+    teacher = make_user(Role.TEACHER, school, is_staff=True)
+    teacher.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="itembank",
+            codename__in=["view_item", "change_item", "view_itemversion", "change_itemversion", "add_itemversion"],
+        )
+    )
+    mine = make_versions(teacher, subject, 1)[0]
+    other_teacher = make_user(Role.TEACHER, make_school())
+    theirs = make_versions(other_teacher, subject, 1)[0]
+    client.force_login(teacher)
+    listing = client.get("/admin/itembank/item/")
+    assert listing.status_code == 200
+    assert f"/admin/itembank/item/{mine.item_id}/change/" in listing.content.decode()
+    assert f"/admin/itembank/item/{theirs.item_id}/change/" not in listing.content.decode()
+    assert client.get(f"/admin/itembank/itemversion/{theirs.pk}/change/").status_code == 302  # not found: redirect
+    page = client.get(f"/admin/itembank/itemversion/{mine.pk}/change/")
+    assert page.status_code == 200 and 'name="stem"' not in page.content.decode()  # published: read-only
