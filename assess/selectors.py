@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -51,10 +53,15 @@ def attempt_summary(attempt: Attempt, now=None) -> dict:
     }
 
 
-def _form_content(form_id: int) -> list[dict]:
-    """The form as the student sees it: rendered text and option ids, never the key."""
+@functools.lru_cache(maxsize=512)
+def form_content(form_id: int) -> tuple[dict, ...]:
+    """The form as the student sees it: rendered text and option ids, never the key.
+
+    Cached per process: a form and the item versions it points at never change, and
+    rendering the mathematics of a whole form on every (re)connect is the costly part.
+    """
     form_items = FormItem.objects.filter(form_id=form_id).select_related("item_version").order_by("position")
-    return [
+    return tuple(
         {
             "item": fi.position,
             "type": "single_choice",
@@ -65,7 +72,22 @@ def _form_content(form_id: int) -> list[dict]:
             ],
         }
         for fi in form_items
-    ]
+    )
+
+
+@dataclass(frozen=True)
+class FormSlot:
+    form_item_id: int
+    option_ids: frozenset[str]
+
+
+@functools.lru_cache(maxsize=512)
+def form_index(form_id: int) -> dict[int, FormSlot]:
+    """Position on the form -> the form item and its valid option ids (cached; forms are immutable)."""
+    return {
+        fi.position: FormSlot(fi.pk, frozenset(fi.item_version.option_ids))
+        for fi in FormItem.objects.filter(form_id=form_id).select_related("item_version")
+    }
 
 
 def attempt_state(attempt_id: int, now=None) -> dict:
@@ -86,7 +108,7 @@ def attempt_state(attempt_id: int, now=None) -> dict:
         "flags": [],
     }
     if attempt.status in statuses.OPEN:
-        state["items"] = _form_content(attempt.form_id)
+        state["items"] = list(form_content(attempt.form_id))
         for answer in Answer.objects.filter(attempt_id=attempt_id).select_related("form_item"):
             position = str(answer.form_item.position)
             if answer.value is not None:

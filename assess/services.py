@@ -16,7 +16,7 @@ import numpy as np
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 import scoring
@@ -24,7 +24,7 @@ from accounts.models import Role, User
 from accounts.selectors import user_can_oversee
 from itembank.models import ItemVersion
 
-from . import errors, statuses
+from . import errors, selectors, statuses
 from .models import (
     Answer,
     AnswerEvent,
@@ -166,49 +166,88 @@ def _check_writable(attempt: Attempt, now: datetime, seq: int) -> None:
         raise errors.DeadlinePassed("Time is up; the answer was not recorded.", seq)
 
 
-def _form_item(attempt: Attempt, position: int, seq: int) -> FormItem:
-    form_item = (
-        FormItem.objects.select_related("item_version").filter(form_id=attempt.form_id, position=position).first()
-    )
-    if form_item is None:
-        raise errors.UnknownItem(f"There is no item {position} on this form.", seq)
-    return form_item
+# The hot path of delivery writes in SQL (FIELD-NOTES: the ORM costs a third of the
+# throughput here). Portable across PostgreSQL and SQLite 3.24+: upserts, no RETURNING.
+_INSERT_EVENT = (
+    "INSERT INTO assess_answerevent (attempt_id, seq, form_item_id, kind, value, received_at, connection_token)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (attempt_id, seq) DO NOTHING"
+)
+_UPSERT_VALUE = (
+    "INSERT INTO assess_answer (attempt_id, form_item_id, value, value_seq, flagged, flag_seq, updated_at)"
+    " VALUES (%s, %s, %s, %s, FALSE, 0, %s) ON CONFLICT (attempt_id, form_item_id) DO UPDATE"
+    " SET value = excluded.value, value_seq = excluded.value_seq, updated_at = excluded.updated_at"
+    " WHERE assess_answer.value_seq < excluded.value_seq"
+)
+_UPSERT_FLAG = (
+    "INSERT INTO assess_answer (attempt_id, form_item_id, value, value_seq, flagged, flag_seq, updated_at)"
+    " VALUES (%s, %s, NULL, 0, %s, %s, %s) ON CONFLICT (attempt_id, form_item_id) DO UPDATE"
+    " SET flagged = excluded.flagged, flag_seq = excluded.flag_seq, updated_at = excluded.updated_at"
+    " WHERE assess_answer.flag_seq < excluded.flag_seq"
+)
+_RAISE_LAST_SEQ = "UPDATE assess_attempt SET last_seq = %s WHERE id = %s AND last_seq < %s"
+
+
+def _db_value(model, field: str, value):
+    return model._meta.get_field(field).get_db_prep_save(value, connection)
 
 
 def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind: str, value) -> Ack:
+    """Lock the attempt, check, append the event, upsert the latest answer: one transaction."""
     now = timezone.now()
-    attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
-    _check_token(attempt, token)
-    stored = AnswerEvent.objects.filter(attempt_id=attempt_id, seq=seq).first()
-    if stored is not None:
-        same = stored.kind == kind and stored.value == value and stored.form_item.position == position
-        if not same:
-            raise errors.SequenceReused(f"Sequence {seq} was already used for another change.", seq)
-        return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
-    _check_writable(attempt, now, seq)
-    form_item = _form_item(attempt, position, seq)
-    if kind == AnswerEvent.Kind.ANSWER and value is not None:
-        if value not in form_item.item_version.option_ids:
-            raise errors.InvalidValue(f"{value!r} is not an option of item {position}.", seq)
-    AnswerEvent.objects.create(
-        attempt_id=attempt_id,
-        seq=seq,
-        form_item=form_item,
-        kind=kind,
-        value=value,
-        received_at=now,
-        connection_token=token,
+    attempt = (
+        Attempt.objects.select_for_update()
+        .only("status", "deadline", "connection_token", "form_id", "last_seq")
+        .get(pk=attempt_id)
     )
-    answer, _ = Answer.objects.get_or_create(attempt_id=attempt_id, form_item=form_item)
-    if kind == AnswerEvent.Kind.ANSWER and seq > answer.value_seq:
-        answer.value, answer.value_seq = value, seq
-        answer.save(update_fields=["value", "value_seq", "updated_at"])
-    elif kind == AnswerEvent.Kind.FLAG and seq > answer.flag_seq:
-        answer.flagged, answer.flag_seq = bool(value), seq
-        answer.save(update_fields=["flagged", "flag_seq", "updated_at"])
-    if seq > attempt.last_seq:
-        Attempt.objects.filter(pk=attempt_id).update(last_seq=seq)
+    _check_token(attempt, token)
+    try:
+        _check_writable(attempt, now, seq)
+    except errors.DeliveryError:
+        if _replayed(attempt_id, seq, kind, position, value):  # committed before the close: say so
+            return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
+        raise
+    slot = selectors.form_index(attempt.form_id).get(position)
+    if slot is None:
+        raise errors.UnknownItem(f"There is no item {position} on this form.", seq)
+    if kind == AnswerEvent.Kind.ANSWER and value is not None and value not in slot.option_ids:
+        raise errors.InvalidValue(f"{value!r} is not an option of item {position}.", seq)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_EVENT,
+            [
+                attempt_id,
+                seq,
+                slot.form_item_id,
+                kind,
+                _db_value(AnswerEvent, "value", value),
+                _db_value(AnswerEvent, "received_at", now),
+                _db_value(AnswerEvent, "connection_token", token),
+            ],
+        )
+        if cursor.rowcount == 0:  # this sequence number was written before
+            if not _replayed(attempt_id, seq, kind, position, value):
+                raise errors.SequenceReused(f"Sequence {seq} was already used for another change.", seq)
+            return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
+        stamp = _db_value(Answer, "updated_at", now)
+        if kind == AnswerEvent.Kind.ANSWER:
+            cursor.execute(
+                _UPSERT_VALUE, [attempt_id, slot.form_item_id, _db_value(Answer, "value", value), seq, stamp]
+            )
+        else:
+            cursor.execute(_UPSERT_FLAG, [attempt_id, slot.form_item_id, bool(value), seq, stamp])
+        if seq > attempt.last_seq:
+            cursor.execute(_RAISE_LAST_SEQ, [seq, attempt_id, seq])
     return Ack(seq=seq, item=position, duplicate=False, remaining_ms=attempt.remaining_ms(now))
+
+
+def _replayed(attempt_id: int, seq: int, kind: str, position: int, value) -> bool:
+    """Whether ``seq`` holds exactly this change already (a replay, acknowledged again)."""
+    stored = (
+        AnswerEvent.objects.filter(attempt_id=attempt_id, seq=seq)
+        .values_list("kind", "value", "form_item__position")
+        .first()
+    )
+    return stored is not None and stored == (kind, value, position)
 
 
 @transaction.atomic

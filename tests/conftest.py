@@ -67,3 +67,13 @@ def _celery_eager_in_process(request):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def _clear_form_caches():
+    """Forms never change in production, but a rolled-back test may reuse a form's id."""
+    from assess import selectors
+
+    selectors.form_content.cache_clear()
+    selectors.form_index.cache_clear()
+    yield
