@@ -89,6 +89,10 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                 await self.step_down()
         except PermissionDenied as exc:
             await self.fail("forbidden", str(exc), close=CLOSE_FORBIDDEN)
+        except Exception:
+            # Nothing was acknowledged, so nothing is lost: the client sends it again.
+            logger.exception("attempt %s: message failed", self.attempt_id)
+            await self.send_error("server_error", "The server could not process this; send it again.", seq)
 
     async def dispatch_message(self, message: protocol.Message) -> None:
         user = self.scope["user"]

@@ -7,6 +7,7 @@ site cannot open an exam connection with a student's cookie.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 
@@ -62,3 +63,8 @@ websocket_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRoute
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
 if settings.EMBEDDED_DEADLINE_SWEEPER:
     application = EmbeddedDeadlineSweeper(application)
+
+# Thousands of long-lived consumers make CPython's full collections pause the process;
+# moving everything loaded at start-up out of the collector's reach shortens them (FIELD-NOTES).
+gc.collect()
+gc.freeze()

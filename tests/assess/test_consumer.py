@@ -252,3 +252,23 @@ async def test_start_outside_the_window_is_refused():
     await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
     assert (await receive_type(ws, "error"))["code"] == "not_started"
     await ws.disconnect()
+
+
+async def test_unexpected_failure_is_reported_and_the_connection_survives(monkeypatch):
+    _, attempts, _ = await setup_sitting()
+    ws, _ = await started(attempts[0])
+    from assess import services
+
+    original = services.attempt_record_answer
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "attempt_record_answer", broken)
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
+    error = await receive_type(ws, "error")
+    assert error == {"type": "error", "code": "server_error", "message": error["message"], "seq": 1}
+    monkeypatch.setattr(services, "attempt_record_answer", original)
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
+    assert (await receive_type(ws, "ack"))["seq"] == 1
+    await ws.disconnect()

@@ -151,6 +151,12 @@
   }
 
   function onError(message) {
+    if (message.code === "server_error" && message.seq !== undefined && pending[message.seq]) {
+      // Not stored, not lost: send it again shortly.
+      var retry = pending[message.seq];
+      window.setTimeout(function () { send(retry); }, 1000);
+      return;
+    }
     if (message.seq !== undefined) {
       delete pending[message.seq];
       savePending();
