@@ -46,6 +46,12 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def env_str(name: str, default: str) -> str:
+    """The variable's value, or the default when it is unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -110,7 +116,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -144,7 +150,9 @@ if DATABASE_URL:
         "default": dj_database_url.parse(
             DATABASE_URL,
             conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-            # Off by default: it costs a query per database call (FIELD-NOTES hot path).
+            # Off by default: every database_sync_to_async call of a consumer counts as a request,
+            # so the check would add a query to every answer. Without it, the first use of a
+            # connection broken by a database restart fails (the client resends) and is replaced.
             conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
         )
     }
@@ -208,7 +216,7 @@ if REDIS_URL:
                         "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
                     }
                 ],
-                "prefix": os.environ.get("CHANNEL_PREFIX", "asgi"),
+                "prefix": env_str("CHANNEL_PREFIX", "asgi"),
                 "capacity": 1000,
                 "expiry": 60,
             },
@@ -240,13 +248,13 @@ WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 16_384, minimum=1024)
 # How often the server pushes the remaining time to a connected student, in seconds.
 WS_TIME_PUSH_SECONDS = env_int("WS_TIME_PUSH_SECONDS", 30, minimum=1)
 # Learner identifiers (Circular 42/2021) are opaque strings; the format is configurable.
-LEARNER_ID_PATTERN = os.environ.get("LEARNER_ID_PATTERN", r"^[0-9A-Za-z]{6,20}$")
+LEARNER_ID_PATTERN = env_str("LEARNER_ID_PATTERN", r"^[0-9A-Za-z]{6,20}$")
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Ho_Chi_Minh")
+TIME_ZONE = env_str("TIME_ZONE", "Asia/Ho_Chi_Minh")
 USE_I18N = True
 USE_TZ = True
 
@@ -283,7 +291,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
 }
 
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import Role
 from assess import services
-from tests.factories import PASSWORD, make_school, make_sitting, make_user
+from tests.factories import PASSWORD, make_school, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +142,8 @@ def test_exam_runner_text_is_translated(client, sitting):
     assert "Bắt đầu làm bài" in html and "Nộp bài" in html
     script = html.split('<script id="runner-text" type="application/json">')[1].split("</script>")[0]
     assert json.loads(script)["saved"] == "Đã lưu tất cả câu trả lời"
+
+
+def test_browser_language_does_not_override_vietnamese(client):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="vi"' in page.content.decode() and page["Content-Language"] == "vi"
