@@ -119,7 +119,8 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             await self.send_state()
         elif isinstance(message, protocol.Submit):
             attempt = await _db(services.attempt_submit)(attempt_id=self.attempt_id, user=user, token=self.token)
-            await self.send_submitted(attempt.submit_reason, attempt.status)
+            # An explicit submit always gets its answer, even when repeated.
+            await self.send_submitted(attempt.submit_reason, attempt.status, reply=True)
         elif isinstance(message, protocol.Sync):
             await self.send_state()
 
@@ -128,6 +129,11 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def attempt_takeover(self, event: dict) -> None:
         if self.token is not None and event["token"] != str(self.token):
             await self.step_down()
+
+    async def attempt_changed(self, event: dict) -> None:
+        """Staff paused or resumed the attempt (or moved its deadline): resend the state."""
+        if self.token is not None:
+            await self.send_state()
 
     async def attempt_submitted(self, event: dict) -> None:
         await self.send_submitted(event["reason"], "submitted")
@@ -139,7 +145,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
 
     async def send_state(self) -> None:
         state = await _db(selectors.attempt_state)(self.attempt_id)
-        deadline = datetime.fromisoformat(state["deadline"]) if state["deadline"] else None
+        deadline = _running_deadline(state)
         self.finished = state["status"] in statuses.FINISHED
         await self.send_json(state)
         if self.clock is None or deadline != self.deadline:
@@ -157,8 +163,9 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             reply["duplicate"] = True
         await self.send_json(reply)
 
-    async def send_submitted(self, reason: str, status: str) -> None:
-        if self.finished:
+    async def send_submitted(self, reason: str, status: str, *, reply: bool = False) -> None:
+        """Tell the client once that the attempt is handed in (and every time it asks)."""
+        if self.finished and not reply:
             return
         self.finished = True
         self.deadline = None
@@ -201,7 +208,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                         # another process submitted first or the broadcast was lost.
                         state = await _db(selectors.attempt_state)(self.attempt_id)
                         if state["status"] in statuses.OPEN:
-                            self.deadline = datetime.fromisoformat(state["deadline"])
+                            self.deadline = _running_deadline(state)
                         else:
                             await self.send_submitted(state["submit_reason"] or "deadline", state["status"])
                         wait = 1.0
@@ -217,5 +224,21 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             logger.exception("clock of attempt %s failed", self.attempt_id)
 
 
+def _running_deadline(state: dict) -> datetime | None:
+    """The deadline the clock counts down to; none while paused (the clock stands still)."""
+    if state["status"] != statuses.IN_PROGRESS or not state["deadline"]:
+        return None
+    return datetime.fromisoformat(state["deadline"])
+
+
 def _dumps(content: dict) -> str:
     return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any other websocket path: say so and close, instead of failing the handshake."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.send(text_data=_dumps({"type": "error", "code": "not_found", "message": "No such websocket path."}))
+        await self.close(code=CLOSE_NOT_FOUND)

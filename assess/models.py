@@ -136,6 +136,8 @@ class Attempt(models.Model):
     status = models.CharField(max_length=20, choices=statuses.CHOICES, default=statuses.SCHEDULED)
     started_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
+    # While paused the clock stands still: the time left is kept here and given back on resume.
+    paused_remaining = models.DurationField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submit_reason = models.CharField(max_length=20, choices=SubmitReason.choices, blank=True)
     # The live connection; a new connection replaces it, and writes from an old one are refused.
@@ -157,6 +159,8 @@ class Attempt(models.Model):
         return f"attempt {self.pk} ({self.status})"
 
     def remaining_ms(self, now=None) -> int | None:
+        if self.status == statuses.PAUSED and self.paused_remaining is not None:
+            return max(0, int(self.paused_remaining.total_seconds() * 1000))
         if self.deadline is None:
             return None
         now = now or timezone.now()

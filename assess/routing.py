@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from .consumers import AttemptConsumer
+from .consumers import AttemptConsumer, UnknownPathConsumer
 
 websocket_urlpatterns = [
     path("ws/attempts/<int:attempt_id>/", AttemptConsumer.as_asgi()),
+    re_path(r"^.*$", UnknownPathConsumer.as_asgi()),
 ]

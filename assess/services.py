@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -142,6 +142,51 @@ def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
 def _check_token(attempt: Attempt, token: uuid.UUID | None) -> None:
     if token is None or attempt.connection_token != token:
         raise errors.Superseded("This attempt was opened in another window or on another computer.")
+
+
+# --- pause and resume (proctors and the board) -------------------------------------------------
+
+STAFF_ROLES = (Role.PROCTOR, Role.BOARD, Role.ADMIN)
+
+
+def _check_staff(attempt: Attempt, by: User) -> None:
+    if not by.has_role(*STAFF_ROLES) or not user_can_oversee(by, attempt.sitting.organisation_id):
+        raise PermissionDenied("Only proctors and the exam board of this organisation may do this.")
+
+
+def _announce_change(attempt_id: int) -> None:
+    transaction.on_commit(lambda: _broadcast(attempt_id, {"type": "attempt.changed"}))
+
+
+@transaction.atomic
+def attempt_pause(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
+    """Stop the clock (an incident in the room); the time left is kept. Repeats are no-ops."""
+    now = timezone.now()
+    attempt = _lock(attempt_id)
+    _check_staff(attempt, by)
+    if attempt.status == statuses.PAUSED or _expire_if_due(attempt, now=now):
+        return attempt
+    _move(attempt, statuses.PAUSED, by=by, reason=reason, now=now)
+    attempt.paused_remaining = max(attempt.deadline - now, timedelta(0))
+    attempt.save(update_fields=["status", "paused_remaining", "updated_at"])
+    _announce_change(attempt.pk)
+    return attempt
+
+
+@transaction.atomic
+def attempt_resume(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
+    """Restart the clock with the time that was left at the pause. Repeats are no-ops."""
+    now = timezone.now()
+    attempt = _lock(attempt_id)
+    _check_staff(attempt, by)
+    if attempt.status == statuses.IN_PROGRESS:
+        return attempt
+    _move(attempt, statuses.IN_PROGRESS, by=by, reason=reason, now=now)
+    attempt.deadline = now + (attempt.paused_remaining or timedelta(0))
+    attempt.paused_remaining = None
+    attempt.save(update_fields=["status", "deadline", "paused_remaining", "updated_at"])
+    _announce_change(attempt.pk)
+    return attempt
 
 
 # --- answers ------------------------------------------------------------------------------

@@ -46,6 +46,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc, exceptions.NotAuthenticated):
             code = "not_authenticated"
         elif isinstance(exc, exceptions.PermissionDenied):
-            code = "forbidden"
+            code = "csrf_failed" if exc.default_code == "csrf_failed" else "forbidden"
         response.data = error_body(code, str(getattr(exc, "detail", exc)))
     return response

@@ -11,6 +11,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from config.api import error_body
+
 
 def _database_state() -> str:
     try:
@@ -54,3 +56,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=200 if healthy else 503,
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """A refused CSRF check: the API's JSON error shape, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("csrf_failed", f"CSRF check failed: {reason}. Fetch /api/auth/csrf/ and send X-CSRFToken."),
+            status=403,
+        )
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)

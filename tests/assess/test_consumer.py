@@ -64,6 +64,7 @@ async def receive_type(communicator, kind: str, timeout: float = 3) -> dict:
 @database_sync_to_async
 def setup_sitting(**kwargs):
     sitting = make_sitting(**kwargs)
+    sitting = type(sitting).objects.select_related("organisation").get(pk=sitting.pk)
     attempts = list(sitting.attempts.select_related("student").order_by("pk"))
     keys = {fi.position: fi.item_version.key for fi in attempts[0].form.form_items.select_related("item_version")}
     return sitting, attempts, keys
@@ -99,6 +100,8 @@ async def test_full_exam_over_the_websocket():
     await ws.send_json_to({"type": "submit"})
     submitted = await receive_type(ws, "submitted")
     assert submitted["reason"] == "student"
+    await ws.send_json_to({"type": "submit"})  # repeated: answered again, nothing changes
+    assert (await receive_type(ws, "submitted"))["reason"] == "student"
     await ws.disconnect()
     attempt = await database_sync_to_async(Attempt.objects.get)(pk=attempt.pk)
     assert attempt.status == statuses.SCORED
@@ -272,3 +275,32 @@ async def test_unexpected_failure_is_reported_and_the_connection_survives(monkey
     await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
     assert (await receive_type(ws, "ack"))["seq"] == 1
     await ws.disconnect()
+
+
+async def test_pause_and_resume_reach_the_student_at_once():
+    from accounts.models import Role
+    from assess import services
+    from tests.factories import make_user
+
+    sitting, attempts, _ = await setup_sitting()
+    ws, _ = await started(attempts[0])
+    proctor = await database_sync_to_async(lambda: make_user(Role.PROCTOR, sitting.organisation))()
+    await database_sync_to_async(services.attempt_pause)(attempt_id=attempts[0].pk, by=proctor)
+    state = await receive_type(ws, "state")
+    assert state["status"] == "paused" and state["remaining_ms"] > 0
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
+    assert (await receive_type(ws, "error"))["code"] == "paused"
+    await database_sync_to_async(services.attempt_resume)(attempt_id=attempts[0].pk, by=proctor)
+    state = await receive_type(ws, "state")
+    assert state["status"] == "in_progress"
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
+    assert (await receive_type(ws, "ack"))["seq"] == 1
+    await ws.disconnect()
+
+
+async def test_unknown_websocket_path_is_refused_clearly():
+    communicator = WebsocketCommunicator(websocket_application, "/ws/nothing/", headers=[(b"origin", ORIGIN)])
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await receive(communicator))["code"] == "not_found"
+    assert (await communicator.receive_output(timeout=3))["code"] == 4404

@@ -222,3 +222,36 @@ def test_unknown_token_is_superseded(started):
     attempt, _ = started
     with pytest.raises(errors.Superseded):
         answer(attempt, uuid.uuid4(), 1, 1, "A")
+
+
+def test_pause_keeps_the_time_left_and_resume_gives_it_back(started):
+    attempt, token = started
+    proctor = make_user(Role.PROCTOR, attempt.sitting.organisation)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(minutes=10))
+    paused = services.attempt_pause(attempt_id=attempt.pk, by=proctor, reason="mất điện")
+    assert paused.status == statuses.PAUSED
+    assert timedelta(minutes=9, seconds=58) < paused.paused_remaining <= timedelta(minutes=10)
+    assert services.attempt_pause(attempt_id=attempt.pk, by=proctor).status == statuses.PAUSED  # repeat
+    with pytest.raises(errors.Paused):
+        answer(attempt, token, 1, 1, "A")
+    # Time passing while paused is not counted, and the sweep leaves a paused attempt alone.
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(hours=1))
+    assert services.attempts_submit_expired() == 0
+    resumed = services.attempt_resume(attempt_id=attempt.pk, by=proctor)
+    assert resumed.status == statuses.IN_PROGRESS and resumed.paused_remaining is None
+    assert timedelta(minutes=9, seconds=55) < resumed.deadline - timezone.now() <= timedelta(minutes=10)
+    assert answer(attempt, token, 1, 1, "A").duplicate is False
+    reasons = list(attempt.transitions.values_list("to_status", "reason", "by"))
+    assert (statuses.PAUSED, "mất điện", proctor.pk) in reasons
+
+
+@pytest.mark.parametrize("role", [Role.STUDENT, Role.TEACHER])
+def test_only_staff_of_the_organisation_pause(started, role):
+    attempt, _ = started
+    with pytest.raises(PermissionDenied):
+        services.attempt_pause(attempt_id=attempt.pk, by=make_user(role, attempt.sitting.organisation))
+    outsider = make_user(Role.PROCTOR, make_sitting().organisation)
+    with pytest.raises(PermissionDenied):
+        services.attempt_pause(attempt_id=attempt.pk, by=outsider)
+    attempt.refresh_from_db()
+    assert attempt.status == statuses.IN_PROGRESS

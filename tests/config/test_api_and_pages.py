@@ -147,3 +147,17 @@ def test_exam_runner_text_is_translated(client, sitting):
 def test_browser_language_does_not_override_vietnamese(client):
     page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert 'lang="vi"' in page.content.decode() and page["Content-Language"] == "vi"
+
+
+def test_api_csrf_failure_is_json(db):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/api/auth/login/", "{}", content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf_failed"
+    page = client.post("/login/", {"username": "x", "password": "y"})
+    assert page.status_code == 403 and "text/html" in page["Content-Type"]
+
+
+def test_api_without_session_answers_401(client):
+    response = client.get("/api/me/attempts/")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "not_authenticated"
