@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import weakref
 
 import pytest
+from django.db.backends.signals import connection_created
 
 from tests.factories import *  # noqa: F401,F403  (fixtures)
 
@@ -77,3 +79,23 @@ def _clear_form_caches():
     selectors.form_content.cache_clear()
     selectors.form_index.cache_clear()
     yield
+
+
+_THREAD_CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _track_connection(sender, connection, **kwargs) -> None:
+    _THREAD_CONNECTIONS.add(connection)
+
+
+connection_created.connect(_track_connection)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_worker_thread_connections(django_db_setup):
+    """Consumers reach the database from worker threads, each keeping its connection open;
+    close them all before the test database is dropped (it cannot be while they are open)."""
+    yield
+    for wrapper in list(_THREAD_CONNECTIONS):
+        if wrapper.connection is not None:
+            wrapper.connection.close()
