@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from channels.db import database_sync_to_async
@@ -29,9 +30,16 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_TAKEN_OVER = 4409
 
 
+# Database work of consumers runs on a pool of its own, sized by DB_THREADS: each thread
+# holds one database connection while it lives, so the size bounds the connections a server
+# process opens (mind PostgreSQL's max_connections across all processes).
+_DB_POOL = ThreadPoolExecutor(max_workers=settings.DB_THREADS, thread_name_prefix="db")
+
+
 def _db(function):
-    """Run a self-contained service in a worker thread of its own (FIELD-NOTES, pitfall 1)."""
-    return database_sync_to_async(function, thread_sensitive=False)
+    """Run a self-contained service in a pool thread (FIELD-NOTES, pitfall 1: not the one
+    thread that thread_sensitive=True would serialise every call of the process on)."""
+    return database_sync_to_async(function, thread_sensitive=False, executor=_DB_POOL)
 
 
 class AttemptConsumer(AsyncWebsocketConsumer):

@@ -109,12 +109,12 @@ def attempt_state(attempt_id: int, now=None) -> dict:
     }
     if attempt.status in statuses.OPEN:
         state["items"] = list(form_content(attempt.form_id))
-        for answer in Answer.objects.filter(attempt_id=attempt_id).select_related("form_item"):
-            position = str(answer.form_item.position)
-            if answer.value is not None:
-                state["answers"][position] = answer.value
-            if answer.flagged:
-                state["flags"].append(answer.form_item.position)
+        rows = Answer.objects.filter(attempt_id=attempt_id).values_list("form_item__position", "value", "flagged")
+        for position, value, flagged in rows:
+            if value is not None:
+                state["answers"][str(position)] = value
+            if flagged:
+                state["flags"].append(position)
         state["flags"].sort()
     return state
 

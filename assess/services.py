@@ -75,8 +75,16 @@ def _move(attempt: Attempt, to: str, *, by: User | None, reason: str = "", now: 
     attempt.status = to
 
 
-def _lock(attempt_id: int) -> Attempt:
-    return Attempt.objects.select_for_update().select_related("sitting__assessment").get(pk=attempt_id)
+def _lock(attempt_id: int, *, with_sitting: bool = False) -> Attempt:
+    """Lock one attempt row, reading its sitting and assessment along where asked.
+
+    ``of=("self",)`` matters: a plain FOR UPDATE with joins locks the joined sitting row too,
+    and every candidate of a sitting would then queue on it (a start storm crawled).
+    """
+    attempts = Attempt.objects.select_for_update(of=("self",))
+    if with_sitting:
+        attempts = attempts.select_related("sitting__assessment")
+    return attempts.get(pk=attempt_id)
 
 
 @transaction.atomic
@@ -120,7 +128,7 @@ def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
     Starting an attempt that runs already is a no-op (a reload sends start again).
     """
     now = timezone.now()
-    attempt = _lock(attempt_id)
+    attempt = _lock(attempt_id, with_sitting=True)
     check_student_owns(attempt, user)
     _check_token(attempt, token)
     if attempt.status in statuses.OPEN:
@@ -162,7 +170,7 @@ def _announce_change(attempt_id: int) -> None:
 def attempt_pause(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
     """Stop the clock (an incident in the room); the time left is kept. Repeats are no-ops."""
     now = timezone.now()
-    attempt = _lock(attempt_id)
+    attempt = _lock(attempt_id, with_sitting=True)
     _check_staff(attempt, by)
     if attempt.status == statuses.PAUSED or _expire_if_due(attempt, now=now):
         return attempt
@@ -177,7 +185,7 @@ def attempt_pause(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
 def attempt_resume(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
     """Restart the clock with the time that was left at the pause. Repeats are no-ops."""
     now = timezone.now()
-    attempt = _lock(attempt_id)
+    attempt = _lock(attempt_id, with_sitting=True)
     _check_staff(attempt, by)
     if attempt.status == statuses.IN_PROGRESS:
         return attempt
@@ -386,7 +394,7 @@ def attempt_score(*, attempt_id: int) -> Result | None:
 
     Running it again changes nothing: a scored attempt keeps its result and record entry.
     """
-    attempt = _lock(attempt_id)
+    attempt = _lock(attempt_id, with_sitting=True)
     if attempt.status in (statuses.SCORED, statuses.PUBLISHED):
         return attempt.result
     if attempt.status != statuses.SUBMITTED:

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -157,6 +158,12 @@ async def run_clients(clients: list[dict], ports: list[int], answers: int) -> di
     return {"latencies": latencies, "errors": errors, "elapsed": elapsed, "connect": list(connect_times)}
 
 
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -178,7 +185,10 @@ def main() -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     servers = start_servers(servers_count, log_dir)
     try:
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         outcome = asyncio.run(run_clients(clients, [port for _, port in servers], args.answers))
+        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        server_cpu = [_process_cpu_seconds(process.pid) for process, _ in servers]
     finally:
         for process, _ in servers:
             process.terminate()
@@ -196,6 +206,11 @@ def main() -> None:
     )
     print(
         f"connect   : connect+state+start p50 {statistics.median(outcome['connect']) * 1000:.0f} ms, max {max(outcome['connect']) * 1000:.0f} ms"
+    )
+    client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    print(
+        f"cpu       : load generator {client_cpu / outcome['elapsed']:.2f} cores, "
+        f"servers {sum(server_cpu) / outcome['elapsed']:.2f} cores (including start-up), same machine"
     )
     print(f"errors    : {len(outcome['errors'])} {sorted(set(outcome['errors']))}")
 

@@ -243,6 +243,8 @@ else:
 EMBEDDED_DEADLINE_SWEEPER = not REDIS_URL
 
 # --- delivery -------------------------------------------------------------------------
+# Threads (each with its own database connection) a server process uses for exam traffic.
+DB_THREADS = env_int("DB_THREADS", 16, minimum=1)
 # Largest websocket frame the exam consumer accepts, in bytes.
 WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 16_384, minimum=1024)
 # How often the server pushes the remaining time to a connected student, in seconds.

@@ -88,7 +88,7 @@ def item_version_create(*, by: User, item_id: int, **content: Any) -> ItemVersio
 @transaction.atomic
 def item_version_update(*, by: User, version_id: int, **content: Any) -> ItemVersion:
     """Change a draft. A published version refuses: make a new version instead."""
-    version = ItemVersion.objects.select_for_update().select_related("item").get(pk=version_id)
+    version = ItemVersion.objects.select_for_update(of=("self",)).select_related("item").get(pk=version_id)
     _check_author(by, version.item.owner_id)
     if version.status != ItemVersion.Status.DRAFT:
         raise ValidationError("A published item version cannot be changed; make a new version.")
@@ -106,7 +106,7 @@ def item_version_update(*, by: User, version_id: int, **content: Any) -> ItemVer
 @transaction.atomic
 def item_version_publish(*, by: User, version_id: int) -> ItemVersion:
     """Freeze a version so that forms may use it. Publishing twice is a no-op."""
-    version = ItemVersion.objects.select_for_update().select_related("item").get(pk=version_id)
+    version = ItemVersion.objects.select_for_update(of=("self",)).select_related("item").get(pk=version_id)
     _check_author(by, version.item.owner_id)
     if version.status == ItemVersion.Status.PUBLISHED:
         return version
