@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -279,10 +280,16 @@ class Command(BaseCommand):
                 is_staff=staff,
                 learner_id=learner_id,
             )
-            user.set_password(PASSWORD)
+            user.password = self._password_hash()
             user.full_clean()
             user.save()
         return user
+
+    def _password_hash(self) -> str:
+        """One hash of the demo password for every demo user (hashing is slow on purpose)."""
+        if not hasattr(self, "_hash"):
+            self._hash = make_password(PASSWORD)
+        return self._hash
 
     def _grant_authoring(self, user: User) -> None:
         from django.contrib.auth.models import Permission

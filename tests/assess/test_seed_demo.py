@@ -1,0 +1,46 @@
+"""The demo data of `make run`: complete, open now, idempotent, and its formulas render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import Role, User
+from assess.management.commands.seed_demo import ITEMS, PASSWORD, SITTING_TITLE
+from assess.models import Attempt, Sitting
+from itembank.models import ItemVersion
+from itembank.rendering import render_rich_text
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_is_complete_open_and_idempotent():
+    call_command("seed_demo")
+    sitting = Sitting.objects.get(title=SITTING_TITLE)
+    assert sitting.is_open()
+    assert sitting.form.form_items.count() == 20
+    assert Attempt.objects.filter(sitting=sitting).count() == 40
+    for username in ["teacher", "proctor", "board", "student01", "student40"]:
+        assert User.objects.get(username=username).check_password(PASSWORD)
+    assert User.objects.filter(role=Role.STUDENT).count() == 40
+    # A closed window is reopened, and nothing is duplicated.
+    Sitting.objects.filter(pk=sitting.pk).update(
+        opens_at=timezone.now() - timedelta(days=3), closes_at=timezone.now() - timedelta(days=2)
+    )
+    call_command("seed_demo")
+    sitting.refresh_from_db()
+    assert sitting.is_open()
+    assert Sitting.objects.count() == 1 and ItemVersion.objects.count() == 20
+    assert User.objects.count() == 43
+
+
+def test_every_demo_formula_renders_as_mathml():
+    for _, _, stem, options, *_ in ITEMS:
+        for text in [stem, *options]:
+            html = render_rich_text(text)
+            assert "latex-error" not in html, text
+            if "$" in text:
+                assert "<math" in html, text
