@@ -21,12 +21,54 @@ from scoring.classical import (
 )
 from scoring.dif import MantelHaenszelDIF, mantel_haenszel_dif
 from scoring.fit import SX2, ItemFit, PersonFit, item_fit, person_fit, s_x2
-from scoring.irt import Ability, ItemParams, estimate_ability, information, probability
+from scoring.irt import (
+    DICHOTOMOUS_MODELS,
+    MODELS,
+    POLYTOMOUS_MODELS,
+    STATUS_AT_BOUND,
+    STATUS_EXTREME_HIGH,
+    STATUS_EXTREME_LOW,
+    STATUS_MESSAGES,
+    STATUS_NO_RESPONSES,
+    STATUS_NOT_CONVERGED,
+    STATUS_OK,
+    Ability,
+    ItemParams,
+    SumScoreTable,
+    category_probabilities,
+    estimate_ability,
+    expected_score,
+    expected_total,
+    information,
+    log_likelihood,
+    probability,
+    sum_score_eap_table,
+)
 from scoring.linking import LINKING_METHODS, Linking, Quadrature, link
 from scoring.rules import scale_to_ten, score_single_choice
 from scoring.scales import ROUNDING_RULES, LinearScale, TccScale, linear_scale_from, round_to_step, tcc_scale
+from scoring.simulate import SimulatedResponses, random_items, simulate
 
 __all__ = [
+    "DICHOTOMOUS_MODELS",
+    "MODELS",
+    "POLYTOMOUS_MODELS",
+    "STATUS_AT_BOUND",
+    "STATUS_EXTREME_HIGH",
+    "STATUS_EXTREME_LOW",
+    "STATUS_MESSAGES",
+    "STATUS_NOT_CONVERGED",
+    "STATUS_NO_RESPONSES",
+    "STATUS_OK",
+    "SimulatedResponses",
+    "SumScoreTable",
+    "category_probabilities",
+    "expected_score",
+    "expected_total",
+    "log_likelihood",
+    "random_items",
+    "simulate",
+    "sum_score_eap_table",
     "LINKING_METHODS",
     "ROUNDING_RULES",
     "SX2",

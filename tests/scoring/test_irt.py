@@ -319,9 +319,9 @@ def three_items() -> ItemParams:
     return ItemParams(a=[1.0, 1.0, 1.0], b=[-1.0, 0.0, 1.0])
 
 
-@pytest.mark.parametrize("method", ["mle", "map", "wle", "EAP", ""])
+@pytest.mark.parametrize("method", ["ML", "bayes", "EAP", "", "wle "])
 def test_unsupported_method_is_rejected(three_items, method):
-    with pytest.raises(ValueError, match=r"unsupported method .*supported: eap"):
+    with pytest.raises(ValueError, match=r"unsupported method .*supported: eap, map, mle, wle"):
         estimate_ability(np.ones((2, 3)), three_items, method=method)
 
 
@@ -373,3 +373,27 @@ def test_out_of_range_options_are_rejected(three_items, kwargs, match):
 def test_items_must_be_item_params():
     with pytest.raises(TypeError, match="ItemParams"):
         estimate_ability(np.ones((2, 3)), [1.0, 1.0, 1.0])
+
+
+def test_eap_survives_a_posterior_mass_that_would_underflow():
+    # A long 3PL test with a contradictory pattern: log L < -745 at every grid point, so
+    # exp(log posterior) underflows unless the row maximum is subtracted first.
+    n_items = 800
+    items = ItemParams(a=np.full(n_items, 3.0), b=np.tile([-2.0, 2.0], n_items // 2), c=np.full(n_items, 0.01))
+    contradictory = np.tile([0.0, 1.0], n_items // 2)  # misses the easy items, solves the hard ones
+    responses = np.array([contradictory, np.ones(n_items)])
+    theta, se = estimate_ability(responses, items)
+    assert np.all(np.isfinite(theta)) and np.all(np.isfinite(se))
+    grid = np.linspace(-6, 6, 61)
+    log_p = np.log(probability(grid, items))
+    log_q = np.log1p(-probability(grid, items))
+    log_post = contradictory @ log_p.T + (1 - contradictory) @ log_q.T - 0.5 * grid**2
+    assert log_post.max() < -745
+    post = np.exp(log_post - log_post.max())
+    assert theta[0] == pytest.approx(post @ grid / post.sum(), abs=1e-12)
+
+
+def test_ability_built_the_old_way_has_ok_status():
+    result = Ability(theta=np.zeros(3), se=np.ones(3), method="eap")
+    np.testing.assert_array_equal(result.status, 0)
+    assert result.reason(0) == "ok"
