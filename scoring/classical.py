@@ -82,7 +82,7 @@ def _max_scores(scores: FloatArray, max_score: ArrayLike | None) -> FloatArray:
     n_items = scores.shape[1]
     observed_max = np.nanmax(np.where(np.isnan(scores), -np.inf, scores), axis=0)
     if max_score is None:
-        result = np.maximum(observed_max, 1.0)
+        result: FloatArray = np.maximum(observed_max, 1.0)
     else:
         result = np.broadcast_to(np.asarray(max_score, dtype=np.float64), (n_items,)).copy()
         bad = np.flatnonzero(~np.isfinite(result) | (result < 1) | (result != np.floor(result)))
@@ -249,8 +249,8 @@ def item_statistics(responses: ArrayLike, *, max_score: ArrayLike | None = None)
     point_biserial = np.where(undefined_pb, np.nan, np.clip(point_biserial, -1.0, 1.0))
     corrected = np.where(undefined_corrected, np.nan, np.clip(corrected, -1.0, 1.0))
     mean_x = np.where(n > 0, mean_x, np.nan)
-    for j in np.flatnonzero(n == 0):
-        reasons[int(j)] = f"item {int(j)}: nobody was presented the item"
+    for unseen in np.flatnonzero(n == 0):
+        reasons[int(unseen)] = f"item {int(unseen)}: nobody was presented the item"
     arrays = {
         "n_responses": n.astype(np.int64),
         "mean_score": mean_x,
@@ -311,7 +311,7 @@ def _alpha_from_covariance(cov: FloatArray) -> float:
     total_variance = float(cov.sum())
     if not total_variance > 1e-12 * max(float(np.trace(cov)), 1.0):
         return float("nan")
-    return k / (k - 1) * (1.0 - float(np.trace(cov)) / total_variance)
+    return float(k / (k - 1) * (1.0 - float(np.trace(cov)) / total_variance))
 
 
 def _checked_scores_for_alpha(responses: ArrayLike) -> FloatArray:

@@ -280,10 +280,10 @@ def mantel_haenszel_dif(
     # Sum the rows of each (stratum, group) cell: memory stays O(n_persons x n_items).
     right[sorted_cells[starts]] = np.add.reduceat(x[order], starts, axis=0)
     seen[sorted_cells[starts]] = np.add.reduceat(presented[order].astype(np.float64), starts, axis=0)
-    right = right.reshape(n_strata_all, 2, n_items)
-    seen = seen.reshape(n_strata_all, 2, n_items)
-    a_k, c_k = right[:, 0, :], right[:, 1, :]
-    n_ref, n_foc = seen[:, 0, :], seen[:, 1, :]
+    right_cells = right.reshape(n_strata_all, 2, n_items)
+    seen_cells = seen.reshape(n_strata_all, 2, n_items)
+    a_k, c_k = right_cells[:, 0, :], right_cells[:, 1, :]
+    n_ref, n_foc = seen_cells[:, 0, :], seen_cells[:, 1, :]
     b_k, d_k = n_ref - a_k, n_foc - c_k
     keep = (n_ref > 0) & (n_foc > 0)  # strata x items
     total = np.where(keep, n_ref + n_foc, 1.0)  # 1 avoids 0/0 in dropped strata; masked below
@@ -330,8 +330,8 @@ def mantel_haenszel_dif(
     delta = np.where(undefined, np.nan, delta)
     se_delta = np.where(undefined, np.nan, se_delta)
     no_variance = ~(var_a.sum(axis=0) > 0)
-    for j in np.flatnonzero(no_variance & ~undefined):
-        reasons[int(j)] = f"item {int(j)}: the MH chi-square has zero variance (every stratum has T_k = 1)"
+    for flat_j in np.flatnonzero(no_variance & ~undefined):
+        reasons[int(flat_j)] = f"item {int(flat_j)}: the MH chi-square has zero variance (every stratum has T_k = 1)"
     chi_square = np.where(undefined | no_variance, np.nan, chi_square)
     p_value = np.where(undefined | no_variance, np.nan, p_value)
 

@@ -805,7 +805,7 @@ class Ability:
     theta: FloatArray
     se: FloatArray
     method: str
-    status: NDArray[np.int8] = field(default=None, repr=False)  # type: ignore[assignment]
+    status: NDArray[np.int8] = field(default=None, repr=False)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         if self.theta.ndim != 1 or self.theta.shape != self.se.shape:

@@ -237,9 +237,10 @@ class Linking:
         """
         if not (dataclasses.is_dataclass(items) and not isinstance(items, type)):
             raise TypeError(f"items must be an ItemParams, got {type(items).__name__}")
+        params: Any = items  # any ItemParams-shaped dataclass: a, b and maybe thresholds
         changes: dict[str, Any] = {
-            "a": np.asarray(items.a, dtype=np.float64) / self.A,
-            "b": self.A * np.asarray(items.b, dtype=np.float64) + self.B,
+            "a": np.asarray(params.a, dtype=np.float64) / self.A,
+            "b": self.A * np.asarray(params.b, dtype=np.float64) + self.B,
         }
         thresholds = _thresholds(items)
         if thresholds is not None:
