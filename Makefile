@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install install-dev migrate seed lint format messages worker beat clean
+.PHONY: run test install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-psychometrics
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -44,6 +44,21 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m mypy
+
+# Benchmarks (bench/RESULTS.md). The psychometrics peers (girth, mirt) are installed only
+# into a venv of their own, never into the project's.
+PEERS_VENV ?= .venv-peers
+bench-delivery: install-dev
+	$(PY) bench/delivery.py $(BENCH_ARGS)
+
+$(PEERS_VENV)/.installed: requirements.txt bench/requirements-peers.txt
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r requirements.txt -r bench/requirements-peers.txt
+	touch $@
+
+bench-psychometrics: $(PEERS_VENV)/.installed
+	$(PEERS_VENV)/bin/python bench/psychometrics.py $(BENCH_ARGS)
 
 format: install-dev
 	$(VENV)/bin/ruff format .

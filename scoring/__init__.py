@@ -9,6 +9,7 @@ response matrices as float arrays of shape ``(n_persons, n_items)`` with NaN
 for "not presented". See docs/scoring.md for examples.
 """
 
+from scoring.calibration import Calibration, ItemStandardErrors, calibrate, quadrature_grid
 from scoring.classical import (
     DistractorAnalysis,
     ItemOptions,
@@ -50,6 +51,10 @@ from scoring.scales import ROUNDING_RULES, LinearScale, TccScale, linear_scale_f
 from scoring.simulate import SimulatedResponses, random_items, simulate
 
 __all__ = [
+    "Calibration",
+    "ItemStandardErrors",
+    "calibrate",
+    "quadrature_grid",
     "DICHOTOMOUS_MODELS",
     "MODELS",
     "POLYTOMOUS_MODELS",
