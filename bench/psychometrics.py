@@ -15,6 +15,7 @@ Tasks (the targets of issue 3):
 - 2PL, 20,000 persons x 60 items, 10% missing at random, with standard errors;
 - 3PL, 10,000 x 40 (ours with its default Beta(5, 17) prior on c; mirt both without a
   prior, its default, and with the same prior);
+- GRM, 5,000 x 20 items with 4 categories, with standard errors (girth's ``grm_mml`` has none);
 - EAP with standard errors, 1,000,000 x 60 (2PL items with known parameters).
 """
 
@@ -44,6 +45,8 @@ Result = dict[str, Any]
 
 def make_task(task: str) -> dict[str, Any]:
     """Identical data for every contender: fixed seeds, generated in blocks."""
+    if task == "grm":
+        return make_grm_task()
     if task == "2pl":
         rng = np.random.default_rng(2024_2)
         n, j = 20_000, 60
@@ -70,6 +73,21 @@ def make_task(task: str) -> dict[str, Any]:
     if missing:
         x[rng.random(x.shape) < missing] = np.nan
     return {"x": x, "a": a, "b": b, "c": c, "theta": theta}
+
+
+def make_grm_task() -> dict[str, Any]:
+    """GRM 5,000 x 20, 4 categories: a ~ lognormal(0, 0.3), ordered thresholds around N(0, 1) locations."""
+    rng = np.random.default_rng(2024_5)
+    n, j, k = 5_000, 20, 4
+    a = rng.lognormal(0.0, 0.3, j)
+    location = rng.normal(0.0, 1.0, j)
+    offsets = np.sort(rng.uniform(-2.0, 2.0, (j, k - 1)), axis=1)
+    offsets += 0.3 * (np.arange(k - 1) - (k - 2) / 2) - offsets.mean(axis=1, keepdims=True)
+    thresholds = location[:, None] + offsets
+    theta = rng.normal(0.0, 1.0, n)
+    upper = 1.0 / (1.0 + np.exp(-a[None, :, None] * (theta[:, None, None] - thresholds[None])))  # P(X >= k)
+    x = (rng.random((n, j))[:, :, None] < upper).sum(axis=2).astype(float)
+    return {"x": x, "a": a, "thresholds": thresholds, "theta": theta}
 
 
 # --------------------------------------------------------------------------- contenders
@@ -100,6 +118,33 @@ def ours_eap(d: dict[str, Any]) -> Result:
 
     theta, se = estimate_ability(d["x"], ItemParams(d["a"], d["b"]), "eap")
     return {"theta": theta, "se": bool(np.isfinite(se).all()), "note": "61-point grid, chunked"}
+
+
+def ours_grm(d: dict[str, Any]) -> Result:
+    from scoring.calibration import calibrate
+
+    r = calibrate(d["x"], "grm")
+    return {
+        "a": r.items.a,
+        "thresholds": r.items.thresholds,
+        "se": bool(np.isfinite(r.se.thresholds).all()),
+        "note": f"XPD SEs, {r.iterations} EM steps",
+    }
+
+
+def mirt_grm(d: dict[str, Any]) -> Result:
+    import mirt
+
+    r = mirt.fit_mirt(d["x"], "GRM")
+    p = r.model.parameters
+    return {"a": p["discrimination"], "thresholds": p["thresholds"], "se": True, "note": f"defaults, SE {r.se_method}"}
+
+
+def girth_grm(d: dict[str, Any]) -> Result:
+    from girth import grm_mml
+
+    r = grm_mml(d["x"].astype(int).T)
+    return {"a": r["Discrimination"], "thresholds": r["Difficulty"], "se": False, "note": "grm_mml, no SEs"}
 
 
 def mirt_2pl(d: dict[str, Any]) -> Result:
@@ -180,11 +225,13 @@ CONTENDERS: dict[str, list[tuple[str, Callable[[dict[str, Any]], Result]]]] = {
     "2pl": [("ours", ours_2pl), ("mirt 1.2", mirt_2pl), ("girth 0.8", girth_2pl)],
     "3pl": [("ours", ours_3pl), ("mirt 1.2", mirt_3pl), ("mirt 1.2 + prior", mirt_3pl_prior), ("girth 0.8", girth_3pl)],
     "eap": [("ours", ours_eap), ("mirt 1.2", mirt_eap), ("girth 0.8", girth_eap)],
+    "grm": [("ours", ours_grm), ("mirt 1.2", mirt_grm), ("girth 0.8", girth_grm)],
 }
 TITLES = {
     "2pl": "2PL 20,000 x 60, 10% missing, calibrate with SEs",
     "3pl": "3PL 10,000 x 40, calibrate",
     "eap": "EAP + SE, 1,000,000 x 60 (known items)",
+    "grm": "GRM 5,000 x 20, 4 categories, calibrate",
 }
 
 
@@ -234,10 +281,10 @@ def peak_memory(task: str, name: str) -> float:
 
 def recovery(task: str, result: Result, data: dict[str, Any]) -> str:
     parts = []
-    keys = ["theta"] if task == "eap" else ["a", "b", "c"] if task == "3pl" else ["a", "b"]
+    keys = {"eap": ["theta"], "3pl": ["a", "b", "c"], "grm": ["a", "thresholds"]}.get(task, ["a", "b"])
     for key in keys:
         est = np.asarray(result[key], dtype=float).ravel()
-        true = data[key]
+        true = np.asarray(data[key], dtype=float).ravel()
         rmse = float(np.sqrt(np.mean((est - true) ** 2)))
         corr = float(np.corrcoef(est, true)[0, 1])
         parts.append(f"{key} {rmse:.3f} / {corr:.3f}")
@@ -263,7 +310,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--tasks", default="2pl,3pl,eap")
+    parser.add_argument("--tasks", default="2pl,3pl,grm,eap")
     parser.add_argument("--skip-girth", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("TASK", "CONTENDER"), help=argparse.SUPPRESS)

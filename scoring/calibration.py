@@ -31,6 +31,9 @@ with ``m_ij = 1`` when item ``j`` was presented to person ``i``. Expected counts
 ``n_jq = sum_i m_ij pi_iq`` (presented) and ``r_jq = sum_i x_ij pi_iq``
 (correct) are two matrix products.
 
+Polytomous (GRM, GPCM) and mixed tests go through a general path described at
+:class:`_Group`; standard errors there use the same XPD method.
+
 M-step: Fisher scoring per item on
 ``sum_q r_jq log P_jq + (n_jq - r_jq) log(1 - P_jq) + log prior``, all items
 at once (stacked 2x2 or 3x3 systems), with step halving so that the expected
@@ -44,20 +47,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import expit, log_expit, logit, ndtri
+from scipy.special import expit, log_expit, logit, logsumexp, ndtri
 
-from scoring.irt import ItemParams
+from scoring.irt import POLYTOMOUS_MODELS, ItemParams
 
 __all__ = ["Calibration", "ItemStandardErrors", "calibrate", "quadrature_grid"]
 
 FloatArray = NDArray[np.float64]
+_S = TypeVar("_S")
 
 SUPPORTED_MODELS = ("rasch", "1pl", "2pl", "3pl")
-_PLANNED_MODELS = ("grm", "gpcm")
+#: Every model name :func:`calibrate` accepts (polytomous and mixed tests use the general path).
+ALL_MODELS = SUPPORTED_MODELS + ("grm", "gpcm")
 #: Default prior on the lower asymptote for "3pl": Beta(5, 17), mode 0.2, mean 0.23.
 DEFAULT_C_PRIOR = (5.0, 17.0)
 #: Rows per E-step block; bounds the (rows x quadrature points) temporaries.
@@ -72,19 +77,24 @@ _INTERCEPT_BOUND = 60.0
 
 @dataclass(frozen=True, eq=False)
 class ItemStandardErrors:
-    """Standard errors of dichotomous item parameters, shaped like :class:`ItemParams`.
+    """Standard errors of item parameters, shaped like :class:`ItemParams`.
 
     Attributes
     ----------
     a, b, c : ndarray, shape (n_items,)
         Standard errors of ``a``, ``b`` and ``c``. ``NaN`` where the parameter
         was not estimated: fixed by the model (``a`` under "rasch", ``c``
-        under "1pl"/"2pl"/"rasch") or held fixed as an anchor.
+        except under "3pl") or held fixed as an anchor. For a polytomous item
+        ``b`` is the mean threshold and its SE is that of the mean.
+    thresholds : ndarray, shape (n_items, max_categories - 1)
+        Standard errors of the polytomous thresholds, NaN-padded exactly like
+        ``ItemParams.thresholds`` (all NaN for dichotomous items and anchors).
     """
 
     a: FloatArray
     b: FloatArray
     c: FloatArray
+    thresholds: FloatArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -608,17 +618,55 @@ def _change(old: _State, new: _State) -> float:
     )
 
 
+class _Engine(Protocol[_S]):
+    """What :func:`_run_em` needs from a model family: EM steps and a flat parameter vector."""
+
+    def em_step(self, state: _S) -> tuple[_S, float]: ...
+
+    def pack(self, state: _S) -> FloatArray: ...
+
+    def unpack(self, vector: FloatArray, template: _S) -> _S: ...
+
+    def log_prior(self, state: _S) -> float: ...
+
+    def change(self, old: _S, new: _S) -> float: ...
+
+
+@dataclass(frozen=True)
+class _DichotomousEngine:
+    """The single-model dichotomous path ("rasch", "1pl", "2pl", "3pl")."""
+
+    spec: _Spec
+    data: _Data
+    newton_steps: int
+
+    def em_step(self, state: _State) -> tuple[_State, float]:
+        return _em_step(state, self.spec, self.data, self.newton_steps)
+
+    def pack(self, state: _State) -> FloatArray:
+        return _pack(state, self.spec)
+
+    def unpack(self, vector: FloatArray, template: _State) -> _State:
+        return _unpack(vector, template, self.spec)
+
+    def log_prior(self, state: _State) -> float:
+        return _log_prior_total(state, self.spec)
+
+    def change(self, old: _State, new: _State) -> float:
+        return _change(old, new)
+
+
 def _run_em(
-    state: _State, spec: _Spec, data: _Data, *, tol: float, max_iter: int, newton_steps: int, acceleration: str
-) -> tuple[_State, bool, int, list[float]]:
+    state: _S, engine: _Engine[_S], *, tol: float, max_iter: int, acceleration: str
+) -> tuple[_S, bool, int, list[float]]:
     trace: list[float] = []
     iterations = 0
     if acceleration == "none":
         while iterations < max_iter:
-            new, loglik = _em_step(state, spec, data, newton_steps)
+            new, loglik = engine.em_step(state)
             iterations += 1
             trace.append(loglik)
-            change = _change(state, new)
+            change = engine.change(state, new)
             state = new
             if change < tol:
                 return state, True, iterations, trace
@@ -626,20 +674,20 @@ def _run_em(
 
     # SQUAREM (Varadhan & Roland 2008, scheme S3) with a monotonicity fallback.
     while iterations < max_iter:
-        x0 = _pack(state, spec)
-        s1, ll0 = _em_step(state, spec, data, newton_steps)
+        x0 = engine.pack(state)
+        s1, ll0 = engine.em_step(state)
         iterations += 1
         trace.append(ll0)
-        if _change(state, s1) < tol:
+        if engine.change(state, s1) < tol:
             return s1, True, iterations, trace
         if iterations >= max_iter:
             return s1, False, iterations, trace
-        s2, ll1 = _em_step(s1, spec, data, newton_steps)
+        s2, ll1 = engine.em_step(s1)
         iterations += 1
         trace.append(ll1)
-        if _change(s1, s2) < tol:
+        if engine.change(s1, s2) < tol:
             return s2, True, iterations, trace
-        x1, x2 = _pack(s1, spec), _pack(s2, spec)
+        x1, x2 = engine.pack(s1), engine.pack(s2)
         r_vec = x1 - x0
         v_vec = x2 - 2.0 * x1 + x0
         v_norm = float(np.sqrt(v_vec @ v_vec))
@@ -647,16 +695,14 @@ def _run_em(
         steplength = min(steplength, -1.0)
         candidate = s2
         if steplength < -1.0 and iterations < max_iter:
-            extrapolated = _unpack(x0 - 2.0 * steplength * r_vec + steplength**2 * v_vec, state, spec)
-            stabilised, ll_extra = _em_step(extrapolated, spec, data, newton_steps)
+            extrapolated = engine.unpack(x0 - 2.0 * steplength * r_vec + steplength**2 * v_vec, state)
+            stabilised, ll_extra = engine.em_step(extrapolated)
             iterations += 1
             # Accept only if the extrapolated point beats the plain EM point's start (ll1 + prior).
-            if np.isfinite(ll_extra) and ll_extra + _log_prior_total(extrapolated, spec) >= ll1 + _log_prior_total(
-                s1, spec
-            ):
+            if np.isfinite(ll_extra) and ll_extra + engine.log_prior(extrapolated) >= ll1 + engine.log_prior(s1):
                 trace.append(ll_extra)
                 candidate = stabilised
-        change = _change(state, candidate)
+        change = engine.change(state, candidate)
         state = candidate
         if change < tol:
             return state, True, iterations, trace
@@ -835,6 +881,509 @@ def _standard_errors(state: _State, spec: _Spec, data: _Data, method: str) -> Fl
     return se
 
 
+# --------------------------------------------------------------------------- polytomous and mixed tests
+#
+# Every item is written on the standardised ability t in slope-intercept form with a
+# parameter row per item (standardised scale; theta-scale values in brackets):
+#
+#   "2pl"  [alpha, delta]            z = alpha t + delta                 (a = alpha/sigma, b = mu - delta sigma/alpha)
+#   "3pl"  [alpha, delta, logit c]   P = c + (1 - c) expit(z)
+#   "grm"  [alpha, d_1..d_{K-1}]     P(X >= k) = expit(alpha t + d_k), d_1 > ... > d_{K-1}
+#   "gpcm" [alpha, d_1..d_{K-1}]     P(X = k) ∝ exp(sum_{v <= k} (alpha t + d_v))
+#
+# with b_k = mu - d_k sigma / alpha for both polytomous families. Items of one model and
+# number of categories form a group and are updated together (stacked Newton systems).
+
+_GENERAL_MODELS = ("2pl", "3pl", "grm", "gpcm")
+_SCORE_BLOCK = 8_192  # persons per block when forming per-person score vectors
+
+
+@dataclass(frozen=True, eq=False)
+class _Group:
+    """Items sharing a model and a number of categories, all free or all anchors."""
+
+    model: str
+    n_cat: int
+    items: NDArray[np.intp]  # response columns, (J,)
+    cols: NDArray[np.intp]  # one-hot columns, (J, K)
+    free: bool
+    anchor: FloatArray | None  # anchors: theta-scale rows [a, b_1..b_{K-1}(, c)], (J, p)
+
+    @property
+    def n_params(self) -> int:
+        return self.n_cat + (1 if self.model == "3pl" else 0)
+
+
+@dataclass
+class _GeneralState:
+    params: list[FloatArray]  # one (J_g, p_g) array per group, standardised scale
+    mu: float
+    sigma: float
+
+    def copy(self) -> _GeneralState:
+        return _GeneralState([p.copy() for p in self.params], self.mu, self.sigma)
+
+
+def _group_terms(model: str, theta: FloatArray, t: FloatArray, scores: bool) -> tuple[FloatArray, FloatArray | None]:
+    """``log P(X = k)`` (J, Q, K) and, if asked, the scores ``d log P / d params`` (J, Q, K, p)."""
+    alpha = theta[:, 0:1]  # (J, 1)
+    if model in ("2pl", "3pl"):
+        z = alpha * t[None, :] + theta[:, 1:2]
+        if model == "2pl":
+            logp = np.stack([log_expit(-z), log_expit(z)], axis=-1)
+            if not scores:
+                return logp, None
+            s = expit(z)
+            base = np.stack([-s, 1.0 - s], axis=-1)  # d log P_k / dz
+            out = np.empty(z.shape + (2, 2))
+            out[..., 0] = base * t[None, :, None]
+            out[..., 1] = base
+            return logp, out
+        c = expit(theta[:, 2:3])
+        log1m_c = np.log1p(-c)
+        logp = np.stack([log1m_c + log_expit(-z), np.logaddexp(np.log(c), log1m_c + log_expit(z))], axis=-1)
+        if not scores:
+            return logp, None
+        s, s_bar = expit(z), expit(-z)
+        p1 = np.exp(logp[..., 1])
+        dz1 = (1.0 - c) * s * s_bar / p1
+        out = np.empty(z.shape + (2, 3))
+        out[..., 0, 0], out[..., 0, 1], out[..., 0, 2] = -s * t[None, :], -s, np.broadcast_to(-c, z.shape)
+        out[..., 1, 0], out[..., 1, 1], out[..., 1, 2] = dz1 * t[None, :], dz1, c * (1.0 - c) * s_bar / p1
+        return logp, out
+    d = theta[:, 1:]  # (J, K-1)
+    n_cat = d.shape[1] + 1
+    if model == "grm":
+        z = alpha[:, :, None] * t[None, :, None] + d[:, None, :]  # (J, Q, K-1)
+        log_s, log_1ms = log_expit(z), log_expit(-z)
+        gap = d[:, :-1] - d[:, 1:]  # > 0 when ordered
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_gap = np.where(gap > 0, np.log(-np.expm1(-np.maximum(gap, 1e-300))), -np.inf)
+        logp = np.empty(z.shape[:2] + (n_cat,))
+        logp[..., 0] = log_1ms[..., 0]
+        logp[..., 1:-1] = log_s[..., :-1] + log_1ms[..., 1:] + log_gap[:, None, :]
+        logp[..., -1] = log_s[..., -1]
+        if not scores:
+            return logp, None
+        log_w = log_s + log_1ms  # log dP*_k/dd_k
+        out = np.zeros(logp.shape + (n_cat,))
+        k = np.arange(1, n_cat)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[..., k, k] = np.exp(log_w - logp[..., 1:])  # category k, parameter d_k
+            out[..., k - 1, k] = -np.exp(log_w - logp[..., :-1])  # category k-1, parameter d_k
+        out[..., 0] = t[None, :, None] * out[..., 1:].sum(axis=-1)
+        return logp, out
+    # gpcm
+    kk = np.arange(n_cat, dtype=np.float64)
+    cum = np.concatenate([np.zeros((d.shape[0], 1)), np.cumsum(d, axis=1)], axis=1)  # (J, K)
+    z = (alpha[:, :, None] * t[None, :, None]) * kk + cum[:, None, :]
+    logp = z - logsumexp(z, axis=-1, keepdims=True)
+    if not scores:
+        return logp, None
+    p = np.exp(logp)
+    out = np.empty(logp.shape + (n_cat,))
+    out[..., 0] = t[None, :, None] * (kk - (p * kk).sum(axis=-1, keepdims=True))
+    tail = np.cumsum(p[..., ::-1], axis=-1)[..., ::-1][..., 1:]  # P(X >= v), v = 1..K-1
+    step = (kk[:, None] >= kk[None, 1:]).astype(np.float64)  # (K, K-1): 1[v <= k]
+    out[..., 1:] = step - tail[..., None, :]
+    return logp, out
+
+
+def _group_valid(model: str, theta: FloatArray) -> NDArray[np.bool_]:
+    """Items whose parameters define a model (finite; GRM intercepts strictly decreasing)."""
+    ok: NDArray[np.bool_] = np.asarray(np.isfinite(theta).all(axis=1))
+    if model == "grm" and theta.shape[1] > 2:
+        ok = ok & np.asarray((np.diff(theta[:, 1:], axis=1) < 0).all(axis=1))
+    return ok
+
+
+def _clip_group(model: str, theta: FloatArray) -> None:
+    np.clip(theta[:, 0], *_SLOPE_BOUNDS, out=theta[:, 0])
+    last = theta.shape[1] - (1 if model == "3pl" else 0)
+    np.clip(theta[:, 1:last], -_INTERCEPT_BOUND, _INTERCEPT_BOUND, out=theta[:, 1:last])
+    if model == "3pl":
+        np.clip(theta[:, 2], -13.8, 13.8, out=theta[:, 2])
+
+
+def _anchor_standardised(group: _Group, mu: float, sigma: float) -> FloatArray:
+    """Standardised rows of anchors from their theta-scale rows: alpha = a sigma, d_k = a (mu - b_k)."""
+    assert group.anchor is not None
+    a = group.anchor[:, 0:1]
+    out = np.empty_like(group.anchor)
+    out[:, 0] = a[:, 0] * sigma
+    last = group.n_cat
+    out[:, 1:last] = a * (mu - group.anchor[:, 1:last])
+    if group.model == "3pl":
+        out[:, 2] = logit(group.anchor[:, 2])
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _GeneralEngine:
+    """EM for any mix of 2PL, 3PL, GRM and GPCM items (free or anchored)."""
+
+    groups: list[_Group]
+    onehot: FloatArray  # (N, C): 1 where person i answered in category column c
+    n_items: int
+    n_cols: int
+    nodes: FloatArray
+    log_weights: FloatArray
+    latent_free: bool
+    a_prior: tuple[float, float] | None
+    c_prior: tuple[float, float] | None
+    newton_steps: int
+    chunk: int
+
+    # -- pieces ---------------------------------------------------------------------------
+
+    def apply_anchors(self, state: _GeneralState) -> None:
+        for g, group in enumerate(self.groups):
+            if not group.free:
+                state.params[g] = _anchor_standardised(group, state.mu, state.sigma)
+
+    def valid(self, state: _GeneralState) -> bool:
+        return all(_group_valid(gr.model, p).all() for gr, p in zip(self.groups, state.params, strict=True)) and bool(
+            np.isfinite(state.mu) and np.isfinite(state.sigma) and state.sigma > 0
+        )
+
+    def log_prob_matrix(self, state: _GeneralState) -> FloatArray:
+        """``log P`` for every one-hot column and node, (C, Q)."""
+        lp = np.empty((self.n_cols, self.nodes.size))
+        for group, theta in zip(self.groups, state.params, strict=True):
+            logp, _ = _group_terms(group.model, theta, self.nodes, scores=False)
+            lp[group.cols] = logp.transpose(0, 2, 1)
+        return lp
+
+    def blocks(self) -> Any:
+        n = self.onehot.shape[0]
+        for start in range(0, n, self.chunk):
+            yield self.onehot[start : start + self.chunk]
+
+    def posterior(self, y: FloatArray, lp: FloatArray) -> tuple[FloatArray, FloatArray]:
+        log_like = y @ lp
+        log_like += self.log_weights
+        peak = log_like.max(axis=1, keepdims=True)
+        np.subtract(log_like, peak, out=log_like)
+        post = np.exp(log_like, out=log_like)
+        total = post.sum(axis=1, keepdims=True)
+        post /= total
+        return post, peak[:, 0] + np.log(total[:, 0])
+
+    def e_step(self, state: _GeneralState) -> tuple[FloatArray, float]:
+        """Expected counts per one-hot column and node (C, Q), and the marginal log-likelihood."""
+        lp = np.ascontiguousarray(self.log_prob_matrix(state))
+        counts = np.zeros((self.n_cols, self.nodes.size))
+        loglik = 0.0
+        for y in self.blocks():
+            post, log_marginal = self.posterior(y, lp)
+            loglik += float(log_marginal.sum())
+            counts += (post.T @ y).T  # see FIELD-NOTES on tall transposed operands
+        return counts, loglik
+
+    def prior(self, group: _Group, theta: FloatArray, sigma: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Log prior per item (J,), its gradient (J, p) and a positive curvature (J, p, p)."""
+        n, p = theta.shape
+        value, grad, curv = np.zeros(n), np.zeros((n, p)), np.zeros((n, p, p))
+        if self.a_prior is not None:
+            mean, sd = self.a_prior
+            alpha = theta[:, 0]
+            log_a = np.log(alpha / sigma)
+            value -= log_a + 0.5 * ((log_a - mean) / sd) ** 2
+            grad[:, 0] = -(1.0 + (log_a - mean) / sd**2) / alpha
+            curv[:, 0, 0] = 1.0 / (sd**2 * alpha**2)
+        if group.model == "3pl" and self.c_prior is not None:
+            pa, pb = self.c_prior
+            c = expit(theta[:, 2])
+            value += (pa - 1.0) * np.log(c) + (pb - 1.0) * np.log1p(-c)
+            grad[:, 2] = (pa - 1.0) * (1.0 - c) - (pb - 1.0) * c
+            curv[:, 2, 2] = (pa + pb - 2.0) * c * (1.0 - c)
+        return value, grad, curv
+
+    def objective(self, group: _Group, theta: FloatArray, counts: FloatArray, sigma: float) -> FloatArray:
+        """Expected complete-data log-posterior of each item (J,); -inf where invalid."""
+        ok = _group_valid(group.model, theta)
+        safe = np.where(ok[:, None], theta, _fallback_row(group))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp, _ = _group_terms(group.model, safe, self.nodes, scores=False)
+            value = (counts * logp).sum(axis=(1, 2)) + self.prior(group, safe, sigma)[0]
+        return np.where(ok & np.isfinite(value), value, -np.inf)
+
+    # -- M-step -----------------------------------------------------------------------------
+
+    def mstep_group(self, group: _Group, theta: FloatArray, counts: FloatArray, sigma: float) -> FloatArray:
+        """Fisher scoring with step halving on one group; counts (J, Q, K)."""
+        n_person = counts.sum(axis=2)  # (J, Q)
+        current = self.objective(group, theta, counts, sigma)
+        p = theta.shape[1]
+        for _ in range(self.newton_steps):
+            logp, s = _group_terms(group.model, theta, self.nodes, scores=True)
+            assert s is not None
+            j = theta.shape[0]
+            _, g_prior, c_prior = self.prior(group, theta, sigma)
+            grad = np.einsum("jqk,jqkp->jp", counts, s) + g_prior
+            weighted = (n_person[:, :, None] * np.exp(logp))[..., None] * s
+            fisher = np.matmul(weighted.reshape(j, -1, p).transpose(0, 2, 1), s.reshape(j, -1, p))
+            fisher += c_prior + 1e-9 * np.eye(p)
+            step = np.linalg.solve(fisher, grad[:, :, None])[:, :, 0]
+            step *= np.minimum(1.0, 2.0 / np.maximum(np.abs(step).max(axis=1), 1e-300))[:, None]
+            scale = np.ones(j)
+            accepted = np.zeros(j, dtype=bool)
+            new = theta.copy()
+            for _ in range(_MAX_HALVINGS):
+                trial = theta + scale[:, None] * step
+                _clip_group(group.model, trial)
+                value = self.objective(group, trial, counts, sigma)
+                better = (value >= current - 1e-12) & ~accepted
+                new[better] = trial[better]
+                current = np.where(better, value, current)
+                accepted |= better
+                if accepted.all():
+                    break
+                scale = np.where(accepted, scale, scale / 2.0)
+            moved = float(np.abs(new - theta).max(initial=0.0))
+            theta = new
+            if moved < 1e-8:
+                break
+        return theta
+
+    def latent_jacobian(self, group: _Group, sigma: float) -> FloatArray:
+        """d(standardised row)/d(mu, log sigma) of anchors, (J, p, 2)."""
+        assert group.anchor is not None
+        a = group.anchor[:, 0]
+        jac = np.zeros((a.size, group.n_params, 2))
+        jac[:, 0, 1] = a * sigma
+        jac[:, 1 : group.n_cat, 0] = a[:, None]
+        return jac
+
+    def mstep_latent(self, state: _GeneralState, counts: FloatArray) -> None:
+        anchors = [(g, gr) for g, gr in enumerate(self.groups) if not gr.free]
+        group_counts = [counts[gr.cols].transpose(0, 2, 1) for _, gr in anchors]
+
+        def total(mu: float, sigma: float) -> float:
+            value = 0.0
+            for (_, gr), cnt in zip(anchors, group_counts, strict=True):
+                logp, _ = _group_terms(gr.model, _anchor_standardised(gr, mu, sigma), self.nodes, scores=False)
+                value += float((cnt * logp).sum())
+            return value
+
+        mu, sigma = state.mu, state.sigma
+        current = total(mu, sigma)
+        for _ in range(self.newton_steps):
+            g_total, f_total = np.zeros(2), np.zeros((2, 2))
+            for (_, gr), cnt in zip(anchors, group_counts, strict=True):
+                theta = _anchor_standardised(gr, mu, sigma)
+                logp, s = _group_terms(gr.model, theta, self.nodes, scores=True)
+                assert s is not None
+                jac = self.latent_jacobian(gr, sigma)
+                g_items = np.einsum("jqk,jqkp->jp", cnt, s)
+                weighted = (cnt.sum(axis=2)[:, :, None] * np.exp(logp))[..., None] * s
+                f_items = np.einsum("jqkp,jqkr->jpr", weighted, s)
+                g_total += np.einsum("jp,jpl->l", g_items, jac)
+                f_total += np.einsum("jpl,jpr,jrm->lm", jac, f_items, jac)
+            step = np.linalg.solve(f_total + 1e-9 * np.eye(2), g_total)
+            step *= min(1.0, 1.0 / max(float(np.abs(step).max()), 1e-300))
+            scale, moved = 1.0, False
+            for _ in range(_MAX_HALVINGS):
+                trial_mu, trial_sigma = mu + scale * step[0], sigma * float(np.exp(scale * step[1]))
+                value = total(trial_mu, trial_sigma)
+                if value >= current - 1e-12:
+                    moved = abs(trial_mu - mu) > 1e-10 or abs(trial_sigma - sigma) > 1e-10
+                    mu, sigma, current = trial_mu, trial_sigma, value
+                    break
+                scale /= 2.0
+            if not moved:
+                break
+        state.mu, state.sigma = mu, sigma
+        self.apply_anchors(state)
+
+    # -- the _Engine protocol ---------------------------------------------------------------
+
+    def em_step(self, state: _GeneralState) -> tuple[_GeneralState, float]:
+        if not self.valid(state):
+            return state, -np.inf
+        counts, loglik = self.e_step(state)
+        new = state.copy()
+        if self.latent_free:
+            self.mstep_latent(new, counts)
+        for g, group in enumerate(self.groups):
+            if group.free:
+                cnt = counts[group.cols].transpose(0, 2, 1)  # (J, Q, K)
+                new.params[g] = self.mstep_group(group, new.params[g], cnt, new.sigma)
+        return new, loglik
+
+    def pack(self, state: _GeneralState) -> FloatArray:
+        parts = [p.ravel() for gr, p in zip(self.groups, state.params, strict=True) if gr.free]
+        if self.latent_free:
+            parts.append(np.array([state.mu, np.log(state.sigma)]))
+        return np.concatenate(parts)
+
+    def unpack(self, vector: FloatArray, template: _GeneralState, clip: bool = True) -> _GeneralState:
+        state = template.copy()
+        pos = 0
+        for g, group in enumerate(self.groups):
+            if group.free:
+                size = state.params[g].size
+                state.params[g] = vector[pos : pos + size].reshape(state.params[g].shape).copy()
+                if clip:
+                    _clip_group(group.model, state.params[g])
+                pos += size
+        if self.latent_free:
+            state.mu, state.sigma = float(vector[pos]), float(np.exp(vector[pos + 1]))
+        self.apply_anchors(state)
+        return state
+
+    def log_prior(self, state: _GeneralState) -> float:
+        return float(
+            sum(
+                self.prior(gr, p, state.sigma)[0].sum()
+                for gr, p in zip(self.groups, state.params, strict=True)
+                if gr.free
+            )
+        )
+
+    def change(self, old: _GeneralState, new: _GeneralState) -> float:
+        biggest = max(abs(new.mu - old.mu), abs(new.sigma - old.sigma))
+        for gr, p_old, p_new in zip(self.groups, old.params, new.params, strict=True):
+            if gr.model == "3pl":  # compare c itself, as the dichotomous path does
+                p_old, p_new = p_old.copy(), p_new.copy()
+                p_old[:, 2], p_new[:, 2] = expit(p_old[:, 2]), expit(p_new[:, 2])
+            biggest = max(biggest, float(np.abs(p_new - p_old).max(initial=0.0)))
+        return biggest
+
+    # -- standard errors ------------------------------------------------------------------
+
+    def person_scores(self, state: _GeneralState) -> FloatArray:
+        """Per-person observed-data scores with respect to :meth:`pack`'s vector (N, P)."""
+        lp = np.ascontiguousarray(self.log_prob_matrix(state))
+        terms = []
+        for group, theta in zip(self.groups, state.params, strict=True):
+            _, s = _group_terms(group.model, theta, self.nodes, scores=True)
+            assert s is not None
+            terms.append(np.ascontiguousarray(s.transpose(1, 0, 2, 3).reshape(self.nodes.size, -1)))
+        out: list[FloatArray] = []
+        n = self.onehot.shape[0]
+        for start in range(0, n, _SCORE_BLOCK):
+            y = self.onehot[start : start + _SCORE_BLOCK]
+            post, _ = self.posterior(y, lp)
+            cols: list[FloatArray] = []
+            latent = np.zeros((y.shape[0], 2))
+            for group, s_flat in zip(self.groups, terms, strict=True):
+                j, k, p = group.items.size, group.n_cat, group.n_params
+                expected = (post @ s_flat).reshape(-1, j, k, p)  # posterior mean score per category
+                score = np.einsum("njk,njkp->njp", y[:, group.cols], expected)
+                if group.free:
+                    cols.append(score.reshape(-1, j * p))
+                elif self.latent_free:
+                    latent += np.einsum("njp,jpl->nl", score, self.latent_jacobian(group, state.sigma))
+            if self.latent_free:
+                cols.append(latent)
+            out.append(np.concatenate(cols, axis=1))
+        return np.concatenate(out, axis=0)
+
+    def prior_terms(self, state: _GeneralState) -> tuple[FloatArray, FloatArray]:
+        """Gradient and positive curvature of the log prior in :meth:`pack` coordinates."""
+        grads: list[FloatArray] = []
+        blocks: list[FloatArray] = []
+        for gr, p in zip(self.groups, state.params, strict=True):
+            if not gr.free:
+                continue
+            _, g, c = self.prior(gr, p, state.sigma)
+            if self.a_prior is not None:  # exact second derivative of the lognormal log density
+                mean, sd = self.a_prior
+                log_a = np.log(p[:, 0] / state.sigma)
+                c[:, 0, 0] = (-(1.0 + (log_a - mean) / sd**2) + 1.0 / sd**2) / p[:, 0] ** 2
+            grads.append(g.ravel())
+            blocks.extend(c)
+        if self.latent_free:
+            grads.append(np.zeros(2))
+            blocks.append(np.zeros((2, 2)))
+        size = sum(b.shape[0] for b in blocks)
+        curv = np.zeros((size, size))
+        pos = 0
+        for b in blocks:
+            curv[pos : pos + b.shape[0], pos : pos + b.shape[0]] = b
+            pos += b.shape[0]
+        return np.concatenate(grads), curv
+
+    def reported(self, state: _GeneralState, width: int) -> FloatArray:
+        """``[a (J), b (J), c (J), thresholds (J * width), latent mean, latent sd]`` on the theta scale."""
+        j = self.n_items
+        a, b, c = np.zeros(j), np.zeros(j), np.zeros(j)
+        thr = np.full((j, width), np.nan)
+        for gr, p in zip(self.groups, state.params, strict=True):
+            if not gr.free:
+                assert gr.anchor is not None
+                a[gr.items] = gr.anchor[:, 0]
+                if gr.model in ("2pl", "3pl"):
+                    b[gr.items] = gr.anchor[:, 1]
+                    c[gr.items] = gr.anchor[:, 2] if gr.model == "3pl" else 0.0
+                else:
+                    thr[gr.items, : gr.n_cat - 1] = gr.anchor[:, 1:]
+                    b[gr.items] = gr.anchor[:, 1:].mean(axis=1)
+                continue
+            alpha = p[:, 0]
+            a[gr.items] = alpha / state.sigma
+            locations = state.mu - p[:, 1 : gr.n_cat] * state.sigma / alpha[:, None]
+            if gr.model in ("2pl", "3pl"):
+                b[gr.items] = locations[:, 0]
+                c[gr.items] = expit(p[:, 2]) if gr.model == "3pl" else 0.0
+            else:
+                thr[gr.items, : gr.n_cat - 1] = locations
+                b[gr.items] = locations.mean(axis=1)
+        return np.concatenate([a, b, c, thr.ravel(), [state.mu, state.sigma]])
+
+    def standard_errors(self, state: _GeneralState, method: str, width: int) -> FloatArray:
+        n_out = (3 + width) * self.n_items + 2
+        if method == "none":
+            return np.full(n_out, np.nan)
+        vector = self.pack(state)
+        prior_grad, prior_curv = self.prior_terms(state)
+        if method == "xpd":
+            scores = self.person_scores(state)
+            info: FloatArray = scores.T @ scores + prior_curv
+        else:
+            info = np.empty((vector.size, vector.size))
+            for k in range(vector.size):
+                h = 1e-5 * max(1.0, abs(vector[k]))
+                up, down = vector.copy(), vector.copy()
+                up[k] += h
+                down[k] -= h
+                s_up, s_down = self.unpack(up, state, clip=False), self.unpack(down, state, clip=False)
+                g_up = self.person_scores(s_up).sum(axis=0) + self.prior_terms(s_up)[0]
+                g_down = self.person_scores(s_down).sum(axis=0) + self.prior_terms(s_down)[0]
+                info[:, k] = -(g_up - g_down) / (2.0 * h)
+            info = 0.5 * (info + info.T)
+        del prior_grad
+        try:
+            cov = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            cov = np.linalg.pinv(info)
+        jac = np.empty((n_out, vector.size))
+        for k in range(vector.size):
+            h = 1e-6 * max(1.0, abs(vector[k]))
+            up, down = vector.copy(), vector.copy()
+            up[k] += h
+            down[k] -= h
+            jac[:, k] = (
+                self.reported(self.unpack(up, state, clip=False), width)
+                - self.reported(self.unpack(down, state, clip=False), width)
+            ) / (2.0 * h)
+        jac = np.nan_to_num(jac, nan=0.0)
+        variance = np.einsum("ok,kl,ol->o", jac, cov, jac)
+        se: FloatArray = np.sqrt(np.maximum(variance, 0.0))
+        se[np.isnan(variance) | (variance < 0)] = np.nan
+        se[np.all(np.abs(jac) < 1e-12, axis=1)] = np.nan
+        return se
+
+
+def _fallback_row(group: _Group) -> FloatArray:
+    """A valid parameter row, used only to evaluate (and then discard) invalid items safely."""
+    row = np.zeros(group.n_params)
+    row[0] = 1.0
+    row[1 : group.n_cat] = -np.arange(group.n_cat - 1, dtype=np.float64)
+    return row
+
+
 # --------------------------------------------------------------------------- input checks and start
 
 
@@ -850,25 +1399,13 @@ def _parse_model(model: object) -> str:
         name = names.pop()
     else:
         raise ValueError(f"model must be a string or a list of strings, got {model!r}")
-    if name in _PLANNED_MODELS:
-        raise ValueError(
-            f"model {name!r} is not supported yet: polytomous calibration (GRM, GPCM) comes "
-            f"with the polytomous response functions; supported now: {', '.join(SUPPORTED_MODELS)}"
-        )
     if name not in SUPPORTED_MODELS:
-        raise ValueError(f"unknown model {name!r}; supported: {', '.join(SUPPORTED_MODELS)}")
+        raise ValueError(f"unknown model {name!r}; supported: {', '.join(ALL_MODELS)}")
     return name
 
 
 def _check_responses(responses: ArrayLike) -> FloatArray:
-    matrix = np.asarray(responses)
-    if matrix.ndim != 2:
-        raise ValueError(f"responses must be 2-D (persons x items), got shape {matrix.shape}")
-    if matrix.dtype.kind not in "biuf":
-        raise ValueError(f"responses must be a numeric array of 0, 1 and NaN, got dtype {matrix.dtype}")
-    if matrix.shape[1] < 2:
-        raise ValueError(f"calibration needs at least 2 items, got {matrix.shape[1]}")
-    values = matrix.astype(np.float64, copy=False)
+    values = _check_response_matrix(responses)
     bad = ~(np.isnan(values) | (values == 0.0) | (values == 1.0))
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
@@ -876,6 +1413,21 @@ def _check_responses(responses: ArrayLike) -> FloatArray:
             f"responses[{row}, {column}] = {float(values[row, column])!r} "
             f"(person row {row}, item column {column}): expected 0, 1 or NaN"
         )
+    return values
+
+
+def _check_response_matrix(responses: ArrayLike) -> FloatArray:
+    matrix = np.asarray(responses)
+    if matrix.ndim != 2:
+        raise ValueError(f"responses must be 2-D (persons x items), got shape {matrix.shape}")
+    if matrix.dtype.kind not in "biuf":
+        raise ValueError(f"responses must be a numeric array of 0, 1 and NaN, got dtype {matrix.dtype}")
+    if matrix.shape[1] < 2:
+        raise ValueError(f"calibration needs at least 2 items, got {matrix.shape[1]}")
+    values: FloatArray = matrix.astype(np.float64, copy=False)
+    if np.isinf(values).any():
+        row, column = (int(i) for i in np.argwhere(np.isinf(values))[0])
+        raise ValueError(f"responses[{row}, {column}] is infinite (person row {row}, item column {column})")
     return values
 
 
@@ -891,9 +1443,6 @@ def _check_anchors(anchors: object, n_items: int, model: str) -> tuple[NDArray[n
         raise ValueError(f"anchor indices must be a 1-D array of integers, got {anchors[0]!r}")
     index = raw.astype(np.intp)
     params: ItemParams = anchors[1]
-    anchor_models = getattr(params, "model", None)
-    if anchor_models is not None and any(str(m) in _PLANNED_MODELS for m in np.asarray(anchor_models).ravel()):
-        raise ValueError("polytomous anchor items are not supported yet")
     if index.size != params.n_items:
         raise ValueError(f"{index.size} anchor indices but the anchor ItemParams has {params.n_items} items")
     out_of_range = index[(index < 0) | (index >= n_items)]
@@ -963,6 +1512,289 @@ def _make_items(
     return ItemParams(a=a, b=b, c=c, model=[str(m) for m in models])
 
 
+def _general_names(model: object, n_items: int) -> list[str]:
+    """Per-item model names for the general path, validated."""
+    if isinstance(model, str):
+        names = [model.lower()] * n_items
+    elif isinstance(model, Sequence) and all(isinstance(m, str) for m in model):
+        names = [m.lower() for m in model]
+        if len(names) != n_items:
+            raise ValueError(f"model list has {len(names)} entries but responses have {n_items} items")
+    else:
+        raise ValueError(f"model must be a string or a list of strings, got {model!r}")
+    for item, name in enumerate(names):
+        if name in ("rasch", "1pl"):
+            raise ValueError(
+                f"item {item}: model {name!r} cannot be mixed with other models in one calibration "
+                "(its common slope or latent SD spans all items); use '2pl', '3pl', 'grm' or 'gpcm'"
+            )
+        if name not in _GENERAL_MODELS:
+            raise ValueError(f"item {item}: unknown model {name!r}; supported: {', '.join(ALL_MODELS)}")
+    return names
+
+
+def _category_counts(n_categories: object, n_items: int) -> NDArray[np.int64] | None:
+    if n_categories is None:
+        return None
+    raw = np.asarray(n_categories)
+    if raw.ndim == 0:
+        raw = np.full(n_items, raw)
+    if raw.shape != (n_items,) or raw.dtype.kind not in "iu" or (raw < 2).any():
+        raise ValueError(f"n_categories must be an integer >= 2 or one per item ({n_items}), got {n_categories!r}")
+    return raw.astype(np.int64)
+
+
+def _check_general_responses(values: FloatArray, dichotomous: NDArray[np.bool_], known: NDArray[np.int64]) -> None:
+    """Values must be category indices: 0/1 for dichotomous items, below ``known`` (0 = unknown) otherwise."""
+    finite = ~np.isnan(values)
+    limit = np.where(dichotomous, 2, np.where(known > 0, known, np.iinfo(np.int64).max))
+    bad = finite & ((values < 0) | (values != np.floor(values)) | (values >= limit))
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        value = float(values[row, column])
+        if dichotomous[column]:
+            expected = "0, 1 or NaN (a dichotomous item)"
+        elif known[column] > 0:
+            expected = f"a category 0..{int(known[column]) - 1} or NaN"
+        else:
+            expected = "a category index 0, 1, 2, ... or NaN"
+        raise ValueError(
+            f"responses[{row}, {column}] = {value!r} (person row {row}, item column {column}): expected {expected}"
+        )
+
+
+def _general_start(x: FloatArray, engine: _GeneralEngine, n_cat: NDArray[np.int64], c_start: float) -> _GeneralState:
+    """Starts from category proportions and item-rest correlations (normal-ogive approximations)."""
+    presented = ~np.isnan(x)
+    codes = np.where(presented, x, 0.0)
+    scaled = codes / (n_cat - 1)
+    m = presented.astype(np.float64)
+    total, n_presented = scaled.sum(axis=1, keepdims=True), m.sum(axis=1, keepdims=True)
+    rest_n = n_presented - m
+    rest = np.divide(total - scaled, rest_n, out=np.zeros_like(scaled), where=rest_n > 0)
+    w = m * (rest_n > 0)
+    wn = np.maximum(w.sum(axis=0), 1.0)
+    mean_x, mean_r = (w * scaled).sum(axis=0) / wn, (w * rest).sum(axis=0) / wn
+    cov = (w * (scaled - mean_x) * (rest - mean_r)).sum(axis=0) / wn
+    var_x = (w * (scaled - mean_x) ** 2).sum(axis=0) / wn
+    var_r = (w * (rest - mean_r) ** 2).sum(axis=0) / wn
+    r = np.divide(cov, np.sqrt(var_x * var_r), out=np.full_like(cov, 0.3), where=var_x * var_r > 0)
+    r = np.clip(r * 1.25, 0.05, 0.9)  # a crude disattenuation of the point-(poly)serial
+    alpha_all = np.clip(1.702 * r / np.sqrt(1.0 - r**2), 0.3, 3.0)
+    params: list[FloatArray] = []
+    for group in engine.groups:
+        items = group.items
+        alpha = alpha_all[items]
+        inflate = np.sqrt(1.0 + (np.pi / 8.0) * alpha**2)[:, None]
+        row = np.zeros((items.size, group.n_params))
+        row[:, 0] = alpha
+        count = presented[:, items].sum(axis=0)
+        share = np.stack([((codes[:, items] == k) & presented[:, items]).sum(axis=0) for k in range(group.n_cat)], 1)
+        share = np.maximum(share / np.maximum(count, 1)[:, None], 1e-3)
+        share /= share.sum(axis=1, keepdims=True)
+        if group.model in ("2pl", "3pl"):
+            p = share[:, 1]
+            if group.model == "3pl":
+                p = np.clip((p - c_start) / (1.0 - c_start), 0.02, 0.98)
+                row[:, 2] = logit(c_start)
+            row[:, 1] = logit(p) * inflate[:, 0]
+        elif group.model == "grm":
+            upper = np.clip(np.cumsum(share[:, ::-1], axis=1)[:, ::-1][:, 1:], 1e-3, 1 - 1e-3)  # P(X >= k)
+            row[:, 1:] = logit(upper) * inflate
+        else:
+            row[:, 1:] = np.log(share[:, 1:] / share[:, :-1]) * inflate
+        _clip_group(group.model, row)
+        if group.model == "grm":  # keep the intercepts strictly decreasing after clipping
+            row[:, 1:] -= 1e-6 * np.arange(group.n_cat - 1)
+        params.append(row)
+    state = _GeneralState(params=params, mu=0.0, sigma=1.0)
+    engine.apply_anchors(state)
+    return state
+
+
+def _calibrate_general(
+    values: FloatArray,
+    model: object,
+    anchor_info: tuple[NDArray[np.intp], ItemParams] | None,
+    n_categories: object,
+    *,
+    nodes: FloatArray,
+    weights: FloatArray,
+    tol: float,
+    max_iter: int,
+    newton_steps: int,
+    acceleration: str,
+    c_prior: tuple[float, float] | None,
+    a_prior: tuple[float, float] | None,
+    se_method: str,
+    chunk: int,
+) -> Calibration:
+    """GRM, GPCM and mixed tests: see the section comment above :class:`_Group`."""
+    n_items = values.shape[1]
+    names = _general_names(model, n_items)
+    given_names = list(names)
+    known = _category_counts(n_categories, n_items)
+    known_k = np.zeros(n_items, dtype=np.int64) if known is None else known.copy()
+    free = np.ones(n_items, dtype=bool)
+    anchor_rows: dict[int, FloatArray] = {}
+    if anchor_info is not None:
+        index, params = anchor_info
+        free[index] = False
+        for pos, item in enumerate(index):
+            item_model = str(params.model[pos])
+            given_names[item] = item_model
+            if item_model in POLYTOMOUS_MODELS:
+                k = int(params.n_categories[pos])
+                names[item] = item_model
+                anchor_rows[int(item)] = np.concatenate([[params.a[pos]], params.thresholds[pos, : k - 1]])
+            else:
+                k = 2
+                names[item] = "3pl" if params.c[pos] > 0 else "2pl"
+                anchor_rows[int(item)] = np.array([params.a[pos], params.b[pos], params.c[pos]])[
+                    : 3 if params.c[pos] > 0 else 2
+                ]
+            if known is not None and known[item] != k:
+                raise ValueError(f"item {item}: n_categories says {known[item]} but the anchor has {k} categories")
+            known_k[item] = k
+    dichotomous = np.array([n in ("2pl", "3pl") for n in names])
+    if known is not None:
+        wrong = np.flatnonzero(dichotomous & (known_k != 2))
+        if wrong.size:
+            raise ValueError(f"item {int(wrong[0])}: a {names[int(wrong[0])]!r} item has 2 categories")
+    _check_general_responses(values, dichotomous, known_k)
+
+    missing = np.isnan(values)
+    answered = ~missing.all(axis=1)
+    dropped = np.flatnonzero(~answered)
+    if answered.sum() < 2:
+        raise ValueError(f"calibration needs at least 2 persons with responses, got {int(answered.sum())}")
+    if dropped.size:
+        values, missing = values[answered], missing[answered]
+    n_cat = np.where(dichotomous, 2, known_k).astype(np.int64)
+    presented_count = (~missing).sum(axis=0)
+    for j in range(n_items):
+        if not free[j]:
+            continue
+        if presented_count[j] == 0:
+            raise ValueError(f"item {j}: no person was presented this item; it cannot be calibrated")
+        column = values[~missing[:, j], j].astype(np.int64)
+        if known_k[j] == 0:
+            n_cat[j] = int(column.max()) + 1
+        used = np.bincount(column, minlength=int(n_cat[j]))
+        if dichotomous[j] and used.min() == 0:
+            outcome = "right" if used[1] else "wrong"
+            raise ValueError(
+                f"item {j}: all {int(presented_count[j])} presented responses are {outcome}; its "
+                "difficulty is not identified (remove the item or give it as an anchor)"
+            )
+        if n_cat[j] < 2:
+            raise ValueError(
+                f"item {j}: all {int(presented_count[j])} presented responses are in category 0; "
+                "a polytomous item needs at least 2 categories in use"
+            )
+        unused = np.flatnonzero(used == 0)
+        if unused.size:
+            raise ValueError(
+                f"item {j}: category {int(unused[0])} of 0..{int(n_cat[j]) - 1} was used by nobody, so its "
+                "threshold is not identified; recode the item's categories (collapse the empty one "
+                "into a neighbour) before calibrating"
+            )
+
+    offsets = np.concatenate([[0], np.cumsum(n_cat)[:-1]]).astype(np.intp)
+    n_cols = int(n_cat.sum())
+    onehot = np.zeros(values.shape[:1] + (n_cols,))
+    rows, columns = np.nonzero(~missing)
+    onehot[rows, offsets[columns] + values[rows, columns].astype(np.intp)] = 1.0
+
+    groups: list[_Group] = []
+    keys = sorted({(names[j], int(n_cat[j]), bool(free[j])) for j in range(n_items)}, key=lambda k: (not k[2], k))
+    for name, k, is_free in keys:
+        members = np.array(
+            [j for j in range(n_items) if names[j] == name and n_cat[j] == k and free[j] == is_free], dtype=np.intp
+        )
+        cols = offsets[members][:, None] + np.arange(k)
+        anchor = None if is_free else np.stack([anchor_rows[int(j)] for j in members])
+        groups.append(_Group(model=name, n_cat=k, items=members, cols=cols, free=is_free, anchor=anchor))
+    engine = _GeneralEngine(
+        groups=groups,
+        onehot=onehot,
+        n_items=n_items,
+        n_cols=n_cols,
+        nodes=nodes,
+        log_weights=np.log(weights),
+        latent_free=anchor_info is not None,
+        a_prior=a_prior,
+        c_prior=c_prior,
+        newton_steps=newton_steps,
+        chunk=chunk,
+    )
+    pa, pb = c_prior if c_prior is not None else (2.0, 8.0)
+    c_start = (pa - 1.0) / (pa + pb - 2.0) if pa + pb > 2.0 else 0.1
+    state = _general_start(values, engine, n_cat, c_start)
+    state, converged, iterations, trace = _run_em(state, engine, tol=tol, max_iter=max_iter, acceleration=acceleration)
+    if not converged:
+        import warnings
+
+        warnings.warn(
+            f"calibrate: EM did not converge in {iterations} steps (tol={tol}); results are from the last step",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    _, loglik = engine.e_step(state)
+    width = max(1, int(n_cat[~dichotomous].max()) - 1) if (~dichotomous).any() else 1
+    reported = engine.reported(state, width)
+    se = engine.standard_errors(state, se_method, width)
+    j = n_items
+    a, b, c = reported[:j], reported[j : 2 * j].copy(), reported[2 * j : 3 * j]
+    thr = reported[3 * j : 3 * j + j * width].reshape(j, width)
+    b[~dichotomous] = np.nan  # ItemParams computes the mean threshold itself
+    items = ItemParams(a=a, b=b, c=c, thresholds=thr, model=given_names)
+    se_thr = se[3 * j : 3 * j + j * width].reshape(j, width).copy()
+    item_se = ItemStandardErrors(a=se[:j].copy(), b=se[j : 2 * j].copy(), c=se[2 * j : 3 * j].copy(), thresholds=se_thr)
+    is_3pl = np.array([n == "3pl" for n in names])
+    item_se.c[~is_3pl] = np.nan
+    item_se.thresholds[np.isnan(items.thresholds)] = np.nan
+    for arr in (item_se.a, item_se.b, item_se.c, item_se.thresholds):
+        arr[~free] = np.nan
+        arr.setflags(write=False)
+    trace_arr = np.asarray(trace)
+    trace_arr.setflags(write=False)
+    dropped.setflags(write=False)
+    distinct = sorted(set(given_names))
+    return Calibration(
+        items=items,
+        se=item_se,
+        loglik=float(loglik),
+        log_posterior=float(loglik + engine.log_prior(state)),
+        converged=converged,
+        iterations=iterations,
+        latent_mean=float(reported[-2]),
+        latent_sd=float(reported[-1]),
+        latent_mean_se=float(se[-2]),
+        latent_sd_se=float(se[-1]),
+        loglik_trace=trace_arr,
+        model=distinct[0] if len(distinct) == 1 else "mixed",
+        se_method=se_method,
+        n_persons=int(values.shape[0]),
+        dropped_persons=dropped,
+    )
+
+
+def _needs_general_path(model: object, anchors: object, n_categories: object) -> bool:
+    if n_categories is not None:
+        return True
+    if isinstance(model, str):
+        if model.lower() in POLYTOMOUS_MODELS:
+            return True
+    elif isinstance(model, Sequence) and len(model) > 0 and all(isinstance(m, str) for m in model):
+        names = {m.lower() for m in model}
+        if len(names) > 1 or names & set(POLYTOMOUS_MODELS):
+            return True
+    if isinstance(anchors, tuple) and len(anchors) == 2 and isinstance(anchors[1], ItemParams):
+        return bool(anchors[1].is_polytomous.any())
+    return False
+
+
 # --------------------------------------------------------------------------- public entry point
 
 
@@ -981,24 +1813,39 @@ def calibrate(
     a_prior: tuple[float, float] | None = None,
     se_method: str = "xpd",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    n_categories: int | Sequence[int] | None = None,
 ) -> Calibration:
-    """Calibrate dichotomous items by marginal maximum likelihood (Bock–Aitkin EM).
+    """Calibrate items by marginal maximum likelihood (Bock–Aitkin EM).
 
     Parameters
     ----------
     responses : array_like, shape (n_persons, n_items)
-        1 correct, 0 incorrect, NaN not presented (missing by design, ignorable).
-    model : {"rasch", "1pl", "2pl", "3pl"} or a list of one of them per item
+        Category indices: 1 correct / 0 incorrect for dichotomous items,
+        ``0 .. K_j - 1`` for a polytomous item; NaN not presented (missing by
+        design, ignorable).
+    model : {"rasch", "1pl", "2pl", "3pl", "grm", "gpcm"} or a list with one name per item
         ``"rasch"``: ``a = 1`` for every item, ability ``N(0, sigma^2)`` with
         ``sigma`` estimated (reported as ``latent_sd``). ``"1pl"``: one common
         ``a`` estimated, ability ``N(0, 1)``. ``"2pl"``: ``a`` and ``b`` per
         item. ``"3pl"``: plus ``c`` per item, with the ``c_prior``.
-        ``"grm"``/``"gpcm"`` and mixed lists raise ``ValueError`` (not yet).
+        ``"grm"``: slope and ordered thresholds per item (Samejima);
+        ``"gpcm"``: slope and step parameters (Muraki). A list may mix
+        ``"2pl"``, ``"3pl"``, ``"grm"`` and ``"gpcm"`` (e.g.
+        ``["3pl"] * 30 + ["grm"] * 5 + ["gpcm"] * 5``); ``"rasch"``/``"1pl"``
+        cannot be mixed. Items may have different numbers of categories.
+        Polytomous and mixed tests use a general path: E-step by one
+        product of a one-hot (persons x item-categories) matrix with the
+        per-node category log-probabilities, M-step by Fisher scoring per
+        item on ``(alpha, intercepts[, logit c])``, stacked over the items of
+        one model and number of categories, with step halving; a GRM step
+        that would disorder the thresholds is halved until they stay ordered.
     anchors : (indices, ItemParams), optional
         Items whose parameters are fixed (bank values on the bank's ``theta``
         scale). The other items are estimated on that scale, and the latent
         mean and SD of this sample are estimated (not fixed at 0 and 1).
-        Supported with "2pl" and "3pl"; anchors may themselves be 3PL items.
+        Supported with "2pl", "3pl", "grm", "gpcm" and mixed lists; anchors may
+        be 3PL, GRM or GPCM items (their own models and categories apply, the
+        ``model`` entry for an anchor column is ignored).
     quadrature : {"rectangle", "gauss-hermite"}
         Integration rule over the standardised ability, see :func:`quadrature_grid`.
         Default: 41 equally spaced points on ``[-6, 6]``.
@@ -1018,7 +1865,8 @@ def calibrate(
         Beta prior on each ``c`` for "3pl" (maximum a posteriori). ``None``
         gives maximum likelihood, which is often poorly determined.
     a_prior : (mean, sd) or None
-        Lognormal prior on ``a`` (``log a ~ N(mean, sd^2)``), "2pl"/"3pl" only.
+        Lognormal prior on ``a`` (``log a ~ N(mean, sd^2)``); with "2pl"/"3pl",
+        and in polytomous and mixed calibrations on every estimated slope.
     se_method : {"xpd", "hessian", "none"}
         ``"xpd"``: inverse of the cross-product of per-person observed-data
         score vectors (each the posterior mean of the complete-data score,
@@ -1029,6 +1877,11 @@ def calibrate(
         ``b`` and of the latent moments follow by the delta method.
     chunk_size : int
         Persons per E-step block (memory bound).
+    n_categories : int or sequence of int, optional
+        Categories of each item (``>= 2``; 2 for dichotomous items). By
+        default a free polytomous item has ``max response + 1`` categories
+        and an anchor has its own. Stating it catches out-of-range values
+        and an unused top category.
 
     Returns
     -------
@@ -1037,8 +1890,13 @@ def calibrate(
     Raises
     ------
     ValueError
-        Unsupported model; responses not 2-D, fewer than 2 items, or a value
-        other than 0/1/NaN (names the row and column); an estimated item that
+        Unknown model, or a model list of the wrong length; responses not
+        2-D, fewer than 2 items, or a value outside the item's categories
+        (not 0/1/NaN for a dichotomous item; negative, non-integer or
+        ``>= n_categories`` for a polytomous one: names the row and column);
+        a category of an estimated polytomous item that nobody used (names
+        the item and category; its threshold is not identified, so collapse
+        it into a neighbour first: no silent collapsing); an estimated item that
         nobody was presented, or that every presented person got right (or
         wrong), since its difficulty is not identified (names the item);
         fewer than 2 persons with responses; bad anchors or options.
@@ -1049,12 +1907,19 @@ def calibrate(
     (``Calibration.dropped_persons``). On the LSAT section 6 data this
     reproduces R ltm's published 2PL estimates (see the tests).
     """
-    name = _parse_model(model)
-    values = _check_responses(responses)
+    if _needs_general_path(model, anchors, n_categories):
+        values = _check_response_matrix(responses)
+        anchor_info = _check_anchors(anchors, values.shape[1], "mixed")
+        name = "mixed"
+    else:
+        name = _parse_model(model)
+        values = _check_responses(responses)
+        anchor_info = None
     n_items = values.shape[1]
     if isinstance(model, Sequence) and not isinstance(model, str) and len(model) != n_items:
         raise ValueError(f"model list has {len(model)} entries but responses have {n_items} items")
-    anchor_info = _check_anchors(anchors, n_items, name)
+    if name != "mixed":
+        anchor_info = _check_anchors(anchors, n_items, name)
     if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
     iterations_cap = _check_positive_int("max_iter", max_iter, 1)
@@ -1075,6 +1940,23 @@ def calibrate(
             raise ValueError(f"a_prior must be (mean, sd) of log a with sd > 0, got {a_prior!r}")
         a_prior = (float(a_prior[0]), float(a_prior[1]))
     nodes, weights = quadrature_grid(quadrature, quadrature_points)
+    if name == "mixed":
+        return _calibrate_general(
+            values,
+            model,
+            anchor_info,
+            n_categories,
+            nodes=nodes,
+            weights=weights,
+            tol=float(tol),
+            max_iter=iterations_cap,
+            newton_steps=steps,
+            acceleration=acceleration,
+            c_prior=c_prior,
+            a_prior=a_prior,
+            se_method=se_method,
+            chunk=chunk,
+        )
 
     free = np.ones(n_items, dtype=bool)
     anchor_a, anchor_b, anchor_c = np.ones(n_items), np.zeros(n_items), np.zeros(n_items)
@@ -1120,7 +2002,11 @@ def calibrate(
     )
     state = _start_values(x, m, spec)
     state, converged, iterations, trace = _run_em(
-        state, spec, data, tol=float(tol), max_iter=iterations_cap, newton_steps=steps, acceleration=acceleration
+        state,
+        _DichotomousEngine(spec, data, steps),
+        tol=float(tol),
+        max_iter=iterations_cap,
+        acceleration=acceleration,
     )
     if not converged:
         import warnings
@@ -1134,7 +2020,9 @@ def calibrate(
     reported = _reported(state, spec)
     se = _standard_errors(state, spec, data, se_method)
     j = n_items
-    item_se = ItemStandardErrors(a=se[:j].copy(), b=se[j : 2 * j].copy(), c=se[2 * j : 3 * j].copy())
+    item_se = ItemStandardErrors(
+        a=se[:j].copy(), b=se[j : 2 * j].copy(), c=se[2 * j : 3 * j].copy(), thresholds=np.full((j, 1), np.nan)
+    )
     if name != "3pl":
         item_se.c[free] = np.nan
     for arr in (item_se.a, item_se.b, item_se.c):

@@ -324,21 +324,17 @@ def test_too_few_persons_with_responses() -> None:
         calibrate(x, "2pl")
 
 
-@pytest.mark.parametrize("model", ["grm", "gpcm", ["grm"] * 5])
-def test_polytomous_models_are_not_supported_yet(model: object) -> None:
-    with pytest.raises(ValueError, match="is not supported yet"):
-        calibrate(_small(), model)  # type: ignore[arg-type]
-
-
 def test_model_names_and_lists() -> None:
     with pytest.raises(ValueError, match="unknown model"):
         calibrate(_small(), "4pl")
-    with pytest.raises(ValueError, match="mixed formats"):
-        calibrate(_small(), ["2pl", "3pl", "2pl", "2pl", "2pl"])
     with pytest.raises(ValueError, match="5 items"):
         calibrate(_small(), ["2pl"] * 4)
     same = calibrate(_small(), ["2pl"] * 5)
     np.testing.assert_allclose(same.items.b, calibrate(_small(), "2pl").items.b)
+    # A list of different dichotomous models goes through the general (mixed) path.
+    mixed = calibrate(_small(), ["2pl", "3pl", "2pl", "2pl", "2pl"])
+    assert mixed.model == "mixed"
+    assert list(mixed.items.model) == ["2pl", "3pl", "2pl", "2pl", "2pl"]
 
 
 @pytest.mark.parametrize(
