@@ -88,10 +88,10 @@ STATUS_NOT_CONVERGED = 5
 STATUS_MESSAGES = {
     STATUS_OK: "ok",
     STATUS_NO_RESPONSES: "no responses: EAP/MAP give the prior; MLE/WLE give NaN",
-    STATUS_EXTREME_LOW: "all presented responses in the lowest category: the MLE is -infinity, "
-    "reported as the lower bound with se = inf",
-    STATUS_EXTREME_HIGH: "all presented responses in the highest category: the MLE is +infinity, "
-    "reported as the upper bound with se = inf",
+    STATUS_EXTREME_LOW: "all presented responses in the lowest category: the MLE is -infinity "
+    "(MLE reports the lower bound with se = inf; MAP and WLE stay finite)",
+    STATUS_EXTREME_HIGH: "all presented responses in the highest category: the MLE is +infinity "
+    "(MLE reports the upper bound with se = inf; MAP and WLE stay finite)",
     STATUS_AT_BOUND: "the maximum lies at or beyond a bound: theta is the bound, se = inf",
     STATUS_NOT_CONVERGED: "Newton iterations did not converge: theta is the last iterate",
 }
