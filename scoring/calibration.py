@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -84,7 +84,8 @@ class ItemStandardErrors:
     a, b, c : ndarray, shape (n_items,)
         Standard errors of ``a``, ``b`` and ``c``. ``NaN`` where the parameter
         was not estimated: fixed by the model (``a`` under "rasch", ``c``
-        except under "3pl") or held fixed as an anchor. For a polytomous item
+        except under "3pl"), by the anchors (``a`` of new items under
+        anchored "rasch"/"1pl") or held fixed as an anchor. For a polytomous item
         ``b`` is the mean threshold and its SE is that of the mean.
     thresholds : ndarray, shape (n_items, max_categories - 1)
         Standard errors of the polytomous thresholds, NaN-padded exactly like
@@ -214,6 +215,13 @@ class _Spec:
     a_prior: tuple[float, float] | None
     nodes: FloatArray
     log_weights: FloatArray
+    #: Anchored "rasch"/"1pl": the anchors' common slope, which the new items share
+    #: (their ``alpha = common_a * sigma`` follows the latent SD; only intercepts are free).
+    common_a: float | None = None
+
+    @property
+    def tied(self) -> bool:
+        return self.common_a is not None
 
     @property
     def has_anchors(self) -> bool:
@@ -225,12 +233,18 @@ class _Spec:
 
 
 def _apply_anchors(state: _State, spec: _Spec) -> None:
-    """Anchors' standardised parameters follow from (mu, sigma): alpha = a sigma, delta = a (mu - b)."""
+    """Anchors' standardised parameters follow from (mu, sigma): alpha = a sigma, delta = a (mu - b).
+
+    With a common anchor slope ("rasch"/"1pl"), the new items' slopes follow too:
+    ``alpha = common_a * sigma``.
+    """
     if spec.has_anchors:
         fixed = ~spec.free
         state.alpha[fixed] = spec.anchor_a[fixed] * state.sigma
         state.delta[fixed] = spec.anchor_a[fixed] * (state.mu - spec.anchor_b[fixed])
         state.c[fixed] = spec.anchor_c[fixed]
+    if spec.common_a is not None:
+        state.alpha[spec.free] = spec.common_a * state.sigma
 
 
 # --------------------------------------------------------------------------- response function pieces
@@ -494,10 +508,21 @@ def _mstep_latent(state: _State, spec: _Spec, r: FloatArray, n: FloatArray, newt
 
     Anchor ``j`` has ``z = a_j (mu + sigma t - b_j)``, so ``dz/dmu = a_j`` and
     ``dz/dlog sigma = a_j sigma t``; the same scoring pieces as the items'.
+
+    With a common slope ("rasch"/"1pl" anchors) the new items' slopes depend on sigma
+    as well, so they join this step with their current ``b`` held fixed, and their
+    intercepts follow afterwards (a conditional maximisation: the expected
+    complete-data log-likelihood cannot decrease).
     """
-    idx = np.flatnonzero(~spec.free)
+    if spec.common_a is not None:
+        idx = np.arange(spec.n_items)
+        a = np.where(spec.free, spec.common_a, spec.anchor_a)
+        b = np.where(spec.free, state.mu - state.delta / np.where(spec.free, spec.common_a, 1.0), spec.anchor_b)
+        c = np.where(spec.free, 0.0, spec.anchor_c)
+    else:
+        idx = np.flatnonzero(~spec.free)
+        a, b, c = spec.anchor_a[idx], spec.anchor_b[idx], spec.anchor_c[idx]
     rr, nn = r[idx], n[idx]
-    a, b, c = spec.anchor_a[idx], spec.anchor_b[idx], spec.anchor_c[idx]
 
     def pieces(mu: float, sigma: float) -> dict[str, FloatArray]:
         return _node_terms(a * sigma, a * (mu - b), c, spec.nodes)
@@ -529,7 +554,46 @@ def _mstep_latent(state: _State, spec: _Spec, r: FloatArray, n: FloatArray, newt
         if not moved:
             break
     state.mu, state.sigma = mu, sigma
+    if spec.common_a is not None:
+        state.delta[spec.free] = (a * (mu - b))[spec.free]
     _apply_anchors(state, spec)
+
+
+def _mstep_intercepts(state: _State, spec: _Spec, r: FloatArray, n: FloatArray, newton_steps: int) -> None:
+    """Anchored "rasch"/"1pl": the slopes are fixed by the anchors, one intercept per new item."""
+    idx = np.flatnonzero(spec.free)
+    if idx.size == 0:
+        return
+    rr, nn = r[idx], n[idx]
+    alpha, delta, zeros = state.alpha[idx].copy(), state.delta[idx].copy(), np.zeros(idx.size)
+
+    def objective(de: FloatArray) -> FloatArray:
+        return _expected_loglik(_node_terms(alpha, de, zeros, spec.nodes), rr, nn)
+
+    current = objective(delta)
+    for _ in range(newton_steps):
+        terms = _node_terms(alpha, delta, zeros, spec.nodes)
+        grad, fisher = _item_gradient_fisher(terms, zeros, rr, nn, spec.nodes, with_c=False)
+        step = grad[:, 1] / (fisher[:, 1, 1] + 1e-9)
+        step = np.clip(step, -2.0, 2.0)
+        scale = np.ones(idx.size)
+        accepted = np.zeros(idx.size, dtype=bool)
+        new_delta = delta
+        for _ in range(_MAX_HALVINGS):
+            trial = np.clip(delta + scale * step, -_INTERCEPT_BOUND, _INTERCEPT_BOUND)
+            value = objective(trial)
+            better = (value >= current - 1e-12) & ~accepted
+            new_delta = np.where(better, trial, new_delta)
+            current = np.where(better, value, current)
+            accepted |= better
+            if accepted.all():
+                break
+            scale = np.where(accepted, scale, scale / 2.0)
+        moved = float(np.abs(new_delta - delta).max())
+        delta = new_delta
+        if moved < 1e-8:
+            break
+    state.delta[idx] = delta
 
 
 def _sub_spec(spec: _Spec, idx: NDArray[np.intp]) -> _Spec:
@@ -545,6 +609,7 @@ def _sub_spec(spec: _Spec, idx: NDArray[np.intp]) -> _Spec:
         a_prior=spec.a_prior,
         nodes=spec.nodes,
         log_weights=spec.log_weights,
+        common_a=spec.common_a,
     )
 
 
@@ -564,7 +629,8 @@ def _em_step(state: _State, spec: _Spec, data: _Data, newton_steps: int) -> tupl
     new = state.copy()
     if spec.latent_free:
         _mstep_latent(new, spec, r, n, newton_steps)
-    _MSTEP[spec.model](new, spec, r, n, newton_steps)
+    mstep = _mstep_intercepts if spec.tied else _MSTEP[spec.model]
+    mstep(new, spec, r, n, newton_steps)
     return new, loglik
 
 
@@ -573,7 +639,7 @@ def _em_step(state: _State, spec: _Spec, data: _Data, newton_steps: int) -> tupl
 
 def _pack(state: _State, spec: _Spec) -> FloatArray:
     free = spec.free
-    parts = [state.alpha[free], state.delta[free]]
+    parts = [state.delta[free]] if spec.tied else [state.alpha[free], state.delta[free]]
     if spec.estimates_c:
         parts.append(logit(state.c[free]))
     if spec.latent_free:
@@ -585,15 +651,19 @@ def _unpack(vector: FloatArray, template: _State, spec: _Spec) -> _State:
     state = template.copy()
     free = spec.free
     k = int(free.sum())
-    state.alpha[free] = vector[:k]
-    state.delta[free] = vector[k : 2 * k]
-    pos = 2 * k
+    if spec.tied:
+        state.delta[free] = vector[:k]
+        pos = k
+    else:
+        state.alpha[free] = vector[:k]
+        state.delta[free] = vector[k : 2 * k]
+        pos = 2 * k
     if spec.estimates_c:
         state.c[free] = expit(vector[pos : pos + k])
         pos += k
     if spec.latent_free:
         state.mu, state.sigma = float(vector[pos]), float(np.exp(vector[pos + 1]))
-    if spec.model in ("rasch", "1pl"):
+    if spec.model in ("rasch", "1pl") and not spec.tied and k:
         state.alpha[free] = float(np.mean(state.alpha[free]))
     _clip_state(state.alpha, state.delta, state.c[free] if spec.estimates_c else None)
     if spec.estimates_c:
@@ -715,7 +785,9 @@ def _run_em(
 def _se_vector(state: _State, spec: _Spec) -> FloatArray:
     """Free parameters in the coordinates the scores are taken in."""
     free = spec.free
-    if spec.model in ("rasch", "1pl"):
+    if spec.tied:
+        parts = [state.delta[free]]
+    elif spec.model in ("rasch", "1pl"):
         parts = [np.array([state.alpha[free][0]]), state.delta[free]]
     else:
         parts = [state.alpha[free], state.delta[free]]
@@ -730,7 +802,10 @@ def _state_from_se_vector(vector: FloatArray, template: _State, spec: _Spec) -> 
     state = template.copy()
     free = spec.free
     k = int(free.sum())
-    if spec.model in ("rasch", "1pl"):
+    if spec.tied:
+        state.delta[free] = vector[:k]
+        pos = k
+    elif spec.model in ("rasch", "1pl"):
         state.alpha[free] = vector[0]
         state.delta[free] = vector[1 : 1 + k]
         pos = 1 + k
@@ -749,7 +824,7 @@ def _state_from_se_vector(vector: FloatArray, template: _State, spec: _Spec) -> 
 
 def _reported(state: _State, spec: _Spec) -> FloatArray:
     """Reported parameters ``[a (J), b (J), c (J), latent mean, latent sd]``."""
-    if spec.model == "rasch":
+    if spec.model == "rasch" and not spec.tied:
         # z = alpha t + delta with theta = alpha t: a = 1, b = -delta, latent SD = alpha.
         sd = float(state.alpha[spec.free][0])
         return np.concatenate([np.ones(spec.n_items), -state.delta, state.c, [0.0, sd]])
@@ -757,11 +832,16 @@ def _reported(state: _State, spec: _Spec) -> FloatArray:
     b = state.mu - state.delta * state.sigma / state.alpha
     fixed = ~spec.free
     a[fixed], b[fixed] = spec.anchor_a[fixed], spec.anchor_b[fixed]  # exactly as given
+    if spec.common_a is not None:
+        a[spec.free] = spec.common_a
     return np.concatenate([a, b, state.c, [state.mu, state.sigma]])
 
 
-def _person_scores(state: _State, spec: _Spec, data: _Data) -> FloatArray:
-    """Per-person gradients of log L_i with respect to :func:`_se_vector` (N, P).
+def _person_scores(state: _State, spec: _Spec, data: _Data, cross: bool) -> tuple[FloatArray, FloatArray | None]:
+    """Per-person gradients of log L_i with respect to :func:`_se_vector`, accumulated per block.
+
+    Returns their sum (P,) and, if ``cross``, the sum of their outer products (P, P);
+    the (N, P) matrix of scores is never formed.
 
     For a presented item, ``d log f / dz = x (1-c) s (1-s) / P - (1 - x) s``
     and ``d log f / d logit(c) = x (1-s) c (1-c) / P - (1 - x) c``; each is
@@ -775,7 +855,8 @@ def _person_scores(state: _State, spec: _Spec, data: _Data) -> FloatArray:
     b_z = s
     t = spec.nodes[None, :]
     free = spec.free
-    blocks: list[FloatArray] = []
+    total: FloatArray | None = None
+    product: FloatArray | None = None
     for x, m in data.blocks():
         post, _ = _posterior_block(x, m, terms, spec.log_weights)
         miss = (1.0 - x) if m is None else (m - x)
@@ -789,7 +870,9 @@ def _person_scores(state: _State, spec: _Spec, data: _Data) -> FloatArray:
         s_alpha = score(a_z * t, b_z * t)
         s_delta = score(a_z, b_z)
         cols: list[FloatArray] = []
-        if spec.model in ("rasch", "1pl"):
+        if spec.tied:
+            cols.append(s_delta[:, free])
+        elif spec.model in ("rasch", "1pl"):
             cols += [s_alpha[:, free].sum(axis=1, keepdims=True), s_delta[:, free]]
         else:
             cols += [s_alpha[:, free], s_delta[:, free]]
@@ -798,9 +881,17 @@ def _person_scores(state: _State, spec: _Spec, data: _Data) -> FloatArray:
         if spec.latent_free:
             anchor_a = np.where(free, 0.0, spec.anchor_a)
             cols.append((s_delta @ anchor_a)[:, None])
-            cols.append((s_alpha @ (anchor_a * state.sigma))[:, None])
-        blocks.append(np.concatenate(cols, axis=1))
-    return np.concatenate(blocks, axis=0)
+            # d alpha / d log sigma: anchors' a sigma, and the new items' common a sigma when tied.
+            slope = anchor_a if spec.common_a is None else np.where(free, spec.common_a, spec.anchor_a)
+            cols.append((s_alpha @ (slope * state.sigma))[:, None])
+        scores = np.concatenate(cols, axis=1)
+        block_sum = scores.sum(axis=0)
+        total = block_sum if total is None else total + block_sum
+        if cross:
+            block_cross = scores.T @ scores
+            product = block_cross if product is None else product + block_cross
+    assert total is not None
+    return total, product
 
 
 def _prior_curvature(state: _State, spec: _Spec, size: int) -> tuple[FloatArray, FloatArray]:
@@ -830,15 +921,16 @@ def _information(state: _State, spec: _Spec, data: _Data, method: str) -> FloatA
     vector = _se_vector(state, spec)
     _, prior_curv = _prior_curvature(state, spec, vector.size)
     if method == "xpd":
-        scores = _person_scores(state, spec, data)
-        info: FloatArray = scores.T @ scores + prior_curv
+        _, product = _person_scores(state, spec, data, cross=True)
+        assert product is not None
+        info: FloatArray = product + prior_curv
         return info
 
     # "hessian": central differences of the analytic observed-data score.
     def total_score(v: FloatArray) -> FloatArray:
         st = _state_from_se_vector(v, state, spec)
         g_prior, _ = _prior_curvature(st, spec, v.size)
-        total: FloatArray = _person_scores(st, spec, data).sum(axis=0) + g_prior
+        total: FloatArray = _person_scores(st, spec, data, cross=False)[0] + g_prior
         return total
 
     info = np.empty((vector.size, vector.size))
@@ -896,6 +988,7 @@ def _standard_errors(state: _State, spec: _Spec, data: _Data, method: str) -> Fl
 
 _GENERAL_MODELS = ("2pl", "3pl", "grm", "gpcm")
 _SCORE_BLOCK = 8_192  # persons per block when forming per-person score vectors
+_START_BLOCK = 4_096  # persons per block for input checks and start values (fixed: no chunk dependence)
 
 
 @dataclass(frozen=True, eq=False)
@@ -1023,7 +1116,10 @@ class _GeneralEngine:
     """EM for any mix of 2PL, 3PL, GRM and GPCM items (free or anchored)."""
 
     groups: list[_Group]
-    onehot: FloatArray  # (N, C): 1 where person i answered in category column c
+    #: (N, J) one-hot column of each response (``offset_j + category``); ``n_cols`` (a dummy
+    #: column whose log-probability is 0) where not presented. The dense one-hot matrix
+    #: is built from this one block of persons at a time, so memory stays bounded.
+    codes: NDArray[np.integer[Any]]
     n_items: int
     n_cols: int
     nodes: FloatArray
@@ -1047,17 +1143,25 @@ class _GeneralEngine:
         )
 
     def log_prob_matrix(self, state: _GeneralState) -> FloatArray:
-        """``log P`` for every one-hot column and node, (C, Q)."""
-        lp = np.empty((self.n_cols, self.nodes.size))
+        """``log P`` for every one-hot column and node, (C + 1, Q); 0 in the dummy (not presented) row."""
+        lp = np.zeros((self.n_cols + 1, self.nodes.size))
         for group, theta in zip(self.groups, state.params, strict=True):
             logp, _ = _group_terms(group.model, theta, self.nodes, scores=False)
             lp[group.cols] = logp.transpose(0, 2, 1)
         return lp
 
-    def blocks(self) -> Any:
-        n = self.onehot.shape[0]
-        for start in range(0, n, self.chunk):
-            yield self.onehot[start : start + self.chunk]
+    def onehot(self, start: int, stop: int) -> FloatArray:
+        """Rows ``start:stop`` of the one-hot matrix, (rows, C + 1); the last column is the dummy."""
+        block = self.codes[start:stop]
+        y = np.zeros((block.shape[0], self.n_cols + 1))
+        np.put_along_axis(y, block.astype(np.intp), 1.0, axis=1)
+        return y
+
+    def blocks(self, size: int | None = None) -> Any:
+        n = self.codes.shape[0]
+        step = self.chunk if size is None else size
+        for start in range(0, n, step):
+            yield self.onehot(start, min(start + step, n))
 
     def posterior(self, y: FloatArray, lp: FloatArray) -> tuple[FloatArray, FloatArray]:
         log_like = y @ lp
@@ -1072,13 +1176,13 @@ class _GeneralEngine:
     def e_step(self, state: _GeneralState) -> tuple[FloatArray, float]:
         """Expected counts per one-hot column and node (C, Q), and the marginal log-likelihood."""
         lp = np.ascontiguousarray(self.log_prob_matrix(state))
-        counts = np.zeros((self.n_cols, self.nodes.size))
+        counts = np.zeros((self.n_cols + 1, self.nodes.size))
         loglik = 0.0
         for y in self.blocks():
             post, log_marginal = self.posterior(y, lp)
             loglik += float(log_marginal.sum())
             counts += (post.T @ y).T  # see FIELD-NOTES on tall transposed operands
-        return counts, loglik
+        return counts[: self.n_cols], loglik
 
     def prior(self, group: _Group, theta: FloatArray, sigma: float) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Log prior per item (J,), its gradient (J, p) and a positive curvature (J, p, p)."""
@@ -1252,18 +1356,22 @@ class _GeneralEngine:
 
     # -- standard errors ------------------------------------------------------------------
 
-    def person_scores(self, state: _GeneralState) -> FloatArray:
-        """Per-person observed-data scores with respect to :meth:`pack`'s vector (N, P)."""
+    def person_scores(self, state: _GeneralState, cross: bool) -> tuple[FloatArray, FloatArray | None]:
+        """Per-person observed-data scores with respect to :meth:`pack`'s vector, accumulated.
+
+        Returns their sum (P,) and, if ``cross``, the sum of their outer products (P, P)
+        (the XPD information), one block of persons at a time: the (N, P) score matrix
+        is never formed.
+        """
         lp = np.ascontiguousarray(self.log_prob_matrix(state))
         terms = []
         for group, theta in zip(self.groups, state.params, strict=True):
             _, s = _group_terms(group.model, theta, self.nodes, scores=True)
             assert s is not None
             terms.append(np.ascontiguousarray(s.transpose(1, 0, 2, 3).reshape(self.nodes.size, -1)))
-        out: list[FloatArray] = []
-        n = self.onehot.shape[0]
-        for start in range(0, n, _SCORE_BLOCK):
-            y = self.onehot[start : start + _SCORE_BLOCK]
+        total: FloatArray | None = None
+        product: FloatArray | None = None
+        for y in self.blocks(min(self.chunk, _SCORE_BLOCK)):
             post, _ = self.posterior(y, lp)
             cols: list[FloatArray] = []
             latent = np.zeros((y.shape[0], 2))
@@ -1277,8 +1385,14 @@ class _GeneralEngine:
                     latent += np.einsum("njp,jpl->nl", score, self.latent_jacobian(group, state.sigma))
             if self.latent_free:
                 cols.append(latent)
-            out.append(np.concatenate(cols, axis=1))
-        return np.concatenate(out, axis=0)
+            scores = np.concatenate(cols, axis=1)
+            block_sum = scores.sum(axis=0)
+            total = block_sum if total is None else total + block_sum
+            if cross:
+                block_cross = scores.T @ scores
+                product = block_cross if product is None else product + block_cross
+        assert total is not None
+        return total, product
 
     def prior_terms(self, state: _GeneralState) -> tuple[FloatArray, FloatArray]:
         """Gradient and positive curvature of the log prior in :meth:`pack` coordinates."""
@@ -1339,8 +1453,9 @@ class _GeneralEngine:
         vector = self.pack(state)
         prior_grad, prior_curv = self.prior_terms(state)
         if method == "xpd":
-            scores = self.person_scores(state)
-            info: FloatArray = scores.T @ scores + prior_curv
+            _, cross = self.person_scores(state, cross=True)
+            assert cross is not None
+            info: FloatArray = cross + prior_curv
         else:
             info = np.empty((vector.size, vector.size))
             for k in range(vector.size):
@@ -1349,8 +1464,8 @@ class _GeneralEngine:
                 up[k] += h
                 down[k] -= h
                 s_up, s_down = self.unpack(up, state, clip=False), self.unpack(down, state, clip=False)
-                g_up = self.person_scores(s_up).sum(axis=0) + self.prior_terms(s_up)[0]
-                g_down = self.person_scores(s_down).sum(axis=0) + self.prior_terms(s_down)[0]
+                g_up = self.person_scores(s_up, cross=False)[0] + self.prior_terms(s_up)[0]
+                g_down = self.person_scores(s_down, cross=False)[0] + self.prior_terms(s_down)[0]
                 info[:, k] = -(g_up - g_down) / (2.0 * h)
             info = 0.5 * (info + info.T)
         del prior_grad
@@ -1434,8 +1549,6 @@ def _check_response_matrix(responses: ArrayLike) -> FloatArray:
 def _check_anchors(anchors: object, n_items: int, model: str) -> tuple[NDArray[np.intp], ItemParams] | None:
     if anchors is None:
         return None
-    if model in ("rasch", "1pl"):
-        raise ValueError(f"anchored calibration is not supported yet for model {model!r}; use '2pl' or '3pl'")
     if not (isinstance(anchors, tuple) and len(anchors) == 2 and isinstance(anchors[1], ItemParams)):
         raise ValueError("anchors must be a tuple (item indices, ItemParams for those items)")
     raw = np.asarray(anchors[0])
@@ -1451,6 +1564,20 @@ def _check_anchors(anchors: object, n_items: int, model: str) -> tuple[NDArray[n
     if np.unique(index).size != index.size:
         raise ValueError("anchor indices must be unique")
     return index, params
+
+
+def _common_anchor_slope(index: NDArray[np.intp], params: ItemParams, model: str) -> float:
+    """The one slope all anchors of a "rasch"/"1pl" calibration share (the new items get it too)."""
+    a = np.asarray(params.a, dtype=np.float64)
+    differs = np.flatnonzero(~np.isclose(a, a[0], rtol=1e-9, atol=0.0))
+    if differs.size:
+        k = int(differs[0])
+        raise ValueError(
+            f"item {int(index[k])}: anchor slope a = {float(a[k])!r} differs from a = {float(a[0])!r} of anchor "
+            f"item {int(index[0])}; a {model!r} calibration needs one common a across its anchors "
+            "(use '2pl' to keep different anchor slopes)"
+        )
+    return float(a[0])
 
 
 def _check_positive_int(name: str, value: object, minimum: int) -> int:
@@ -1487,7 +1614,7 @@ def _start_values(x: FloatArray, m: FloatArray | None, spec: _Spec) -> _State:
     # P(correct) = Phi(delta_n / sqrt(1 + a_n^2)) under a normal ogive with N(0,1) ability.
     delta = 1.702 * ndtri(p) * np.sqrt(1.0 + slope_normal**2)
     if spec.model in ("rasch", "1pl"):
-        alpha[:] = float(np.mean(alpha[spec.free]))
+        alpha[:] = spec.common_a if spec.common_a is not None else float(np.mean(alpha[spec.free]))
         delta = logit(p) * np.sqrt(1.0 + (np.pi / 8.0) * alpha**2)
     state = _State(alpha=alpha, delta=delta, c=c, mu=0.0, sigma=1.0)
     _clip_state(state.alpha, state.delta)
@@ -1546,38 +1673,61 @@ def _category_counts(n_categories: object, n_items: int) -> NDArray[np.int64] | 
 
 def _check_general_responses(values: FloatArray, dichotomous: NDArray[np.bool_], known: NDArray[np.int64]) -> None:
     """Values must be category indices: 0/1 for dichotomous items, below ``known`` (0 = unknown) otherwise."""
-    finite = ~np.isnan(values)
     limit = np.where(dichotomous, 2, np.where(known > 0, known, np.iinfo(np.int64).max))
-    bad = finite & ((values < 0) | (values != np.floor(values)) | (values >= limit))
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
-        value = float(values[row, column])
-        if dichotomous[column]:
-            expected = "0, 1 or NaN (a dichotomous item)"
-        elif known[column] > 0:
-            expected = f"a category 0..{int(known[column]) - 1} or NaN"
-        else:
-            expected = "a category index 0, 1, 2, ... or NaN"
-        raise ValueError(
-            f"responses[{row}, {column}] = {value!r} (person row {row}, item column {column}): expected {expected}"
-        )
+    for start in range(0, values.shape[0], _START_BLOCK):
+        block = values[start : start + _START_BLOCK]
+        bad = ~np.isnan(block) & ((block < 0) | (block != np.floor(block)) | (block >= limit))
+        if bad.any():
+            row, column = (int(i) for i in np.argwhere(bad)[0])
+            _bad_category(values, start + row, column, dichotomous, known)
+
+
+def _bad_category(
+    values: FloatArray, row: int, column: int, dichotomous: NDArray[np.bool_], known: NDArray[np.int64]
+) -> NoReturn:
+    """Raise the ValueError naming the cell ``responses[row, column]`` that is not a category."""
+    value = float(values[row, column])
+    if dichotomous[column]:
+        expected = "0, 1 or NaN (a dichotomous item)"
+    elif known[column] > 0:
+        expected = f"a category 0..{int(known[column]) - 1} or NaN"
+    else:
+        expected = "a category index 0, 1, 2, ... or NaN"
+    raise ValueError(
+        f"responses[{row}, {column}] = {value!r} (person row {row}, item column {column}): expected {expected}"
+    )
 
 
 def _general_start(x: FloatArray, engine: _GeneralEngine, n_cat: NDArray[np.int64], c_start: float) -> _GeneralState:
-    """Starts from category proportions and item-rest correlations (normal-ogive approximations)."""
-    presented = ~np.isnan(x)
-    codes = np.where(presented, x, 0.0)
-    scaled = codes / (n_cat - 1)
-    m = presented.astype(np.float64)
-    total, n_presented = scaled.sum(axis=1, keepdims=True), m.sum(axis=1, keepdims=True)
-    rest_n = n_presented - m
-    rest = np.divide(total - scaled, rest_n, out=np.zeros_like(scaled), where=rest_n > 0)
-    w = m * (rest_n > 0)
-    wn = np.maximum(w.sum(axis=0), 1.0)
-    mean_x, mean_r = (w * scaled).sum(axis=0) / wn, (w * rest).sum(axis=0) / wn
-    cov = (w * (scaled - mean_x) * (rest - mean_r)).sum(axis=0) / wn
-    var_x = (w * (scaled - mean_x) ** 2).sum(axis=0) / wn
-    var_r = (w * (rest - mean_r) ** 2).sum(axis=0) / wn
+    """Starts from category proportions and item-rest correlations (normal-ogive approximations).
+
+    The moments are accumulated over blocks of :data:`_START_BLOCK` persons (a fixed size, so
+    the starts do not depend on ``chunk_size``) to keep the temporaries bounded.
+    """
+    top = (n_cat - 1).astype(np.float64)
+    moments = np.zeros((6, x.shape[1]))  # sums of w, w x, w r, w x r, w x^2, w r^2
+    column_counts = np.zeros(engine.n_cols + 1)  # responses per one-hot column (+ the dummy)
+    for start in range(0, x.shape[0], _START_BLOCK):
+        block = x[start : start + _START_BLOCK]
+        presented = ~np.isnan(block)
+        scaled = np.where(presented, block, 0.0) / top
+        m = presented.astype(np.float64)
+        total, n_presented = scaled.sum(axis=1, keepdims=True), m.sum(axis=1, keepdims=True)
+        rest_n = n_presented - m
+        rest = np.divide(total - scaled, rest_n, out=np.zeros_like(scaled), where=rest_n > 0)
+        w = m * (rest_n > 0)
+        wx, wr = w * scaled, w * rest
+        moments += np.stack(
+            [w.sum(axis=0), wx.sum(axis=0), wr.sum(axis=0), (wx * rest).sum(axis=0), (wx * scaled).sum(axis=0)]
+            + [(wr * rest).sum(axis=0)]
+        )
+        codes = engine.codes[start : start + _START_BLOCK].ravel()
+        column_counts += np.bincount(codes, minlength=engine.n_cols + 1)
+    wn = np.maximum(moments[0], 1.0)
+    mean_x, mean_r = moments[1] / wn, moments[2] / wn
+    cov = moments[3] / wn - mean_x * mean_r
+    var_x = np.maximum(moments[4] / wn - mean_x**2, 0.0)
+    var_r = np.maximum(moments[5] / wn - mean_r**2, 0.0)
     r = np.divide(cov, np.sqrt(var_x * var_r), out=np.full_like(cov, 0.3), where=var_x * var_r > 0)
     r = np.clip(r * 1.25, 0.05, 0.9)  # a crude disattenuation of the point-(poly)serial
     alpha_all = np.clip(1.702 * r / np.sqrt(1.0 - r**2), 0.3, 3.0)
@@ -1588,8 +1738,8 @@ def _general_start(x: FloatArray, engine: _GeneralEngine, n_cat: NDArray[np.int6
         inflate = np.sqrt(1.0 + (np.pi / 8.0) * alpha**2)[:, None]
         row = np.zeros((items.size, group.n_params))
         row[:, 0] = alpha
-        count = presented[:, items].sum(axis=0)
-        share = np.stack([((codes[:, items] == k) & presented[:, items]).sum(axis=0) for k in range(group.n_cat)], 1)
+        share = column_counts[group.cols]  # (J, K)
+        count = share.sum(axis=1)
         share = np.maximum(share / np.maximum(count, 1)[:, None], 1e-3)
         share /= share.sum(axis=1, keepdims=True)
         if group.model in ("2pl", "3pl"):
@@ -1702,9 +1852,12 @@ def _calibrate_general(
 
     offsets = np.concatenate([[0], np.cumsum(n_cat)[:-1]]).astype(np.intp)
     n_cols = int(n_cat.sum())
-    onehot = np.zeros(values.shape[:1] + (n_cols,))
-    rows, columns = np.nonzero(~missing)
-    onehot[rows, offsets[columns] + values[rows, columns].astype(np.intp)] = 1.0
+    # One-hot column of each response, n_cols (the dummy) where not presented: 2 or 4 bytes a cell.
+    code_type = np.int16 if n_cols < np.iinfo(np.int16).max else np.int32
+    codes = np.full(values.shape, n_cols, dtype=code_type)
+    for j in range(n_items):
+        seen = ~missing[:, j]
+        codes[seen, j] = offsets[j] + values[seen, j].astype(code_type)
 
     groups: list[_Group] = []
     keys = sorted({(names[j], int(n_cat[j]), bool(free[j])) for j in range(n_items)}, key=lambda k: (not k[2], k))
@@ -1717,7 +1870,7 @@ def _calibrate_general(
         groups.append(_Group(model=name, n_cat=k, items=members, cols=cols, free=is_free, anchor=anchor))
     engine = _GeneralEngine(
         groups=groups,
-        onehot=onehot,
+        codes=codes,
         n_items=n_items,
         n_cols=n_cols,
         nodes=nodes,
@@ -1834,8 +1987,9 @@ def calibrate(
         ``["3pl"] * 30 + ["grm"] * 5 + ["gpcm"] * 5``); ``"rasch"``/``"1pl"``
         cannot be mixed. Items may have different numbers of categories.
         Polytomous and mixed tests use a general path: E-step by one
-        product of a one-hot (persons x item-categories) matrix with the
-        per-node category log-probabilities, M-step by Fisher scoring per
+        product of a one-hot (persons x item-categories) matrix, built one
+        block of ``chunk_size`` persons at a time from compact category codes,
+        with the per-node category log-probabilities, M-step by Fisher scoring per
         item on ``(alpha, intercepts[, logit c])``, stacked over the items of
         one model and number of categories, with step halving; a GRM step
         that would disorder the thresholds is halved until they stay ordered.
@@ -1845,7 +1999,12 @@ def calibrate(
         mean and SD of this sample are estimated (not fixed at 0 and 1).
         Supported with "2pl", "3pl", "grm", "gpcm" and mixed lists; anchors may
         be 3PL, GRM or GPCM items (their own models and categories apply, the
-        ``model`` entry for an anchor column is ignored).
+        ``model`` entry for an anchor column is ignored). With "rasch" or
+        "1pl" the anchors must share one slope ``a`` (1 for a Rasch bank; a
+        ``ValueError`` names the first anchor whose ``a`` differs); the new
+        items get that slope, only their ``b`` are estimated (``se.a`` is NaN),
+        and the latent mean and SD are both estimated, the scale being fixed by
+        the anchors.
     quadrature : {"rectangle", "gauss-hermite"}
         Integration rule over the standardised ability, see :func:`quadrature_grid`.
         Default: 41 equally spaced points on ``[-6, 6]``.
@@ -1960,10 +2119,13 @@ def calibrate(
 
     free = np.ones(n_items, dtype=bool)
     anchor_a, anchor_b, anchor_c = np.ones(n_items), np.zeros(n_items), np.zeros(n_items)
+    common_a: float | None = None
     if anchor_info is not None:
         index, params = anchor_info
         free[index] = False
         anchor_a[index], anchor_b[index], anchor_c[index] = params.a, params.b, params.c
+        if name in ("rasch", "1pl"):
+            common_a = _common_anchor_slope(index, params, name)
 
     missing = np.isnan(values)
     answered = ~missing.all(axis=1)
@@ -1999,6 +2161,7 @@ def calibrate(
         a_prior=a_prior,
         nodes=nodes,
         log_weights=np.log(weights),
+        common_a=common_a,
     )
     state = _start_values(x, m, spec)
     state, converged, iterations, trace = _run_em(

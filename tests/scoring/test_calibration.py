@@ -130,6 +130,13 @@ def test_results_do_not_depend_on_the_chunk_size() -> None:
     chunked = calibrate(x, "2pl", chunk_size=97)
     np.testing.assert_allclose(chunked.items.b, whole.items.b, atol=1e-10)
     np.testing.assert_allclose(chunked.se.a, whole.se.a, atol=1e-10)
+    # Anchored Rasch: the latent moments and the new items' SEs too.
+    anchors = (np.arange(4), ItemParams(np.ones(4), np.linspace(-1.0, 1.0, 4)))
+    whole = calibrate(x, "rasch", anchors=anchors)
+    chunked = calibrate(x, "rasch", anchors=anchors, chunk_size=97)
+    np.testing.assert_allclose(chunked.items.b, whole.items.b, atol=1e-10)
+    np.testing.assert_allclose(chunked.se.b, whole.se.b, atol=1e-10)
+    assert abs(chunked.latent_sd - whole.latent_sd) < 1e-10 and abs(chunked.latent_sd_se - whole.latent_sd_se) < 1e-10
 
 
 def test_quadrature_grids_are_normalised() -> None:
@@ -262,6 +269,54 @@ def test_anchors_may_be_3pl_items_in_a_2pl_calibration() -> None:
     np.testing.assert_array_equal(result.items.c, c)
 
 
+@pytest.mark.parametrize(("model", "slope"), [("rasch", 1.0), ("1pl", 1.4)])
+def test_rasch_and_1pl_anchors_put_new_items_on_the_bank_scale(model: str, slope: float) -> None:
+    rng = np.random.default_rng(31 if model == "rasch" else 32)
+    a = np.full(30, slope)
+    b = rng.normal(0.0, 1.0, 30)
+    # A Rasch (or common-slope) bank; the new sample is abler and more spread: N(0.5, 1.3^2).
+    x = _simulate(rng, 6000, a, b, mean=0.5, sd=1.3, missing=0.05)
+    anchor_index = np.arange(15)
+    bank = ItemParams(a[anchor_index], b[anchor_index])
+    result = calibrate(x, model, anchors=(anchor_index, bank))
+    new = slice(15, 30)
+    assert result.converged
+    assert result.model == model
+    assert abs(result.latent_mean - 0.5) < 0.1
+    assert abs(result.latent_sd - 1.3) < 0.1
+    assert 0 < result.latent_mean_se < 0.05 and 0 < result.latent_sd_se < 0.05
+    # The new items take the anchors' common slope; their b land on the bank's scale.
+    assert np.all(result.items.a == slope)
+    assert _rmse(result.items.b[new], b[new]) < 0.1
+    np.testing.assert_array_equal(result.items.b[anchor_index], bank.b)
+    # SEs: b of new items estimated; a (fixed by the anchors) and all anchor parameters are not.
+    assert np.all((result.se.b[new] > 0) & (result.se.b[new] < 0.1))
+    assert np.all(np.isnan(result.se.a)) and np.all(np.isnan(result.se.c))
+    assert np.all(np.isnan(result.se.b[anchor_index]))
+    # The XPD standard errors agree with the numerical Hessian's.
+    hessian = calibrate(x, model, anchors=(anchor_index, bank), se_method="hessian")
+    np.testing.assert_allclose(hessian.se.b[new], result.se.b[new], rtol=0.1)
+    np.testing.assert_allclose(
+        [hessian.latent_mean_se, hessian.latent_sd_se], [result.latent_mean_se, result.latent_sd_se], rtol=0.1
+    )
+    # Without anchors the same items sit on this sample's own scale: shifted (and, for 1pl, shrunk).
+    unanchored = calibrate(x, model)
+    assert _rmse(unanchored.items.b[new], b[new]) > 0.3
+
+
+def test_rasch_anchored_plain_em_never_decreases_the_loglik_and_matches_squarem() -> None:
+    rng = np.random.default_rng(33)
+    b = rng.normal(0.0, 1.0, 12)
+    x = _simulate(rng, 2000, np.ones(12), b, mean=-0.3, sd=0.8)
+    anchors = (np.arange(6), ItemParams(np.ones(6), b[:6]))
+    plain = calibrate(x, "rasch", anchors=anchors, acceleration="none", tol=1e-7, max_iter=2000)
+    assert np.all(np.diff(plain.loglik_trace) > -1e-8)
+    squarem = calibrate(x, "rasch", anchors=anchors, tol=1e-7)
+    assert squarem.iterations < plain.iterations
+    np.testing.assert_allclose(squarem.items.b, plain.items.b, atol=1e-4)
+    assert abs(squarem.latent_sd - plain.latent_sd) < 1e-4
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -352,9 +407,11 @@ def test_bad_anchors(anchors: object, message: str) -> None:
         calibrate(_small(), "2pl", anchors=anchors)  # type: ignore[arg-type]
 
 
-def test_anchors_with_rasch_are_refused() -> None:
-    with pytest.raises(ValueError, match="not supported yet for model 'rasch'"):
-        calibrate(_small(), "rasch", anchors=(np.array([0]), ItemParams([1.0], [0.0])))
+@pytest.mark.parametrize("model", ["rasch", "1pl"])
+def test_anchors_of_a_rasch_or_1pl_calibration_must_share_one_slope(model: str) -> None:
+    anchors = (np.array([0, 2, 3]), ItemParams([1.0, 1.0, 1.2], [0.0, 0.5, -0.5]))
+    with pytest.raises(ValueError, match=f"item 3: anchor slope a = 1.2 differs .* a {model!r} calibration"):
+        calibrate(_small(), model, anchors=anchors)
 
 
 @pytest.mark.parametrize(

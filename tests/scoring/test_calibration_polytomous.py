@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -111,12 +113,55 @@ def test_xpd_standard_errors_agree_with_the_numerical_hessian() -> None:
     np.testing.assert_allclose(xpd.se.thresholds, hessian.se.thresholds, rtol=0.2)
 
 
-def test_results_do_not_depend_on_the_chunk_size() -> None:
+@pytest.mark.parametrize("chunk_size", [1, 97, 599])
+def test_results_do_not_depend_on_the_chunk_size(chunk_size: int) -> None:
+    # The one-hot matrix is built per block of persons: every block size gives the same results.
     x, models = _small_mixed(15, 600)
     whole = calibrate(x, models)
-    chunked = calibrate(x, models, chunk_size=97)
+    chunked = calibrate(x, models, chunk_size=chunk_size)
+    assert chunked.iterations == whole.iterations
+    assert abs(chunked.loglik - whole.loglik) < 1e-8
+    np.testing.assert_allclose(chunked.items.a, whole.items.a, atol=1e-10)
     np.testing.assert_allclose(chunked.items.thresholds, whole.items.thresholds, atol=1e-10)
+    np.testing.assert_allclose(chunked.se.a, whole.se.a, atol=1e-10)
     np.testing.assert_allclose(chunked.se.thresholds, whole.se.thresholds, atol=1e-10)
+
+
+def test_anchored_results_do_not_depend_on_the_chunk_size() -> None:
+    rng = np.random.default_rng(18)
+    models = ["2pl"] * 3 + ["grm"] * 3 + ["gpcm"] * 3
+    items = random_items(9, models, rng, n_categories=np.array([2, 2, 2, 3, 4, 4, 3, 4, 4]))
+    x, _ = simulate(items, 800, rng, missing=0.15, theta_mean=0.3, theta_sd=1.2)
+    index = np.array([0, 3, 6])
+    anchors = (index, items.take(index))
+    whole = calibrate(x, models, anchors=anchors)
+    chunked = calibrate(x, models, anchors=anchors, chunk_size=123)
+    np.testing.assert_allclose(chunked.items.thresholds, whole.items.thresholds, atol=1e-10)
+    np.testing.assert_allclose(chunked.se.b, whole.se.b, atol=1e-10)
+    assert abs(chunked.latent_mean - whole.latent_mean) < 1e-10 and abs(chunked.latent_sd - whole.latent_sd) < 1e-10
+    assert abs(chunked.latent_sd_se - whole.latent_sd_se) < 1e-10
+
+
+def test_memory_stays_bounded_by_the_chunk_not_the_dense_one_hot_matrix() -> None:
+    rng = np.random.default_rng(19)
+    models = ["2pl"] * 10 + ["grm"] * 10 + ["gpcm"] * 10
+    items = random_items(30, models, rng, n_categories=np.array([2] * 10 + [5] * 20))
+    x, _ = simulate(items, 30_000, rng, missing=0.1)
+    dense_one_hot = x.shape[0] * int(items.n_categories.sum()) * 8  # bytes of a float64 one-hot matrix
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    try:
+        result = calibrate(x, models, chunk_size=2_000)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    assert result.converged
+    # Before building it per block the peak was about 4x the dense one-hot matrix; now about 0.6x.
+    assert peak < 0.8 * dense_one_hot
 
 
 # --------------------------------------------------------------------------- anchors
