@@ -1,0 +1,1 @@
+"""Import and export of items: every format parses into neutral ``ImportedItem`` records."""
