@@ -1,0 +1,447 @@
+"""QTI import (itembank.interchange.qti): the shared corpus, exact mappings and hostile input.
+
+No database: the importer only returns ``ParseResult``.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from itembank.interchange.base import ParseResult
+from itembank.interchange.qti import (
+    STIMULUS_WARNING,
+    TEST_WARNING,
+    parse_qti,
+    parse_qti_item,
+    parse_qti_package,
+)
+from scoring.item_rules import validate_key
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}")
+
+_KEY_FIELDS = {
+    "single_choice": ("key",),
+    "multiple_response": ("keys", "scoring"),
+    "short_numeric": ("answer", "tolerance", "boxes"),
+    "text_entry": ("answers", "match", "ignore_diacritics"),
+    "inline_choice": ("keys", "scoring"),
+    "matching": ("pairs", "scoring"),
+    "ordering": ("order", "scoring"),
+    "essay": ("rubric", "max_words"),
+}
+
+
+def _corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    found = []
+    for folder in ("qti3", "qti21"):
+        found += [p for p in (CORPUS / folder).rglob("*") if p.suffix in {".xml", ".zip"}]
+    return sorted(found)
+
+
+def _read(relative: str) -> ParseResult:
+    path = CORPUS / relative
+    return parse_qti(path.read_bytes(), filename=relative)
+
+
+def _one(relative: str):
+    result = _read(relative)
+    assert result.issues == () or all(i.severity == "warning" for i in result.issues), result.issues
+    assert len(result.items) == 1
+    return result.items[0]
+
+
+def _check_keys(result: ParseResult) -> None:
+    for item in result.items:
+        key = {k: item.content[k] for k in _KEY_FIELDS[item.item_type] if item.content.get(k) not in (None, [])}
+        validate_key(item.item_type, key, item.points)
+
+
+def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name), data, compress_type=compression)
+    return buffer.getvalue()
+
+
+# --- the corpus: every file imports or is refused precisely -----------------------------
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", _corpus_files(), ids=lambda p: str(p.relative_to(CORPUS)))
+def test_every_corpus_file_imports_or_gives_a_precise_issue(path: Path) -> None:
+    relative = str(path.relative_to(CORPUS))
+    result = parse_qti(path.read_bytes(), filename=relative)
+    assert result.items or result.issues
+    for issue in result.issues:
+        assert issue.source.file.startswith(relative)
+        assert issue.message
+    _check_keys(result)
+    for item in result.items:
+        assert item.content["stem"] or item.item_type == "inline_choice"
+        assert "<qti-" not in item.content["stem"] and "Interaction" not in item.content["stem"]
+
+
+@needs_corpus
+def test_corpus_outcomes_by_file() -> None:
+    expected = {
+        "qti3/items/QTI3-associate.xml": "associate interactions are not supported yet",
+        "qti3/items/QTI3-hotspot.xml": "hotspot interactions are not supported yet",
+        "qti3/items/hot-text-example-1.xml": "hottext interactions are not supported yet",
+        "qti3/items/graphic-gap-match-item1.xml": "graphic gap match interactions are not supported yet",
+        "qti21/v2p1/hotspot.xml": "hotspot interactions are not supported yet",
+        "qti21/v2p1/hottext.xml": "hottext interactions are not supported yet",
+        "qti21/v2p1/associate.xml": "associate interactions are not supported yet",
+    }
+    for relative, message in expected.items():
+        result = _read(relative)
+        assert result.items == ()
+        assert [i.message for i in result.errors] == [message], relative
+        assert result.errors[0].source.line is not None
+
+
+# --- exact mappings ---------------------------------------------------------------------
+
+
+@needs_corpus
+def test_qti21_single_choice() -> None:
+    item = _one("qti21/v2p1/choice.xml")
+    assert item.item_type == "single_choice"
+    assert item.content["key"] == "ChoiceA"
+    assert [o["id"] for o in item.content["options"]] == ["ChoiceA", "ChoiceB", "ChoiceC"]
+    assert item.title == "Unattended Luggage"
+    assert item.points == Decimal("1")
+    assert item.metadata["qti_version"] == "2.1"
+    assert item.metadata["media"] == [{"src": "images/sign.png", "path": "images/sign.png", "kind": "image"}]
+    assert '<img src="images/sign.png"' in item.content["stem"]
+
+
+@needs_corpus
+def test_qti3_mathml_is_kept_in_the_stem() -> None:
+    item = _one("qti3/items/MathML.xml")
+    assert item.item_type == "single_choice" and item.content["key"] == "E"
+    assert "<math>" in item.content["stem"] and "<msup>" in item.content["stem"]
+
+
+@needs_corpus
+def test_multiple_response_keys_and_scoring() -> None:
+    item = _one("qti3/items/QTI3multiplechoice2.xml")
+    assert item.item_type == "multiple_response"
+    assert item.content["keys"] == ["H", "O"]
+    assert item.content["scoring"] == "all_or_nothing"
+    mapped = _one("qti21/v2p1/choice_multiple.xml")
+    assert mapped.content["keys"] == ["H", "O"]
+    assert mapped.content["scoring"] == "partial"
+    assert mapped.points == Decimal("2")
+
+
+@needs_corpus
+def test_text_entry_answers() -> None:
+    item = _one("qti21/v2p1/text_entry.xml")
+    assert item.item_type == "text_entry"
+    assert item.content["answers"] == ["York"]
+    assert item.content["match"] == "exact"
+    assert "______" in item.content["stem"]
+    assert any("'york' (0.5)" in w for w in item.warnings)
+    bg = _one("qti3/package-beginners-guide/items/BG010.xml")
+    assert bg.item_type == "text_entry" and "York" in bg.content["answers"]
+
+
+def test_numeric_text_entry_is_short_numeric() -> None:
+    xml = b"""<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="n" title="N">
+      <qti-response-declaration identifier="RESPONSE" cardinality="single" base-type="float">
+        <qti-correct-response><qti-value>3.14</qti-value></qti-correct-response>
+      </qti-response-declaration>
+      <qti-item-body><p>Pi to two places: <qti-text-entry-interaction response-identifier="RESPONSE"/></p></qti-item-body>
+      <qti-response-processing><qti-response-condition><qti-response-if>
+        <qti-equal tolerance-mode="absolute" tolerance="0.01 0.01">
+          <qti-variable identifier="RESPONSE"/><qti-correct identifier="RESPONSE"/></qti-equal>
+      </qti-response-if></qti-response-condition></qti-response-processing>
+    </qti-assessment-item>"""
+    result = parse_qti_item(xml, filename="n.xml")
+    (item,) = result.items
+    assert item.item_type == "short_numeric"
+    assert (item.content["answer"], item.content["tolerance"]) == ("3.14", "0.01")
+
+
+@needs_corpus
+def test_inline_choice_gaps_and_keys() -> None:
+    item = _one("qti3/items/QTI3-inline-choice.xml")
+    assert item.item_type == "inline_choice"
+    assert item.content["keys"] == {"RESPONSE": "Y"}
+    assert [o["id"] for o in item.content["gaps"][0]["options"]] == ["G", "L", "Y"]
+    assert "sun of\n        {{RESPONSE}};" in item.content["stem"]
+    assert "Gloucester" not in item.content["stem"]
+
+
+@needs_corpus
+def test_gap_match_becomes_inline_choice() -> None:
+    item = _one("qti21/v2p1/gap_match.xml")
+    assert item.item_type == "inline_choice"
+    assert item.content["keys"] == {"G1": "W", "G2": "Su"}
+    assert [g["id"] for g in item.content["gaps"]] == ["G1", "G2"]
+    assert [o["id"] for o in item.content["gaps"][0]["options"]] == ["W", "Sp", "Su", "A"]
+    assert "Now is the {{G1}} of our discontent" in item.content["stem"]
+    assert "autumn" not in item.content["stem"]
+
+
+@needs_corpus
+def test_match_pairs() -> None:
+    item = _one("qti3/items/QTI3-match.xml")
+    assert item.item_type == "matching"
+    assert item.content["pairs"] == {"C": "R", "D": "M", "L": "M", "P": "T"}
+    assert [p["id"] for p in item.content["premises"]] == ["C", "D", "L", "P"]
+    assert [r["id"] for r in item.content["responses"]] == ["M", "R", "T"]
+    assert item.content["scoring"] == "per_pair"
+    assert item.points == Decimal("3")
+
+
+def test_match_with_two_answers_for_one_premise_is_an_error() -> None:
+    xml = b"""<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="m" title="M">
+      <responseDeclaration identifier="RESPONSE" cardinality="multiple" baseType="directedPair">
+        <correctResponse><value>A X</value><value>A Y</value></correctResponse></responseDeclaration>
+      <itemBody><matchInteraction responseIdentifier="RESPONSE">
+        <simpleMatchSet><simpleAssociableChoice identifier="A">a</simpleAssociableChoice></simpleMatchSet>
+        <simpleMatchSet><simpleAssociableChoice identifier="X">x</simpleAssociableChoice>
+          <simpleAssociableChoice identifier="Y">y</simpleAssociableChoice></simpleMatchSet>
+      </matchInteraction></itemBody></assessmentItem>"""
+    result = parse_qti_item(xml, filename="m.xml")
+    assert result.items == ()
+    assert "premise 'A' has several correct matches" in result.errors[0].message
+
+
+@needs_corpus
+def test_order() -> None:
+    item = _one("qti3/items/QTI3-order.xml")
+    assert item.item_type == "ordering"
+    assert item.content["order"] == ["DriverC", "DriverA", "DriverB"]
+    assert item.content["scoring"] == "all_or_nothing"
+    partial = _one("qti21/v2p2/order_partial_scoring.xml")
+    assert partial.content["scoring"] == "partial"
+
+
+@needs_corpus
+def test_essay() -> None:
+    item = _one("qti21/v2p1/extended_text.xml")
+    assert item.item_type == "essay"
+    assert item.content["rubric"] == [] and item.content["max_words"] is None
+    assert "postcard" in item.content["stem"].lower()
+
+
+@needs_corpus
+def test_modal_feedback_is_kept_with_a_warning() -> None:
+    item = _one("qti3/items/Example01-modalFeedback.xml")
+    assert item.feedback
+    assert any("without the conditions" in w for w in item.warnings)
+
+
+@needs_corpus
+def test_stimulus_ref_is_recorded() -> None:
+    item = _one("qti3/items/unbelievable_night_item2.xml")
+    assert item.metadata["stimulus_href"] == "../passages/unbelievableNight.xml"
+    assert STIMULUS_WARNING in item.warnings
+
+
+@needs_corpus
+def test_composite_item_is_refused_naming_the_interactions() -> None:
+    result = _read("qti3/items/shakespeare_biography.xml")
+    assert result.items == ()
+    (error,) = result.errors
+    assert error.message == (
+        "items with several interaction types are not supported yet (inline choice, inline choice, text entry)"
+    )
+
+
+def test_several_inline_choices_make_one_item() -> None:
+    xml = b"""<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="x" title="X">
+      <qti-response-declaration identifier="R1" cardinality="single" base-type="identifier">
+        <qti-correct-response><qti-value>a</qti-value></qti-correct-response></qti-response-declaration>
+      <qti-response-declaration identifier="R2" cardinality="single" base-type="identifier">
+        <qti-correct-response><qti-value>d</qti-value></qti-correct-response></qti-response-declaration>
+      <qti-item-body><p>One <qti-inline-choice-interaction response-identifier="R1">
+        <qti-inline-choice identifier="a">A</qti-inline-choice><qti-inline-choice identifier="b">B</qti-inline-choice>
+      </qti-inline-choice-interaction> two <qti-inline-choice-interaction response-identifier="R2">
+        <qti-inline-choice identifier="c">C</qti-inline-choice><qti-inline-choice identifier="d">D</qti-inline-choice>
+      </qti-inline-choice-interaction>.</p></qti-item-body></qti-assessment-item>"""
+    (item,) = parse_qti_item(xml, filename="x.xml").items
+    assert item.content["stem"] == "<p>One {{R1}} two {{R2}}.</p>"
+    assert item.content["keys"] == {"R1": "a", "R2": "d"}
+    assert item.content["scoring"] == "per_gap"
+
+
+@needs_corpus
+def test_test_and_stimulus_files_are_warnings() -> None:
+    test = _read("qti3/package-beginners-guide/BGtest.xml")
+    assert test.items == () and [i.message for i in test.issues] == [TEST_WARNING]
+    assert test.ok
+    passage = _read("qti3/passages/unbelievableNight.xml")
+    assert passage.items == () and [i.message for i in passage.issues] == [STIMULUS_WARNING]
+
+
+# --- packages ---------------------------------------------------------------------------
+
+
+@needs_corpus
+def test_bbqs_package() -> None:
+    result = _read("qti3/packages/BBQsTest.zip")
+    _check_keys(result)
+    assert Counter(item.item_type for item in result.items) == {
+        "single_choice": 4,
+        "essay": 2,
+        "inline_choice": 2,
+        "matching": 1,
+        "multiple_response": 1,
+        "ordering": 2,
+        "text_entry": 1,
+    }
+    assert len(result.items) == 13
+    assert [i.message for i in result.issues if i.severity == "warning"] == [TEST_WARNING]
+    errors = {i.source.file.rsplit("/", 1)[1]: i.message for i in result.errors}
+    assert errors == {
+        "hotspot-maximum.xml": "select point interactions are not supported yet",
+        "Likert-match-questionSet.xml": "the premises ['A', 'NAD', 'D', 'SD', 'NA'] have no correct match",
+        "matching-associate-trigDeriv.xml": "associate interactions are not supported yet",
+        "upload-file.xml": "upload interactions are not supported yet",
+        "QuizBowl-multi-geometry.xml": (
+            "items with several interaction types are not supported yet (inline choice, text entry)"
+        ),
+        "SineRule-001.xml": "template (randomised) items are not supported yet",
+        "SineRule-002-maths.xml": "template (randomised) items are not supported yet",
+        "text_entry-Lycidas.xml": "items with several text entry interactions are not supported yet",
+        "TheAnswer-001.xml": "no correct response, so there is no key",
+    }
+    for issue in result.errors:
+        assert issue.source.file.startswith("qti3/packages/BBQsTest.zip!id-")
+
+
+@needs_corpus
+def test_qti22_package() -> None:
+    result = _read("qti21/packages/qtiv2p2-examples-items.zip")
+    _check_keys(result)
+    assert len(result.items) == 27
+    assert len(result.errors) == 30
+    with_media = [item for item in result.items if item.metadata.get("media")]
+    assert with_media
+    for item in with_media:
+        for ref in item.metadata["media"]:
+            assert not ref["path"].startswith("/") and ".." not in ref["path"]
+
+
+@needs_corpus
+def test_beginners_guide_folder_as_a_package() -> None:
+    folder = CORPUS / "qti3" / "package-beginners-guide"
+    members = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    result = parse_qti_package(_zip(members), filename="bg.zip")
+    assert [item.metadata["identifier"] for item in result.items] == [
+        "firstexample",
+        "beginnersguide007",
+        "beginnersguide008",
+        "beginnersguide009",
+        "beginnersguide010",
+        "beginnersguide011",
+    ]
+    assert result.items[0].source.file == "bg.zip!items/firstexample.xml"
+    media = {ref["path"]: ref.get("size") for ref in result.items[-1].metadata["media"]}
+    assert media["items/resources/crows.jpg"] == (folder / "items/resources/crows.jpg").stat().st_size
+    assert media["items/resources/crow_movie.mp4"] is None  # listed upstream, not in the corpus
+    assert any("crow_movie.mp4' is not in the package" in w for w in result.items[-1].warnings)
+    assert [i.message for i in result.issues] == [TEST_WARNING]
+
+
+# --- hostile input ----------------------------------------------------------------------
+
+_ITEM = b"""<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1" identifier="c" title="C">
+  <responseDeclaration identifier="RESPONSE" cardinality="single" baseType="identifier">
+    <correctResponse><value>A</value></correctResponse></responseDeclaration>
+  <itemBody><choiceInteraction responseIdentifier="RESPONSE" maxChoices="1"><prompt>Q?</prompt>
+    <simpleChoice identifier="A">a</simpleChoice><simpleChoice identifier="B">b</simpleChoice>
+  </choiceInteraction></itemBody></assessmentItem>"""
+_MANIFEST = b"""<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"><resources>
+  <resource identifier="i" type="imsqti_item_xmlv2p1" href="item.xml"/></resources></manifest>"""
+
+
+def test_a_minimal_package_imports() -> None:
+    result = parse_qti(_zip({"imsmanifest.xml": _MANIFEST, "item.xml": _ITEM}), filename="p.zip")
+    assert result.ok and len(result.items) == 1
+    assert result.items[0].content["stem"] == "<div>Q?</div>"
+
+
+def test_xxe_is_refused() -> None:
+    xml = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1">&e;</assessmentItem>"""
+    result = parse_qti_item(xml, filename="x.xml")
+    assert result.items == () and "refused" in result.errors[0].message
+
+
+def test_billion_laughs_is_refused() -> None:
+    xml = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
+<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><a>&lol3;</a>"""
+    result = parse_qti(xml, filename="lol.xml")
+    assert result.items == () and "refused" in result.errors[0].message
+
+
+def test_malformed_xml_has_a_line() -> None:
+    result = parse_qti_item(b"<assessmentItem>\n<itemBody>\n</assessmentItem>", filename="bad.xml")
+    (error,) = result.errors
+    assert error.source.line == 3 and "not well-formed" in error.message
+
+
+def test_wrong_root_and_oversized_item() -> None:
+    assert "not a QTI item" in parse_qti_item(b"<quiz/>", filename="q.xml").errors[0].message
+    big = b"<a>" + b" " * (5 * 1024 * 1024) + b"</a>"
+    assert "too large" in parse_qti_item(big, filename="big.xml").errors[0].message
+
+
+def test_zip_with_parent_path_is_refused() -> None:
+    data = _zip({"imsmanifest.xml": _MANIFEST, "../evil.xml": _ITEM})
+    result = parse_qti_package(data, filename="p.zip")
+    assert result.items == ()
+    assert result.errors[0].source.file == "p.zip!../evil.xml"
+    assert "leaves the package" in result.errors[0].message
+
+
+def test_zip_with_absolute_path_is_refused() -> None:
+    result = parse_qti_package(_zip({"imsmanifest.xml": _MANIFEST, "/etc/evil.xml": _ITEM}), filename="p.zip")
+    assert result.items == () and "absolute" in result.errors[0].message
+
+
+def test_zip_bomb_is_refused_before_extraction() -> None:
+    data = _zip({"imsmanifest.xml": _MANIFEST, "item.xml": _ITEM, "bomb.bin": b"0" * (60 * 1024 * 1024)})
+    assert len(data) < 200_000
+    result = parse_qti_package(data, filename="bomb.zip")
+    assert result.items == ()
+    messages = " | ".join(i.message for i in result.errors)
+    assert "compression ratio" in messages and "at most 52428800" in messages
+
+
+def test_high_compression_ratio_alone_is_refused() -> None:
+    data = _zip({"imsmanifest.xml": _MANIFEST, "item.xml": _ITEM, "zeros.bin": b"0" * (2 * 1024 * 1024)})
+    result = parse_qti_package(data, filename="z.zip")
+    assert result.items == () and "compression ratio" in result.errors[0].message
+
+
+def test_too_many_members_is_refused() -> None:
+    members = {f"f{n}.txt": b"" for n in range(2001)}
+    result = parse_qti_package(_zip(members, zipfile.ZIP_STORED), filename="many.zip")
+    assert result.items == () and "2001 files" in result.errors[0].message
+
+
+def test_not_a_zip_and_no_manifest() -> None:
+    assert "not a readable zip" in parse_qti_package(b"PK\x03\x04junk", filename="j.zip").errors[0].message
+    result = parse_qti(_zip({"item.xml": _ITEM}), filename="n.zip")
+    assert "no imsmanifest.xml" in result.errors[0].message
+
+
+def test_manifest_pointing_at_a_missing_item() -> None:
+    result = parse_qti(_zip({"imsmanifest.xml": _MANIFEST}), filename="m.zip")
+    assert result.items == () and "'item.xml' is not in the package" in result.errors[0].message
