@@ -11,17 +11,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-ITEM_TYPES = (
-    "single_choice",
-    "multiple_response",
-    "true_false_group",
-    "short_numeric",
-    "text_entry",
-    "inline_choice",
-    "matching",
-    "ordering",
-    "essay",
-)
+from scoring import item_rules
+
+# The item types are the ones the scoring rules know: one list, in scoring.
+ITEM_TYPES = item_rules.ITEM_TYPES
 
 
 @dataclass(frozen=True)
