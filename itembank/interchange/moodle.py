@@ -512,8 +512,10 @@ def _read_shortanswer(q: _Question) -> _Read:
         if _is_full(fraction):
             if not text:
                 raise _Invalid("an answer with the grade 100% is empty")
-            if "*" in text:
+            # In Moodle an unescaped * is a wildcard and \* a literal asterisk.
+            if re.search(r"(?<!\\)\*", text):
                 q.warnings.append(f"the answer {text!r} uses Moodle's * wildcard; it is kept as literal text")
+            text = text.replace("\\*", "*")
             answers.append(text)
             if fb := _answer_feedback(q, answer):
                 feedback[f"answer:{text}"] = fb

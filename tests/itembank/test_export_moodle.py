@@ -348,6 +348,8 @@ def test_short_answer_asterisk_is_escaped_for_moodle() -> None:
     original = item("text_entry", {"stem": "s", "match": "exact", "ignore_diacritics": False, "answers": ["2*3"]})
     root = ET.fromstring(items_to_moodle_xml([original]))
     assert root.findtext(".//answer/text") == "2\\*3"  # Moodle's literal asterisk
+    (back,) = round_trip(original)
+    assert back.content["answers"] == ["2*3"] and not back.warnings
 
 
 # --- the corpus ---------------------------------------------------------------------------
