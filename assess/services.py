@@ -460,14 +460,16 @@ def _ability(form_items: list[FormItem], answers: dict[int, object]) -> tuple[fl
 
 @transaction.atomic
 def form_create(*, by: User, assessment: Assessment, code: str, item_versions: list[ItemVersion]) -> Form:
-    """A fixed form: the given published versions, in order, with their own points."""
+    """A fixed form: the given approved or published versions, in order, with their own points."""
     if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, assessment.organisation_id):
         raise PermissionDenied("Only the exam board of this organisation builds forms.")
     if not item_versions:
         raise ValidationError({"item_versions": "A form needs at least one item."})
     for version in item_versions:
-        if version.status != ItemVersion.Status.PUBLISHED:
-            raise ValidationError({"item_versions": f"{version} is not published."})
+        if version.status not in (ItemVersion.Status.APPROVED, ItemVersion.Status.PUBLISHED):
+            raise ValidationError(
+                {"item_versions": f"{version} is {version.status}; only approved or published versions enter a form."}
+            )
         if version.item.subject_id != assessment.subject_id:
             raise ValidationError({"item_versions": f"{version} belongs to another subject."})
     if len({version.item_id for version in item_versions}) != len(item_versions):

@@ -4,8 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import overseen_organisation_ids
 
-from . import services
-from .models import Item, ItemVersion, Subject, Topic
+from . import services, workflow
+from .models import Item, ItemReviewEvent, ItemVersion, Subject, Topic
 
 
 @admin.register(Subject)
@@ -54,24 +54,41 @@ class ItemAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ItemReviewEventInline(admin.TabularInline):
+    """The review history of a version: read-only, written only by the workflow services."""
+
+    model = ItemReviewEvent
+    fields = ("at", "from_status", "to_status", "by", "comment")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ItemVersion)
 class ItemVersionAdmin(admin.ModelAdmin):
     list_display = ("item", "number", "status", "key", "points", "irt_a", "irt_b")
     list_filter = ("status", "item__subject")
     fields = ("item", "number", "status", "stem", "options", "key", "points", "irt_a", "irt_b")
     readonly_fields = ("status",)
-    actions = ["publish"]
+    inlines = [ItemReviewEventInline]
+    actions = ["submit", "approve", "publish", "retire"]
 
     def get_queryset(self, request):
         return _scoped(request, super().get_queryset(request), "item__owner_id")
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status == ItemVersion.Status.PUBLISHED:
+        if obj is not None and obj.status not in workflow.EDITABLE:
             return self.fields
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.status == ItemVersion.Status.PUBLISHED:
+        if obj is not None and obj.status != ItemVersion.Status.DRAFT:
             return False
         return super().has_delete_permission(request, obj)
 
@@ -80,10 +97,25 @@ class ItemVersionAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Publish the selected versions"))
-    def publish(self, request, queryset):
+    def _move(self, request, queryset, to: str) -> None:
         for version in queryset:
             try:
-                services.item_version_publish(by=request.user, version_id=version.pk)
+                services.item_version_move(by=request.user, version_id=version.pk, to=to)
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"{version}: {exc}", level=messages.ERROR)
+
+    @admin.action(description=_("Submit the selected versions for review"))
+    def submit(self, request, queryset):
+        self._move(request, queryset, workflow.SUBMITTED)
+
+    @admin.action(description=_("Approve the selected versions"))
+    def approve(self, request, queryset):
+        self._move(request, queryset, workflow.APPROVED)
+
+    @admin.action(description=_("Publish the selected versions"))
+    def publish(self, request, queryset):
+        self._move(request, queryset, workflow.PUBLISHED)
+
+    @admin.action(description=_("Retire the selected versions"))
+    def retire(self, request, queryset):
+        self._move(request, queryset, workflow.RETIRED)

@@ -9,8 +9,10 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from . import services
-from .models import CognitiveLevel, Item, ItemVersion, Subject, Topic
+from config.api import error_body
+
+from . import services, workflow
+from .models import CognitiveLevel, Item, ItemReviewEvent, ItemVersion, Subject, Topic
 from .rendering import render_rich_text
 from .selectors import item_versions_visible_to, items_visible_to
 
@@ -124,8 +126,65 @@ def version_detail(request: Request, version_id: int) -> Response:
     return Response(version_data(version))
 
 
+class TransitionSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+def event_data(event: ItemReviewEvent) -> dict:
+    return {
+        "id": event.pk,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "by": event.by_id,
+        "by_name": event.by.get_full_name() or event.by.get_username(),
+        "comment": event.comment,
+        "at": event.at.isoformat(),
+    }
+
+
+def _move(request: Request, version_id: int, to: str) -> Response:
+    """Parse, authorise by visibility, move; an illegal move answers ``illegal_transition``."""
+    version = item_versions_visible_to(request.user).get(pk=version_id)
+    # The body is optional (a bare POST moves without a comment); when given it is JSON.
+    has_json = (request.content_type or "").startswith("application/json")
+    serializer = TransitionSerializer(data=request.data if has_json else {})
+    serializer.is_valid(raise_exception=True)
+    try:
+        version = services.item_version_move(
+            by=request.user, version_id=version.pk, to=to, comment=serializer.validated_data["comment"]
+        )
+    except workflow.IllegalTransition as exc:
+        return Response(error_body(exc.code, exc.messages[0]), status=status.HTTP_400_BAD_REQUEST)
+    return Response(version_data(version))
+
+
+@api_view(["POST"])
+def version_submit(request: Request, version_id: int) -> Response:
+    return _move(request, version_id, workflow.SUBMITTED)
+
+
+@api_view(["POST"])
+def version_approve(request: Request, version_id: int) -> Response:
+    return _move(request, version_id, workflow.APPROVED)
+
+
+@api_view(["POST"])
+def version_request_changes(request: Request, version_id: int) -> Response:
+    return _move(request, version_id, workflow.CHANGES_REQUESTED)
+
+
 @api_view(["POST"])
 def version_publish(request: Request, version_id: int) -> Response:
+    return _move(request, version_id, workflow.PUBLISHED)
+
+
+@api_view(["POST"])
+def version_retire(request: Request, version_id: int) -> Response:
+    return _move(request, version_id, workflow.RETIRED)
+
+
+@api_view(["GET"])
+def version_history(request: Request, version_id: int) -> Response:
     version = item_versions_visible_to(request.user).get(pk=version_id)
-    version = services.item_version_publish(by=request.user, version_id=version.pk)
-    return Response(version_data(version))
+    events = version.review_events.select_related("by")
+    return Response({"results": [event_data(event) for event in events]})

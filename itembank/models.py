@@ -5,9 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+
+from . import workflow
 
 
 class Subject(models.Model):
@@ -78,9 +81,15 @@ class ItemVersionQuerySet(models.QuerySet):
     def published(self) -> ItemVersionQuerySet:
         return self.filter(status=ItemVersion.Status.PUBLISHED)
 
+    def usable_in_forms(self) -> ItemVersionQuerySet:
+        return self.filter(status__in=workflow.USABLE_IN_FORMS)
+
 
 class ItemVersion(models.Model):
-    """One exact content of an item. A published version never changes again.
+    """One exact content of an item, reviewed on its own (``itembank.workflow``).
+
+    Its content changes only while it is a draft or has changes requested; from approval on
+    it never changes again (forms may use approved and published versions).
 
     ``options`` is a list of ``{"id": "A", "text": "..."}``; ``key`` is the id of the
     correct option. Text may hold LaTeX between ``$...$`` (inline) or ``$$...$$`` (display).
@@ -88,8 +97,12 @@ class ItemVersion(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
+        DRAFT = workflow.DRAFT, _("Draft")
+        SUBMITTED = workflow.SUBMITTED, _("Submitted for review")
+        CHANGES_REQUESTED = workflow.CHANGES_REQUESTED, _("Changes requested")
+        APPROVED = workflow.APPROVED, _("Approved")
+        PUBLISHED = workflow.PUBLISHED, _("Published")
+        RETIRED = workflow.RETIRED, _("Retired")
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
@@ -134,14 +147,36 @@ class ItemVersion(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             stored = ItemVersion.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            if stored == ItemVersion.Status.PUBLISHED:
-                raise ValidationError(_("A published item version cannot be changed; make a new version."))
+            if stored in workflow.FROZEN:
+                raise ValidationError(
+                    _("An item version that is %(status)s cannot be changed; make a new version.") % {"status": stored}
+                )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if self.status == ItemVersion.Status.PUBLISHED:
-            raise ValidationError(_("A published item version cannot be deleted."))
+        # Only a draft has no review history; anything further is kept for the audit.
+        if self.status != ItemVersion.Status.DRAFT:
+            raise ValidationError(_("Only a draft item version can be deleted."))
         return super().delete(*args, **kwargs)
+
+
+class ItemReviewEvent(models.Model):
+    """One move of an item version through the review workflow: who, when, from, to, why."""
+
+    version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="review_events")
+    from_status = models.CharField(_("from"), max_length=20, choices=ItemVersion.Status.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=ItemVersion.Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["version_id", "at", "id"]
+        verbose_name = _("item review event")
+        verbose_name_plural = _("item review events")
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.from_status} -> {self.to_status} by {self.by_id}"
 
 
 def validate_single_choice_content(*, options: object, key: str) -> None:

@@ -12,14 +12,25 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.selectors import user_can_oversee
 
-from .models import Item, ItemVersion, Subject, Topic
+from . import workflow
+from .models import Item, ItemReviewEvent, ItemVersion, Subject, Topic
 
 AUTHOR_ROLES = (Role.TEACHER, Role.BOARD, Role.ADMIN)
+RETIRING_ROLES = (Role.BOARD, Role.ADMIN)
 
 
 def _check_author(user: User, owner_id: int) -> None:
     if not user.has_role(*AUTHOR_ROLES) or not user_can_oversee(user, owner_id):
         raise PermissionDenied("You may not author items for this organisation.")
+
+
+def _check_actor(user: User, version: ItemVersion, actor: str) -> None:
+    """Raise PermissionDenied unless ``user`` is the kind of actor ``workflow`` names."""
+    _check_author(user, version.item.owner_id)
+    if actor == workflow.REVIEWER and version.created_by_id == user.pk and not user.is_admin_role:
+        raise PermissionDenied("The author of a version may not review it; ask a colleague.")
+    if actor == workflow.BOARD and not user.has_role(*RETIRING_ROLES):
+        raise PermissionDenied("Only the exam board retires items.")
 
 
 @transaction.atomic
@@ -87,11 +98,14 @@ def item_version_create(*, by: User, item_id: int, **content: Any) -> ItemVersio
 
 @transaction.atomic
 def item_version_update(*, by: User, version_id: int, **content: Any) -> ItemVersion:
-    """Change a draft. A published version refuses: make a new version instead."""
+    """Change a draft (or a version with changes requested). Others refuse: make a new version."""
     version = ItemVersion.objects.select_for_update(of=("self",)).select_related("item").get(pk=version_id)
     _check_author(by, version.item.owner_id)
-    if version.status != ItemVersion.Status.DRAFT:
-        raise ValidationError("A published item version cannot be changed; make a new version.")
+    if version.status not in workflow.EDITABLE:
+        raise ValidationError(
+            f"An item version that is {version.status} cannot be changed; "
+            "edit a draft or one with changes requested, or make a new version."
+        )
     allowed = {"stem", "options", "key", "points", "irt_a", "irt_b"}
     unknown = set(content) - allowed
     if unknown:
@@ -104,13 +118,51 @@ def item_version_update(*, by: User, version_id: int, **content: Any) -> ItemVer
 
 
 @transaction.atomic
-def item_version_publish(*, by: User, version_id: int) -> ItemVersion:
-    """Freeze a version so that forms may use it. Publishing twice is a no-op."""
+def item_version_move(*, by: User, version_id: int, to: str, comment: str = "") -> ItemVersion:
+    """Move a version along ``workflow.TRANSITIONS``, audited in ``ItemReviewEvent``.
+
+    The row is locked; a move to the status the version already has is a no-op (a replayed
+    request); a move the table does not allow raises ``workflow.IllegalTransition``.
+    """
     version = ItemVersion.objects.select_for_update(of=("self",)).select_related("item").get(pk=version_id)
-    _check_author(by, version.item.owner_id)
-    if version.status == ItemVersion.Status.PUBLISHED:
+    _check_actor(by, version, workflow.ACTOR_FOR_TARGET.get(to, workflow.AUTHOR))
+    if version.status == to:
         return version
+    workflow.check_transition(version.status, to)
+    comment = comment.strip()
+    if to in workflow.COMMENT_REQUIRED and not comment:
+        raise ValidationError({"comment": "Say what should change."})
     version.full_clean()
-    ItemVersion.objects.filter(pk=version.pk).update(status=ItemVersion.Status.PUBLISHED, published_at=timezone.now())
+    changes: dict[str, Any] = {"status": to}
+    if to == workflow.PUBLISHED:
+        changes["published_at"] = timezone.now()
+    # update(), not save(): the content guard in ItemVersion.save refuses frozen rows.
+    ItemVersion.objects.filter(pk=version.pk).update(**changes)
+    ItemReviewEvent.objects.create(version=version, from_status=version.status, to_status=to, by=by, comment=comment)
     version.refresh_from_db()
     return version
+
+
+def item_version_submit(*, by: User, version_id: int, comment: str = "") -> ItemVersion:
+    """Send a draft (or a revised version) to review."""
+    return item_version_move(by=by, version_id=version_id, to=workflow.SUBMITTED, comment=comment)
+
+
+def item_version_approve(*, by: User, version_id: int, comment: str = "") -> ItemVersion:
+    """Approve a submitted version; from now on forms may use it and it never changes."""
+    return item_version_move(by=by, version_id=version_id, to=workflow.APPROVED, comment=comment)
+
+
+def item_version_request_changes(*, by: User, version_id: int, comment: str) -> ItemVersion:
+    """Send a submitted version back to its author, saying what should change."""
+    return item_version_move(by=by, version_id=version_id, to=workflow.CHANGES_REQUESTED, comment=comment)
+
+
+def item_version_publish(*, by: User, version_id: int) -> ItemVersion:
+    """Release an approved version to the bank. Publishing twice is a no-op."""
+    return item_version_move(by=by, version_id=version_id, to=workflow.PUBLISHED)
+
+
+def item_version_retire(*, by: User, version_id: int, comment: str = "") -> ItemVersion:
+    """Withdraw a published version: existing forms keep it, new forms refuse it."""
+    return item_version_move(by=by, version_id=version_id, to=workflow.RETIRED, comment=comment)

@@ -7,5 +7,14 @@ urlpatterns = [
     path("items/<int:item_id>/", api.item_detail, name="api-item"),
     path("items/<int:item_id>/versions/", api.item_versions, name="api-item-versions"),
     path("item-versions/<int:version_id>/", api.version_detail, name="api-item-version"),
+    path("item-versions/<int:version_id>/submit/", api.version_submit, name="api-item-version-submit"),
+    path("item-versions/<int:version_id>/approve/", api.version_approve, name="api-item-version-approve"),
+    path(
+        "item-versions/<int:version_id>/request-changes/",
+        api.version_request_changes,
+        name="api-item-version-request-changes",
+    ),
     path("item-versions/<int:version_id>/publish/", api.version_publish, name="api-item-version-publish"),
+    path("item-versions/<int:version_id>/retire/", api.version_retire, name="api-item-version-retire"),
+    path("item-versions/<int:version_id>/history/", api.version_history, name="api-item-version-history"),
 ]

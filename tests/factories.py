@@ -50,7 +50,20 @@ def make_user(role: str, organisation: Organisation | None, **extra) -> User:
     return user
 
 
-def make_versions(author: User, subject: Subject, n: int = 5, *, irt: bool = True) -> list[ItemVersion]:
+def release_version(version: ItemVersion, *, author: User, reviewer: User) -> ItemVersion:
+    """Take a draft through the review workflow: submitted by its author, approved, published."""
+    bank.item_version_submit(by=author, version_id=version.pk)
+    bank.item_version_approve(by=reviewer, version_id=version.pk)
+    return bank.item_version_publish(by=reviewer, version_id=version.pk)
+
+
+def make_versions(
+    author: User, subject: Subject, n: int = 5, *, irt: bool = True, reviewer: User | None = None
+) -> list[ItemVersion]:
+    """Published versions by ``author``, reviewed by ``reviewer`` (default: a board member above)."""
+    if reviewer is None:
+        organisation = author.organisation
+        reviewer = make_user(Role.BOARD, organisation.parent or organisation) if organisation else author
     versions = []
     for i in range(n):
         version = bank.item_create(
@@ -64,7 +77,7 @@ def make_versions(author: User, subject: Subject, n: int = 5, *, irt: bool = Tru
             irt_a=1.0 + i / 10 if irt else None,
             irt_b=-1 + i / 2 if irt else None,
         )
-        versions.append(bank.item_version_publish(by=author, version_id=version.pk))
+        versions.append(release_version(version, author=author, reviewer=reviewer))
     return versions
 
 
@@ -81,7 +94,7 @@ def make_sitting(
     board = make_user(Role.BOARD, school.parent)
     teacher = make_user(Role.TEACHER, school)
     subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
-    versions = make_versions(teacher, subject, n_items, irt=irt)
+    versions = make_versions(teacher, subject, n_items, irt=irt, reviewer=board)
     assessment = Assessment.objects.create(
         title="Kiểm tra",
         kind=Assessment.Kind.PERIODIC,

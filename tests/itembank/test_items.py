@@ -52,6 +52,8 @@ def test_api_creates_versions_and_publishes(client, subject):
     assert "<math" in item["versions"][0]["stem_html"]
     patched = client.patch(f"/api/item-versions/{version_id}/", {"key": "B"}, content_type="application/json")
     assert patched.status_code == 200 and patched.json()["key"] == "B"
+    assert client.post(f"/api/item-versions/{version_id}/submit/").json()["status"] == "submitted"
+    services.item_version_approve(by=make_user(Role.TEACHER, teacher.organisation), version_id=version_id)
     published = client.post(f"/api/item-versions/{version_id}/publish/")
     assert published.json()["status"] == "published"
     refused = client.patch(f"/api/item-versions/{version_id}/", {"key": "A"}, content_type="application/json")

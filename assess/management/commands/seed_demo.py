@@ -222,7 +222,7 @@ class Command(BaseCommand):
         self._grant_authoring(board)
 
         subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
-        versions = self._items(teacher, subject)
+        versions = self._items(teacher, board, subject)
 
         assessment = Assessment.objects.filter(title="Kiểm tra giữa kỳ I – Toán 12", organisation=school).first()
         if assessment is None:
@@ -303,7 +303,7 @@ class Command(BaseCommand):
             *Permission.objects.filter(content_type__app_label="itembank", codename__in=codenames)
         )
 
-    def _items(self, teacher: User, subject: Subject) -> list[ItemVersion]:
+    def _items(self, teacher: User, reviewer: User, subject: Subject) -> list[ItemVersion]:
         versions = []
         for topic_name, level, stem, options, key, a, b in ITEMS:
             topic, _ = Topic.objects.get_or_create(subject=subject, parent=None, name=topic_name)
@@ -321,5 +321,10 @@ class Command(BaseCommand):
                     irt_a=a,
                     irt_b=b,
                 )
-            versions.append(bank.item_version_publish(by=teacher, version_id=existing.pk))
+            # Through the review workflow, step by step from wherever a previous run left it.
+            if existing.status == ItemVersion.Status.DRAFT:
+                existing = bank.item_version_submit(by=teacher, version_id=existing.pk)
+            if existing.status == ItemVersion.Status.SUBMITTED:
+                existing = bank.item_version_approve(by=reviewer, version_id=existing.pk)
+            versions.append(bank.item_version_publish(by=reviewer, version_id=existing.pk))
         return versions
