@@ -55,24 +55,16 @@ def build_state(n_students: int, n_items: int) -> list[dict]:
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
-    from tests.factories import make_sitting
+    from tests.factories import make_sitting, session_cookie
 
     call_command("migrate", verbosity=0)
     sitting = make_sitting(n_items=n_items, n_students=n_students)
-    clients = []
-    for attempt in sitting.attempts.select_related("student"):
-        session = SessionStore()
-        session[SESSION_KEY] = str(attempt.student.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = attempt.student.get_session_auth_hash()
-        session.save()
-        clients.append({"attempt": attempt.pk, "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"})
-    return clients
+    return [
+        {"attempt": attempt.pk, "cookie": session_cookie(attempt.student)}
+        for attempt in sitting.attempts.select_related("student")
+    ]
 
 
 def start_servers(count: int, log_dir: Path) -> list[tuple[subprocess.Popen, int]]:

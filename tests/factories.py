@@ -26,6 +26,20 @@ def password_hash() -> str:
     return make_password(PASSWORD)
 
 
+def session_cookie(user: User) -> str:
+    """A logged-in session for ``user``, as the ``Cookie`` header value a client sends."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
 def make_department(name: str = "Sở GD&ĐT Thử") -> Organisation:
     n = next(_serial)
     return Organisation.objects.create(name=f"{name} {n}", code=f"dept-{n}", kind=Organisation.Kind.DEPARTMENT)

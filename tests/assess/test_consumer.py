@@ -14,27 +14,16 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from assess import statuses
 from assess.models import Answer, AnswerEvent, Attempt, RecordEntry
 from config.asgi import websocket_application
-from tests.factories import make_sitting
+from tests.factories import make_sitting, session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 ORIGIN = b"http://127.0.0.1"
-
-
-def _session_cookie(user) -> str:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN):
@@ -42,7 +31,7 @@ async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN):
     if origin is not None:
         headers.append((b"origin", origin))
     if user is not None:
-        cookie = await database_sync_to_async(_session_cookie)(user)
+        cookie = await database_sync_to_async(session_cookie)(user)
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(websocket_application, f"/ws/attempts/{attempt_id}/", headers=headers)
     connected, code = await communicator.connect()
