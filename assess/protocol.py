@@ -13,7 +13,11 @@ from typing import Any
 
 MAX_SEQ = 2**53 - 1  # the largest integer a JavaScript client represents exactly
 MAX_POSITION = 10_000
-MAX_VALUE_CHARS = 1_000
+MAX_VALUE_CHARS = 20_000  # an essay; each item type bounds its own answers further
+MAX_VALUE_PARTS = 50  # entries of a list or object value (choices, statements, gaps, pairs)
+MAX_PART_CHARS = 100  # each id or short text inside a list or object value
+
+Value = str | list[str] | dict[str, str | bool] | None
 
 
 class ProtocolError(Exception):
@@ -33,7 +37,7 @@ class Start:
 class AnswerMessage:
     seq: int
     item: int
-    value: str | None
+    value: Value
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,41 @@ def _only(content: dict[str, Any], allowed: set[str], seq: int | None) -> None:
         raise ProtocolError("invalid_field", f"Unknown field(s): {', '.join(sorted(unknown))}.", seq)
 
 
+def _short(part: Any) -> bool:
+    return isinstance(part, str) and 0 < len(part) <= MAX_PART_CHARS
+
+
+def _value(value: Any, seq: int) -> Value:
+    """An answer's shape, whatever the item type: the item's own rule is checked on the server.
+
+    A non-empty string; a list of short strings; an object of short strings to short strings
+    or booleans; or null (clears the answer).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if 0 < len(value) <= MAX_VALUE_CHARS:
+            return value
+        raise ProtocolError("invalid_value", f"A text value has 1 to {MAX_VALUE_CHARS} characters.", seq)
+    if isinstance(value, list):
+        if 0 < len(value) <= MAX_VALUE_PARTS and all(_short(part) for part in value):
+            return value
+        raise ProtocolError(
+            "invalid_value", f"A list value holds 1 to {MAX_VALUE_PARTS} ids of 1 to {MAX_PART_CHARS} characters.", seq
+        )
+    if isinstance(value, dict):
+        if 0 < len(value) <= MAX_VALUE_PARTS and all(
+            _short(key) and (isinstance(part, bool) or _short(part)) for key, part in value.items()
+        ):
+            return value
+        raise ProtocolError(
+            "invalid_value",
+            f"An object value maps 1 to {MAX_VALUE_PARTS} ids to ids or true/false.",
+            seq,
+        )
+    raise ProtocolError("invalid_value", "value must be a string, a list, an object or null.", seq)
+
+
 def parse(content: Any) -> Message:
     """Validate one decoded client message and return it typed."""
     if not isinstance(content, dict):
@@ -101,10 +140,7 @@ def parse(content: Any) -> Message:
         item = _item(content, seq)
         if "value" not in content:
             raise ProtocolError("invalid_field", "An answer needs a value (null clears it).", seq)
-        value = content["value"]
-        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= MAX_VALUE_CHARS):
-            raise ProtocolError("invalid_value", "value must be a non-empty string or null.", seq)
-        return AnswerMessage(seq=seq, item=item, value=value)
+        return AnswerMessage(seq=seq, item=item, value=_value(content["value"], seq))
     if kind == "flag":
         seq = _seq(content)
         _only(content, {"type", "seq", "item", "flagged"}, seq)

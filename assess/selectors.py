@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.selectors import overseen_organisation_ids
-from itembank.rendering import render_rich_text
+from itembank import content
+from itembank.preview import student_preview
 
 from . import statuses
 from .models import Answer, Attempt, FormItem, RecordEntry, Sitting
@@ -55,38 +56,41 @@ def attempt_summary(attempt: Attempt, now=None) -> dict:
 
 @functools.lru_cache(maxsize=512)
 def form_content(form_id: int) -> tuple[dict, ...]:
-    """The form as the student sees it: rendered text and option ids, never the key.
+    """The form as the student sees it (``itembank.preview.student_preview``), never a key.
 
     Cached per process: a form and the item versions it points at never change, and
     rendering the mathematics of a whole form on every (re)connect is the costly part.
     """
-    form_items = FormItem.objects.filter(form_id=form_id).select_related("item_version").order_by("position")
-    return tuple(
-        {
-            "item": fi.position,
-            "type": "single_choice",
-            "points": str(fi.points),
-            "stem_html": render_rich_text(fi.item_version.stem),
-            "options": [
-                {"id": option["id"], "html": render_rich_text(option["text"])} for option in fi.item_version.options
-            ],
-        }
-        for fi in form_items
+    form_items = (
+        FormItem.objects.filter(form_id=form_id)
+        .select_related("item_version__item", "item_version__stimulus__media")
+        .order_by("position")
     )
+    return tuple(student_preview(fi.item_version, position=fi.position, points=fi.points) for fi in form_items)
 
 
 @dataclass(frozen=True)
 class FormSlot:
     form_item_id: int
-    option_ids: frozenset[str]
+    item_type: str
+    rule: tuple  # itembank.content.response_rule: what a valid answer looks like
+
+    def check(self, value: object) -> None:
+        """Raise ValueError unless ``value`` is a valid answer to this item (None clears)."""
+        if value is not None:
+            content.check_response(self.item_type, self.rule, value)
 
 
 @functools.lru_cache(maxsize=512)
 def form_index(form_id: int) -> dict[int, FormSlot]:
-    """Position on the form -> the form item and its valid option ids (cached; forms are immutable)."""
+    """Position on the form -> the form item and its answer rule (cached; forms are immutable)."""
     return {
-        fi.position: FormSlot(fi.pk, frozenset(fi.item_version.option_ids))
-        for fi in FormItem.objects.filter(form_id=form_id).select_related("item_version")
+        fi.position: FormSlot(
+            fi.pk,
+            fi.item_version.item.item_type,
+            content.response_rule(fi.item_version.item.item_type, fi.item_version.content),
+        )
+        for fi in FormItem.objects.filter(form_id=form_id).select_related("item_version__item")
     }
 
 

@@ -23,6 +23,7 @@ import scoring
 from accounts.models import Role, User
 from accounts.selectors import user_can_oversee
 from itembank.models import ItemVersion
+from scoring.item_rules import Score, score_response
 
 from . import errors, selectors, statuses
 from .models import (
@@ -262,8 +263,11 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
     slot = selectors.form_index(attempt.form_id).get(position)
     if slot is None:
         raise errors.UnknownItem(f"There is no item {position} on this form.", seq)
-    if kind == AnswerEvent.Kind.ANSWER and value is not None and value not in slot.option_ids:
-        raise errors.InvalidValue(f"{value!r} is not an option of item {position}.", seq)
+    if kind == AnswerEvent.Kind.ANSWER:
+        try:
+            slot.check(value)
+        except ValueError as exc:
+            raise errors.InvalidValue(f"Item {position}: {exc}", seq) from None
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_EVENT,
@@ -304,7 +308,7 @@ def _replayed(attempt_id: int, seq: int, kind: str, position: int, value) -> boo
 
 
 @transaction.atomic
-def attempt_record_answer(*, attempt_id: int, token: uuid.UUID, seq: int, item: int, value: str | None) -> Ack:
+def attempt_record_answer(*, attempt_id: int, token: uuid.UUID, seq: int, item: int, value: object) -> Ack:
     """Store one answer durably; the caller acknowledges only after this returns.
 
     A replayed ``seq`` is acknowledged again without a second write. The full history is
@@ -401,17 +405,20 @@ def attempt_score(*, attempt_id: int) -> Result | None:
         logger.info("attempt %s is %s, not submitted: not scored", attempt_id, attempt.status)
         return None
     form_items = list(
-        FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version").order_by("position")
+        FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version__item").order_by("position")
     )
     answers = {a.form_item_id: a.value for a in Answer.objects.filter(attempt_id=attempt_id)}
-    item_scores = [
-        scoring.score_single_choice(answers.get(fi.pk), fi.item_version.key, float(fi.points)) for fi in form_items
+    scores = [
+        score_response(fi.item_version.item.item_type, answers.get(fi.pk), fi.item_version.scoring_key(), fi.points)
+        for fi in form_items
     ]
-    raw = sum((Decimal(str(s)) for s in item_scores), Decimal("0"))
+    # An essay waits for a person (the marking workflow): it counts 0 until marked.
+    item_scores = [None if s.pending else float(s.points) for s in scores]
+    raw = sum((s.points for s in scores if not s.pending), Decimal("0"))
     maximum = sum((fi.points for fi in form_items), Decimal("0"))
-    number_correct = sum(1 for s in item_scores if s > 0)
+    number_correct = sum(1 for s in scores if not s.pending and s.fraction == 1)
     score_10 = Decimal(str(scoring.scale_to_ten(float(raw), float(maximum))))
-    theta, theta_se = _ability(form_items, answers)
+    theta, theta_se = _ability(form_items, scores)
     result = Result.objects.create(
         attempt=attempt,
         raw_score=raw,
@@ -441,15 +448,22 @@ def attempt_score(*, attempt_id: int) -> Result | None:
     return result
 
 
-def _ability(form_items: list[FormItem], answers: dict[int, object]) -> tuple[float | None, float | None]:
-    """EAP ability and its standard error over the items that carry 2PL parameters."""
-    calibrated = [fi for fi in form_items if fi.item_version.irt_a is not None]
+def _ability(form_items: list[FormItem], scores: list[Score]) -> tuple[float | None, float | None]:
+    """EAP ability and its standard error over the items that carry IRT parameters.
+
+    The calibrated models are dichotomous: full credit is a correct response, anything else
+    (partial credit included) is not; pending items are left out.
+    """
+    calibrated = [
+        (fi, s) for fi, s in zip(form_items, scores, strict=True) if fi.item_version.irt_a is not None and not s.pending
+    ]
     if not calibrated:
         return None, None
-    responses = np.array([[1.0 if answers.get(fi.pk) == fi.item_version.key else 0.0 for fi in calibrated]])
+    responses = np.array([[1.0 if s.fraction == 1 else 0.0 for _fi, s in calibrated]])
     items = scoring.ItemParams(
-        a=np.array([fi.item_version.irt_a for fi in calibrated]),
-        b=np.array([fi.item_version.irt_b for fi in calibrated]),
+        a=np.array([fi.item_version.irt_a for fi, _s in calibrated]),
+        b=np.array([fi.item_version.irt_b for fi, _s in calibrated]),
+        c=np.array([fi.item_version.irt_c or 0.0 for fi, _s in calibrated]),
     )
     ability = scoring.estimate_ability(responses, items, "eap")
     return float(ability.theta[0]), float(ability.se[0])

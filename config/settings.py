@@ -240,7 +240,7 @@ EMBEDDED_DEADLINE_SWEEPER = not REDIS_URL
 # Threads (each with its own database connection) a server process uses for exam traffic.
 DB_THREADS = env_int("DB_THREADS", 16, minimum=1)
 # Largest websocket frame the exam consumer accepts, in bytes.
-WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 16_384, minimum=1024)
+WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024)  # an essay of 20,000 characters
 # How often the server pushes the remaining time to a connected student, in seconds.
 WS_TIME_PUSH_SECONDS = env_int("WS_TIME_PUSH_SECONDS", 30, minimum=1)
 # Learner identifiers (Circular 42/2021) are opaque strings; the format is configurable.
@@ -257,6 +257,11 @@ USE_TZ = True
 # --- static ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
+# Bank media (images, audio) are files under MEDIA_ROOT, served only through /media/<id>/
+# (itembank.views.media), never as a public folder.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")
+MEDIA_IMAGE_MAX_BYTES = env_int("MEDIA_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+MEDIA_AUDIO_MAX_BYTES = env_int("MEDIA_AUDIO_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

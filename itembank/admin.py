@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import overseen_organisation_ids
 
 from . import services, workflow
-from .models import Item, ItemReviewEvent, ItemVersion, Subject, Topic
+from .models import Item, ItemReviewEvent, ItemVersion, MediaFile, Stimulus, Subject, Topic
 
 
 @admin.register(Subject)
@@ -16,14 +16,14 @@ class SubjectAdmin(admin.ModelAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ("name", "subject", "parent")
+    list_display = ("name", "kind", "subject", "parent")
     list_filter = ("subject",)
     search_fields = ("name",)
 
 
 class ItemVersionInline(admin.TabularInline):
     model = ItemVersion
-    fields = ("number", "status", "stem", "key", "points", "irt_a", "irt_b")
+    fields = ("number", "status", "points", "irt_a", "irt_b")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -40,9 +40,22 @@ def _scoped(request, queryset, owner_field: str):
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ("id", "subject", "topic", "level", "owner", "author", "created_at")
-    list_filter = ("subject", "level")
-    fields = ("owner", "subject", "topic", "level")
+    list_display = ("id", "item_type", "subject", "topic", "level", "visibility", "owner", "author", "created_at")
+    list_filter = ("subject", "level", "item_type", "visibility")
+    fields = (
+        "owner",
+        "subject",
+        "topic",
+        "level",
+        "item_type",
+        "visibility",
+        "title",
+        "grade",
+        "learning_outcome",
+        "expected_seconds",
+        "source",
+        "language",
+    )
     inlines = [ItemVersionInline]
 
     def get_queryset(self, request):
@@ -72,9 +85,21 @@ class ItemReviewEventInline(admin.TabularInline):
 
 @admin.register(ItemVersion)
 class ItemVersionAdmin(admin.ModelAdmin):
-    list_display = ("item", "number", "status", "key", "points", "irt_a", "irt_b")
+    list_display = ("item", "number", "status", "points", "irt_a", "irt_b")
     list_filter = ("status", "item__subject")
-    fields = ("item", "number", "status", "stem", "options", "key", "points", "irt_a", "irt_b")
+    fields = (
+        "item",
+        "number",
+        "status",
+        "content",
+        "stimulus",
+        "points",
+        "irt_a",
+        "irt_b",
+        "irt_c",
+        "irt_calibration",
+        "irt_calibrated_at",
+    )
     readonly_fields = ("status",)
     inlines = [ItemReviewEventInline]
     actions = ["submit", "approve", "publish", "retire"]
@@ -119,3 +144,25 @@ class ItemVersionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Retire the selected versions"))
     def retire(self, request, queryset):
         self._move(request, queryset, workflow.RETIRED)
+
+
+@admin.register(Stimulus)
+class StimulusAdmin(admin.ModelAdmin):
+    list_display = ("title", "kind", "subject", "owner", "visibility")
+    list_filter = ("kind", "subject")
+    search_fields = ("title",)
+
+    def get_queryset(self, request):
+        return _scoped(request, super().get_queryset(request), "owner_id")
+
+
+@admin.register(MediaFile)
+class MediaFileAdmin(admin.ModelAdmin):
+    list_display = ("name", "content_type", "size", "owner", "created_at")
+    readonly_fields = ("file", "name", "content_type", "size", "sha256", "owner", "created_by")
+
+    def get_queryset(self, request):
+        return _scoped(request, super().get_queryset(request), "owner_id")
+
+    def has_add_permission(self, request):
+        return False  # uploads go through itembank.media, which checks type and size

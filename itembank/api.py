@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -11,74 +13,90 @@ from rest_framework.response import Response
 
 from config.api import error_body
 
-from . import services, workflow
-from .models import CognitiveLevel, Item, ItemReviewEvent, ItemVersion, Subject, Topic
-from .rendering import render_rich_text
-from .selectors import item_versions_visible_to, items_visible_to
-
-
-class OptionSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=8)
-    text = serializers.CharField(max_length=5000)
+from . import content, services, workflow
+from .media import media_store
+from .models import Item, ItemReviewEvent, ItemType, ItemVersion, Stimulus, Subject, Topic, Visibility
+from .preview import student_preview
+from .selectors import item_versions_visible_to, items_visible_to, user_can_edit_item
 
 
 class VersionContentSerializer(serializers.Serializer):
-    stem = serializers.CharField(max_length=20000)
-    options = OptionSerializer(many=True)
-    key = serializers.CharField(max_length=8)
+    """A version's content document is checked by ``itembank.content`` (per item type)."""
+
+    content = serializers.JSONField()
     points = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    stimulus = serializers.PrimaryKeyRelatedField(queryset=Stimulus.objects.all(), required=False, allow_null=True)
     irt_a = serializers.FloatField(min_value=0.01, max_value=10, required=False, allow_null=True)
     irt_b = serializers.FloatField(min_value=-10, max_value=10, required=False, allow_null=True)
 
 
-class ItemCreateSerializer(VersionContentSerializer):
-    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all())
+class ItemMetadataSerializer(serializers.Serializer):
     topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), required=False, allow_null=True)
-    level = serializers.ChoiceField(choices=CognitiveLevel.choices)
+    level = serializers.CharField(max_length=20, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    grade = serializers.IntegerField(min_value=1, max_value=12, required=False, allow_null=True)
+    learning_outcome = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    expected_seconds = serializers.IntegerField(min_value=1, max_value=4 * 3600, required=False, allow_null=True)
+    source = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=10, required=False)
+
+
+class ItemCreateSerializer(VersionContentSerializer, ItemMetadataSerializer):
+    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all())
+    level = serializers.CharField(max_length=20)
+    item_type = serializers.ChoiceField(choices=ItemType.choices, default=ItemType.SINGLE_CHOICE)
 
 
 class VersionUpdateSerializer(VersionContentSerializer):
-    stem = serializers.CharField(max_length=20000, required=False)
-    options = OptionSerializer(many=True, required=False)
-    key = serializers.CharField(max_length=8, required=False)
+    content = serializers.JSONField(required=False)
 
 
-def version_data(version: ItemVersion) -> dict:
+def version_data(version: ItemVersion, *, item: Item | None = None) -> dict:
+    item = item or version.item
     return {
         "id": version.pk,
         "item": version.item_id,
         "number": version.number,
         "status": version.status,
-        "stem": version.stem,
-        "stem_html": render_rich_text(version.stem),
-        "options": version.options,
-        "key": version.key,
+        "item_type": item.item_type,
+        "content": version.content,
+        "key_summary": content.key_summary(item.item_type, version.content),
+        "preview": student_preview(version, item=item),
+        "stimulus": version.stimulus_id,
         "points": str(version.points),
         "irt_a": version.irt_a,
         "irt_b": version.irt_b,
+        "irt_c": version.irt_c,
+        "irt_calibration": version.irt_calibration,
+        "irt_calibrated_at": version.irt_calibrated_at.isoformat() if version.irt_calibrated_at else None,
+        "created_by": version.created_by_id,
         "created_at": version.created_at.isoformat(),
         "published_at": version.published_at.isoformat() if version.published_at else None,
     }
 
 
-def item_data(item: Item) -> dict:
+def item_data(item: Item, *, user=None) -> dict:
     versions = list(item.versions.all())
     return {
         "id": item.pk,
         "owner": item.owner_id,
+        "owner_name": item.owner.name,
+        "author": item.author_id,
         "subject": item.subject.code,
         "topic": item.topic_id,
         "level": item.level,
         "item_type": item.item_type,
-        "versions": [version_data(v) for v in versions],
+        "visibility": item.visibility,
+        "title": item.title,
+        "grade": item.grade,
+        "learning_outcome": item.learning_outcome,
+        "expected_seconds": item.expected_seconds,
+        "source": item.source,
+        "language": item.language,
+        "editable": user_can_edit_item(user, item) if user is not None else None,
+        "versions": [version_data(v, item=item) for v in versions],
     }
-
-
-def _content(data: dict) -> dict:
-    content = dict(data)
-    if "options" in content:
-        content["options"] = [dict(option) for option in content["options"]]
-    return content
 
 
 @api_view(["GET", "POST"])
@@ -91,17 +109,21 @@ def items(request: Request) -> Response:
         level = request.query_params.get("level")
         if level:
             queryset = queryset.filter(level=level)
-        return Response({"results": [item_data(item) for item in queryset[:500]]})
+        return Response({"results": [item_data(item, user=request.user) for item in queryset[:100]]})
     serializer = ItemCreateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    version = services.item_create(by=request.user, **_content(serializer.validated_data))
-    return Response(item_data(version.item), status=status.HTTP_201_CREATED)
+    version = services.item_create(by=request.user, **serializer.validated_data)
+    return Response(item_data(version.item, user=request.user), status=status.HTTP_201_CREATED)
 
 
-@api_view(["GET"])
+@api_view(["GET", "PATCH"])
 def item_detail(request: Request, item_id: int) -> Response:
     item = items_visible_to(request.user).prefetch_related("versions").get(pk=item_id)
-    return Response(item_data(item))
+    if request.method == "PATCH":
+        serializer = ItemMetadataSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        item = services.item_update(by=request.user, item_id=item.pk, **serializer.validated_data)
+    return Response(item_data(item, user=request.user))
 
 
 @api_view(["POST"])
@@ -109,7 +131,7 @@ def item_versions(request: Request, item_id: int) -> Response:
     items_visible_to(request.user).get(pk=item_id)
     serializer = VersionUpdateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    version = services.item_version_create(by=request.user, item_id=item_id, **_content(serializer.validated_data))
+    version = services.item_version_create(by=request.user, item_id=item_id, **serializer.validated_data)
     return Response(version_data(version), status=status.HTTP_201_CREATED)
 
 
@@ -120,10 +142,31 @@ def version_detail(request: Request, version_id: int) -> Response:
         return Response(version_data(version))
     serializer = VersionUpdateSerializer(data=request.data, partial=True)
     serializer.is_valid(raise_exception=True)
-    version = services.item_version_update(
-        by=request.user, version_id=version.pk, **_content(serializer.validated_data)
-    )
+    version = services.item_version_update(by=request.user, version_id=version.pk, **serializer.validated_data)
     return Response(version_data(version))
+
+
+@api_view(["GET"])
+def version_diff(request: Request, version_id: int) -> Response:
+    """What changed from another version of the same item (default: the one before)."""
+    version = item_versions_visible_to(request.user).get(pk=version_id)
+    against = request.query_params.get("against")
+    others = ItemVersion.objects.filter(item_id=version.item_id)
+    if against:
+        if not against.isdigit():
+            return Response(error_body("invalid", "against must be a version id."), status=400)
+        base = others.get(pk=int(against))
+    else:
+        base = others.filter(number__lt=version.number).order_by("-number").first()
+    if base is None:
+        return Response({"base": None, "version": version.pk, "changes": []})
+    item_type = version.item.item_type
+    changes = content.content_diff(item_type, base.content, item_type, version.content)
+    for field in ("points", "stimulus_id", "irt_a", "irt_b", "irt_c"):
+        before, after = getattr(base, field), getattr(version, field)
+        if before != after:
+            changes.append({"field": field.removesuffix("_id"), "before": str(before), "after": str(after)})
+    return Response({"base": base.pk, "base_number": base.number, "version": version.pk, "changes": changes})
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -188,3 +231,32 @@ def version_history(request: Request, version_id: int) -> Response:
     version = item_versions_visible_to(request.user).get(pk=version_id)
     events = version.review_events.select_related("by")
     return Response({"results": [event_data(event) for event in events]})
+
+
+class MediaUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    alt_text = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+@api_view(["POST"])
+def media_upload(request: Request) -> Response:
+    """Store an image or audio clip for the user's organisation; text refers to it as ``media:<id>``."""
+    if not request.user.has_role(*services.AUTHOR_ROLES) or request.user.organisation_id is None:
+        raise PermissionDenied("Only authors of an organisation add media.")
+    serializer = MediaUploadSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    upload = serializer.validated_data["file"]
+    limit = max(settings.MEDIA_IMAGE_MAX_BYTES, settings.MEDIA_AUDIO_MAX_BYTES)
+    if upload.size > limit:
+        return Response(error_body("too_large", f"The file is over {limit} bytes."), status=413)
+    stored = media_store(
+        by=request.user,
+        owner_id=request.user.organisation_id,
+        name=upload.name,
+        data=upload.read(),
+        alt_text=serializer.validated_data["alt_text"],
+    )
+    return Response(
+        {"id": str(stored.pk), "url": stored.url, "ref": f"media:{stored.pk}", "type": stored.content_type},
+        status=status.HTTP_201_CREATED,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -9,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
+from scoring.item_rules import ITEM_TYPES
 
 from . import workflow
 
@@ -27,8 +30,16 @@ class Subject(models.Model):
 
 
 class Topic(models.Model):
+    """A node of a subject's topic tree: a chapter, a lesson within it, or a finer topic."""
+
+    class Kind(models.TextChoices):
+        CHAPTER = "chapter", _("Chương (chapter)")
+        LESSON = "lesson", _("Bài (lesson)")
+        TOPIC = "topic", _("Chủ đề (topic)")
+
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="topics")
     name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TOPIC)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
 
     class Meta:
@@ -40,6 +51,10 @@ class Topic(models.Model):
     def __str__(self) -> str:
         return f"{self.subject.code}: {self.name}"
 
+    def clean(self) -> None:
+        if self.parent_id and self.subject_id and self.parent.subject_id != self.subject_id:
+            raise ValidationError({"parent": _("The parent topic belongs to another subject.")})
+
 
 class CognitiveLevel(models.TextChoices):
     KNOW = "biet", _("Biết (knowing)")
@@ -47,8 +62,117 @@ class CognitiveLevel(models.TextChoices):
     APPLY = "van_dung", _("Vận dụng (applying)")
 
 
+def cognitive_levels() -> list[tuple[str, str]]:
+    """The configured cognitive levels (``settings.COGNITIVE_LEVELS``), else the national three."""
+    configured = getattr(settings, "COGNITIVE_LEVELS", None)
+    return list(configured) if configured else list(CognitiveLevel.choices)
+
+
+def validate_level(value: str) -> None:
+    if value not in {code for code, _label in cognitive_levels()}:
+        raise ValidationError(_("Unknown cognitive level %(level)s.") % {"level": value})
+
+
 class ItemType(models.TextChoices):
-    SINGLE_CHOICE = "single_choice", _("Single choice")
+    SINGLE_CHOICE = "single_choice", _("Một lựa chọn (single choice)")
+    MULTIPLE_RESPONSE = "multiple_response", _("Nhiều lựa chọn (multiple response)")
+    TRUE_FALSE_GROUP = "true_false_group", _("Đúng/Sai nhiều ý (true/false group)")
+    SHORT_NUMERIC = "short_numeric", _("Trả lời ngắn số (short numeric)")
+    TEXT_ENTRY = "text_entry", _("Điền từ (text entry)")
+    INLINE_CHOICE = "inline_choice", _("Chọn từ điền khuyết (inline choice cloze)")
+    MATCHING = "matching", _("Ghép nối (matching)")
+    ORDERING = "ordering", _("Sắp xếp thứ tự (ordering)")
+    ESSAY = "essay", _("Tự luận (essay)")
+
+
+assert tuple(ItemType.values) == tuple(ITEM_TYPES), "the bank's item types are the scoring rules' types"
+
+
+class Visibility(models.TextChoices):
+    """Who may see and use an item besides its owner organisation's authors."""
+
+    PRIVATE = "private", _("Riêng tư (private: author only)")
+    SCHOOL = "school", _("Trường (school)")
+    DEPARTMENT = "department", _("Sở (department)")
+    NATIONAL = "national", _("Toàn quốc (national)")
+
+
+class MediaFile(models.Model):
+    """An image or audio clip of the bank, stored once, addressed by an unguessable id.
+
+    Item text refers to it as ``media:<id>``; pages get ``/media/<id>/``. Type and size are
+    checked on upload (``itembank.media``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="media_files")
+    file = models.FileField(upload_to="bank/%Y/%m/")
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=60)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64, db_index=True)
+    alt_text = models.CharField(_("alternative text"), max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("media file")
+        verbose_name_plural = _("media files")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.content_type})"
+
+    @property
+    def url(self) -> str:
+        return f"/media/{self.pk}/"
+
+
+class Stimulus(models.Model):
+    """Shared material several items use: a reading passage, a table, an image or an audio clip.
+
+    Once an approved version uses it, its content is frozen like the version's (edit a copy).
+    """
+
+    class Kind(models.TextChoices):
+        PASSAGE = "passage", _("Đoạn văn (reading passage)")
+        TABLE = "table", _("Bảng (table)")
+        IMAGE = "image", _("Hình ảnh (image)")
+        AUDIO = "audio", _("Âm thanh (audio clip)")
+
+    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="stimuli")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="stimuli")
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    body = models.TextField(_("text"), blank=True)
+    media = models.ForeignKey(MediaFile, null=True, blank=True, on_delete=models.PROTECT, related_name="stimuli")
+    visibility = models.CharField(_("sharing"), max_length=12, choices=Visibility.choices, default=Visibility.SCHOOL)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("stimulus")
+        verbose_name_plural = _("stimuli")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def frozen(self) -> bool:
+        return self.versions.filter(status__in=workflow.FROZEN).exists()
+
+    def clean(self) -> None:
+        if self.kind in (self.Kind.IMAGE, self.Kind.AUDIO):
+            if self.media_id is None:
+                raise ValidationError({"media": _("An image or audio stimulus needs its file.")})
+            expected = "image/" if self.kind == self.Kind.IMAGE else "audio/"
+            if not self.media.content_type.startswith(expected):
+                raise ValidationError({"media": _("The file is not of the stimulus's kind.")})
+            if self.kind == self.Kind.IMAGE and not self.media.alt_text.strip():
+                raise ValidationError({"media": _("An image needs an alternative text.")})
+        elif not self.body.strip():
+            raise ValidationError({"body": _("A passage or table needs its text.")})
 
 
 class Item(models.Model):
@@ -58,19 +182,40 @@ class Item(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_items")
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="items")
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="items")
-    level = models.CharField(_("cognitive level"), max_length=20, choices=CognitiveLevel.choices)
+    level = models.CharField(_("cognitive level"), max_length=20, validators=[validate_level])
     item_type = models.CharField(
         _("item type"), max_length=30, choices=ItemType.choices, default=ItemType.SINGLE_CHOICE
     )
+    visibility = models.CharField(_("sharing"), max_length=12, choices=Visibility.choices, default=Visibility.SCHOOL)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
+    learning_outcome = models.CharField(_("learning outcome"), max_length=500, blank=True)
+    expected_seconds = models.PositiveIntegerField(_("expected time (seconds)"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    language = models.CharField(_("language"), max_length=10, default="vi")
+    # The latest version's student-visible text, lower-cased without diacritics, for search
+    # and the near-duplicate check (itembank.search); kept by the services.
+    search_text = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["subject", "level", "item_type"], name="item_subject_level_type")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grade__isnull=True) | models.Q(grade__gte=1, grade__lte=12), name="item_grade_1_12"
+            ),
+        ]
         verbose_name = _("item")
         verbose_name_plural = _("items")
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.subject.code} ({self.get_level_display()})"
+        return f"#{self.pk} {self.subject.code} ({self.level_label})"
+
+    @property
+    def level_label(self) -> str:
+        return dict(cognitive_levels()).get(self.level, self.level)
 
     def clean(self) -> None:
         if self.topic_id and self.subject_id and self.topic.subject_id != self.subject_id:
@@ -91,9 +236,11 @@ class ItemVersion(models.Model):
     Its content changes only while it is a draft or has changes requested; from approval on
     it never changes again (forms may use approved and published versions).
 
-    ``options`` is a list of ``{"id": "A", "text": "..."}``; ``key`` is the id of the
-    correct option. Text may hold LaTeX between ``$...$`` (inline) or ``$$...$$`` (display).
-    ``irt_a`` and ``irt_b`` are 2PL parameters (logistic metric, D = 1) where calibrated.
+    ``content`` is the item type's document (``itembank.content``, decision 0003): the stem,
+    the type's fields and its key, text as sanitised HTML with LaTeX between ``$...$`` or
+    ``$$...$$``. Only ``itembank.content.student_view`` of it ever reaches a student.
+    ``irt_a``, ``irt_b`` (and ``irt_c`` for 3PL) are IRT parameters (logistic metric, D = 1)
+    where calibrated, with their provenance: which calibration, when.
     """
 
     class Status(models.TextChoices):
@@ -107,12 +254,16 @@ class ItemVersion(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    stem = models.TextField(_("stem"))
-    options = models.JSONField(_("options"))
-    key = models.CharField(_("key"), max_length=8)
+    content = models.JSONField(_("content"))
+    stimulus = models.ForeignKey(
+        Stimulus, null=True, blank=True, on_delete=models.PROTECT, related_name="versions", verbose_name=_("stimulus")
+    )
     points = models.DecimalField(_("points"), max_digits=6, decimal_places=2, default=1)
     irt_a = models.FloatField(_("IRT discrimination a"), null=True, blank=True)
     irt_b = models.FloatField(_("IRT difficulty b"), null=True, blank=True)
+    irt_c = models.FloatField(_("IRT guessing c"), null=True, blank=True)
+    irt_calibration = models.CharField(_("IRT calibration"), max_length=200, blank=True)
+    irt_calibrated_at = models.DateTimeField(_("IRT calibrated at"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -128,6 +279,10 @@ class ItemVersion(models.Model):
                 name="item_version_irt_a_positive",
             ),
             models.CheckConstraint(condition=models.Q(points__gt=0), name="item_version_points_positive"),
+            models.CheckConstraint(
+                condition=models.Q(irt_c__isnull=True) | models.Q(irt_c__gte=0, irt_c__lt=1),
+                name="item_version_irt_c_range",
+            ),
         ]
         verbose_name = _("item version")
         verbose_name_plural = _("item versions")
@@ -136,13 +291,28 @@ class ItemVersion(models.Model):
         return f"item {self.item_id} v{self.number} ({self.status})"
 
     @property
-    def option_ids(self) -> list[str]:
-        return [option["id"] for option in self.options]
+    def item_type(self) -> str:
+        return self.item.item_type
+
+    @property
+    def stem(self) -> str:
+        return self.content.get("stem", "") if isinstance(self.content, dict) else ""
+
+    def scoring_key(self) -> dict:
+        from .content import scoring_key
+
+        return scoring_key(self.item.item_type, self.content)
 
     def clean(self) -> None:
-        validate_single_choice_content(options=self.options, key=self.key)
+        from .content import validate_content
+
+        self.content = validate_content(self.item.item_type, self.content, self.points)
         if (self.irt_a is None) != (self.irt_b is None):
             raise ValidationError(_("Give both IRT parameters a and b, or neither."))
+        if self.irt_c is not None and self.irt_a is None:
+            raise ValidationError(_("A guessing parameter c needs a and b."))
+        if self.stimulus_id and self.stimulus.subject_id != self.item.subject_id:
+            raise ValidationError({"stimulus": _("The stimulus belongs to another subject.")})
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
@@ -177,28 +347,3 @@ class ItemReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version}: {self.from_status} -> {self.to_status} by {self.by_id}"
-
-
-def validate_single_choice_content(*, options: object, key: str) -> None:
-    """Options are 2 to 10 ``{"id", "text"}`` objects with distinct ids; the key is one of them."""
-    if not isinstance(options, list) or not 2 <= len(options) <= 10:
-        raise ValidationError({"options": _("Give between 2 and 10 options.")})
-    ids: list[str] = []
-    for index, option in enumerate(options):
-        if (
-            not isinstance(option, dict)
-            or set(option) != {"id", "text"}
-            or not isinstance(option["id"], str)
-            or not isinstance(option["text"], str)
-            or not option["id"].strip()
-            or len(option["id"]) > 8
-            or not option["text"].strip()
-        ):
-            raise ValidationError(
-                {"options": _('Option %(n)d must be {"id": short text, "text": text}.') % {"n": index + 1}}
-            )
-        ids.append(option["id"])
-    if len(set(ids)) != len(ids):
-        raise ValidationError({"options": _("Option ids must be distinct.")})
-    if key not in ids:
-        raise ValidationError({"key": _("The key must be the id of one of the options.")})

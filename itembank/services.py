@@ -12,8 +12,10 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.selectors import user_can_oversee
 
-from . import workflow
-from .models import Item, ItemReviewEvent, ItemVersion, Subject, Topic
+from . import content, workflow
+from .models import Item, ItemReviewEvent, ItemVersion, Stimulus, Subject, Topic, Visibility
+from .selectors import stimulus_usable_by, user_can_edit_item
+from .textsearch import search_key
 
 AUTHOR_ROLES = (Role.TEACHER, Role.BOARD, Role.ADMIN)
 RETIRING_ROLES = (Role.BOARD, Role.ADMIN)
@@ -24,13 +26,37 @@ def _check_author(user: User, owner_id: int) -> None:
         raise PermissionDenied("You may not author items for this organisation.")
 
 
+def _check_editor(user: User, item: Item) -> None:
+    if not user_can_edit_item(user, item):
+        raise PermissionDenied("You may not change this item.")
+
+
 def _check_actor(user: User, version: ItemVersion, actor: str) -> None:
     """Raise PermissionDenied unless ``user`` is the kind of actor ``workflow`` names."""
-    _check_author(user, version.item.owner_id)
+    _check_editor(user, version.item)
     if actor == workflow.REVIEWER and version.created_by_id == user.pk and not user.is_admin_role:
         raise PermissionDenied("The author of a version may not review it; ask a colleague.")
     if actor == workflow.BOARD and not user.has_role(*RETIRING_ROLES):
         raise PermissionDenied("Only the exam board retires items.")
+
+
+# Item fields an author sets besides subject, topic, level and type.
+ITEM_METADATA = ("visibility", "title", "grade", "learning_outcome", "expected_seconds", "source", "language")
+# Version fields an author sets.
+VERSION_FIELDS = ("content", "points", "stimulus", "irt_a", "irt_b", "irt_c", "irt_calibration", "irt_calibrated_at")
+
+
+def _check_stimulus(user: User, stimulus: Stimulus | None) -> None:
+    if stimulus is not None and not stimulus_usable_by(user, stimulus):
+        raise PermissionDenied("You may not use this stimulus.")
+
+
+def refresh_search_text(item: Item, version: ItemVersion) -> None:
+    """Keep the item's search text equal to its latest version's student-visible text."""
+    text = search_key(content.search_text(item.item_type, version.content))
+    if text != item.search_text:
+        Item.objects.filter(pk=item.pk).update(search_text=text)
+        item.search_text = text
 
 
 @transaction.atomic
@@ -39,81 +65,102 @@ def item_create(
     by: User,
     subject: Subject,
     level: str,
-    stem: str,
-    options: list[dict[str, str]],
-    key: str,
-    points: Decimal | float = Decimal("1"),
+    content: dict[str, Any],
+    item_type: str = "single_choice",
+    points: Decimal | float | str = Decimal("1"),
     topic: Topic | None = None,
     owner_id: int | None = None,
+    stimulus: Stimulus | None = None,
     irt_a: float | None = None,
     irt_b: float | None = None,
+    **metadata: Any,
 ) -> ItemVersion:
-    """Create an item with its first (draft) version."""
+    """Create an item with its first (draft) version; ``metadata`` takes ``ITEM_METADATA``."""
     owner_id = owner_id or by.organisation_id
     if owner_id is None:
         raise ValidationError({"owner": "An item needs an owner organisation."})
+    unknown = set(metadata) - set(ITEM_METADATA)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
     _check_author(by, owner_id)
-    item = Item(owner_id=owner_id, author=by, subject=subject, topic=topic, level=level)
+    _check_stimulus(by, stimulus)
+    item = Item(
+        owner_id=owner_id, author=by, subject=subject, topic=topic, level=level, item_type=item_type, **metadata
+    )
     item.full_clean()
     item.save()
     version = ItemVersion(
         item=item,
         number=1,
-        stem=stem,
-        options=options,
-        key=key,
+        content=content,
         points=Decimal(str(points)),
+        stimulus=stimulus,
         irt_a=irt_a,
         irt_b=irt_b,
         created_by=by,
     )
     version.full_clean()
     version.save()
+    refresh_search_text(item, version)
     return version
 
 
 @transaction.atomic
-def item_version_create(*, by: User, item_id: int, **content: Any) -> ItemVersion:
-    """Start a new draft from the latest version, with ``content`` changed."""
+def item_update(*, by: User, item_id: int, **fields: Any) -> Item:
+    """Change an item's classification and metadata (not its content: that is versioned)."""
     item = Item.objects.select_for_update().get(pk=item_id)
-    _check_author(by, item.owner_id)
-    latest = item.versions.order_by("-number").first()
-    fields = {
-        "stem": latest.stem,
-        "options": latest.options,
-        "key": latest.key,
-        "points": latest.points,
-        "irt_a": latest.irt_a,
-        "irt_b": latest.irt_b,
-    }
-    unknown = set(content) - set(fields)
+    _check_editor(by, item)
+    allowed = set(ITEM_METADATA) | {"topic", "level"}
+    unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    fields.update(content)
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.full_clean()
+    item.save()
+    return item
+
+
+@transaction.atomic
+def item_version_create(*, by: User, item_id: int, **changes: Any) -> ItemVersion:
+    """Start a new draft from the latest version, with ``changes`` (``VERSION_FIELDS``) applied."""
+    item = Item.objects.select_for_update().get(pk=item_id)
+    _check_editor(by, item)
+    latest = item.versions.order_by("-number").first()
+    unknown = set(changes) - set(VERSION_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
+    fields = {name: getattr(latest, name) for name in VERSION_FIELDS}
+    fields.update(changes)
+    _check_stimulus(by, fields["stimulus"] if "stimulus" in changes else None)
     version = ItemVersion(item=item, number=latest.number + 1, created_by=by, **fields)
     version.full_clean()
     version.save()
+    refresh_search_text(item, version)
     return version
 
 
 @transaction.atomic
-def item_version_update(*, by: User, version_id: int, **content: Any) -> ItemVersion:
+def item_version_update(*, by: User, version_id: int, **changes: Any) -> ItemVersion:
     """Change a draft (or a version with changes requested). Others refuse: make a new version."""
     version = ItemVersion.objects.select_for_update(of=("self",)).select_related("item").get(pk=version_id)
-    _check_author(by, version.item.owner_id)
+    _check_editor(by, version.item)
     if version.status not in workflow.EDITABLE:
         raise ValidationError(
             f"An item version that is {version.status} cannot be changed; "
             "edit a draft or one with changes requested, or make a new version."
         )
-    allowed = {"stem", "options", "key", "points", "irt_a", "irt_b"}
-    unknown = set(content) - allowed
+    unknown = set(changes) - set(VERSION_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    for name, value in content.items():
+    if "stimulus" in changes:
+        _check_stimulus(by, changes["stimulus"])
+    for name, value in changes.items():
         setattr(version, name, value)
     version.full_clean()
     version.save()
+    if not version.item.versions.filter(number__gt=version.number).exists():
+        refresh_search_text(version.item, version)
     return version
 
 
@@ -130,6 +177,8 @@ def item_version_move(*, by: User, version_id: int, to: str, comment: str = "") 
         return version
     workflow.check_transition(version.status, to)
     comment = comment.strip()
+    if to == workflow.SUBMITTED and version.item.visibility == Visibility.PRIVATE:
+        raise ValidationError({"visibility": "A private item cannot be reviewed; share it with your school first."})
     if to in workflow.COMMENT_REQUIRED and not comment:
         raise ValidationError({"comment": "Say what should change."})
     version.full_clean()

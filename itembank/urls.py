@@ -4,6 +4,7 @@ from . import api
 
 urlpatterns = [
     path("items/", api.items, name="api-items"),
+    path("media/", api.media_upload, name="api-media"),
     path("items/<int:item_id>/", api.item_detail, name="api-item"),
     path("items/<int:item_id>/versions/", api.item_versions, name="api-item-versions"),
     path("item-versions/<int:version_id>/", api.version_detail, name="api-item-version"),
@@ -17,4 +18,5 @@ urlpatterns = [
     path("item-versions/<int:version_id>/publish/", api.version_publish, name="api-item-version-publish"),
     path("item-versions/<int:version_id>/retire/", api.version_retire, name="api-item-version-retire"),
     path("item-versions/<int:version_id>/history/", api.version_history, name="api-item-version-history"),
+    path("item-versions/<int:version_id>/diff/", api.version_diff, name="api-item-version-diff"),
 ]

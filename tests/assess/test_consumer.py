@@ -55,7 +55,9 @@ def setup_sitting(**kwargs):
     sitting = make_sitting(**kwargs)
     sitting = type(sitting).objects.select_related("organisation").get(pk=sitting.pk)
     attempts = list(sitting.attempts.select_related("student").order_by("pk"))
-    keys = {fi.position: fi.item_version.key for fi in attempts[0].form.form_items.select_related("item_version")}
+    keys = {
+        fi.position: fi.item_version.content["key"] for fi in attempts[0].form.form_items.select_related("item_version")
+    }
     return sitting, attempts, keys
 
 

@@ -61,6 +61,12 @@ def test_valid_messages():
     assert protocol.parse({"type": "answer", "seq": 4, "item": 2, "value": None}).value is None
     assert protocol.parse({"type": "flag", "seq": 5, "item": 1, "flagged": False}).flagged is False
     assert protocol.parse({"type": "start"}) == protocol.Start()
+    # the shapes of the other item types: choices, statements, gaps and pairs, an essay
+    assert protocol.parse({"type": "answer", "seq": 6, "item": 1, "value": ["A", "C"]}).value == ["A", "C"]
+    tf = {"a": True, "b": False}
+    assert protocol.parse({"type": "answer", "seq": 7, "item": 1, "value": tf}).value == tf
+    assert protocol.parse({"type": "answer", "seq": 8, "item": 1, "value": {"g1": "x"}}).value == {"g1": "x"}
+    assert len(protocol.parse({"type": "answer", "seq": 9, "item": 1, "value": "ệ" * 20_000}).value) == 20_000
 
 
 @pytest.mark.parametrize(
@@ -70,12 +76,24 @@ def test_valid_messages():
         ({"type": "answer", "seq": 2**53, "item": 1, "value": "A"}, "invalid_field"),
         ({"type": "answer", "seq": 1, "item": 1.0, "value": "A"}, "invalid_field"),
         ({"type": "answer", "seq": 1, "item": 1, "value": ""}, "invalid_value"),
-        ({"type": "answer", "seq": 1, "item": 1, "value": "x" * 1001}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": "x" * 20_001}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": []}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": ["A", ""]}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": ["A"] * 51}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": ["x" * 101]}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": [["A"]]}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": {}}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": {"a": 1}}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": {"a": None}}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": {"a": {"b": "c"}}}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": 3}, "invalid_value"),
+        ({"type": "answer", "seq": 1, "item": 1, "value": True}, "invalid_value"),
         ({"type": "start", "seq": 1}, "invalid_field"),
         ({"type": 5}, "malformed"),
     ],
 )
 def test_invalid_messages(content, code):
+    """Values of every item type's shape pass; anything else is refused before the database."""
     with pytest.raises(protocol.ProtocolError) as info:
         protocol.parse(content)
     assert info.value.code == code

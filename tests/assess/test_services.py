@@ -134,7 +134,9 @@ def test_late_answer_is_refused_and_deadline_submits(started, django_capture_on_
 
 def test_submit_scores_and_writes_record_once(started, django_capture_on_commit_callbacks):
     attempt, token = started
-    keys = {fi.position: fi.item_version.key for fi in attempt.form.form_items.select_related("item_version")}
+    keys = {
+        fi.position: fi.item_version.content["key"] for fi in attempt.form.form_items.select_related("item_version")
+    }
     answer(attempt, token, 1, 1, keys[1])
     answer(attempt, token, 2, 2, keys[2])
     answer(attempt, token, 3, 3, "A" if keys[3] != "A" else "B")
@@ -209,7 +211,7 @@ def test_state_never_contains_keys(started):
     assert len(state["items"]) == 5
     assert "key" not in text and "irt" not in text
     for item in state["items"]:
-        assert set(item) == {"item", "type", "points", "stem_html", "options"}
+        assert set(item) == {"item", "type", "points", "stem_html", "options", "stimulus"}
 
 
 def test_only_board_of_the_organisation_schedules(db, sitting):

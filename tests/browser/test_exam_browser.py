@@ -80,7 +80,7 @@ def exam(transactional_db) -> Exam:
     sitting = make_sitting(n_items=5, n_students=2)
     first, second = sitting.attempts.select_related("student").order_by("pk")
     keys = {
-        fi.position: fi.item_version.key
+        fi.position: fi.item_version.content["key"]
         for fi in FormItem.objects.filter(form_id=first.form_id).select_related("item_version")
     }
     board = make_user(Role.BOARD, sitting.organisation.parent)

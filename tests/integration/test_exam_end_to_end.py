@@ -321,7 +321,7 @@ def test_full_exam_across_two_servers_ends_at_the_server_deadline(cluster: Clust
     deadline = state["deadline"]
     assert deadline and 0 < state["remaining_ms"] <= 10_000
     assert [item["item"] for item in state["items"]] == [1, 2, 3, 4, 5]
-    assert all(set(item) == {"item", "type", "points", "stem_html", "options"} for item in state["items"])
+    assert all(set(item) == {"item", "type", "points", "stem_html", "options", "stimulus"} for item in state["items"])
     assert all([o["id"] for o in item["options"]] == list("ABCD") for item in state["items"])
     a.call({"type": "start"}, "state", status="in_progress", deadline=deadline)  # a repeated start is a no-op
 

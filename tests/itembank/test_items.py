@@ -13,15 +13,12 @@ from tests.factories import make_school, make_user, make_versions
 
 pytestmark = pytest.mark.django_db
 
-ITEM = {
-    "subject": "toan",
-    "level": "hieu",
+CONTENT = {
     "stem": "Tính $\\int_0^1 x\\,dx$",
     "options": [{"id": "A", "text": "$\\frac12$"}, {"id": "B", "text": "1"}],
     "key": "A",
-    "irt_a": 1.2,
-    "irt_b": 0.3,
 }
+ITEM = {"subject": "toan", "level": "hieu", "content": CONTENT, "irt_a": 1.2, "irt_b": 0.3}
 
 
 @pytest.fixture
@@ -32,13 +29,14 @@ def subject(db):
 def test_published_version_is_immutable(subject):
     teacher = make_user(Role.TEACHER, make_school())
     version = make_versions(teacher, subject, 1)[0]
-    version.stem = "changed"
+    changed = {**version.content, "stem": "changed"}
+    version.content = changed
     with pytest.raises(ValidationError):
         version.save()
     with pytest.raises(ValidationError):
-        services.item_version_update(by=teacher, version_id=version.pk, stem="changed")
-    new = services.item_version_create(by=teacher, item_id=version.item_id, stem="changed")
-    assert new.number == 2 and new.status == ItemVersion.Status.DRAFT
+        services.item_version_update(by=teacher, version_id=version.pk, content=changed)
+    new = services.item_version_create(by=teacher, item_id=version.item_id, content=changed)
+    assert new.number == 2 and new.status == ItemVersion.Status.DRAFT and new.stem == "changed"
     assert ItemVersion.objects.get(pk=version.pk).stem != "changed"
 
 
@@ -49,25 +47,34 @@ def test_api_creates_versions_and_publishes(client, subject):
     assert created.status_code == 201, created.content
     item = created.json()
     version_id = item["versions"][0]["id"]
-    assert "<math" in item["versions"][0]["stem_html"]
-    patched = client.patch(f"/api/item-versions/{version_id}/", {"key": "B"}, content_type="application/json")
-    assert patched.status_code == 200 and patched.json()["key"] == "B"
+    assert "<math" in item["versions"][0]["preview"]["stem_html"]
+    assert "key" not in item["versions"][0]["preview"]
+    patched = client.patch(
+        f"/api/item-versions/{version_id}/", {"content": {**CONTENT, "key": "B"}}, content_type="application/json"
+    )
+    assert patched.status_code == 200 and patched.json()["content"]["key"] == "B"
+    assert patched.json()["key_summary"] == "B"
     assert client.post(f"/api/item-versions/{version_id}/submit/").json()["status"] == "submitted"
     services.item_version_approve(by=make_user(Role.TEACHER, teacher.organisation), version_id=version_id)
     published = client.post(f"/api/item-versions/{version_id}/publish/")
     assert published.json()["status"] == "published"
-    refused = client.patch(f"/api/item-versions/{version_id}/", {"key": "A"}, content_type="application/json")
+    refused = client.patch(f"/api/item-versions/{version_id}/", {"content": CONTENT}, content_type="application/json")
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid"
-    second = client.post(f"/api/items/{item['id']}/versions/", {"stem": "Mới"}, content_type="application/json")
+    second = client.post(
+        f"/api/items/{item['id']}/versions/", {"content": {**CONTENT, "stem": "Mới"}}, content_type="application/json"
+    )
     assert second.status_code == 201 and second.json()["number"] == 2
+    diff = client.get(f"/api/item-versions/{second.json()['id']}/diff/").json()
+    assert diff["base"] == version_id and [c["field"] for c in diff["changes"]] == ["stem", "key"]  # v1 had B
 
 
 @pytest.mark.parametrize(
     "change, field",
     [
-        ({"key": "Z"}, "key"),
-        ({"options": [{"id": "A", "text": "x"}]}, "options"),
-        ({"options": [{"id": "A", "text": "x"}, {"id": "A", "text": "y"}]}, "options"),
+        ({"content": {**CONTENT, "key": "Z"}}, "key"),
+        ({"content": {**CONTENT, "options": [{"id": "A", "text": "x"}]}}, "options"),
+        ({"content": {**CONTENT, "options": [{"id": "A", "text": "x"}, {"id": "A", "text": "y"}]}}, "options"),
+        ({"item_type": "hologram"}, "item_type"),
         ({"level": "expert"}, "level"),
         ({"subject": "nope"}, "subject"),
         ({"irt_a": -1}, "irt_a"),
@@ -121,4 +128,4 @@ def test_teacher_edits_items_in_admin_scoped_to_the_school(client, subject):
     assert f"/admin/itembank/item/{theirs.item_id}/change/" not in listing.content.decode()
     assert client.get(f"/admin/itembank/itemversion/{theirs.pk}/change/").status_code == 302  # not found: redirect
     page = client.get(f"/admin/itembank/itemversion/{mine.pk}/change/")
-    assert page.status_code == 200 and 'name="stem"' not in page.content.decode()  # published: read-only
+    assert page.status_code == 200 and 'name="content"' not in page.content.decode()  # published: read-only

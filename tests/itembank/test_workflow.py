@@ -55,10 +55,12 @@ def make_draft(author, subject) -> ItemVersion:
         by=author,
         subject=subject,
         level=CognitiveLevel.KNOW,
-        stem="$1 + 1 = ?$",
-        options=[{"id": "A", "text": "2"}, {"id": "B", "text": "3"}],
-        key="A",
+        content=content(),
     )
+
+
+def content(stem: str = "$1 + 1 = ?$", key: str = "A") -> dict:
+    return {"stem": stem, "options": [{"id": "A", "text": "2"}, {"id": "B", "text": "3"}], "key": key}
 
 
 def bring_to(version: ItemVersion, status: str, *, author, reviewer) -> ItemVersion:
@@ -148,15 +150,15 @@ def test_the_author_revises_and_resubmits_after_changes_are_requested(subject, p
     author, reviewer = people["author"], people["colleague"]
     version = services.item_version_submit(by=author, version_id=make_draft(author, subject).pk)
     with pytest.raises(ValidationError):
-        services.item_version_update(by=author, version_id=version.pk, key="B")  # under review: frozen
+        services.item_version_update(by=author, version_id=version.pk, content=content(key="B"))  # under review
     services.item_version_request_changes(by=reviewer, version_id=version.pk, comment="Đáp án sai")
-    services.item_version_update(by=author, version_id=version.pk, stem="$1 + 2 = ?$", key="B")
+    services.item_version_update(by=author, version_id=version.pk, content=content("$1 + 2 = ?$", "B"))
     services.item_version_submit(by=author, version_id=version.pk)
     approved = services.item_version_approve(by=reviewer, version_id=version.pk)
-    assert (approved.stem, approved.key) == ("$1 + 2 = ?$", "B")
+    assert (approved.stem, approved.content["key"]) == ("$1 + 2 = ?$", "B")
     with pytest.raises(ValidationError):
-        services.item_version_update(by=author, version_id=version.pk, key="A")
-    approved.stem = "changed"
+        services.item_version_update(by=author, version_id=version.pk, content=content())
+    approved.content = content("changed")
     with pytest.raises(ValidationError):
         approved.save()
     history = list(approved.review_events.values_list("to_status", "by", "comment"))

@@ -12,6 +12,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import Organisation, Role, User
 from assess import services
@@ -305,21 +306,31 @@ class Command(BaseCommand):
 
     def _items(self, teacher: User, reviewer: User, subject: Subject) -> list[ItemVersion]:
         versions = []
-        for topic_name, level, stem, options, key, a, b in ITEMS:
+        for number, (topic_name, level, stem, options, key, a, b) in enumerate(ITEMS, start=1):
             topic, _ = Topic.objects.get_or_create(subject=subject, parent=None, name=topic_name)
-            existing = ItemVersion.objects.filter(item__subject=subject, stem=stem).order_by("-number").first()
+            source = f"demo:{number}"
+            existing = (
+                ItemVersion.objects.filter(item__subject=subject, item__source=source).order_by("-number").first()
+            )
             if existing is None:
                 existing = bank.item_create(
                     by=teacher,
                     subject=subject,
                     topic=topic,
                     level=level,
-                    stem=stem,
-                    options=[{"id": letter, "text": text} for letter, text in zip("ABCD", options, strict=True)],
-                    key=key,
+                    content={
+                        "stem": escape(stem),
+                        "options": [
+                            {"id": letter, "text": escape(text)} for letter, text in zip("ABCD", options, strict=True)
+                        ],
+                        "key": key,
+                    },
                     points="0.5",
                     irt_a=a,
                     irt_b=b,
+                    source=source,
+                    grade=12,
+                    expected_seconds=90,
                 )
             # Through the review workflow, step by step from wherever a previous run left it.
             if existing.status == ItemVersion.Status.DRAFT:

@@ -3,6 +3,8 @@
  * It follows docs/protocol.md. The server owns the state and the clock: this script keeps
  * only the changes not yet acknowledged, in localStorage, and sends them again after a
  * reconnect or a reload (the server acknowledges a replayed sequence without a second write).
+ * Every item's body (stimulus, stem, interaction) is drawn by ItemRenderer (items.js), the same
+ * code the author preview uses.
  */
 (function () {
   "use strict";
@@ -18,7 +20,8 @@
   var nextSeq = 1;
   var pending = loadPending();       // seq -> message not yet acknowledged
   var items = [];
-  var answers = {};                  // position -> option id
+  var answers = {};                  // position -> response value (never null: cleared items are absent)
+  var renderers = {};                // position -> ItemRenderer view
   var flags = {};                    // position -> true
   var rendered = false;
   var deadlineLocal = null;          // performance.now() at which time runs out, from the server's remaining_ms
@@ -147,6 +150,10 @@
     render();
     setRemaining(state.remaining_ms);
     seqs.forEach(function (seq) { send(pending[seq]); });
+    // Typing not yet sent is newer than anything above: it becomes a change now, then the
+    // items are repainted from what the page holds.
+    flushAll();
+    paintValues();
     updateSaved();
   }
 
@@ -205,12 +212,39 @@
     send(message);
   }
 
+  function answered(position) {
+    return answers[position] !== undefined && answers[position] !== null;
+  }
+
+  // A shared stimulus is shown in full with its first item and folded with the others.
+  var stimuliShown = {};
+  function stimulusSeen(item) {
+    if (!item.stimulus || item.stimulus.id === undefined || item.stimulus.id === null) return false;
+    var seen = !!stimuliShown[item.stimulus.id];
+    stimuliShown[item.stimulus.id] = true;
+    return seen;
+  }
+
+  function flushAll() {
+    Object.keys(renderers).forEach(function (position) { renderers[position].flush(); });
+  }
+
+  function paintValues() {
+    items.forEach(function (item) {
+      var view = renderers[item.item];
+      if (view) view.setValue(answered(item.item) ? answers[item.item] : null);
+    });
+    paint();
+  }
+
   function render() {
     var list = el("items");
     var palette = el("palette");
     if (!rendered) {
       list.innerHTML = "";
       palette.innerHTML = "";
+      renderers = {};
+      stimuliShown = {};
       items.forEach(function (item) {
         var li = document.createElement("li");
         li.className = "item";
@@ -218,7 +252,9 @@
         li.dataset.item = item.item;
         var head = document.createElement("div");
         head.className = "item-head";
-        head.innerHTML = "<strong>" + text.question + " " + item.item + "</strong>";
+        var title = document.createElement("strong");
+        title.textContent = text.question + " " + item.item;
+        head.appendChild(title);
         var flag = document.createElement("label");
         flag.className = "flag";
         var flagBox = document.createElement("input");
@@ -233,42 +269,26 @@
         flag.appendChild(document.createTextNode(" " + text.flag));
         head.appendChild(flag);
         li.appendChild(head);
-        var stem = document.createElement("div");
-        stem.className = "stem";
-        stem.innerHTML = item.stem_html;  // rendered and escaped by the server
-        li.appendChild(stem);
-        var options = document.createElement("div");
-        options.className = "options";
-        options.setAttribute("role", "radiogroup");
-        item.options.forEach(function (option) {
-          var label = document.createElement("label");
-          label.className = "option";
-          var input = document.createElement("input");
-          input.type = "radio";
-          input.name = "item-" + item.item;
-          input.value = option.id;
-          input.addEventListener("change", function () {
-            answers[item.item] = option.id;
-            change({ type: "answer", item: item.item, value: option.id });
+        var body = document.createElement("div");
+        body.className = "item-content";
+        li.appendChild(body);
+        renderers[item.item] = window.ItemRenderer.render(body, item, {
+          value: answered(item.item) ? answers[item.item] : null,
+          text: text.items,
+          collapseStimulus: stimulusSeen(item),
+          onChange: function (value) {
+            if (value === null || value === undefined) { delete answers[item.item]; } else { answers[item.item] = value; }
+            change({ type: "answer", item: item.item, value: value === undefined ? null : value });
             paint();
-          });
-          var letter = document.createElement("span");
-          letter.className = "letter";
-          letter.textContent = option.id + ".";
-          var body = document.createElement("span");
-          body.innerHTML = option.html;
-          label.appendChild(input);
-          label.appendChild(letter);
-          label.appendChild(body);
-          options.appendChild(label);
+          }
         });
-        li.appendChild(options);
         var clear = document.createElement("button");
         clear.type = "button";
         clear.className = "link clear";
         clear.textContent = text.clear;
         clear.addEventListener("click", function () {
-          if (answers[item.item] === undefined) return;
+          renderers[item.item].setValue(null);  // also drops typing not yet sent
+          if (!answered(item.item)) return;
           delete answers[item.item];
           change({ type: "answer", item: item.item, value: null });
           paint();
@@ -289,21 +309,22 @@
   function paint() {
     items.forEach(function (item) {
       var li = el("item-" + item.item);
-      li.querySelectorAll("input[type=radio]").forEach(function (input) {
-        input.checked = answers[item.item] === input.value;
-      });
-      li.querySelector("input[type=checkbox]").checked = !!flags[item.item];
+      li.querySelector("input[data-flag]").checked = !!flags[item.item];
       var jump = el("palette").querySelector('[data-item="' + item.item + '"]');
-      jump.className = (answers[item.item] !== undefined ? "answered" : "") + (flags[item.item] ? " flagged" : "");
+      jump.className = (answered(item.item) ? "answered" : "") + (flags[item.item] ? " flagged" : "");
     });
   }
 
   el("start").addEventListener("click", function () { send({ type: "start" }); });
   el("submit").addEventListener("click", function () {
-    var missing = items.filter(function (item) { return answers[item.item] === undefined; }).length;
+    flushAll();
+    var missing = items.filter(function (item) { return !answered(item.item); }).length;
     var question = text.confirmSubmit + (missing ? "\n" + text.unanswered + ": " + missing : "");
     if (window.confirm(question)) send({ type: "submit" });
   });
+  // Typing still waiting for its debounce goes into the pending queue (localStorage) before
+  // the page goes away, so a reload sends it.
+  window.addEventListener("pagehide", flushAll);
   window.setInterval(tick, 250);
   connect();
 })();
