@@ -1297,6 +1297,34 @@ def from_single_choice_columns(stem: str, options: Sequence[Mapping[str, str]], 
 # --------------------------------------------------------------------------- diff helpers
 
 
+_FIELD_ORDER = (
+    "stem",
+    "options",
+    "statements",
+    "gaps",
+    "premises",
+    "responses",
+    "elements",
+    "boxes",
+    "match",
+    "ignore_diacritics",
+    "scoring",
+    "scale",
+    "rubric",
+    "max_words",
+    "id",
+    "text",
+    "key",
+    "keys",
+    "answer",
+    "tolerance",
+    "answers",
+    "pairs",
+    "order",
+)
+_FIELD_RANK = {name: rank for rank, name in enumerate(_FIELD_ORDER)}
+
+
 def _scalar_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -1308,8 +1336,10 @@ def _scalar_text(value: object) -> str:
 def _flatten(value: object, path: str = "") -> dict[str, str]:
     if isinstance(value, Mapping):
         flat: dict[str, str] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{path}.{key}" if path else str(key)))
+        # A stored document's key order is the database's (PostgreSQL's jsonb sorts keys):
+        # the author's order is the one of _FIELD_ORDER, then by name.
+        for key in sorted(value, key=lambda name: (_FIELD_RANK.get(str(name), len(_FIELD_RANK)), str(name))):
+            flat.update(_flatten(value[key], f"{path}.{key}" if path else str(key)))
         return flat
     if isinstance(value, list | tuple):
         flat = {}
