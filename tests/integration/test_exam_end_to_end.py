@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 WAIT = 10.0  # seconds: the longest any single reply may take
 SCORING_WAIT = 30.0  # seconds: from submission to a scored attempt and its record entry
-WS_MAX_MESSAGE_BYTES = 16_384
+WS_MAX_MESSAGE_BYTES = 65_536  # the default of config/settings.py
 CHANNEL_PREFIX = f"it{uuid.uuid4().hex[:12]}"
 
 # Keys of the items made by tests.factories.make_versions: item n has key "ABCD"[(n - 1) % 4].
@@ -520,6 +520,8 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
         ({"type": "answer", "seq": 3, "item": 2, "value": ""}, "invalid_value", 3),
         ({"type": "answer", "seq": 3, "item": 2, "value": 1}, "invalid_value", 3),
         ({"type": "answer", "seq": 3, "item": 2, "value": "Z"}, "invalid_value", 3),
+        ({"type": "answer", "seq": 3, "item": 2, "value": ["A", "B"]}, "invalid_value", 3),  # single choice
+        ({"type": "answer", "seq": 3, "item": 2, "value": {"a": True}}, "invalid_value", 3),
         ({"type": "answer", "seq": 3, "item": 999, "value": "A"}, "unknown_item", 3),
         ({"type": "answer", "seq": 1, "item": 1, "value": "C"}, "seq_conflict", 1),
         ({"type": "answer", "seq": 2, "item": 1, "value": "B"}, "seq_conflict", 2),
