@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from itembank.models import ItemVersion, Subject
+from itembank.models import ItemVersion, Subject, Topic
+from scoring.item_rules import ITEM_TYPES
 
 from . import statuses
 
@@ -252,3 +253,95 @@ class RecordEntry(models.Model):
         ]
         verbose_name = _("record entry")
         verbose_name_plural = _("record entries")
+
+
+# Blueprints (ma trận đề / bảng đặc tả): what a test must hold, per part, topic and level.
+# Reads and writes live in ``assess.blueprints``; these models hold only the invariants.
+
+BLUEPRINT_ITEM_TYPE_CHOICES = [(name, name) for name in ITEM_TYPES]
+BLUEPRINT_MAX_ITEMS_PER_CELL = 200
+
+
+class Blueprint(models.Model):
+    """A test specification: parts, each a table of topics x cognitive levels -> item counts."""
+
+    owner = models.ForeignKey(
+        Organisation, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="blueprints"
+    )
+    subject = models.ForeignKey(Subject, verbose_name=_("subject"), on_delete=models.PROTECT, related_name="blueprints")
+    title = models.CharField(_("title"), max_length=200)
+    grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("assessment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="blueprints",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grade__isnull=True) | (models.Q(grade__gte=1) & models.Q(grade__lte=12)),
+                name="blueprint_grade_range",
+            )
+        ]
+        verbose_name = _("blueprint")
+        verbose_name_plural = _("blueprints")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BlueprintPart(models.Model):
+    """One part of a blueprint (e.g. Phần I): one item type, the same points for each item."""
+
+    blueprint = models.ForeignKey(Blueprint, on_delete=models.CASCADE, related_name="parts")
+    position = models.PositiveSmallIntegerField(_("position"))
+    label = models.CharField(_("label"), max_length=50)
+    item_type = models.CharField(_("item type"), max_length=30, choices=BLUEPRINT_ITEM_TYPE_CHOICES)
+    points_per_item = models.DecimalField(_("points per item"), max_digits=6, decimal_places=2)
+
+    class Meta:
+        ordering = ["blueprint_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["blueprint", "position"], name="blueprint_part_position_unique"),
+            models.CheckConstraint(condition=models.Q(position__gte=1), name="blueprint_part_position_positive"),
+            models.CheckConstraint(condition=models.Q(points_per_item__gt=0), name="blueprint_part_points_positive"),
+            models.CheckConstraint(condition=models.Q(item_type__in=ITEM_TYPES), name="blueprint_part_item_type_known"),
+        ]
+        verbose_name = _("blueprint part")
+        verbose_name_plural = _("blueprint parts")
+
+    def __str__(self) -> str:
+        return f"{self.blueprint} / {self.label}"
+
+
+class BlueprintCell(models.Model):
+    """How many items of one topic (or its subtopics) at one cognitive level a part holds."""
+
+    part = models.ForeignKey(BlueprintPart, on_delete=models.CASCADE, related_name="cells")
+    topic = models.ForeignKey(Topic, verbose_name=_("topic"), on_delete=models.PROTECT, related_name="blueprint_cells")
+    # A code of ``itembank.models.cognitive_levels()`` (configurable), checked by the services.
+    level = models.CharField(_("cognitive level"), max_length=20)
+    item_count = models.PositiveSmallIntegerField(_("number of items"))
+
+    class Meta:
+        ordering = ["part_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["part", "topic", "level"], name="blueprint_cell_unique"),
+            models.CheckConstraint(
+                condition=models.Q(item_count__gte=1) & models.Q(item_count__lte=BLUEPRINT_MAX_ITEMS_PER_CELL),
+                name="blueprint_cell_item_count_range",
+            ),
+        ]
+        verbose_name = _("blueprint cell")
+        verbose_name_plural = _("blueprint cells")
+
+    def __str__(self) -> str:
+        return f"{self.part}: {self.topic_id} {self.level} x{self.item_count}"

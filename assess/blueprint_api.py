@@ -1,0 +1,182 @@
+"""REST API of blueprints (thin: authorise, parse, call ``assess.blueprints``, shape).
+
+Teachers, board members and administrators see and write the blueprints of the organisations
+they oversee; anyone else is refused (403); a blueprint outside one's organisations does not
+exist (404). Validation errors name their field by its path: ``parts.0.cells.2.topic``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from itembank.models import Subject
+from scoring.item_rules import ITEM_TYPES
+
+from . import blueprints
+from .models import Blueprint
+
+
+class CellSerializer(serializers.Serializer):
+    topic = serializers.IntegerField(min_value=1)
+    level = serializers.CharField(max_length=20)
+    item_count = serializers.IntegerField(min_value=1, max_value=blueprints.MAX_ITEMS_PER_CELL)
+
+
+class PartSerializer(serializers.Serializer):
+    label = serializers.CharField(max_length=blueprints.MAX_LABEL)
+    item_type = serializers.ChoiceField(choices=ITEM_TYPES)
+    points_per_item = serializers.DecimalField(
+        max_digits=6, decimal_places=2, min_value=Decimal("0.01"), max_value=blueprints.MAX_POINTS_PER_ITEM
+    )
+    cells = CellSerializer(many=True, allow_empty=False, max_length=blueprints.MAX_CELLS)
+
+
+class BlueprintSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=blueprints.MAX_TITLE)
+    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all())
+    grade = serializers.IntegerField(min_value=1, max_value=12, required=False, allow_null=True, default=None)
+    owner = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    assessment = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    parts = PartSerializer(many=True, allow_empty=False, max_length=blueprints.MAX_PARTS)
+
+    def validate_parts(self, parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        n_cells = sum(len(part["cells"]) for part in parts)
+        if n_cells > blueprints.MAX_CELLS:
+            raise serializers.ValidationError(
+                f"A blueprint has at most {blueprints.MAX_CELLS} cells; this one has {n_cells}."
+            )
+        return parts
+
+
+def _flat(detail: Any, path: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as ``{"parts.0.cells.2.topic": [...]}``, the services' shape."""
+    if isinstance(detail, dict):
+        found: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            # List errors come keyed by index, as ints or in a list; "0" is a name like any other.
+            inner = path if key == api_settings.NON_FIELD_ERRORS_KEY and path else f"{path}.{key}" if path else str(key)
+            for name, messages in _flat(value, inner).items():
+                found.setdefault(name, []).extend(messages)
+        return found
+    if isinstance(detail, list) and any(isinstance(value, (dict, list)) for value in detail):
+        found = {}
+        for index, value in enumerate(detail):
+            for name, messages in _flat(value, f"{path}.{index}" if path else str(index)).items():
+                found.setdefault(name, []).extend(messages)
+        return found
+    messages = detail if isinstance(detail, list) else [detail]
+    return {path or api_settings.NON_FIELD_ERRORS_KEY: [str(message) for message in messages]}
+
+
+def _spec(request: Request) -> blueprints.BlueprintSpec:
+    serializer = BlueprintSerializer(data=request.data)
+    if not serializer.is_valid():
+        raise serializers.ValidationError(_flat(serializer.errors))
+    data = serializer.validated_data
+    return blueprints.BlueprintSpec(
+        title=data["title"],
+        subject_id=data["subject"].pk,
+        grade=data["grade"],
+        owner_id=data["owner"],
+        assessment_id=data["assessment"],
+        parts=tuple(
+            blueprints.PartSpec(
+                label=part["label"],
+                item_type=part["item_type"],
+                points_per_item=part["points_per_item"],
+                cells=tuple(
+                    blueprints.CellSpec(topic_id=cell["topic"], level=cell["level"], item_count=cell["item_count"])
+                    for cell in part["cells"]
+                ),
+            )
+            for part in data["parts"]
+        ),
+    )
+
+
+def _check_role(request: Request) -> None:
+    if not request.user.has_role(*blueprints.EDITOR_ROLES):
+        raise PermissionDenied("Only teachers, the exam board and administrators use blueprints.")
+
+
+def _visible(request: Request):
+    return blueprints.blueprints_visible_to(request.user).prefetch_related("parts__cells")
+
+
+def blueprint_data(blueprint: Blueprint, *, cells: bool = True) -> dict[str, Any]:
+    parts = list(blueprint.parts.all())
+    return {
+        "id": blueprint.pk,
+        "title": blueprint.title,
+        "subject": blueprint.subject.code,
+        "grade": blueprint.grade,
+        "owner": blueprint.owner_id,
+        "assessment": blueprint.assessment_id,
+        "created_by": blueprint.created_by_id,
+        "created_at": blueprint.created_at.isoformat(),
+        "updated_at": blueprint.updated_at.isoformat(),
+        "total_items": sum(cell.item_count for part in parts for cell in part.cells.all()),
+        "total_points": str(
+            sum((cell.item_count * part.points_per_item for part in parts for cell in part.cells.all()), Decimal(0))
+        ),
+        "parts": [
+            {
+                "position": part.position,
+                "label": part.label,
+                "item_type": part.item_type,
+                "points_per_item": str(part.points_per_item),
+                **(
+                    {
+                        "cells": [
+                            {"topic": cell.topic_id, "level": cell.level, "item_count": cell.item_count}
+                            for cell in part.cells.all()
+                        ]
+                    }
+                    if cells
+                    else {}
+                ),
+            }
+            for part in parts
+        ],
+    }
+
+
+@api_view(["GET", "POST"])
+def blueprint_list(request: Request) -> Response:
+    _check_role(request)
+    if request.method == "GET":
+        queryset = _visible(request)
+        subject = request.query_params.get("subject")
+        if subject:
+            queryset = queryset.filter(subject__code=subject)
+        return Response({"results": [blueprint_data(b, cells=False) for b in queryset[:500]]})
+    blueprint = blueprints.blueprint_create(by=request.user, spec=_spec(request))
+    return Response(blueprint_data(_visible(request).get(pk=blueprint.pk)), status=status.HTTP_201_CREATED)
+
+
+@api_view(["GET", "PUT", "DELETE"])
+def blueprint_detail(request: Request, blueprint_id: int) -> Response:
+    _check_role(request)
+    blueprint = _visible(request).get(pk=blueprint_id)
+    if request.method == "GET":
+        return Response(blueprint_data(blueprint))
+    if request.method == "DELETE":
+        blueprints.blueprint_delete(by=request.user, blueprint_id=blueprint.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    blueprints.blueprint_replace(by=request.user, blueprint_id=blueprint.pk, spec=_spec(request))
+    return Response(blueprint_data(_visible(request).get(pk=blueprint.pk)))
+
+
+@api_view(["GET"])
+def blueprint_availability(request: Request, blueprint_id: int) -> Response:
+    _check_role(request)
+    blueprint = blueprints.blueprints_visible_to(request.user).get(pk=blueprint_id)
+    return Response(blueprints.blueprint_availability(blueprint, request.user))
