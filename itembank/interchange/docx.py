@@ -1,11 +1,12 @@
 """Import of Word (.docx) question files in the common Vietnamese layout.
 
-``parse_docx`` reads a .docx with ``python-docx`` (after checking the zip container
-itself), turns the document into a stream of text lines, finds the questions in it and
-maps them to the bank's content model (docs/decisions/0003). Like the other importers it
-never raises for bad input: everything it cannot read is an ``ImportIssue`` naming the
-question ("Câu N") and the paragraph (1-based, in document order, paragraphs inside
-tables included).
+``parse_docx`` reads a .docx with ``python-docx`` (after the shared zip guard,
+``itembank.interchange.archive``, has checked the container and read every part once with
+the limits below), turns the document into a stream of text lines, finds the questions in
+it and maps them to the bank's content model (docs/decisions/0003). Like the other
+importers it never raises for bad input: everything it cannot read is an ``ImportIssue``
+naming the question ("Câu N") and the paragraph (1-based, in document order, paragraphs
+inside tables included).
 
 Layout understood
 -----------------
@@ -45,12 +46,12 @@ import html
 import io
 import posixpath
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from itembank.interchange.archive import ArchiveError, ArchiveLimits, open_archive
 from itembank.interchange.base import ImportedItem, ImportIssue, ParseResult, SourceLocation
 from itembank.richtext import sanitize_html
 
@@ -58,7 +59,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ZIP_MEMBERS = 2000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_MEMBER_BYTES = 100 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200  # for members larger than 1 MB uncompressed
+MAX_COMPRESSION_RATIO = 200
+RATIO_FLOOR_BYTES = 1024 * 1024  # the ratio is checked for members at least this large
 MAX_IMAGES = 6000  # one private-use character per image in the line text
 
 NATIONAL_SCALE = {"0": "0", "1": "0.1", "2": "0.25", "3": "0.5", "4": "1"}
@@ -122,35 +124,31 @@ def parse_docx(data: bytes, *, filename: str) -> ParseResult:
     return ParseResult(items=tuple(reader.items), issues=tuple(reader.issues))
 
 
+def _archive_limits() -> ArchiveLimits:
+    return ArchiveLimits(
+        max_archive_bytes=MAX_FILE_BYTES,
+        max_members=MAX_ZIP_MEMBERS,
+        max_total_bytes=MAX_UNCOMPRESSED_BYTES,
+        max_member_bytes=MAX_MEMBER_BYTES,
+        max_ratio=MAX_COMPRESSION_RATIO,
+        ratio_floor_bytes=RATIO_FLOOR_BYTES,
+        backslashes="refuse",  # OPC part names never hold one
+        what="package",
+    )
+
+
 def _open(data: bytes) -> Any:
-    if len(data) > MAX_FILE_BYTES:
-        raise _Refused(f"file too large: {len(data)} bytes (at most {MAX_FILE_BYTES})")
-    if not data.startswith(b"PK") or not zipfile.is_zipfile(io.BytesIO(data)):
-        raise _Refused("not a Word .docx file (a .docx is a zip package; this file is not one)")
+    """The python-docx document, after the zip guard checked the package and read every
+    part once (so python-docx never meets a lying header)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_ZIP_MEMBERS:
-                raise _Refused(f"refused: the package has {len(members)} parts (at most {MAX_ZIP_MEMBERS})")
-            total = 0
-            names = set()
-            for info in members:
-                name = info.filename
-                parts = name.replace("\\", "/").split("/")
-                if name.startswith(("/", "\\")) or "\\" in name or ".." in parts or re.match(r"^[A-Za-z]:", name):
-                    raise _Refused(f"refused: the package holds a part with an unsafe path {name!r}")
-                if info.file_size > MAX_MEMBER_BYTES:
-                    raise _Refused(f"refused: the part {name!r} is too large when unpacked")
-                if info.file_size > 1024 * 1024 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-                    raise _Refused(f"refused: the part {name!r} is compressed suspiciously well (a zip bomb?)")
-                total += info.file_size
-                names.add(name)
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise _Refused(f"refused: the package unpacks to {total} bytes (at most {MAX_UNCOMPRESSED_BYTES})")
-    except zipfile.BadZipFile as exc:
-        raise _Refused(f"not a Word .docx file (damaged zip: {exc})") from exc
-    if "word/document.xml" not in names and "[Content_Types].xml" not in names:
-        raise _Refused("not a Word .docx file (the package has no word/document.xml)")
+        archive = open_archive(data, limits=_archive_limits())
+        if "word/document.xml" not in archive and "[Content_Types].xml" not in archive:
+            raise _Refused("not a Word .docx file (the package has no word/document.xml)")
+        archive.verify()
+    except ArchiveError as exc:
+        if exc.code == "not_zip":
+            raise _Refused(f"not a Word .docx file (a .docx is a zip package): {exc}") from exc
+        raise _Refused(str(exc) if exc.code == "too_large" else f"refused: {exc}") from exc
     import docx  # python-docx; imported here so the module loads without it
 
     try:

@@ -22,16 +22,30 @@ Mapping (interaction -> bank type):
 
 The response processing is not imported: keys come from the correct response and the
 mapping; the bank's scoring rules apply.
+
+Media. A package is opened through the shared zip guard (``itembank.interchange.archive``,
+with the package limits below). An image (``img``) or audio file (``audio``, or a
+``source`` inside one) that an item of the package refers to is resolved against the item
+file's folder, must stay inside the package, and is read through the guard (at most
+:data:`MAX_MEDIA_BYTES`) and kept only if its extension and its first bytes agree on an
+allowed type (``itembank.interchange.media``: PNG, JPEG, GIF, WebP; MP3, Ogg, WAV, M4A;
+SVG is refused). Kept files go to ``metadata["files"]`` (``{name: bytes}`` under a safe
+name unique in the item, as the Moodle and Word importers do) and the image sources become
+``media:NAME``; ``metadata["media"]`` describes every reference (``src``, ``path``,
+``kind``, ``size`` and, for kept files, ``name`` and ``content_type``). An image that is
+missing, outside the package or refused is an error for its item (the question would lose
+what it shows); such audio is a warning (the bank does not play audio yet; the item is
+imported without it). Video, subtitle tracks and ``object`` elements are recorded, not
+read, and dropped from the text with a warning. A single item file (not a package) keeps
+its relative image paths: there are no bytes to read.
 """
 
 from __future__ import annotations
 
 import copy
-import io
 import posixpath
 import re
 import xml.etree.ElementTree as ET
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -40,11 +54,14 @@ from xml.parsers import expat
 import defusedxml
 import defusedxml.ElementTree as DET
 
+from itembank.interchange.archive import ArchiveError, ArchiveLimits, SafeArchive, open_archive
 from itembank.interchange.base import ImportedItem, ImportIssue, ParseResult, SourceLocation
+from itembank.interchange.media import MediaRefused, check_media, safe_name
 from itembank.richtext import sanitize_html
 
 MAX_ITEM_BYTES = 5 * 1024 * 1024
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
+MAX_MEDIA_BYTES = 10 * 1024 * 1024
 MAX_PACKAGE_MEMBERS = 2000
 MAX_PACKAGE_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
@@ -52,7 +69,17 @@ MAX_COMPRESSION_RATIO = 100
 # Tiny members compress far better than 100:1 without being bombs (a run of spaces, an
 # empty-ish file); the ratio is only checked for members at least this large.
 RATIO_CHECK_MIN_BYTES = 1024 * 1024
-MAX_REPORTED_MEMBER_ISSUES = 20
+PACKAGE_LIMITS = ArchiveLimits(
+    max_members=MAX_PACKAGE_MEMBERS,
+    max_total_bytes=MAX_PACKAGE_TOTAL_BYTES,
+    max_member_bytes=MAX_MEMBER_BYTES,
+    max_ratio=MAX_COMPRESSION_RATIO,
+    ratio_floor_bytes=RATIO_CHECK_MIN_BYTES,
+    backslashes="separator",  # some old Windows tools wrote QTI zips with "\\"
+    what="package",
+)
+# Media the bank keeps with an item (read from a package); other references are recorded.
+_KEPT_KINDS = {"image", "audio"}
 
 TEST_WARNING = "assessment tests are imported as their items; the form comes later"
 STIMULUS_WARNING = "shared stimuli (passages) are not imported yet; they come later"
@@ -112,12 +139,29 @@ class _Invalid(Exception):
         self.elem = elem
 
 
+class _Refused(Exception):
+    """The item cannot be imported; ``where`` and the message say where and why."""
+
+    def __init__(self, where: SourceLocation, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+@dataclass
+class _Package:
+    """An open package and the media already read from it (path -> bytes and type, or why
+    not), shared by its items."""
+
+    archive: SafeArchive
+    media: dict[str, tuple[bytes, str] | str] = field(default_factory=dict)
+
+
 @dataclass
 class _Media:
-    """Where an item's media are: inside a package (paths and sizes) or beside a file."""
+    """Where an item's media are: inside a package or beside a loose file."""
 
     item_path: str = ""  # the item's path inside the package ("" for a loose file)
-    sizes: dict[str, int] | None = None  # zip path -> size, for a package
+    package: _Package | None = None
 
 
 @dataclass
@@ -129,6 +173,10 @@ class _Item:
     media: _Media
     warnings: list[str] = field(default_factory=list)
     media_refs: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # name -> bytes (metadata["files"])
+    file_names: dict[str, str] = field(default_factory=dict)  # package path -> name
+    issues: list[ImportIssue] = field(default_factory=list)  # warnings about this item's media
+    src_lines: dict[str, int] = field(default_factory=dict)  # media reference -> line
 
     def where(self, elem: ET.Element | None = None, element: str | None = None) -> SourceLocation:
         node = elem if elem is not None else self.root
@@ -284,12 +332,19 @@ def _parse_item(data: bytes, filename: str, media: _Media) -> ParseResult:
         )
     _normalise(root)
     item = _Item(root=root, filename=filename, version=version, lines=lines, media=media)
+    for elem in root.iter():
+        for attr in ("src", "data"):
+            if (ref := elem.get(attr)) and id(elem) in lines:
+                item.src_lines.setdefault(ref, lines[id(elem)])
     try:
-        return ParseResult(items=(_read_item(item),), issues=())
+        read = _read_item(item)
+        return ParseResult(items=(read,), issues=tuple(item.issues))
     except _Invalid as exc:
         label = root.get("identifier") or root.get("title") or "item"
         loc = item.where(exc.elem, element=label)
         return _refuse(loc, str(exc))
+    except _Refused as exc:
+        return _refuse(exc.where, str(exc))
     except Exception as exc:  # noqa: BLE001 - a report, never a crash, for any input
         return _refuse(item.where(), f"could not read this item ({type(exc).__name__}: {exc})")
 
@@ -335,6 +390,8 @@ def _read_item(item: _Item) -> ImportedItem:
     points = _points(item, declarations, interactions)
     if item.media_refs:
         metadata["media"] = item.media_refs
+    if item.files:
+        metadata["files"] = dict(item.files)
     return ImportedItem(
         item_type=item_type,
         content=content,
@@ -439,21 +496,27 @@ def _escape(text: str) -> str:
 
 
 def _prepare(item: _Item, holder: ET.Element) -> None:
-    """Remove feedback and QTI-only blocks, record media, in place."""
+    """Remove feedback and QTI-only blocks, record media (reading a package's images and
+    audio into ``item.files``), in place."""
     _remove(holder, lambda e: e.tag in _FEEDBACK_TAGS or e.tag in _DROP_TAGS)
+    audio_sources = {id(child) for parent in holder.iter() if parent.tag == "audio" for child in parent}
     for elem in holder.iter():
         if elem.tag == "img" and elem.get("src"):
-            path = _media_ref(item, elem.get("src") or "", "image")
-            if path is None:
+            src = _media_ref(item, elem.get("src") or "", "image")
+            if src is None:
                 elem.attrib.pop("src", None)
             else:
-                elem.set("src", path)
+                elem.set("src", src)
         elif elem.tag == "object" and elem.get("data"):
             _media_ref(item, elem.get("data") or "", "object")
             item.warnings.append("embedded objects (audio, video, ...) are not shown by the bank yet; dropped")
         elif elem.tag in {"audio", "video", "source", "track"} and elem.get("src"):
-            _media_ref(item, elem.get("src") or "", elem.tag)
-            item.warnings.append("audio and video are not shown by the bank yet; dropped")
+            audio = elem.tag == "audio" or (elem.tag == "source" and id(elem) in audio_sources)
+            kept = _media_ref(item, elem.get("src") or "", "audio" if audio else elem.tag)
+            if audio and kept is not None and kept.startswith("media:"):
+                item.warnings.append("audio is not played by the bank yet: the player is dropped, the file is kept")
+            else:
+                item.warnings.append("audio and video are not shown by the bank yet; dropped")
 
 
 def _remove(holder: ET.Element, condition: Any) -> None:
@@ -476,35 +539,90 @@ def _replace(parent: ET.Element, index: int, child: ET.Element, text: str) -> No
 
 
 def _media_ref(item: _Item, src: str, kind: str) -> str | None:
-    """Record a media reference; return the path to keep in the text (None: dropped)."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) or src.startswith("//"):
+    """Record a media reference; return the source to keep in the text (None: dropped).
+
+    In a package, images and audio are read (``media:NAME``); other kinds, and every
+    reference of a loose item file, keep their path."""
+    # A scheme has two letters or more: "C:" is a drive letter, refused by _join.
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+:", src) or src.startswith("//"):
         item.warnings.append(f"external {kind} {src!r} dropped (only files in the package are kept)")
         return None
+    package = item.media.package
+    read = package is not None and kind in _KEPT_KINDS
     path = _resolve(item, src)
     if path is None:
+        if read:
+            _media_refused(item, kind, src, "points outside the package")
+            return None
         item.warnings.append(f"{kind} {src!r} points outside the package; dropped")
         return None
     ref: dict[str, Any] = {"src": src, "path": path, "kind": kind}
-    if item.media.sizes is not None:
-        size = item.media.sizes.get(path)
-        if size is None:
+    kept = path
+    if package is not None:
+        if path in package.archive:
+            ref["size"] = package.archive.member(path).size
+        if read:
+            found = _media_file(package, path, kind)
+            if isinstance(found, str):
+                _media_refused(item, kind, src, found)
+                return None
+            data, content_type = found
+            name = item.file_names.get(path)
+            if name is None:
+                name = safe_name(path, item.files)
+                item.file_names[path] = name
+                item.files[name] = data
+            ref.update(name=name, content_type=content_type)
+            kept = f"media:{name}"
+        elif "size" not in ref:
             item.warnings.append(f"{kind} {path!r} is not in the package")
-        else:
-            ref["size"] = size
     if ref not in item.media_refs:
         item.media_refs.append(ref)
-    return path
+    return kept
+
+
+def _media_file(package: _Package, path: str, kind: str) -> tuple[bytes, str] | str:
+    """The bytes and content type of the media file at ``path``, or why it is not kept
+    (read once per package)."""
+    key = f"{kind}:{path}"
+    if key not in package.media:
+        if path not in package.archive:
+            package.media[key] = f"is not in the package (no file {path!r})"
+        else:
+            try:
+                data = package.archive.read(path, max_bytes=MAX_MEDIA_BYTES)
+                package.media[key] = (data, check_media(path, data, kind=kind))
+            except (ArchiveError, MediaRefused) as exc:
+                package.media[key] = f"is refused: {exc}"
+    return package.media[key]
+
+
+def _media_refused(item: _Item, kind: str, src: str, reason: str) -> None:
+    """An image the item shows cannot be kept: the item is not imported. Audio (not played
+    yet) is a warning and the item is imported without it."""
+    message = f"{kind} {src!r} {reason}"
+    where = SourceLocation(
+        file=item.filename, line=item.src_lines.get(src), element=item.root.get("identifier") or None
+    )
+    if kind == "image":
+        raise _Refused(where, message)
+    item.issues.append(ImportIssue(where, f"{message}; the item is imported without it", "warning"))
 
 
 def _resolve(item: _Item, href: str) -> str | None:
     """``href`` relative to the item, as a normalised path under the package root (or
     beside the item file); ``None`` if it leaves it."""
-    href = href.split("#", 1)[0].split("?", 1)[0].replace("\\", "/")
-    if href.startswith("/"):
+    return _join(posixpath.dirname(item.media.item_path), href)
+
+
+def _join(base: str, href: str) -> str | None:
+    """``href`` (a relative reference) against the folder ``base``, normalised; ``None`` if
+    it is absolute or leaves the package."""
+    href = href.split("#", 1)[0].split("?", 1)[0].replace("\\", "/").strip()
+    if not href or href.startswith("/") or re.match(r"^[A-Za-z]:", href):
         return None
-    base = posixpath.dirname(item.media.item_path)
     path = posixpath.normpath(posixpath.join(base, href))
-    if path == ".." or path.startswith("../"):
+    if path == ".." or path.startswith("../") or path.startswith("/"):
         return None
     return path
 
@@ -849,129 +967,73 @@ _READERS = {
 # --- packages ---------------------------------------------------------------------------
 
 
-def _member_path(name: str) -> str | None:
-    """The member's normalised path, or None if it is absolute or leaves the package."""
-    name = name.replace("\\", "/")
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return None
-    path = posixpath.normpath(name)
-    if path == ".." or path.startswith("../") or path.startswith("/"):
-        return None
-    return path
-
-
-def _check_members(infos: list[zipfile.ZipInfo], where: SourceLocation) -> list[ImportIssue]:
-    if len(infos) > MAX_PACKAGE_MEMBERS:
-        return [ImportIssue(where, f"refused: the package has {len(infos)} files (at most {MAX_PACKAGE_MEMBERS})")]
-    issues: list[ImportIssue] = []
-    total = 0
-    for info in infos:
-        at = SourceLocation(file=f"{where.file}!{info.filename}")
-        if _member_path(info.filename) is None:
-            issues.append(ImportIssue(at, "refused: the path is absolute or leaves the package ('..')"))
-        if info.file_size > MAX_MEMBER_BYTES:
-            issues.append(
-                ImportIssue(
-                    at, f"refused: the file is {info.file_size} bytes uncompressed (at most {MAX_MEMBER_BYTES})"
-                )
-            )
-        if info.file_size >= RATIO_CHECK_MIN_BYTES:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if ratio > MAX_COMPRESSION_RATIO:
-                issues.append(
-                    ImportIssue(
-                        at, f"refused: compression ratio {ratio:.0f}:1 (at most {MAX_COMPRESSION_RATIO}:1), a zip bomb?"
-                    )
-                )
-        total += info.file_size
-    if total > MAX_PACKAGE_TOTAL_BYTES:
-        issues.append(
-            ImportIssue(
-                where, f"refused: the package is {total} bytes uncompressed (at most {MAX_PACKAGE_TOTAL_BYTES})"
-            )
-        )
-    if len(issues) > MAX_REPORTED_MEMBER_ISSUES:
-        more = len(issues) - MAX_REPORTED_MEMBER_ISSUES
-        issues = [*issues[:MAX_REPORTED_MEMBER_ISSUES], ImportIssue(where, f"... and {more} more refused files")]
-    return issues
-
-
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """The member's bytes, never more than ``limit`` (declared sizes may lie)."""
-    with zf.open(info) as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise _Invalid(f"the file is larger than {limit} bytes")
-    return data
+def _archive_issue(filename: str, exc: ArchiveError) -> ImportIssue:
+    """The one issue for a package the zip guard refused, at the member at fault."""
+    file = f"{filename}!{exc.member}" if exc.member else filename
+    message = str(exc) if exc.code == "not_zip" else f"refused: {exc}"
+    return ImportIssue(SourceLocation(file=file), message)
 
 
 def _parse_package(data: bytes, filename: str) -> ParseResult:
-    where = SourceLocation(file=filename)
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        return _refuse(where, f"not a readable zip file: {exc}")
-    with zf:
-        infos = zf.infolist()
-        if issues := _check_members(infos, where):
-            return ParseResult(items=(), issues=tuple(issues))
-        members = {_member_path(i.filename) or "": i for i in infos if not i.is_dir()}
-        sizes = {path: info.file_size for path, info in members.items()}
-        manifest_info = members.get("imsmanifest.xml")
-        if manifest_info is None:
-            return _refuse(where, "not a QTI content package: there is no imsmanifest.xml at the top of the zip")
-        manifest_where = SourceLocation(file=f"{filename}!imsmanifest.xml")
-        try:
-            manifest_data = _read_member(zf, manifest_info, MAX_MANIFEST_BYTES)
-        except (_Invalid, RuntimeError, zipfile.BadZipFile, OSError, ValueError) as exc:
-            return _refuse(manifest_where, f"cannot read the manifest: {exc}")
-        parsed = _parse_xml(manifest_data, manifest_where.file)
-        if isinstance(parsed, ImportIssue):
-            return ParseResult(items=(), issues=(parsed,))
-        manifest, lines = parsed
-        if _local(manifest.tag)[1] != "manifest":
-            return _refuse(
-                manifest_where, f"the manifest's root element is <{_local(manifest.tag)[1]}>, not <manifest>"
-            )
+        archive = open_archive(data, limits=PACKAGE_LIMITS)
+    except ArchiveError as exc:
+        return ParseResult(items=(), issues=(_archive_issue(filename, exc),))
+    if "imsmanifest.xml" not in archive:
+        return _refuse(
+            SourceLocation(file=filename),
+            "not a QTI content package: there is no imsmanifest.xml at the top of the zip",
+        )
+    manifest_where = SourceLocation(file=f"{filename}!imsmanifest.xml")
+    try:
+        manifest_data = archive.read("imsmanifest.xml", max_bytes=MAX_MANIFEST_BYTES)
+    except ArchiveError as exc:
+        return _refuse(manifest_where, f"cannot read the manifest: {exc}")
+    parsed = _parse_xml(manifest_data, manifest_where.file)
+    if isinstance(parsed, ImportIssue):
+        return ParseResult(items=(), issues=(parsed,))
+    manifest, lines = parsed
+    if _local(manifest.tag)[1] != "manifest":
+        return _refuse(manifest_where, f"the manifest's root element is <{_local(manifest.tag)[1]}>, not <manifest>")
 
-        items: list[ImportedItem] = []
-        issues_out: list[ImportIssue] = []
-        test_warned = False
-        resources = [e for e in manifest.iter() if _local(e.tag)[1] == "resource"]
-        for resource in resources:
-            rtype = (resource.get("type") or "").lower()
-            href = resource.get("href") or ""
-            at = SourceLocation(file=manifest_where.file, line=lines.get(id(resource)), element=href or None)
-            if not rtype.startswith("imsqti"):
-                continue  # webcontent, stylesheets, ...: reached through the items
-            if "test" in rtype:
-                if not test_warned:
-                    issues_out.append(ImportIssue(at, TEST_WARNING, "warning"))
-                    test_warned = True
-                continue
-            if "stimulus" in rtype or "passage" in rtype:
-                issues_out.append(ImportIssue(at, STIMULUS_WARNING, "warning"))
-                continue
-            if not ("item" in rtype or re.fullmatch(r"imsqti_(xml)?v?2p[0-2]", rtype)):
-                issues_out.append(ImportIssue(at, f"resource type {rtype!r} is not supported", "warning"))
-                continue
-            path = _member_path(href) if href else None
-            if path is None:
-                issues_out.append(ImportIssue(at, f"the item resource has an unusable href {href!r}"))
-                continue
-            info = members.get(path)
-            item_file = f"{filename}!{path}"
-            if info is None:
-                issues_out.append(ImportIssue(at, f"the item file {path!r} is not in the package"))
-                continue
-            try:
-                item_data = _read_member(zf, info, MAX_ITEM_BYTES)
-            except (_Invalid, RuntimeError, zipfile.BadZipFile, OSError, ValueError) as exc:
-                issues_out.append(ImportIssue(SourceLocation(file=item_file), f"cannot read the item file: {exc}"))
-                continue
-            result = _parse_item(item_data, item_file, _Media(item_path=path, sizes=sizes))
-            items.extend(result.items)
-            issues_out.extend(result.issues)
-        if not resources:
-            issues_out.append(ImportIssue(manifest_where, "the manifest lists no resources", "warning"))
+    package = _Package(archive)
+    items: list[ImportedItem] = []
+    issues_out: list[ImportIssue] = []
+    test_warned = False
+    resources = [e for e in manifest.iter() if _local(e.tag)[1] == "resource"]
+    for resource in resources:
+        rtype = (resource.get("type") or "").lower()
+        href = resource.get("href") or ""
+        at = SourceLocation(file=manifest_where.file, line=lines.get(id(resource)), element=href or None)
+        if not rtype.startswith("imsqti"):
+            continue  # webcontent, stylesheets, ...: reached through the items
+        if "test" in rtype:
+            if not test_warned:
+                issues_out.append(ImportIssue(at, TEST_WARNING, "warning"))
+                test_warned = True
+            continue
+        if "stimulus" in rtype or "passage" in rtype:
+            issues_out.append(ImportIssue(at, STIMULUS_WARNING, "warning"))
+            continue
+        if not ("item" in rtype or re.fullmatch(r"imsqti_(xml)?v?2p[0-2]", rtype)):
+            issues_out.append(ImportIssue(at, f"resource type {rtype!r} is not supported", "warning"))
+            continue
+        path = _join("", href) if href else None
+        if path is None:
+            issues_out.append(ImportIssue(at, f"the item resource has an unusable href {href!r}"))
+            continue
+        if path not in archive:
+            issues_out.append(ImportIssue(at, f"the item file {path!r} is not in the package"))
+            continue
+        item_file = f"{filename}!{path}"
+        try:
+            item_data = archive.read(path, max_bytes=MAX_ITEM_BYTES)
+        except ArchiveError as exc:
+            issues_out.append(ImportIssue(SourceLocation(file=item_file), f"cannot read the item file: {exc}"))
+            continue
+        result = _parse_item(item_data, item_file, _Media(item_path=path, package=package))
+        items.extend(result.items)
+        issues_out.extend(result.issues)
+    if not resources:
+        issues_out.append(ImportIssue(manifest_where, "the manifest lists no resources", "warning"))
     return ParseResult(items=tuple(items), issues=tuple(issues_out))

@@ -1,10 +1,10 @@
 """Export of bank items to IMS/1EdTech QTI 3.0: single items and content packages.
 
 ``item_to_qti3`` writes one ``qti-assessment-item``; ``items_to_qti3_package`` a zip content
-package (``imsmanifest.xml``, one file per item under ``items/`` and a
-``qti-assessment-test`` in ``assessment.xml`` listing the items in order). The output is
-written so that ``itembank.interchange.qti`` reads it back to the same type, content and
-points (tests/itembank/test_export_qti.py).
+package (``imsmanifest.xml``, one file per item under ``items/``, the items' media under
+``items/media/<identifier>/`` and a ``qti-assessment-test`` in ``assessment.xml`` listing
+the items in order). The output is written so that ``itembank.interchange.qti`` reads it
+back to the same type, content, points and media files (tests/itembank/test_export_qti.py).
 
 Mapping (bank type -> QTI 3.0):
 
@@ -35,10 +35,17 @@ reads): category, feedback, warnings and other metadata; an essay's rubric and
 null); ``ignore_diacritics`` of a text entry (read back as false). A text entry with
 ``match: pattern`` raises ``ValueError`` (its pattern would be read back as a literal answer).
 
-Media are not written: the importer records a package's media as paths
-(``metadata["media"]``), not as the ``metadata["files"]`` bytes with ``media:NAME`` sources
-the other importers produce, so they would not come back. Image sources are written as
-they are.
+Media: a package writes every file of an item's ``metadata["files"]`` (``{name: bytes}``,
+what every importer produces) to ``items/media/<identifier>/<name>`` (the name made safe
+and unique by ``itembank.interchange.media.safe_name``), lists it as a ``file`` of the
+item's resource in the manifest, and rewrites the item's ``media:NAME`` sources (``src``,
+``href``, ``data``) to the relative path ``media/<identifier>/<name>``; the importer reads
+them back into ``metadata["files"]`` with ``media:NAME`` sources. A lone item document
+(``item_to_qti3`` without ``media``) has nowhere to put bytes: its ``media:NAME`` sources
+are written as they are (and a reader drops them). Other image sources are written as they
+are. A file no written element refers to (audio: the bank's HTML keeps no audio element
+yet; an image used only in feedback, which is not written) is still in the package, but a
+re-import reads only the files its items refer to.
 
 Stems and texts are the sanitiser's HTML (``itembank.richtext``), which is not XML
 (``<br>``), so they are read with ``html.parser`` into elements (HTML in the QTI namespace,
@@ -53,12 +60,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
 from itembank.interchange.base import ImportedItem
+from itembank.interchange.media import safe_name
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -75,6 +83,7 @@ _BAD_XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 _GAP = re.compile(r"\{\{([^{}]+)\}\}")
 _BLANK = re.compile(re.escape(TEXT_BLANK))
 _NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_MEDIA_ATTRS = ("src", "href", "data")
 
 
 # --- a minimal element tree ---------------------------------------------------------------
@@ -539,9 +548,11 @@ _WRITERS: dict[str, Callable[[ImportedItem, _El, Decimal], _Parts]] = {
 # --- entry points ------------------------------------------------------------------------
 
 
-def item_to_qti3(item: ImportedItem, *, identifier: str) -> bytes:
+def item_to_qti3(item: ImportedItem, *, identifier: str, media: Mapping[str, str] | None = None) -> bytes:
     """One item as a QTI 3.0 ``qti-assessment-item`` document (UTF-8).
 
+    ``media`` maps a file name of ``metadata["files"]`` to the path, relative to the item
+    document, where the file is written: its ``media:NAME`` sources are rewritten to it.
     Raises ``ValueError`` for a type or setting QTI 3.0 (as read back by our importer)
     cannot express: ``true_false_group``, a text entry matched by a pattern.
     """
@@ -572,7 +583,31 @@ def item_to_qti3(item: ImportedItem, *, identifier: str) -> bytes:
     root.add(body)
     if processing is not None:
         root.add(processing)
+    if media:
+        for elem in root.iter():
+            for attr in _MEDIA_ATTRS:
+                value = elem.attrs.get(attr, "")
+                if value.startswith("media:") and value[len("media:") :] in media:
+                    elem.attrs[attr] = media[value[len("media:") :]]
     return _document(root)
+
+
+def _media_members(item: ImportedItem, identifier: str) -> dict[str, tuple[str, bytes]]:
+    """``{name: (member path, bytes)}`` for the item's ``metadata["files"]``."""
+    files = item.metadata.get("files") or {}
+    if not isinstance(files, Mapping):
+        raise ValueError(f"item {identifier}: metadata['files'] is not a mapping of names to bytes")
+    members: dict[str, tuple[str, bytes]] = {}
+    taken: set[str] = set()
+    for name, data in files.items():
+        if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in {".", ".."}:
+            raise ValueError(f"item {identifier}: a media file has an unusable name {name!r}")
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise ValueError(f"item {identifier}: the media file {name!r} is not bytes")
+        member = safe_name(name, taken)
+        taken.add(member)
+        members[name] = (f"items/media/{identifier}/{member}", bytes(data))
+    return members
 
 
 def _package_identifiers(items: Sequence[ImportedItem]) -> list[str]:
@@ -591,9 +626,14 @@ def _package_identifiers(items: Sequence[ImportedItem]) -> list[str]:
 
 def items_to_qti3_package(items: Sequence[ImportedItem], *, title: str = "Exported items") -> bytes:
     """A QTI 3.0 content package (zip) of ``items`` in order: ``imsmanifest.xml``,
-    ``items/<identifier>.xml`` and ``assessment.xml`` (a test listing them)."""
+    ``items/<identifier>.xml``, their media under ``items/media/<identifier>/`` and
+    ``assessment.xml`` (a test listing them)."""
     identifiers = _package_identifiers(items)
-    documents = [item_to_qti3(item, identifier=i) for item, i in zip(items, identifiers, strict=True)]
+    media = [_media_members(item, i) for item, i in zip(items, identifiers, strict=True)]
+    documents = [
+        item_to_qti3(item, identifier=i, media={name: path[len("items/") :] for name, (path, _) in files.items()})
+        for item, i, files in zip(items, identifiers, media, strict=True)
+    ]
     hrefs = [f"items/{i}.xml" for i in identifiers]
 
     test = _El("qti-assessment-test", {"identifier": "assessment", "title": title})
@@ -612,9 +652,11 @@ def items_to_qti3_package(items: Sequence[ImportedItem], *, title: str = "Export
     manifest.add(_El("organizations", ns=IMSCP_NS))
     resources = _El("resources", ns=IMSCP_NS)
     manifest.add(resources)
-    for identifier, href in zip(identifiers, hrefs, strict=True):
+    for identifier, href, files in zip(identifiers, hrefs, media, strict=True):
         resource = _El("resource", {"identifier": identifier, "type": ITEM_RESOURCE_TYPE, "href": href}, ns=IMSCP_NS)
         resource.add(_El("file", {"href": href}, ns=IMSCP_NS))
+        for path, _ in files.values():
+            resource.add(_El("file", {"href": path}, ns=IMSCP_NS))
         resources.add(resource)
     test_resource = _El(
         "resource", {"identifier": "assessment", "type": TEST_RESOURCE_TYPE, "href": "assessment.xml"}, ns=IMSCP_NS
@@ -628,8 +670,10 @@ def items_to_qti3_package(items: Sequence[ImportedItem], *, title: str = "Export
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("imsmanifest.xml", _document(manifest))
         zf.writestr("assessment.xml", _document(test))
-        for href, document in zip(hrefs, documents, strict=True):
+        for href, document, files in zip(hrefs, documents, media, strict=True):
             zf.writestr(href, document)
+            for path, data in files.values():
+                zf.writestr(path, data)
     return buffer.getvalue()
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from itembank.interchange.base import ImportedItem, SourceLocation
-from itembank.interchange.qti import parse_qti, parse_qti_item, parse_qti_package
+from itembank.interchange.qti import TEST_WARNING, parse_qti, parse_qti_item, parse_qti_package
 from itembank.interchange.qti_export import (
     ITEM_RESOURCE_TYPE,
     QTI3_NS,
@@ -167,6 +167,13 @@ def _round_trip(item: ImportedItem, identifier: str = "item-1") -> ImportedItem:
     data = item_to_qti3(item, identifier=identifier)
     result = parse_qti_item(data, filename=f"{identifier}.xml")
     assert result.issues == (), result.issues
+    assert len(result.items) == 1
+    return result.items[0]
+
+
+def _package_round_trip(item: ImportedItem) -> ImportedItem:
+    result = parse_qti_package(items_to_qti3_package([item]), filename="p.zip")
+    assert [i.message for i in result.issues] == [TEST_WARNING], result.issues
     assert len(result.items) == 1
     return result.items[0]
 
@@ -384,10 +391,85 @@ CORPUS_ITEMS = _corpus_items()
 @pytest.mark.skipif(not CORPUS_ITEMS, reason=f"shared corpus not found at {CORPUS}")
 @pytest.mark.parametrize("item", [i for _, i in CORPUS_ITEMS], ids=[n for n, _ in CORPUS_ITEMS])
 def test_corpus_items_round_trip(item: ImportedItem) -> None:
-    back = _round_trip(item, identifier=item.metadata.get("identifier") or "corpus")
+    identifier = item.metadata.get("identifier") or "corpus"
+    if item.metadata.get("files"):
+        back = _package_round_trip(item)  # only a package carries the media bytes
+        assert back.metadata["files"] == item.metadata["files"]
+    else:
+        back = _round_trip(item, identifier=identifier)
     assert back.item_type == item.item_type
     expected = dict(item.content)
     if item.item_type == "inline_choice" and len(item.content["gaps"]) > 1:
         expected["scoring"] = "per_gap"  # the importer's limitation, see the test above
     assert back.content == expected
     assert back.points == item.points
+
+
+# --- media ----------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+GIF = b"GIF89a" + bytes(range(256)) * 2
+
+
+def test_package_writes_media_files_and_a_round_trip_keeps_the_bytes() -> None:
+    item = _item(
+        "single_choice",
+        {
+            "stem": '<p>Hình nào? <img src="media:pic.png" alt="hình"></p>',
+            "options": _options(("A", '<img src="media:a.gif" alt="">'), ("B", "không")),
+            "key": "A",
+        },
+        metadata={"identifier": "Q1", "files": {"pic.png": PNG, "a.gif": GIF}},
+    )
+    data = items_to_qti3_package([item])
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.read("items/media/Q1/pic.png") == PNG and zf.read("items/media/Q1/a.gif") == GIF
+        manifest = ET.fromstring(zf.read("imsmanifest.xml"))
+        document = zf.read("items/Q1.xml").decode()
+    (resource,) = [r for r in manifest.iter(f"{{{CP}}}resource") if r.get("identifier") == "Q1"]
+    assert [f.get("href") for f in resource.iter(f"{{{CP}}}file")] == [
+        "items/Q1.xml",
+        "items/media/Q1/pic.png",
+        "items/media/Q1/a.gif",
+    ]
+    assert 'src="media/Q1/pic.png"' in document and "media:" not in document
+
+    back = _package_round_trip(item)
+    _assert_same(back, item)
+    assert back.metadata["files"] == {"pic.png": PNG, "a.gif": GIF}
+
+
+def test_package_media_names_are_made_safe_and_the_sources_follow() -> None:
+    # Moodle file names may hold spaces and diacritics; the package member gets a safe name
+    # and the item comes back referring to it.
+    item = _item(
+        "essay",
+        {"stem": '<p><img src="media:ảnh 1.png" alt=""></p>', "rubric": [], "max_words": None},
+        metadata={"files": {"ảnh 1.png": PNG}},
+    )
+    back = _package_round_trip(item)
+    assert back.metadata["files"] == {"anh_1.png": PNG}
+    assert back.content["stem"] == '<p><img src="media:anh_1.png" alt=""></p>'
+
+
+def test_package_keeps_each_items_files_apart() -> None:
+    first = _item("essay", {"stem": '<p><img src="media:x.png"></p>', "rubric": [], "max_words": None})
+    first = ImportedItem(**{**first.__dict__, "metadata": {"files": {"x.png": PNG}}})
+    second = ImportedItem(**{**first.__dict__, "metadata": {"files": {"x.png": PNG + b"2"}}})
+    result = parse_qti_package(items_to_qti3_package([first, second]), filename="p.zip")
+    assert [i.metadata["files"] for i in result.items] == [{"x.png": PNG}, {"x.png": PNG + b"2"}]
+
+
+def test_package_refuses_an_unusable_media_name() -> None:
+    item = _item("essay", {"stem": "<p>x</p>", "rubric": [], "max_words": None}, metadata={"files": {"../x.png": PNG}})
+    with pytest.raises(ValueError, match="unusable name '../x.png'"):
+        items_to_qti3_package([item])
+
+
+def test_lone_item_document_leaves_media_sources_alone() -> None:
+    item = _item(
+        "essay",
+        {"stem": '<p><img src="media:pic.png" alt=""></p>', "rubric": [], "max_words": None},
+        metadata={"files": {"pic.png": PNG}},
+    )
+    assert b'src="media:pic.png"' in item_to_qti3(item, identifier="q")

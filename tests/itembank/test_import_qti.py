@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from itembank.interchange.base import ParseResult
+from itembank.interchange.media import safe_name
 from itembank.interchange.qti import (
     STIMULUS_WARNING,
     TEST_WARNING,
@@ -445,3 +446,147 @@ def test_not_a_zip_and_no_manifest() -> None:
 def test_manifest_pointing_at_a_missing_item() -> None:
     result = parse_qti(_zip({"imsmanifest.xml": _MANIFEST}), filename="m.zip")
     assert result.items == () and "'item.xml' is not in the package" in result.errors[0].message
+
+
+# --- media in packages ------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
+MP3 = b"ID3\x04\x00" + bytes(range(256)) * 4
+_MEDIA_MANIFEST = b"""<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"><resources>
+  <resource identifier="q" type="imsqti_item_xmlv3p0" href="items/q.xml"/></resources></manifest>"""
+
+
+def _media_item(body: str, identifier: str = "q") -> bytes:
+    return f"""<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="{identifier}">
+  <qti-response-declaration identifier="RESPONSE" cardinality="single" base-type="identifier">
+    <qti-correct-response><qti-value>A</qti-value></qti-correct-response></qti-response-declaration>
+  <qti-item-body>
+    {body}
+    <qti-choice-interaction response-identifier="RESPONSE" max-choices="1">
+      <qti-simple-choice identifier="A">a</qti-simple-choice><qti-simple-choice identifier="B">b</qti-simple-choice>
+    </qti-choice-interaction></qti-item-body></qti-assessment-item>""".encode()
+
+
+def _media_package(body: str, files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> ParseResult:
+    members = {"imsmanifest.xml": _MEDIA_MANIFEST, "items/q.xml": _media_item(body), **files}
+    return parse_qti_package(_zip(members, compression), filename="p.zip")
+
+
+def test_package_image_bytes_go_to_files_and_the_source_to_media() -> None:
+    result = _media_package('<p><img src="images/pic.png" alt="a picture"/></p>', {"items/images/pic.png": PNG})
+    assert result.issues == ()
+    (item,) = result.items
+    assert item.metadata["files"] == {"pic.png": PNG}
+    assert '<img src="media:pic.png" alt="a picture">' in item.content["stem"]
+    assert item.metadata["media"] == [
+        {
+            "src": "images/pic.png",
+            "path": "items/images/pic.png",
+            "kind": "image",
+            "size": len(PNG),
+            "name": "pic.png",
+            "content_type": "image/png",
+        }
+    ]
+
+
+def test_same_base_name_in_two_folders_gets_two_names_and_one_file_is_read_once() -> None:
+    body = (
+        '<p><img src="a/pic.png"/><img src="b/pic.png"/></p>'
+        '<qti-feedback-block outcome-identifier="FB" identifier="x"><img src="a/pic.png"/></qti-feedback-block>'
+    )
+    result = _media_package(body, {"items/a/pic.png": PNG, "items/b/pic.png": PNG + b"2"})
+    (item,) = result.items
+    assert item.metadata["files"] == {"pic.png": PNG, "pic-2.png": PNG + b"2"}
+    assert 'src="media:pic.png"' in item.content["stem"] and 'src="media:pic-2.png"' in item.content["stem"]
+    assert any('src="media:pic.png"' in text for text in item.feedback.values())
+
+
+def test_missing_image_is_an_error_for_its_item() -> None:
+    result = _media_package('<p>\n<img src="images/gone.png"/></p>', {})
+    assert result.items == ()
+    (error,) = result.errors
+    assert error.message == "image 'images/gone.png' is not in the package (no file 'items/images/gone.png')"
+    assert (error.source.file, error.source.line, error.source.element) == ("p.zip!items/q.xml", 6, "q")
+
+
+def test_oversized_image_is_refused_before_it_is_read() -> None:
+    big = PNG + b"\0" * (10 * 1024 * 1024)
+    result = _media_package('<img src="big.png"/>', {"items/big.png": big}, zipfile.ZIP_STORED)
+    assert result.items == ()
+    (error,) = result.errors
+    assert error.message == (
+        f"image 'big.png' is refused: 'items/big.png' is {len(big)} bytes uncompressed (at most 10485760)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("pic.png", JPEG, "its name says a PNG image but its bytes are a JPEG image"),
+        ("pic.jpg", b"<html><script>alert(1)</script></html>", "its name says a JPEG image but its bytes are an HTML"),
+        ("pic.webp", b"\x00\x01 garbage", "its name says a WebP image but its bytes are not any image or audio type"),
+        ("pic.gif", b"%PDF-1.7", "its name says a GIF image but its bytes are a PDF document"),
+        ("pic.png", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "SVG images are not accepted"),
+        ("map.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "SVG images are not accepted"),
+        ("pic.bmp", b"BM" + bytes(100), "the file type ('.bmp') is not accepted for image"),
+        ("song.mp3", MP3, "the file type ('.mp3') is not accepted for image"),
+    ],
+)
+def test_image_whose_type_is_wrong_or_not_allowed_is_refused(name: str, data: bytes, reason: str) -> None:
+    result = _media_package(f'<img src="{name}"/>', {f"items/{name}": data})
+    assert result.items == ()
+    (error,) = result.errors
+    assert error.message.startswith(f"image {name!r} is refused: {reason}")
+    assert error.source.file == "p.zip!items/q.xml"
+
+
+@pytest.mark.parametrize("src", ["../../outside.png", "../../../etc/passwd.png", "/abs.png", "C:/x.png"])
+def test_image_path_escaping_the_package_is_an_error(src: str) -> None:
+    result = _media_package(f'<img src="{src}"/>', {"outside.png": PNG, "abs.png": PNG})
+    assert result.items == ()
+    (error,) = result.errors
+    assert error.message == f"image {src!r} points outside the package"
+
+
+def test_image_inside_the_package_above_the_item_folder_is_read() -> None:
+    result = _media_package('<img src="../shared/pic.png"/>', {"shared/pic.png": PNG})
+    (item,) = result.items
+    assert item.metadata["files"] == {"pic.png": PNG} and item.metadata["media"][0]["path"] == "shared/pic.png"
+
+
+def test_audio_is_kept_and_missing_audio_is_a_warning() -> None:
+    body = '<audio controls="controls"><source src="a.mp3" type="audio/mpeg"/></audio><audio src="gone.ogg"/>'
+    result = _media_package(body, {"items/a.mp3": MP3})
+    (item,) = result.items
+    assert item.metadata["files"] == {"a.mp3": MP3}
+    assert [m["content_type"] for m in item.metadata["media"] if "name" in m] == ["audio/mpeg"]
+    assert "audio" not in item.content["stem"]  # the bank shows no player yet
+    (warning,) = result.issues
+    assert warning.severity == "warning" and warning.source.file == "p.zip!items/q.xml"
+    assert warning.message == (
+        "audio 'gone.ogg' is not in the package (no file 'items/gone.ogg'); the item is imported without it"
+    )
+
+
+def test_video_is_still_only_recorded() -> None:
+    result = _media_package('<video><source src="v.mp4"/></video>', {"items/v.mp4": b"\0\0\0\x18ftypmp42"})
+    (item,) = result.items
+    assert "files" not in item.metadata
+    assert item.metadata["media"] == [{"src": "v.mp4", "path": "items/v.mp4", "kind": "source", "size": 12}]
+    assert "audio and video are not shown by the bank yet; dropped" in item.warnings
+
+
+def test_loose_item_file_keeps_relative_paths() -> None:
+    result = parse_qti_item(_media_item('<img src="images/pic.png"/>'), filename="q.xml")
+    (item,) = result.items
+    assert "files" not in item.metadata and 'src="images/pic.png"' in item.content["stem"]
+
+
+def test_media_names_are_safe() -> None:
+    assert safe_name("items/hình ảnh 1.PNG", set()) == "hinh_anh_1.png"
+    assert safe_name("a/.hidden.png", set()) == "hidden.png"
+    assert safe_name("a/?.gif", set()) == "file.gif"
+    assert safe_name("x/pic.png", {"pic.png", "pic-2.png"}) == "pic-3.png"
+    assert len(safe_name("x" * 300 + ".jpeg", set())) <= 100
