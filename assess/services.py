@@ -23,6 +23,7 @@ import scoring
 from accounts.models import Role, User
 from accounts.selectors import user_can_oversee
 from itembank.models import ItemVersion
+from itembank.selectors import items_visible_to
 from scoring.item_rules import Score, score_response
 
 from . import errors, selectors, statuses
@@ -488,6 +489,9 @@ def form_create(*, by: User, assessment: Assessment, code: str, item_versions: l
             raise ValidationError({"item_versions": f"{version} belongs to another subject."})
     if len({version.item_id for version in item_versions}) != len(item_versions):
         raise ValidationError({"item_versions": "An item appears twice on the form."})
+    visible = set(items_visible_to(by).filter(pk__in=[v.item_id for v in item_versions]).values_list("pk", flat=True))
+    if len(visible) != len(item_versions):
+        raise PermissionDenied("A form may hold only items shared with you.")
     form = Form.objects.create(assessment=assessment, code=code)
     FormItem.objects.bulk_create(
         FormItem(form=form, position=index, item_version=version, points=version.points)

@@ -9,9 +9,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Role, User
-from assess.management.commands.seed_demo import ITEMS, PASSWORD, SITTING_TITLE
+from assess.management.commands.seed_demo import EVERY_TYPE, ITEMS, PASSWORD, PRACTICE_TITLE, SITTING_TITLE
 from assess.models import Attempt, Sitting
 from itembank.models import ItemVersion
+from scoring.item_rules import ITEM_TYPES
 from itembank.rendering import render_rich_text
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,10 @@ def test_seed_demo_is_complete_open_and_idempotent():
     for username in ["teacher", "proctor", "board", "student01", "student40"]:
         assert User.objects.get(username=username).check_password(PASSWORD)
     assert User.objects.filter(role=Role.STUDENT).count() == 40
+    practice = Sitting.objects.get(title=PRACTICE_TITLE)
+    assert practice.is_open() and practice.attempts.count() == 40
+    kinds = list(practice.form.form_items.order_by("position").values_list("item_version__item__item_type", flat=True))
+    assert sorted(kinds) == sorted(ITEM_TYPES)  # one item of every type
     # A closed window is reopened, and nothing is duplicated.
     Sitting.objects.filter(pk=sitting.pk).update(
         opens_at=timezone.now() - timedelta(days=3), closes_at=timezone.now() - timedelta(days=2)
@@ -33,7 +38,7 @@ def test_seed_demo_is_complete_open_and_idempotent():
     call_command("seed_demo")
     sitting.refresh_from_db()
     assert sitting.is_open()
-    assert Sitting.objects.count() == 1 and ItemVersion.objects.count() == 20
+    assert Sitting.objects.count() == 2 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
     assert User.objects.count() == 43
 
 

@@ -200,8 +200,144 @@ ITEMS = [
 ]
 
 
+PRACTICE_TITLE = "Luyện tập – mọi dạng câu hỏi (demo) / Practice – every item type"
+
+# (item type, level, content, points): one item of each kind the bank holds, in the order of
+# the national format (Phần I, II, III) and then the other kinds.
+EVERY_TYPE = [
+    (
+        "single_choice",
+        CognitiveLevel.KNOW,
+        {
+            "stem": "Nghiệm của phương trình $2^x = 8$ là",
+            "options": [
+                {"id": k, "text": t} for k, t in zip("ABCD", ["$x = 2$", "$x = 3$", "$x = 4$", "$x = 8$"], strict=True)
+            ],
+            "key": "B",
+        },
+        "0.25",
+    ),
+    (
+        "true_false_group",
+        CognitiveLevel.UNDERSTAND,
+        {
+            "stem": "Cho hàm số $y = x^3 - 3x + 1$. Xét tính đúng sai của các mệnh đề sau.",
+            "statements": [
+                {"id": "a", "text": "Hàm số có hai điểm cực trị."},
+                {"id": "b", "text": "Hàm số đồng biến trên $\\mathbb{R}$."},
+                {"id": "c", "text": "$y'(1) = 0$."},
+                {"id": "d", "text": "Đồ thị hàm số đi qua điểm $(0; 1)$."},
+            ],
+            "keys": {"a": True, "b": False, "c": True, "d": True},
+        },
+        "1",
+    ),
+    (
+        "short_numeric",
+        CognitiveLevel.APPLY,
+        {
+            "stem": "Giải phương trình $2x + 3 = 0$. Viết nghiệm dưới dạng số thập phân.",
+            "boxes": 4,
+            "answer": "-1.5",
+            "tolerance": "0",
+        },
+        "0.5",
+    ),
+    (
+        "multiple_response",
+        CognitiveLevel.KNOW,
+        {
+            "stem": "Chọn tất cả các số nguyên tố.",
+            "options": [{"id": k, "text": t} for k, t in zip("ABCD", ["2", "4", "5", "9"], strict=True)],
+            "scoring": "partial",
+            "keys": ["A", "C"],
+        },
+        "0.5",
+    ),
+    (
+        "text_entry",
+        CognitiveLevel.KNOW,
+        {
+            "stem": "Đạo hàm của $\\sin x$ là ______ (viết không dấu cách).",
+            "match": "normalised",
+            "ignore_diacritics": False,
+            "answers": ["cos x", "cosx"],
+        },
+        "0.5",
+    ),
+    (
+        "inline_choice",
+        CognitiveLevel.UNDERSTAND,
+        {
+            "stem": "Hàm số $y = e^x$ luôn {{g1}} trên $\\mathbb{R}$ và đồ thị của nó cắt trục tung tại điểm có tung độ bằng {{g2}}.",
+            "gaps": [
+                {"id": "g1", "options": [{"id": "x", "text": "đồng biến"}, {"id": "y", "text": "nghịch biến"}]},
+                {"id": "g2", "options": [{"id": "p", "text": "0"}, {"id": "q", "text": "1"}, {"id": "r", "text": "e"}]},
+            ],
+            "scoring": "per_gap",
+            "keys": {"g1": "x", "g2": "q"},
+        },
+        "0.5",
+    ),
+    (
+        "matching",
+        CognitiveLevel.UNDERSTAND,
+        {
+            "stem": "Ghép mỗi hàm số với đạo hàm của nó.",
+            "premises": [{"id": "1", "text": "$x^2$"}, {"id": "2", "text": "$\\ln x$"}, {"id": "3", "text": "$e^x$"}],
+            "responses": [
+                {"id": "a", "text": "$2x$"},
+                {"id": "b", "text": "$\\frac{1}{x}$"},
+                {"id": "c", "text": "$e^x$"},
+            ],
+            "scoring": "per_pair",
+            "pairs": {"1": "a", "2": "b", "3": "c"},
+        },
+        "0.75",
+    ),
+    (
+        "ordering",
+        CognitiveLevel.APPLY,
+        {
+            "stem": "Sắp xếp các bước khảo sát hàm số theo đúng thứ tự.",
+            "elements": [
+                {"id": "s1", "text": "Tìm tập xác định"},
+                {"id": "s2", "text": "Tính đạo hàm và tìm nghiệm của $y' = 0$"},
+                {"id": "s3", "text": "Lập bảng biến thiên"},
+                {"id": "s4", "text": "Vẽ đồ thị"},
+            ],
+            "scoring": "all_or_nothing",
+            "order": ["s1", "s2", "s3", "s4"],
+        },
+        "0.5",
+    ),
+    (
+        "essay",
+        CognitiveLevel.APPLY,
+        {
+            "stem": "Trình bày cách tìm giá trị lớn nhất của hàm số $y = -x^2 + 4x$ trên đoạn $[0; 3]$.",
+            "rubric": [
+                {
+                    "criterion": "Lời giải",
+                    "levels": [{"label": "Đầy đủ", "points": "1"}, {"label": "Chưa đủ", "points": "0"}],
+                },
+                {
+                    "criterion": "Trình bày",
+                    "levels": [{"label": "Rõ ràng", "points": "0.5"}, {"label": "Chưa rõ", "points": "0"}],
+                },
+            ],
+            "max_words": 300,
+        },
+        "1.5",
+    ),
+]
+
+
 class Command(BaseCommand):
-    help = "Load the demo school, users and an open 20-item mathematics sitting (idempotent)."
+    help = (
+        "Load the demo school, users, an open 20-item mathematics sitting and a practice sitting "
+        "with every item type (idempotent)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -261,13 +397,80 @@ class Command(BaseCommand):
                     by=board, sitting_id=sitting.pk, opens_at=min(sitting.opens_at, opens_at), closes_at=closes_at
                 )
             services.sitting_enrol(by=board, sitting=sitting, students=students)
+        practice = self._practice(teacher, board, subject, school, students)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}) "
+                f"and '{practice.title}' (every item type) "
                 f"open until {sitting.closes_at:%Y-%m-%d %H:%M} UTC with {sitting.attempts.count()} candidates. "
                 f"Logins: teacher, proctor, board, student01..student40; password '{PASSWORD}'."
             )
         )
+
+    def _practice(self, teacher: User, reviewer: User, subject: Subject, school, students) -> Sitting:
+        """A continuous-assessment sitting with one item of every type."""
+        topic, _ = Topic.objects.get_or_create(subject=subject, parent=None, name="Luyện tập")
+        versions = []
+        for number, (item_type, level, document, points) in enumerate(EVERY_TYPE, start=1):
+            source = f"demo:every-type:{number}"
+            version = ItemVersion.objects.filter(item__source=source).order_by("-number").first()
+            if version is None:
+                version = bank.item_create(
+                    by=teacher,
+                    subject=subject,
+                    topic=topic,
+                    level=level,
+                    item_type=item_type,
+                    content=document,
+                    points=points,
+                    source=source,
+                    grade=12,
+                )
+            versions.append(self._release(version, teacher, reviewer))
+        assessment, _ = Assessment.objects.get_or_create(
+            title="Luyện tập – mọi dạng câu hỏi",
+            organisation=school,
+            defaults={
+                "kind": Assessment.Kind.CONTINUOUS,
+                "subject": subject,
+                "duration": timedelta(minutes=30),
+                "school_year": "2026-2027",
+                "term": 1,
+                "record_entry_type": RecordEntryType.CONTINUOUS,
+                "created_by": reviewer,
+            },
+        )
+        form = Form.objects.filter(assessment=assessment, code="LT1").first()
+        if form is None:
+            form = services.form_create(by=reviewer, assessment=assessment, code="LT1", item_versions=versions)
+        now = timezone.now()
+        sitting = Sitting.objects.filter(title=PRACTICE_TITLE, form=form).first()
+        if sitting is None:
+            return services.sitting_create(
+                by=reviewer,
+                form=form,
+                title=PRACTICE_TITLE,
+                opens_at=now - timedelta(hours=1),
+                closes_at=now + timedelta(days=7),
+                organisation_id=school.pk,
+                students=students,
+            )
+        if not sitting.is_open(now) or sitting.closes_at < now + timedelta(days=1):
+            services.sitting_reopen_window(
+                by=reviewer,
+                sitting_id=sitting.pk,
+                opens_at=min(sitting.opens_at, now),
+                closes_at=now + timedelta(days=7),
+            )
+        return sitting
+
+    def _release(self, version: ItemVersion, teacher: User, reviewer: User) -> ItemVersion:
+        """Through the review workflow, step by step from wherever a previous run left it."""
+        if version.status == ItemVersion.Status.DRAFT:
+            version = bank.item_version_submit(by=teacher, version_id=version.pk)
+        if version.status == ItemVersion.Status.SUBMITTED:
+            version = bank.item_version_approve(by=reviewer, version_id=version.pk)
+        return bank.item_version_publish(by=reviewer, version_id=version.pk)
 
     def _user(self, username, role, organisation, first, last, *, staff=False, learner_id=None) -> User:
         user = User.objects.filter(username=username).first()
@@ -332,10 +535,5 @@ class Command(BaseCommand):
                     grade=12,
                     expected_seconds=90,
                 )
-            # Through the review workflow, step by step from wherever a previous run left it.
-            if existing.status == ItemVersion.Status.DRAFT:
-                existing = bank.item_version_submit(by=teacher, version_id=existing.pk)
-            if existing.status == ItemVersion.Status.SUBMITTED:
-                existing = bank.item_version_approve(by=reviewer, version_id=existing.pk)
-            versions.append(bank.item_version_publish(by=reviewer, version_id=existing.pk))
+            versions.append(self._release(existing, teacher, reviewer))
         return versions
