@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-psychometrics
+.PHONY: run test install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-psychometrics bench-search
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -33,7 +33,7 @@ run: seed
 	@echo "  Exam engine on http://$(HOST):$(PORT)/"
 	@echo "    students : http://$(HOST):$(PORT)/exam/     student01 .. student40 / demo"
 	@echo "    board    : http://$(HOST):$(PORT)/board/    board / demo"
-	@echo "    teachers : http://$(HOST):$(PORT)/admin/    teacher / demo (item bank)"
+	@echo "    teachers : http://$(HOST):$(PORT)/bank/     teacher / demo (item bank)"
 	@echo "    health   : http://$(HOST):$(PORT)/healthz"
 	@echo ""
 	$(VENV)/bin/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=1024 config.asgi:application
@@ -59,6 +59,12 @@ $(PEERS_VENV)/.installed: requirements.txt bench/requirements-peers.txt
 
 bench-psychometrics: $(PEERS_VENV)/.installed
 	$(PEERS_VENV)/bin/python bench/psychometrics.py $(BENCH_ARGS)
+
+# Bank search over 100,000 items; needs DATABASE_URL to a PostgreSQL server (it uses a
+# database of its own there, bench_search, created and filled on the first run).
+bench-search: install-dev
+	@test -n "$(DATABASE_URL)" || { echo "bench-search needs DATABASE_URL=postgresql://..."; exit 1; }
+	$(PY) bench/bank_search.py $(BENCH_ARGS)
 
 format: install-dev
 	$(VENV)/bin/ruff format .

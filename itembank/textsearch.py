@@ -5,27 +5,37 @@ the near-duplicate warning.
 :func:`search_key`. Both the search and the duplicate check run inside
 ``itembank.selectors.items_visible_to``: nothing here decides who may see what.
 
-On PostgreSQL (migration ``0006_search_indexes``):
+On PostgreSQL (migration ``0006_search_indexes``) the search matches
+``to_tsvector('simple'::regconfig, search_text)``, the expression of a GIN index, against the
+query's words (the last one as a prefix) and ranks by ``ts_rank``; the duplicate check computes
+pg_trgm's ``similarity`` on the items found through the same index by the text's rarest words
+(or, when those are too common, through a GIN ``gin_trgm_ops`` index with pg_trgm's ``%``).
 
-- the search matches ``to_tsvector('simple'::regconfig, search_text)`` (a GIN expression
-  index on exactly that expression) against the query's words, the last one as a prefix,
-  and ranks by ``ts_rank``;
-- the duplicate check uses pg_trgm's ``%`` operator (a GIN ``gin_trgm_ops`` index on
-  ``search_text``) with ``pg_trgm.similarity_threshold`` set for the one query.
+One measured fact shapes the PostgreSQL statements: ``to_tsvector`` of one 250-character text
+costs 60-90 us, and the planner does not know it. Asked for the matches of a common word among
+a subject's items, it reads the subject's index and computes ``to_tsvector`` row by row (1.2 s
+at 100,000 items) instead of reading the GIN index (20-90 ms); ranking every match of a common
+word would take seconds too. So the ids of the newest matches come first from the GIN index
+alone (``_newest_ids``), and only those are ranked or compared.
 
 On SQLite every query word must occur in the text (``LIKE``), and the duplicate check computes
-pg_trgm's similarity in Python over a bounded set of candidates, so that a threshold means
-the same on both databases.
+pg_trgm's similarity in Python over a bounded set of candidates, so that a threshold means the
+same on both databases.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
+from itertools import combinations
+from typing import Any
 
-from django.contrib.postgres.search import SearchQueryField, SearchVectorField
 from django.db import connections, transaction
-from django.db.models import BooleanField, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from scoring.item_rules import normalise_text
@@ -36,16 +46,39 @@ from .selectors import items_visible_to
 # A query longer than this (after normalisation) is cut: nobody types more into a search box,
 # and it bounds the work of the database.
 MAX_QUERY_CHARS = 200
+# PostgreSQL: a search ranks this many of the newest matching items at most (ts_rank needs
+# to_tsvector of each); more matches than this ask for another word or a filter.
+MAX_RANKED = 300
 # The duplicate check looks at this much of a text; a stem is far shorter.
 MAX_DUPLICATE_TEXT_CHARS = 5_000
 # Normalised texts shorter than this are never reported as duplicates ("x = ?").
 MIN_DUPLICATE_TEXT_CHARS = 12
-# SQLite only: at most this many items are compared in Python for one duplicate check.
-MAX_DUPLICATE_CANDIDATES = 2_000
+# At most this many items are compared with the text in one duplicate check.
+MAX_DUPLICATE_CANDIDATES = 500
+# A duplicate check first looks for the items that have enough of this many of the text's
+# rarest words (``_probe_words``).
+DUPLICATE_PROBE_WORDS = 6
+# PostgreSQL: how long the full-text index's word statistics are kept in memory.
+LEXEME_STATISTICS_SECONDS = 600
+SEARCH_INDEX = "item_search_text_tsv"  # migration 0006
 
-TSVECTOR_SQL = "to_tsvector('simple'::regconfig, {column})"  # the index expression, verbatim
+# The GIN index's expression, verbatim: another spelling (COALESCE, a config given as a
+# parameter) would not use the index.
+TSVECTOR_SQL = "to_tsvector('simple'::regconfig, {column})"
+# Words as a tsquery, all required, the last one a prefix ('ham s' -> 'ham' & 's':*).
+# PostgreSQL's own parser splits them (plainto_tsquery knows no operators, so the search box
+# cannot inject tsquery syntax), then ':*' goes after the last lexeme. Every function here is
+# immutable: the planner folds the expression to a constant.
+PREFIX_TSQUERY_SQL = (
+    "to_tsquery('simple'::regconfig, regexp_replace(plainto_tsquery('simple'::regconfig, {text})::text, '''$', ''':*'))"
+)
+# A tsquery written out ('a' & 'b' | ...): only for words of letters and digits.
+WORDS_TSQUERY_SQL = "to_tsquery('simple'::regconfig, {text})"
+
 _ALNUM = re.compile(r"[^\W_]")  # a letter or digit (pg_trgm's and the text parser's word characters)
-_TRIGRAM_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"[^\W_]+")
+_DIGIT = re.compile(r"\d")
+_HYPHEN_IN_WORD = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")  # between two letters
 
 
 def search_key(text: str) -> str:
@@ -75,54 +108,6 @@ def topic_subtree_ids(topic_id: int) -> set[int]:
     return found
 
 
-class _SearchVector(Func):
-    """``to_tsvector('simple'::regconfig, <column>)``: must stay equal to the GIN index's expression."""
-
-    template = TSVECTOR_SQL.format(column="%(expressions)s")
-    output_field = SearchVectorField()
-
-
-class _PrefixQuery(Func):
-    """The words as a tsquery, all required, the last one matched as a prefix ('ham s' -> 'ham' & 's':*).
-
-    PostgreSQL's own parser splits the words (``plainto_tsquery``, which knows no operators,
-    so user input cannot inject tsquery syntax), then ``:*`` is put after the last lexeme.
-    Every function here is immutable: the planner folds the whole expression to a constant.
-    """
-
-    template = (
-        "to_tsquery('simple'::regconfig, regexp_replace(plainto_tsquery('simple'::regconfig, %(expressions)s)::text, "
-        "'''$', ''':*'))"
-    )
-    output_field = SearchQueryField()
-
-
-class _Matches(Func):
-    """``<tsvector> @@ <tsquery>``."""
-
-    template = "%(expressions)s"
-    arg_joiner = " @@ "
-    output_field = BooleanField()
-
-
-class _Rank(Func):
-    function = "ts_rank"
-    output_field = FloatField()
-
-
-class _TrigramSimilar(Func):
-    """pg_trgm's ``<text> % <text>``: similarity at least ``pg_trgm.similarity_threshold``."""
-
-    template = "%(expressions)s"
-    arg_joiner = " %% "
-    output_field = BooleanField()
-
-
-class _TrigramSimilarity(Func):
-    function = "similarity"
-    output_field = FloatField()
-
-
 def search_items(
     user: User,
     *,
@@ -137,13 +122,16 @@ def search_items(
     owner: int | None = None,
     author: int | None = None,
 ) -> QuerySet[Item]:
-    """The items ``user`` may see that match the words ``q`` and every filter given.
+    """The items ``user`` may see that have the words ``q`` and pass every filter given.
 
     ``q`` is compared without case or diacritics ("ham so" finds "Hàm số"); every word must
-    occur, the last one as a prefix. ``topic`` includes the topics below it; ``status`` is
-    the latest version's. Filters take ids (``subject``, ``topic``, ``owner``, ``author``) or
-    codes. On PostgreSQL the items come best match first (``search_rank``, then newest), on
-    SQLite newest first. Unbounded: callers slice.
+    occur, the last one as a prefix ("ham s" finds "hàm số"); ``query_terms`` bounds it.
+    ``subject``, ``topic``, ``owner`` (an organisation) and ``author`` (a user) are ids;
+    ``topic`` takes the topics below it too; ``status`` is the latest version's.
+
+    Without words: every such item, newest first. With words, on PostgreSQL: the
+    ``MAX_RANKED`` newest matches, best first (``search_rank``, then newest); on SQLite every
+    match, newest first. Callers slice.
     """
     items = items_visible_to(user)
     filters = {
@@ -159,22 +147,80 @@ def search_items(
     if topic is not None:
         items = items.filter(topic_id__in=topic_subtree_ids(topic))
     if status is not None:
-        latest = ItemVersion.objects.filter(item_id=OuterRef("pk")).order_by("-number").values("status")[:1]
-        items = items.alias(latest_status=Subquery(latest)).filter(latest_status=status)
+        # A version with the status and none after it; as EXISTS the planner may hash it.
+        later = ItemVersion.objects.filter(item_id=OuterRef("item_id"), number__gt=OuterRef("number"))
+        latest = ItemVersion.objects.filter(item_id=OuterRef("pk"), status=status).exclude(Exists(later))
+        items = items.filter(Exists(latest))
     terms = query_terms(q)
     if not terms:
         return items.order_by("-id")
+    text = " ".join(terms)
     if connections[items.db].vendor == "postgresql":
-        vector = _SearchVector(F("search_text"))
-        query = _PrefixQuery(Value(" ".join(terms)))
+        # to_tsquery would read a hyphenated word ("mac-san") as a phrase, which only each
+        # row's to_tsvector can check (110 ms for "ke hoach mac-san", measured); its parts
+        # are indexed too, and they are asked for instead.
+        text = _HYPHEN_IN_WORD.sub(" ", text)
+        where = f"{TSVECTOR_SQL.format(column='search_text')} @@ {PREFIX_TSQUERY_SQL.format(text='%s')}"
+        ids = _newest_ids(items, where, [text], MAX_RANKED)
         return (
-            items.filter(_Matches(vector, query))
-            .annotate(search_rank=_Rank(vector, query))
+            items.filter(pk__in=ids)
+            .annotate(search_rank=_SearchRank(F("search_text"), text))
             .order_by("-search_rank", "-id")
         )
     for term in terms:
         items = items.filter(search_text__contains=term)
     return items.order_by("-id")
+
+
+class _SearchRank(Func):
+    """``ts_rank`` of a text column against the prefix query of the given words."""
+
+    output_field = FloatField()
+
+    def __init__(self, column: F, text: str) -> None:
+        super().__init__(column, Value(text))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        text_sql, text_params = compiler.compile(self.source_expressions[1])
+        vector = TSVECTOR_SQL.format(column=column_sql)
+        return f"ts_rank({vector}, {PREFIX_TSQUERY_SQL.format(text=text_sql)})", [*column_params, *text_params]
+
+
+def _newest_ids(items: QuerySet[Item], where: str, params: list[Any], limit: int, **settings: str) -> list[int]:
+    """The ids of the ``limit`` newest of ``items`` that satisfy ``where`` (SQL on the item
+    table), which must be answered from a GIN index, never evaluated row by row.
+
+    ``where`` sits alone in a subquery the planner cannot merge into the outer query
+    (``OFFSET 0``): with sequential scans off for this one statement, its only way is the
+    index. The outer query filters and orders as it likes; it evaluates nothing costly.
+    ``settings`` are further PostgreSQL settings for the statement.
+    """
+    table = connections[items.db].ops.quote_name(Item._meta.db_table)
+    matching = RawSQL(f"SELECT id FROM {table} WHERE {where} OFFSET 0", params)
+    newest = items.filter(pk__in=matching).order_by("-id").values_list("pk", flat=True)[:limit]
+    with _local_settings(items.db, enable_seqscan="off", **settings):
+        return list(newest)
+
+
+@contextmanager
+def _local_settings(using: str, **settings: str) -> Iterator[None]:
+    """PostgreSQL settings for the statements of the block only (put back afterwards, in case
+    the caller's transaction goes on)."""
+    connection = connections[using]
+    inside_a_transaction = connection.in_atomic_block
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        previous = {}
+        for name, value in settings.items():
+            cursor.execute("SELECT current_setting(%s, true), set_config(%s, %s, true)", [name, name, value])
+            previous[name] = cursor.fetchone()[0]
+        yield
+        # (On an error the block's rollback, to its savepoint or in full, undoes them; so
+        # does the commit of a transaction of the block's own.)
+        if inside_a_transaction:
+            for name, value in previous.items():
+                if value is not None:
+                    cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 def plain_text(text: str) -> str:
@@ -200,7 +246,7 @@ def trigrams(text: str) -> set[str]:
     """pg_trgm's trigram set of a text: each word (letters and digits) lower-cased, padded
     with two spaces before and one after, cut into every run of three characters."""
     found: set[str] = set()
-    for word in _TRIGRAM_WORD.findall(text.lower()):
+    for word in _WORD.findall(text.lower()):
         padded = f"  {word} "
         found.update(padded[i : i + 3] for i in range(len(padded) - 2))
     return found
@@ -225,10 +271,16 @@ def near_duplicates(
     """Items of the subject, among those ``user`` may see, whose text is much like ``text``.
 
     ``text`` is raw HTML or plain text; it is normalised as ``Item.search_text`` is. The
-    similarity is pg_trgm's: the share of distinct word trigrams the two texts have in common
-    (Jaccard, 0..1); an item is returned when it is at least ``threshold``. Most similar
-    first (ties: newest first), at most ``limit``. A normalised text shorter than
-    ``MIN_DUPLICATE_TEXT_CHARS`` has no duplicates.
+    similarity is pg_trgm's on both databases: the share of distinct word trigrams the two
+    texts have in common (Jaccard, 0..1); an item is returned when it is at least
+    ``threshold``. Most similar first (ties: newest first), at most ``limit``. A normalised
+    text shorter than ``MIN_DUPLICATE_TEXT_CHARS`` has no duplicates.
+
+    Only the items that have enough of the text's rarest words (``_probe_words``,
+    ``_probe_need``) are compared, at most ``MAX_DUPLICATE_CANDIDATES`` (the newest): a text
+    that much alike keeps most of its words. So an item barely above the threshold may be
+    missed (on the benchmark's bank, items 0.60-0.66 alike in 14 checks of 100); a copy with
+    a word or two changed is not. Tuned for thresholds from 0.6 up.
     """
     key = plain_text(text[: MAX_DUPLICATE_TEXT_CHARS * 4])[:MAX_DUPLICATE_TEXT_CHARS]
     if len(key) < MIN_DUPLICATE_TEXT_CHARS or limit <= 0 or not _ALNUM.search(key):
@@ -241,44 +293,55 @@ def near_duplicates(
     return _near_duplicates_python(candidates, key, limit=limit, threshold=threshold)
 
 
+class _TrigramSimilarity(Func):
+    function = "similarity"
+    output_field = FloatField()
+
+
 def _near_duplicates_postgresql(
     candidates: QuerySet[Item], key: str, *, limit: int, threshold: float
 ) -> list[tuple[Item, float]]:
-    # `%` can use the trigram index; its threshold is a setting, changed for this query only
-    # (local to the transaction, and put back in case the caller's transaction goes on).
-    setting = "pg_trgm.similarity_threshold"
+    """pg_trgm's ``similarity`` on the items that have enough of the text's rarest words.
+
+    pg_trgm's own index (``search_text % key``) reads the posting list of every trigram of the
+    text, and Vietnamese syllables share their trigrams with much of the bank: 150-400 ms for a
+    250-character stem at 100,000 items (measured), before the recheck. The probe words find
+    the candidates in the full-text index in a few milliseconds. When more than
+    ``MAX_DUPLICATE_CANDIDATES`` items have them, a candidate must have more of them, up to
+    all but one; when even that is common (short plain texts, whose few trigrams make the
+    trigram index cheap), the trigram index answers instead.
+    """
+    words = _probe_words(key, _lexeme_frequencies(candidates.db))
+    where = f"{TSVECTOR_SQL.format(column='search_text')} @@ {WORDS_TSQUERY_SQL.format(text='%s')}"
+    need = _probe_need(words, threshold)
+    while True:
+        ids = _newest_ids(candidates, where, [_probe_tsquery(words, need)], MAX_DUPLICATE_CANDIDATES + 1)
+        if len(ids) <= MAX_DUPLICATE_CANDIDATES or need >= len(words) - 1 or threshold < 0.6:
+            break
+        need += 1  # too many items have these words: ask for more of them (still one may differ)
+    if len(ids) > MAX_DUPLICATE_CANDIDATES:
+        # `%` reads its threshold from a setting: set for this statement only.
+        threshold_setting = {"pg_trgm.similarity_threshold": str(float(threshold))}
+        ids = _newest_ids(candidates, "search_text %% %s", [key], MAX_DUPLICATE_CANDIDATES, **threshold_setting)
     found = (
-        candidates.filter(_TrigramSimilar(F("search_text"), Value(key)))
+        candidates.filter(pk__in=ids)
         .annotate(similarity=_TrigramSimilarity(F("search_text"), Value(key)))
+        .filter(similarity__gte=threshold)
         .order_by("-similarity", "-id")[:limit]
     )
-    with transaction.atomic(using=candidates.db):
-        with connections[candidates.db].cursor() as cursor:
-            cursor.execute(
-                "SELECT current_setting(%s, true), set_config(%s, %s, true)", [setting, setting, str(float(threshold))]
-            )
-            previous = cursor.fetchone()[0]
-            try:
-                items = list(found)
-            finally:
-                cursor.execute("SELECT set_config(%s, %s, true)", [setting, previous or "0.3"])
-    return [(item, item.similarity) for item in items]
+    return [(item, item.similarity) for item in found]
 
 
 def _near_duplicates_python(
     candidates: QuerySet[Item], key: str, *, limit: int, threshold: float
 ) -> list[tuple[Item, float]]:
-    # A duplicate shares most words: prefilter on the longest ones (the most telling, and
-    # the rarest as a rule), then compare at most MAX_DUPLICATE_CANDIDATES texts.
-    words = sorted(
-        {word for word in _TRIGRAM_WORD.findall(key) if len(word) >= 3}, key=lambda word: (-len(word), word)
-    )[:3]
-    if words:
-        condition = Q()
-        for word in words:
-            condition |= Q(search_text__contains=word)
-        candidates = candidates.filter(condition)
-    rows = candidates.order_by("-id").values_list("pk", "search_text")[:MAX_DUPLICATE_CANDIDATES]
+    # The same probe as on PostgreSQL, with no word statistics (the longest words first), as
+    # substrings.
+    words = _probe_words(key, {})
+    condition = Q()
+    for group in combinations(words, _probe_need(words, threshold)):
+        condition |= Q(*(Q(search_text__contains=word) for word in group))
+    rows = candidates.filter(condition).order_by("-id").values_list("pk", "search_text")[:MAX_DUPLICATE_CANDIDATES]
     wanted = trigrams(key)
     scored = []
     for pk, search_text in rows:
@@ -289,3 +352,56 @@ def _near_duplicates_python(
     scored = scored[:limit]
     by_pk = candidates.in_bulk([pk for _, pk in scored])
     return [(by_pk[pk], similarity) for similarity, pk in scored if pk in by_pk]
+
+
+def _probe_words(key: str, frequencies: dict[str, float]) -> list[str]:
+    """The ``DUPLICATE_PROBE_WORDS`` rarest words of ``key``: least frequent, then longest;
+    words with digits last (a copy with other numbers is still a near duplicate); a word next
+    to one already chosen only when others run out (the words of one phrase come together, so
+    they tell little more than one of them)."""
+    words = _WORD.findall(key)
+    positions: dict[str, list[int]] = {}
+    for position, word in enumerate(words):
+        positions.setdefault(word, []).append(position)
+    ranked = sorted(
+        positions, key=lambda word: (_DIGIT.search(word) is not None, frequencies.get(word, 0.0), -len(word), word)
+    )
+    chosen: list[str] = []
+    taken: set[int] = set()
+    for word in ranked:
+        if not any(p - 1 in taken or p + 1 in taken for p in positions[word]):
+            chosen.append(word)
+            taken.update(positions[word])
+    chosen += [word for word in ranked if word not in chosen]
+    return chosen[:DUPLICATE_PROBE_WORDS]
+
+
+def _probe_need(words: list[str], threshold: float) -> int:
+    """How many probe words a candidate must have: half of them (a text changed in a word or
+    two keeps most), or any one for a threshold under 0.6, where much may differ."""
+    return max(1, (len(words) + 1) // 2) if threshold >= 0.6 else 1
+
+
+def _probe_tsquery(words: list[str], need: int) -> str:
+    """At least ``need`` of ``words`` (letters and digits only): ``('a' & 'b') | ('a' & 'c') | ...``."""
+    return " | ".join("(" + " & ".join(f"'{word}'" for word in group) + ")" for group in combinations(words, need))
+
+
+_LEXEME_FREQUENCIES: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+def _lexeme_frequencies(using: str) -> dict[str, float]:
+    """The share of items with each of the most common words, from the planner's statistics of
+    the full-text index (``ANALYZE``; autovacuum keeps them); words not listed are rarer."""
+    cached_at, frequencies = _LEXEME_FREQUENCIES.get(using, (0.0, {}))
+    if time.monotonic() - cached_at > LEXEME_STATISTICS_SECONDS:
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = %s",
+                [SEARCH_INDEX],
+            )
+            row = cursor.fetchone()
+        frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+        _LEXEME_FREQUENCIES[using] = (time.monotonic(), frequencies)
+    return frequencies
