@@ -291,6 +291,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    # "format" is a parameter of the bank's import and export calls, not a renderer override.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

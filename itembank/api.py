@@ -6,18 +6,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import error_body
 
-from . import content, services, workflow
+from . import content, services, textsearch, workflow
 from .media import media_store
-from .models import Item, ItemReviewEvent, ItemType, ItemVersion, Stimulus, Subject, Topic, Visibility
-from .preview import student_preview
-from .selectors import item_versions_visible_to, items_visible_to, user_can_edit_item
+from .models import Item, ItemReviewEvent, ItemType, ItemVersion, Stimulus, Subject, Topic, Visibility, cognitive_levels
+from .preview import media_url, student_preview
+from .selectors import item_versions_visible_to, items_editable_by, items_visible_to, user_can_edit_item
 
 
 class VersionContentSerializer(serializers.Serializer):
@@ -76,40 +78,89 @@ def version_data(version: ItemVersion, *, item: Item | None = None) -> dict:
     }
 
 
-def item_data(item: Item, *, user=None) -> dict:
-    versions = list(item.versions.all())
+def item_data(item: Item, *, user) -> dict:
+    versions = sorted(item.versions.all(), key=lambda v: v.number)
     return {
-        "id": item.pk,
+        **item_summary(item, user=user),
         "owner": item.owner_id,
-        "owner_name": item.owner.name,
         "author": item.author_id,
-        "subject": item.subject.code,
-        "topic": item.topic_id,
-        "level": item.level,
-        "item_type": item.item_type,
-        "visibility": item.visibility,
-        "title": item.title,
-        "grade": item.grade,
         "learning_outcome": item.learning_outcome,
         "expected_seconds": item.expected_seconds,
         "source": item.source,
         "language": item.language,
-        "editable": user_can_edit_item(user, item) if user is not None else None,
         "versions": [version_data(v, item=item) for v in versions],
+    }
+
+
+PAGE_SIZE = 25
+
+
+class SearchSerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all(), required=False)
+    topic = serializers.IntegerField(min_value=1, required=False)
+    level = serializers.CharField(max_length=20, required=False)
+    item_type = serializers.ChoiceField(choices=ItemType.choices, required=False)
+    status = serializers.ChoiceField(choices=ItemVersion.Status.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    grade = serializers.IntegerField(min_value=1, max_value=12, required=False)
+    mine = serializers.BooleanField(required=False, default=False)
+    page = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
+
+
+def item_summary(item: Item, *, user) -> dict:
+    versions = sorted(item.versions.all(), key=lambda v: v.number)
+    latest = versions[-1] if versions else None
+    return {
+        "id": item.pk,
+        "subject": item.subject.code,
+        "subject_name": item.subject.name,
+        "topic": item.topic_id,
+        "topic_name": item.topic.name if item.topic_id else "",
+        "level": item.level,
+        "level_label": item.level_label,
+        "item_type": item.item_type,
+        "item_type_label": item.get_item_type_display(),
+        "visibility": item.visibility,
+        "title": item.title,
+        "grade": item.grade,
+        "owner_name": item.owner.name,
+        "author_name": item.author.get_full_name() or item.author.get_username(),
+        "editable": user_can_edit_item(user, item),
+        "latest": None
+        if latest is None
+        else {
+            "id": latest.pk,
+            "number": latest.number,
+            "status": latest.status,
+            "status_label": latest.get_status_display(),
+            "text": content.search_text(item.item_type, latest.content)[:200],
+            "key_summary": content.key_summary(item.item_type, latest.content),
+        },
     }
 
 
 @api_view(["GET", "POST"])
 def items(request: Request) -> Response:
+    _require_author(request)
     if request.method == "GET":
-        queryset = items_visible_to(request.user).prefetch_related("versions")
-        subject = request.query_params.get("subject")
-        if subject:
-            queryset = queryset.filter(subject__code=subject)
-        level = request.query_params.get("level")
-        if level:
-            queryset = queryset.filter(level=level)
-        return Response({"results": [item_data(item, user=request.user) for item in queryset[:100]]})
+        params = SearchSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = dict(params.validated_data)
+        page, mine, subject = query.pop("page"), query.pop("mine"), query.pop("subject", None)
+        found = textsearch.search_items(
+            request.user, subject=subject.pk if subject else None, author=request.user.pk if mine else None, **query
+        )
+        count = found.count()
+        rows = found.select_related("author").prefetch_related("versions")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return Response(
+            {
+                "results": [item_summary(item, user=request.user) for item in rows],
+                "count": count,
+                "page": page,
+                "pages": max(1, -(-count // PAGE_SIZE)),
+            }
+        )
     serializer = ItemCreateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     version = services.item_create(by=request.user, **serializer.validated_data)
@@ -239,6 +290,7 @@ class MediaUploadSerializer(serializers.Serializer):
 
 
 @api_view(["POST"])
+@parser_classes([MultiPartParser])
 def media_upload(request: Request) -> Response:
     """Store an image or audio clip for the user's organisation; text refers to it as ``media:<id>``."""
     if not request.user.has_role(*services.AUTHOR_ROLES) or request.user.organisation_id is None:
@@ -259,4 +311,123 @@ def media_upload(request: Request) -> Response:
     return Response(
         {"id": str(stored.pk), "url": stored.url, "ref": f"media:{stored.pk}", "type": stored.content_type},
         status=status.HTTP_201_CREATED,
+    )
+
+
+# --- authoring helpers: preview, near-duplicates, review queue, vocabulary -----------------------
+
+
+class PreviewSerializer(serializers.Serializer):
+    item_type = serializers.ChoiceField(choices=ItemType.choices)
+    content = serializers.JSONField()
+    points = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), default=Decimal("1"))
+
+
+def _require_author(request: Request) -> None:
+    if not request.user.has_role(*services.AUTHOR_ROLES):
+        raise PermissionDenied("Only authors use the item bank.")
+
+
+@api_view(["POST"])
+def item_preview(request: Request) -> Response:
+    """What a student would see of unsaved content: checked exactly as a save would check it."""
+    _require_author(request)
+    serializer = PreviewSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    item_type = serializer.validated_data["item_type"]
+    document = content.validate_content(
+        item_type, serializer.validated_data["content"], serializer.validated_data["points"]
+    )
+    view = content.student_view(item_type, document, seed=0, media_url=media_url)
+    preview = {"item": 1, "points": str(serializer.validated_data["points"]), **view, "stimulus": None}
+    return Response({"preview": preview, "key_summary": content.key_summary(item_type, document)})
+
+
+class NearDuplicateSerializer(serializers.Serializer):
+    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all())
+    item_type = serializers.ChoiceField(choices=ItemType.choices)
+    content = serializers.JSONField()
+    exclude_item = serializers.IntegerField(required=False, allow_null=True)
+
+
+@api_view(["POST"])
+def item_near_duplicates(request: Request) -> Response:
+    _require_author(request)
+    serializer = NearDuplicateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    document = data["content"] if isinstance(data["content"], dict) else {}
+    try:
+        text = content.search_text(data["item_type"], document)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        text = str(document.get("stem", ""))
+    found = textsearch.near_duplicates(
+        text=text, subject_id=data["subject"].pk, user=request.user, exclude_item_id=data.get("exclude_item")
+    )
+    return Response(
+        {
+            "results": [
+                {"id": item.pk, "similarity": round(score, 3), "text": item.search_text[:200]} for item, score in found
+            ]
+        }
+    )
+
+
+@api_view(["GET"])
+def review_queue(request: Request) -> Response:
+    """Submitted versions the user may review: of items they may edit, never their own."""
+    _require_author(request)
+    versions = (
+        ItemVersion.objects.filter(status=workflow.SUBMITTED, item__in=items_editable_by(request.user))
+        .select_related("item__subject", "created_by")
+        .order_by("id")
+    )
+    if not request.user.is_admin_role:
+        versions = versions.exclude(created_by=request.user)
+    submitted = dict(
+        ItemReviewEvent.objects.filter(version__in=versions, to_status=workflow.SUBMITTED)
+        .values_list("version_id")
+        .annotate(at=Max("at"))
+    )
+    return Response(
+        {
+            "results": [
+                {
+                    "version": v.pk,
+                    "item": v.item_id,
+                    "number": v.number,
+                    "subject_name": v.item.subject.name,
+                    "item_type": v.item.item_type,
+                    "item_type_label": v.item.get_item_type_display(),
+                    "author_name": v.created_by.get_full_name() or v.created_by.get_username(),
+                    "submitted_at": submitted[v.pk].isoformat() if v.pk in submitted else None,
+                    "text": content.search_text(v.item.item_type, v.content)[:200],
+                    "key_summary": content.key_summary(v.item.item_type, v.content),
+                }
+                for v in versions[:200]
+            ]
+        }
+    )
+
+
+@api_view(["GET"])
+def bank_meta(request: Request) -> Response:
+    """The vocabulary the authoring pages need: subjects with their topic trees, levels, types."""
+    _require_author(request)
+    topics: dict[int, list[dict]] = {}
+    for topic in Topic.objects.order_by("name"):
+        topics.setdefault(topic.subject_id, []).append(
+            {"id": topic.pk, "name": topic.name, "kind": topic.kind, "parent": topic.parent_id}
+        )
+    return Response(
+        {
+            "subjects": [
+                {"code": s.code, "name": s.name, "topics": topics.get(s.pk, [])}
+                for s in Subject.objects.order_by("name")
+            ],
+            "levels": [{"code": code, "label": str(label)} for code, label in cognitive_levels()],
+            "item_types": [{"code": code, "label": str(label)} for code, label in ItemType.choices],
+            "visibilities": [{"code": code, "label": str(label)} for code, label in Visibility.choices],
+            "statuses": [{"code": code, "label": str(label)} for code, label in ItemVersion.Status.choices],
+        }
     )

@@ -347,3 +347,34 @@ class ItemReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version}: {self.from_status} -> {self.to_status} by {self.by_id}"
+
+
+class ImportBatch(models.Model):
+    """One file brought to the bank: previewed, then imported whole or not at all (audited)."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Đã xem trước (previewed)")
+        IMPORTED = "imported", _("Đã nhập (imported)")
+        REJECTED = "rejected", _("Bị từ chối (rejected)")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="import_batches")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(_("file name"), max_length=255)
+    format = models.CharField(_("format"), max_length=10)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    options = models.JSONField(default=dict)  # the defaults chosen: subject, level, topic, visibility, grade
+    report = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    item_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"

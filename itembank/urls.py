@@ -1,9 +1,17 @@
 from django.urls import path
 
-from . import api
+from . import api, import_api
 
 urlpatterns = [
     path("items/", api.items, name="api-items"),
+    path("items/preview/", api.item_preview, name="api-item-preview"),
+    path("items/near-duplicates/", api.item_near_duplicates, name="api-item-near-duplicates"),
+    path("items/template.xlsx", import_api.excel_template, name="api-items-template"),
+    path("review-queue/", api.review_queue, name="api-review-queue"),
+    path("bank/meta/", api.bank_meta, name="api-bank-meta"),
+    path("imports/", import_api.import_upload, name="api-imports"),
+    path("imports/<uuid:batch_id>/commit/", import_api.import_commit_view, name="api-import-commit"),
+    path("exports/", import_api.export, name="api-exports"),
     path("media/", api.media_upload, name="api-media"),
     path("items/<int:item_id>/", api.item_detail, name="api-item"),
     path("items/<int:item_id>/versions/", api.item_versions, name="api-item-versions"),

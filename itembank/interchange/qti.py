@@ -129,6 +129,7 @@ _NAMES = {
 _FEEDBACK_TAGS = {"feedbackInline", "feedbackBlock", "modalFeedback"}
 _DROP_TAGS = {"rubricBlock", "templateBlock", "templateInline", "printedVariable", "stylesheet", "catalogInfo"}
 _TEXT_BLANK = "______"
+_LAST_BLANK = re.compile(r"\s*<p>\s*" + _TEXT_BLANK + r"\s*</p>\s*$")
 
 
 class _Invalid(Exception):
@@ -742,6 +743,11 @@ def _read_text_entry(item: _Item, body: ET.Element, interactions: list[ET.Elemen
     interaction = interactions[0]
     decl = _decl(item, interaction, decls)
     stem = _stem(item, body, {id(interaction): _TEXT_BLANK})
+    # An answer box alone in the last paragraph is where the box goes, not text of the stem:
+    # the exam page draws the box after the stem (and our exporter writes it so).
+    bare = _LAST_BLANK.sub("", stem)
+    if bare.strip() and _TEXT_BLANK not in bare:
+        stem = bare
     metadata: dict[str, Any] = {}
     if interaction.get("expectedLength"):
         metadata["expected_length"] = interaction.get("expectedLength")

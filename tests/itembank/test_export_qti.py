@@ -247,14 +247,18 @@ def test_short_numeric_tolerance_is_an_absolute_equal() -> None:
     assert decl.get("base-type") == "float"
 
 
-def test_text_entry_without_a_blank_gets_one_after_the_stem() -> None:
+def test_text_entry_without_a_blank_gets_its_box_after_the_stem_and_comes_back_unchanged() -> None:
     item = _item(
         "text_entry",
         {"stem": "<p>Capital of France?</p>", "match": "exact", "ignore_diacritics": False, "answers": ["Paris"]},
     )
+    document = item_to_qti3(item, identifier="t1").decode()
+    assert document.index("Capital of France?") < document.index("qti-text-entry-interaction")
     back = _round_trip(item)
-    assert back.content["stem"] == "<p>Capital of France?</p><p>______</p>"
+    assert back.content["stem"] == "<p>Capital of France?</p>"  # the box's own paragraph is not stem text
     assert back.content["answers"] == ["Paris"]
+    inline = _item("text_entry", {**item.content, "stem": "<p>The capital of France is ______.</p>"})
+    assert _round_trip(inline).content["stem"] == "<p>The capital of France is ______.</p>"
 
 
 def test_stem_with_mathml_special_characters_and_vietnamese_round_trips() -> None:

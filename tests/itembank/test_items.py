@@ -92,7 +92,7 @@ def test_students_cannot_author_and_teachers_see_only_their_organisation(client,
     school = make_school()
     client.force_login(make_user(Role.STUDENT, school))
     assert client.post("/api/items/", ITEM, content_type="application/json").status_code == 403
-    assert client.get("/api/items/").json()["results"] == []
+    assert client.get("/api/items/").status_code == 403
     owner = make_user(Role.TEACHER, school)
     version = make_versions(owner, subject, 1)[0]
     client.force_login(make_user(Role.TEACHER, make_school()))

@@ -1,0 +1,173 @@
+"""Import and export through the API: upload and preview, then import all or nothing; export files."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Organisation
+from accounts.selectors import user_can_oversee
+from config.api import error_body
+
+from .exporting import CONTENT_TYPES, EXPORT_FORMATS, EXTENSIONS, export_versions, versions_for_export
+from .importing import MAX_IMPORT_BYTES, ImportDefaults, ImportRejected, import_commit, import_preview
+from .interchange.detect import FORMATS
+from .interchange.xlsx import template_xlsx
+from .models import ImportBatch, ItemVersion, Subject, Topic, Visibility
+from .services import AUTHOR_ROLES
+
+
+def _require_author(request: Request) -> None:
+    if (
+        not request.user.has_role(*AUTHOR_ROLES)
+        or request.user.organisation_id is None
+        and not request.user.is_admin_role
+    ):
+        raise PermissionDenied("Only authors of an organisation import and export items.")
+
+
+class ImportSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(choices=FORMATS, default="auto")
+    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all(), required=False)
+    level = serializers.CharField(max_length=20, required=False, default="biet")
+    topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), required=False, allow_null=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.SCHOOL)
+    grade = serializers.IntegerField(min_value=1, max_value=12, required=False, allow_null=True)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.all(), required=False, help_text="the organisation the items belong to"
+    )
+
+
+def _defaults(options: dict) -> ImportDefaults:
+    return ImportDefaults(
+        subject=Subject.objects.filter(code=options.get("subject")).first() if options.get("subject") else None,
+        level=options.get("level") or "biet",
+        topic=Topic.objects.filter(pk=options.get("topic")).first() if options.get("topic") else None,
+        visibility=options.get("visibility") or Visibility.SCHOOL,
+        grade=options.get("grade"),
+    )
+
+
+@api_view(["POST"])
+@parser_classes([MultiPartParser])
+def import_upload(request: Request) -> Response:
+    """Keep the file and answer its report; nothing enters the bank yet."""
+    _require_author(request)
+    serializer = ImportSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    upload = data["file"]
+    if upload.size > MAX_IMPORT_BYTES:
+        return Response(error_body("too_large", f"The file is over {MAX_IMPORT_BYTES} bytes."), status=413)
+    owner = data.get("owner")
+    owner_id = owner.pk if owner else request.user.organisation_id
+    if owner_id is None:
+        return Response(
+            error_body(
+                "invalid", "Choose the organisation the items belong to.", {"owner": ["This field is required."]}
+            ),
+            status=400,
+        )
+    if not user_can_oversee(request.user, owner_id):
+        raise PermissionDenied("You may not import items for this organisation.")
+    raw = upload.read()
+    options = {
+        "subject": data["subject"].code if data.get("subject") else None,
+        "level": data["level"],
+        "topic": data["topic"].pk if data.get("topic") else None,
+        "visibility": data["visibility"],
+        "grade": data.get("grade"),
+    }
+    report, _planned = import_preview(
+        data=raw, filename=upload.name, format=data["format"], defaults=_defaults(options)
+    )
+    batch = ImportBatch(
+        owner_id=owner_id,
+        created_by=request.user,
+        filename=upload.name[:255],
+        format=data["format"],
+        size=len(raw),
+        options=options,
+        report=report.as_dict(),
+    )
+    batch.file.save("upload", ContentFile(raw), save=False)
+    batch.save()
+    return Response({"id": str(batch.pk), "report": batch.report}, status=status.HTTP_201_CREATED)
+
+
+@api_view(["POST"])
+def import_commit_view(request: Request, batch_id) -> Response:
+    """Import every item of a previewed file, or none; a second call changes nothing."""
+    _require_author(request)
+    with transaction.atomic():
+        # The lock makes a double click import once: the second call waits, then sees IMPORTED.
+        batch = ImportBatch.objects.select_for_update().filter(pk=batch_id, created_by=request.user).first()
+        if batch is None:
+            return Response(error_body("not_found", "No such import."), status=404)
+        return _commit_locked(request, batch)
+
+
+def _commit_locked(request: Request, batch: ImportBatch) -> Response:
+    if batch.status == ImportBatch.Status.IMPORTED:
+        return Response({"report": batch.report, "items": batch.item_ids})
+    with batch.file.open("rb") as handle:
+        raw = handle.read()
+    try:
+        report, versions = import_commit(
+            by=request.user,
+            data=raw,
+            filename=batch.filename,
+            format=batch.format,
+            defaults=_defaults(batch.options),
+            owner_id=batch.owner_id,
+        )
+    except ImportRejected as exc:
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.REJECTED, report=exc.report.as_dict())
+        body = error_body("import_rejected", str(exc.messages[0]))
+        body["report"] = exc.report.as_dict()
+        return Response(body, status=400)
+    item_ids = [v.item_id for v in versions]
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.IMPORTED, report=report.as_dict(), item_ids=item_ids, committed_at=timezone.now()
+    )
+    return Response({"report": report.as_dict(), "items": item_ids})
+
+
+class ExportSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=EXPORT_FORMATS)
+    subject = serializers.CharField(max_length=40, required=False)
+    status = serializers.ChoiceField(choices=ItemVersion.Status.choices, required=False)
+
+
+@api_view(["GET"])
+def export(request: Request) -> HttpResponse:
+    _require_author(request)
+    serializer = ExportSerializer(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    versions = versions_for_export(request.user, subject=data.get("subject"), status=data.get("status"))
+    try:
+        body = export_versions(versions, format=data["format"])
+    except ValueError as exc:
+        return Response(error_body("not_exportable", str(exc)), status=400)
+    name = f"ngan-hang-cau-hoi.{EXTENSIONS[data['format']]}"
+    response = HttpResponse(body, content_type=CONTENT_TYPES[data["format"]])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@api_view(["GET"])
+def excel_template(request: Request) -> HttpResponse:
+    _require_author(request)
+    response = HttpResponse(template_xlsx(), content_type=CONTENT_TYPES["xlsx"])
+    response["Content-Disposition"] = 'attachment; filename="mau-ngan-hang-cau-hoi.xlsx"'
+    return response
