@@ -11,4 +11,12 @@ urlpatterns = [
     path("exam/<int:attempt_id>/", views.exam_page, name="exam"),
     path("board/", views.board, name="board"),
     path("board/sittings/<int:sitting_id>/", views.board_sitting, name="board-sitting"),
+    path("bank/", views.bank_list, name="bank-list"),
+    path("bank/items/new/", views.bank_item_new, name="bank-item-new"),
+    path("bank/items/<int:item_id>/", views.bank_item, name="bank-item"),
+    path("bank/review/", views.bank_review, name="bank-review"),
+    path("bank/blueprints/", views.bank_blueprints, name="bank-blueprints"),
+    path("bank/blueprints/new/", views.bank_blueprint_new, name="bank-blueprint-new"),
+    path("bank/blueprints/<int:blueprint_id>/", views.bank_blueprint, name="bank-blueprint"),
+    path("bank/import/", views.bank_import, name="bank-import"),
 ]

@@ -14,6 +14,8 @@ from accounts.models import Role
 from assess import selectors, statuses
 from assess.models import Attempt
 
+from .bank_text import bank_text
+
 OPEN_OR_WAITING = statuses.NOT_STARTED | statuses.OPEN
 
 
@@ -27,6 +29,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("board")
     if user.is_staff:
         return redirect("admin:index")
+    if user.has_role(Role.TEACHER):
+        return redirect("bank-list")
     return render(request, "frontend/home.html")
 
 
@@ -114,3 +118,71 @@ def _runner_text() -> dict[str, str]:
         "takenOver": _("This exam was opened in another window or on another computer. This window is closed."),
         "error": _("Error"),
     }
+
+
+# --- the item bank's authoring pages: every datum comes from the JSON API -------------------
+
+BANK_ROLES = (Role.TEACHER, Role.BOARD, Role.ADMIN)
+
+
+def _require_author(request: HttpRequest) -> None:
+    if not request.user.has_role(*BANK_ROLES):
+        raise PermissionDenied
+
+
+def _bank_page(request: HttpRequest, template: str, **config: object) -> HttpResponse:
+    """Render a bank page with what its script needs: who asks, which object, the UI's words."""
+    _require_author(request)
+    user = request.user
+    return render(
+        request,
+        f"frontend/bank/{template}",
+        {
+            "bank_config": {
+                "user": {"id": user.pk, "role": user.role, "board": user.has_role(Role.BOARD, Role.ADMIN)},
+                **config,
+            },
+            "bank_text": bank_text(),
+            "grades": range(1, 13),
+        },
+    )
+
+
+@login_required
+def bank_list(request: HttpRequest) -> HttpResponse:
+    return _bank_page(request, "list.html")
+
+
+@login_required
+def bank_item_new(request: HttpRequest) -> HttpResponse:
+    return _bank_page(request, "editor.html", itemId=None)
+
+
+@login_required
+def bank_item(request: HttpRequest, item_id: int) -> HttpResponse:
+    return _bank_page(request, "editor.html", itemId=item_id)
+
+
+@login_required
+def bank_review(request: HttpRequest) -> HttpResponse:
+    return _bank_page(request, "review.html")
+
+
+@login_required
+def bank_blueprints(request: HttpRequest) -> HttpResponse:
+    return _bank_page(request, "blueprints.html")
+
+
+@login_required
+def bank_blueprint_new(request: HttpRequest) -> HttpResponse:
+    return _bank_page(request, "blueprint.html", blueprintId=None)
+
+
+@login_required
+def bank_blueprint(request: HttpRequest, blueprint_id: int) -> HttpResponse:
+    return _bank_page(request, "blueprint.html", blueprintId=blueprint_id)
+
+
+@login_required
+def bank_import(request: HttpRequest) -> HttpResponse:
+    return _bank_page(request, "import.html")

@@ -12,8 +12,8 @@ from accounts.models import Role, User
 from assess.management.commands.seed_demo import EVERY_TYPE, ITEMS, PASSWORD, PRACTICE_TITLE, SITTING_TITLE
 from assess.models import Attempt, Sitting
 from itembank.models import ItemVersion
-from scoring.item_rules import ITEM_TYPES
 from itembank.rendering import render_rich_text
+from scoring.item_rules import ITEM_TYPES
 
 pytestmark = pytest.mark.django_db
 

@@ -32,49 +32,68 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT = Path("/tmp/item_renderer.png")
 
-MATH = '<math><msup><mi>x</mi><mn>2</mn></msup></math>'
+MATH = "<math><msup><mi>x</mi><mn>2</mn></msup></math>"
 
 # One student view of every type, as the server sends it (no key fields anywhere).
 ITEMS: list[dict] = [
     {
-        "item": 1, "type": "single_choice", "points": "0.25",
+        "item": 1,
+        "type": "single_choice",
+        "points": "0.25",
         "stem_html": f"<p>Nghiệm của {MATH} = 4 là</p>",
-        "options": [{"id": "A", "html": "1"}, {"id": "B", "html": "2"}, {"id": "C", "html": "3"}, {"id": "D", "html": MATH}],
+        "options": [
+            {"id": "A", "html": "1"},
+            {"id": "B", "html": "2"},
+            {"id": "C", "html": "3"},
+            {"id": "D", "html": MATH},
+        ],
         "stimulus": {"id": 7, "title": "Đoạn văn 1", "html": "<p>Ngữ liệu <strong>chung</strong>.</p>"},
     },
     {
-        "item": 2, "type": "multiple_response", "points": "1.00",
+        "item": 2,
+        "type": "multiple_response",
+        "points": "1.00",
         "stem_html": "<p>Chọn các số nguyên tố.</p>",
         "options": [{"id": "A", "html": "2"}, {"id": "B", "html": "4"}, {"id": "C", "html": "5"}],
     },
     {
-        "item": 3, "type": "true_false_group", "points": "1.00",
+        "item": 3,
+        "type": "true_false_group",
+        "points": "1.00",
         "stem_html": "<p>Cho hàm số y = f(x).</p>",
         "statements": [
-            {"id": "a", "html": "f đồng biến"}, {"id": "b", "html": f"f(2) = {MATH}"},
-            {"id": "c", "html": "f có cực trị"}, {"id": "d", "html": "f bị chặn"},
+            {"id": "a", "html": "f đồng biến"},
+            {"id": "b", "html": f"f(2) = {MATH}"},
+            {"id": "c", "html": "f có cực trị"},
+            {"id": "d", "html": "f bị chặn"},
         ],
     },
     {"item": 4, "type": "short_numeric", "points": "0.25", "stem_html": "<p>Tính giá trị.</p>", "boxes": 4},
     {"item": 5, "type": "short_numeric", "points": "0.25", "stem_html": "<p>Tính tổng.</p>", "boxes": None},
     {"item": 6, "type": "text_entry", "points": "1.00", "stem_html": "<p>Thủ đô của Việt Nam?</p>"},
     {
-        "item": 7, "type": "inline_choice", "points": "1.00",
+        "item": 7,
+        "type": "inline_choice",
+        "points": "1.00",
         "stem_html": '<p>She <span class="gap" data-gap="g1"></span> to school and '
-                     '<span class="gap" data-gap="g2"></span> home.</p>',
+        '<span class="gap" data-gap="g2"></span> home.</p>',
         "gaps": [
             {"id": "g1", "options": [{"id": "x", "text": "goes"}, {"id": "w", "text": "go"}]},
             {"id": "g2", "options": [{"id": "y", "text": "walks"}, {"id": "z", "text": "<b>walk</b>"}]},
         ],
     },
     {
-        "item": 8, "type": "matching", "points": "1.00",
+        "item": 8,
+        "type": "matching",
+        "points": "1.00",
         "stem_html": "<p>Ghép mỗi hàm số với đạo hàm của nó.</p>",
         "premises": [{"id": "p1", "html": MATH}, {"id": "p2", "html": "sin x"}],
         "responses": [{"id": "r3", "html": "cos x"}, {"id": "r1", "html": "2x"}, {"id": "r2", "html": MATH}],
     },
     {
-        "item": 9, "type": "ordering", "points": "1.00",
+        "item": 9,
+        "type": "ordering",
+        "points": "1.00",
         "stem_html": "<p>Sắp xếp theo thời gian.</p>",
         "elements": [{"id": "a", "html": "1945"}, {"id": "b", "html": "1954"}, {"id": "c", "html": "1975"}],
     },
@@ -82,7 +101,10 @@ ITEMS: list[dict] = [
     {"item": 11, "type": "hologram", "points": "1.00", "stem_html": "<p>?</p>"},
     # The preview shows an item read-only: the same body, no input taken.
     {
-        "item": 12, "type": "single_choice", "points": "0.25", "stem_html": "<p>Xem trước</p>",
+        "item": 12,
+        "type": "single_choice",
+        "points": "0.25",
+        "stem_html": "<p>Xem trước</p>",
         "options": [{"id": "A", "html": "1"}, {"id": "B", "html": "2"}],
     },
 ]
@@ -102,8 +124,13 @@ def page():
             context.set_default_timeout(TIMEOUT_MS)
             # Nothing may leave the machine: the harness and items.js are local files.
             requests: list[str] = []
-            context.route("**/*", lambda route: (requests.append(route.request.url), route.continue_()
-                                                  if route.request.url.startswith("file://") else route.abort()))
+            context.route(
+                "**/*",
+                lambda route: (
+                    requests.append(route.request.url),
+                    route.continue_() if route.request.url.startswith("file://") else route.abort(),
+                ),
+            )
             pg = context.new_page()
             errors: list[str] = []
             pg.on("pageerror", lambda error: errors.append(str(error)))
@@ -368,8 +395,12 @@ def test_set_value_repaints_every_type_without_reporting(page) -> None:
     from playwright.sync_api import expect
 
     page.evaluate("(values) => Object.keys(values).forEach((k) => window.__views[k].setValue(values[k]))", VALUES)
-    assert page.evaluate("() => Object.fromEntries(Object.keys(window.__views).map((k) => [k, window.__views[k].getValue()]))") == {
-        **{str(k): v for k, v in VALUES.items()}, "11": None, "12": None,
+    assert page.evaluate(
+        "() => Object.fromEntries(Object.keys(window.__views).map((k) => [k, window.__views[k].getValue()]))"
+    ) == {
+        **{str(k): v for k, v in VALUES.items()},
+        "11": None,
+        "12": None,
     }
     expect(page.locator("#item-1 input[type=radio]:checked")).to_have_value("D")
     expect(page.locator("#item-2 input[type=checkbox]:checked")).to_have_count(2)
@@ -400,7 +431,9 @@ def test_set_value_repaints_every_type_without_reporting(page) -> None:
     # setValue(null) clears every type, and drops typing not yet sent.
     page.locator("#item-6 input").fill("Đà Nẵng")
     page.evaluate("() => Object.keys(window.__views).forEach((k) => window.__views[k].setValue(null))")
-    assert page.evaluate("() => Object.keys(window.__views).map((k) => window.__views[k].getValue())") == [None] * len(ITEMS)
+    assert page.evaluate("() => Object.keys(window.__views).map((k) => window.__views[k].getValue())") == [None] * len(
+        ITEMS
+    )
     expect(page.locator("#items input:checked")).to_have_count(0)
     assert [boxes.nth(i).input_value() for i in range(4)] == ["", "", "", ""]
     expect(page.locator("#item-6 input")).to_have_value("")

@@ -1,0 +1,173 @@
+/* The bank's list: search box and filters -> GET /api/items/?...&page=N, one row per item.
+ *
+ * The filters live in the page's address (?q=&subject=...), so a reload or the Back button
+ * shows the same list; the export links follow the subject and status chosen.
+ */
+(function () {
+  "use strict";
+
+  var B = window.Bank;
+  var t = B.t;
+  var make = B.make;
+  var el = function (id) { return document.getElementById(id); };
+
+  var form = el("filters");
+  var FILTERS = ["q", "subject", "topic", "level", "item_type", "status", "visibility", "grade", "mine"];
+  var STATIC = ["q", "grade", "mine"];
+  var meta = null;
+  var page = 1;
+  var seq = 0;
+
+  function control(name) { return form.elements[name]; }
+
+  function readFilters() {
+    var out = {};
+    FILTERS.forEach(function (name) {
+      var input = control(name);
+      if (!input) return;
+      out[name] = input.type === "checkbox" ? input.checked : input.value.trim();
+    });
+    return out;
+  }
+
+  // The filters from the address: the fields the page holds at once (staticOnly), or all of
+  // them once the vocabulary has filled the selects.
+  function fromAddress(staticOnly) {
+    var params = new URLSearchParams(window.location.search);
+    FILTERS.forEach(function (name) {
+      var input = control(name);
+      if (!input || name === "topic") return;
+      if (staticOnly !== (STATIC.indexOf(name) !== -1)) return;
+      var value = params.get(name) || "";
+      if (input.type === "checkbox") input.checked = value === "1";
+      else input.value = value;
+    });
+    if (!staticOnly) fillTopics(params.get("topic") || "");
+    page = Math.max(1, parseInt(params.get("page") || "1", 10) || 1);
+  }
+
+  function fillTopics(topic) {
+    var subject = B.subjectOf(meta, control("subject").value);
+    B.fillSelect(control("topic"), B.topicChoices(subject), topic, t("allTopics"));
+    control("topic").disabled = !subject;
+  }
+
+  function updateExports(filters) {
+    B.each(document.querySelectorAll("[data-export]"), function (link) {
+      link.href = "/api/exports/" + B.query({ format: link.getAttribute("data-export"), subject: filters.subject, status: filters.status });
+    });
+  }
+
+  function load(push) {
+    var filters = readFilters();
+    var address = B.query(Object.assign({}, filters, { page: page > 1 ? page : "" }));
+    if (push) window.history.pushState(null, "", window.location.pathname + address);
+    updateExports(filters);
+    var mine = ++seq;
+    el("result-count").textContent = t("loading");
+    el("results").setAttribute("aria-busy", "true");
+    B.api("GET", "/api/items/" + B.query(Object.assign({}, filters, { page: page }))).then(function (result) {
+      if (mine !== seq) return;
+      el("results").removeAttribute("aria-busy");
+      if (!result.ok) {
+        el("result-count").textContent = "";
+        B.notice(el("page-notice"), B.failure(result), "error");
+        return;
+      }
+      B.notice(el("page-notice"), "");
+      render(result.data);
+    });
+  }
+
+  function render(data) {
+    var body = B.clear(el("results"));
+    var rows = data.results || [];
+    el("result-count").textContent = B.format(t("itemCount"), { count: data.count === undefined ? rows.length : data.count });
+    if (!rows.length) {
+      var empty = make("tr");
+      var cell = make("td", "muted", t("noItems"));
+      cell.colSpan = 6;
+      empty.appendChild(cell);
+      body.appendChild(empty);
+    }
+    rows.forEach(function (item) {
+      var latest = item.latest || {};
+      var tr = make("tr");
+      tr.setAttribute("data-item", item.id);
+      var textCell = make("td", "item-text");
+      var label = latest.text || item.title || ("#" + item.id);
+      textCell.appendChild(B.link(label, "/bank/items/" + item.id + "/", "item-link"));
+      var sub = make("div", "muted small");
+      sub.textContent = "#" + item.id + " · " + [item.subject_name, item.topic_name, item.grade ? t("grade") + " " + item.grade : ""]
+        .filter(function (x) { return x; }).join(" · ");
+      textCell.appendChild(sub);
+      tr.appendChild(textCell);
+      tr.appendChild(make("td", null, item.item_type_label || item.item_type));
+      tr.appendChild(make("td", null, item.level_label || item.level));
+      var status = make("td", "status");
+      status.appendChild(B.statusPill(latest.status, latest.status_label));
+      if (latest.number) status.appendChild(make("span", "muted small", " v" + latest.number));
+      tr.appendChild(status);
+      tr.appendChild(make("td", "key-summary", latest.key_summary || ""));
+      var who = make("td");
+      who.appendChild(make("div", null, item.author_name || ""));
+      who.appendChild(make("div", "muted small", item.owner_name || ""));
+      tr.appendChild(who);
+      body.appendChild(tr);
+    });
+    var pages = data.pages || 1;
+    var current = data.page || page;
+    el("page-info").textContent = B.format(t("pageOf"), { page: current, pages: pages });
+    el("prev-page").disabled = current <= 1;
+    el("next-page").disabled = current >= pages;
+    el("pager").hidden = pages <= 1;
+  }
+
+  var typed = B.debounce(function () { page = 1; load(true); }, 500);
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    typed.cancel();
+    page = 1;
+    load(true);
+  });
+  form.addEventListener("change", function (event) {
+    if (event.target.name === "q") return;
+    if (event.target.name === "subject") fillTopics("");
+    page = 1;
+    load(true);
+  });
+  control("q").addEventListener("input", typed);
+  el("clear-filters").addEventListener("click", function () {
+    FILTERS.forEach(function (name) {
+      var input = control(name);
+      if (input.type === "checkbox") input.checked = false;
+      else input.value = "";
+    });
+    fillTopics("");
+    page = 1;
+    load(true);
+  });
+  el("prev-page").addEventListener("click", function () { page -= 1; load(true); });
+  el("next-page").addEventListener("click", function () { page += 1; load(true); });
+  window.addEventListener("popstate", function () {
+    fromAddress(true);
+    fromAddress(false);
+    load(false);
+  });
+  fromAddress(true);
+
+  B.meta().then(function (data) {
+    meta = data;
+    B.fillSelect(control("subject"), (data.subjects || []).map(function (s) { return { value: s.code, label: s.name }; }), "", t("allSubjects"));
+    B.fillSelect(control("level"), B.choices(data.levels), "", t("allLevels"));
+    B.fillSelect(control("item_type"), B.choices(data.item_types), "", t("allTypes"));
+    B.fillSelect(control("status"), B.choices(data.statuses), "", t("allStatuses"));
+    B.fillSelect(control("visibility"), B.choices(data.visibilities), "", t("allVisibilities"));
+    fromAddress(false);
+    load(false);
+  }, function (result) {
+    B.notice(el("page-notice"), B.failure(result), "error");
+    load(false);
+  });
+})();
