@@ -484,10 +484,14 @@ def test_a_key_the_scoring_rule_refuses_is_reported_on_the_key_field(monkeypatch
 
 
 def test_messages_go_through_gettext():
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        validate_content("single_choice", {**valid("single_choice"), "key": "E"}, 1)
+    english = caught.value.message_dict["key"]
+    assert english == ["The key 'E' is not one of the options A, B, C, D."]
     with translation.override("vi"), pytest.raises(ValidationError) as caught:
         validate_content("single_choice", {**valid("single_choice"), "key": "E"}, 1)
-    # No Vietnamese catalogue entry yet: the English source string comes back unchanged.
-    assert caught.value.message_dict["key"] == ["The key 'E' is not one of the options A, B, C, D."]
+    (vietnamese,) = caught.value.message_dict["key"]
+    assert vietnamese != english[0] and "'E'" in vietnamese and "A, B, C, D" in vietnamese
 
 
 # --------------------------------------------------------------------------- scoring_key
