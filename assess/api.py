@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role, User
 from accounts.selectors import user_can_oversee
+from itembank.selectors import items_visible_to
 
 from . import selectors
 from .models import Attempt
@@ -85,3 +86,12 @@ def student_record(request: Request, student_id: int) -> Response:
             ],
         }
     )
+
+
+@api_view(["GET"])
+def item_usage(request: Request, item_id: int) -> Response:
+    """How often an item of the bank was used: forms, sittings, exposures, last use."""
+    if not request.user.has_role(Role.TEACHER, Role.BOARD, Role.ADMIN):
+        raise PermissionDenied("Only authors and the exam board read the bank.")
+    item = items_visible_to(request.user).get(pk=item_id)  # 404 unless shared with the user
+    return Response({"item": item.pk, **selectors.item_usage([item.pk])[item.pk]})

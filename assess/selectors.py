@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -186,3 +186,35 @@ def score_distribution(scores: list[Decimal]) -> list[dict]:
 
 def record_of_student(student_id: int) -> QuerySet[RecordEntry]:
     return RecordEntry.objects.filter(student_id=student_id).select_related("subject")
+
+
+# --- item usage, for the bank ------------------------------------------------------------------
+
+
+def item_usage(item_ids: list[int]) -> dict[int, dict]:
+    """How much each item has been used: forms and sittings holding one of its versions, and
+    exposures (attempts started on those forms, i.e. candidates who saw it), with the last use.
+
+    Computed on read from the delivery tables (three grouped queries for any number of
+    items), so nothing on the exam's hot path has to count.
+    """
+    usage = {item_id: {"forms": 0, "sittings": 0, "exposures": 0, "last_used": None} for item_id in item_ids}
+    form_items = FormItem.objects.filter(item_version__item_id__in=item_ids)
+    for row in form_items.values("item_version__item_id").annotate(forms=Count("form_id", distinct=True)):
+        usage[row["item_version__item_id"]]["forms"] = row["forms"]
+    sittings = (
+        Sitting.objects.filter(form__form_items__item_version__item_id__in=item_ids)
+        .values("form__form_items__item_version__item_id")
+        .annotate(n=Count("id", distinct=True), last=Max("opens_at"))
+    )
+    for row in sittings:
+        entry = usage[row["form__form_items__item_version__item_id"]]
+        entry["sittings"], entry["last_used"] = row["n"], row["last"].isoformat() if row["last"] else None
+    exposures = (
+        Attempt.objects.filter(form__form_items__item_version__item_id__in=item_ids, started_at__isnull=False)
+        .values("form__form_items__item_version__item_id")
+        .annotate(n=Count("id", distinct=True))
+    )
+    for row in exposures:
+        usage[row["form__form_items__item_version__item_id"]]["exposures"] = row["n"]
+    return usage
