@@ -25,6 +25,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from latex2mathml.converter import convert as latex_to_mathml
 
+from .chemistry import expand_ce
+
 from .richtext import sanitize_html
 
 __all__ = ["GAP_MARKER", "render_html", "render_rich_text"]
@@ -86,7 +88,7 @@ def _plain(text: str) -> str:
 
 def _math(source: str, *, display: bool) -> str:
     try:
-        mathml = latex_to_mathml(source, display="block" if display else "inline")
+        mathml = latex_to_mathml(expand_ce(source), display="block" if display else "inline")
     except Exception:  # the converter raises many kinds; show the source rather than fail
         return f'<code class="latex-error" title="LaTeX">{escape(source)}</code>'
     # The converter copies \\text{...} verbatim and passes \\href and \\style through.
