@@ -431,3 +431,30 @@ def bank_meta(request: Request) -> Response:
             "statuses": [{"code": code, "label": str(label)} for code, label in ItemVersion.Status.choices],
         }
     )
+
+
+class CalibrationSerializer(serializers.Serializer):
+    irt_a = serializers.FloatField(min_value=0.01, max_value=10)
+    irt_b = serializers.FloatField(min_value=-10, max_value=10)
+    irt_c = serializers.FloatField(min_value=0, max_value=0.99, required=False, allow_null=True, default=None)
+    calibration = serializers.CharField(max_length=200)
+    calibrated_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+@api_view(["POST"])
+def version_calibration(request: Request, version_id: int) -> Response:
+    """Record a version's IRT parameters and where they come from (board only)."""
+    version = item_versions_visible_to(request.user).get(pk=version_id)
+    serializer = CalibrationSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    version = services.item_version_set_calibration(
+        by=request.user,
+        version_id=version.pk,
+        irt_a=data["irt_a"],
+        irt_b=data["irt_b"],
+        irt_c=data["irt_c"],
+        calibration=data["calibration"],
+        calibrated_at=data["calibrated_at"],
+    )
+    return Response(version_data(version))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -270,3 +271,39 @@ def items_create_bulk(*, by: User, owner_id: int, rows: list[NewItem], batch_siz
     ]
     ItemVersion.objects.bulk_create(versions, batch_size=batch_size)
     return versions
+
+
+@transaction.atomic
+def item_version_set_calibration(
+    *,
+    by: User,
+    version_id: int,
+    irt_a: float,
+    irt_b: float,
+    irt_c: float | None = None,
+    calibration: str,
+    calibrated_at: datetime | None = None,
+) -> ItemVersion:
+    """Record IRT parameters estimated from responses, with their provenance.
+
+    Calibration follows use, so a published (frozen) version takes them too: they describe
+    how the exact content behaved, they do not change it. Only the exam board records them.
+    """
+    version = ItemVersion.objects.select_for_update(of=("self",)).select_related("item").get(pk=version_id)
+    _check_editor(by, version.item)
+    if not by.has_role(*RETIRING_ROLES):
+        raise PermissionDenied("Only the exam board records calibrations.")
+    if not calibration.strip():
+        raise ValidationError({"calibration": "Say which calibration the parameters come from."})
+    if not (0 < irt_a <= 10) or not (-10 <= irt_b <= 10) or (irt_c is not None and not 0 <= irt_c < 1):
+        raise ValidationError({"irt": "Parameters out of range: 0 < a <= 10, -10 <= b <= 10, 0 <= c < 1."})
+    changes = {
+        "irt_a": irt_a,
+        "irt_b": irt_b,
+        "irt_c": irt_c,
+        "irt_calibration": calibration.strip()[:200],
+        "irt_calibrated_at": calibrated_at or timezone.now(),
+    }
+    ItemVersion.objects.filter(pk=version.pk).update(**changes)  # update(): the content guard refuses frozen rows
+    version.refresh_from_db()
+    return version

@@ -27,4 +27,7 @@ urlpatterns = [
     path("item-versions/<int:version_id>/retire/", api.version_retire, name="api-item-version-retire"),
     path("item-versions/<int:version_id>/history/", api.version_history, name="api-item-version-history"),
     path("item-versions/<int:version_id>/diff/", api.version_diff, name="api-item-version-diff"),
+    path(
+        "item-versions/<int:version_id>/calibration/", api.version_calibration, name="api-item-version-calibration"
+    ),
 ]
