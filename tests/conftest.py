@@ -18,6 +18,16 @@ from tests.factories import *  # noqa: F401,F403  (fixtures)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's Chromium, never a downloaded one; nothing reaches the network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _missing_services() -> str | None:
@@ -99,3 +109,13 @@ def _close_worker_thread_connections(django_db_setup):
     for wrapper in list(_THREAD_CONNECTIONS):
         if wrapper.connection is not None:
             wrapper.connection.close()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Bank media under each test's own folder, with the default size limits (whatever the
+    environment says): no test writes into var/media or sees another test's files."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+    settings.MEDIA_AUDIO_MAX_BYTES = 20 * 1024 * 1024
+    return settings.MEDIA_ROOT

@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from assess import statuses
 from assess.models import Answer, Attempt, FormItem, Sitting
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PASSWORD, make_sitting, make_user
 from tests.processes import celery_worker_process, daphne_process
 
@@ -40,15 +40,6 @@ T = TypeVar("T")
 TIMEOUT_MS = 15_000
 SCORE_WAIT_SECONDS = 30.0
 SCREENSHOT = Path("/tmp/exam.png")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def in_db_thread(read: Callable[[], T]) -> T:

@@ -14,22 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 HARNESS = Path(__file__).with_name("item_renderer_harness.html")
 ITEMS_JS = Path(__file__).resolve().parents[2] / "frontend" / "static" / "frontend" / "items.js"
 TIMEOUT_MS = 10_000
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/item_renderer.png")
 
 MATH = "<math><msup><mi>x</mi><mn>2</mn></msup></math>"

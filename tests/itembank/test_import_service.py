@@ -121,15 +121,6 @@ def stored_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    """Media under a temporary folder, with the default size limits (whatever the environment says)."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_IMAGE_MAX_BYTES = 5 * 1024 * 1024
-    settings.MEDIA_AUDIO_MAX_BYTES = 20 * 1024 * 1024
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def world(db):
     school = make_school()
