@@ -26,7 +26,6 @@ from django.utils.safestring import SafeString, mark_safe
 from latex2mathml.converter import convert as latex_to_mathml
 
 from .chemistry import expand_ce
-
 from .richtext import sanitize_html
 
 __all__ = ["GAP_MARKER", "render_html", "render_rich_text"]

@@ -16,12 +16,36 @@ Mapping (interaction -> bank type):
 - ``extendedTextInteraction`` -> ``essay``
 - one or more ``inlineChoiceInteraction`` -> ``inline_choice``
 - ``matchInteraction`` (directedPair) -> ``matching``; ``orderInteraction`` -> ``ordering``
+- ``matchInteraction`` whose second set is exactly two choices, one true and one false by
+  identifier (case-insensitive ``true``/``false``, ``T``/``F``, ``dung`` or ``đúng``/``sai``,
+  ``D``/``S``)
+  -> ``true_false_group``: the first set's choices are the statements, the correct pairs
+  the keys (every statement needs exactly one, else the item is refused saying which).
+  The scale is read from the response processing (see "True/false groups" below).
 - ``gapMatchInteraction`` -> ``inline_choice`` when every gap has exactly one right text
 - anything else (hotspot, hottext, associate, graphic*, slider, upload, drawing, media,
   custom, ...) and items mixing interaction types are reported, not imported.
 
 The response processing is not imported: keys come from the correct response and the
-mapping; the bank's scoring rules apply.
+mapping; the bank's scoring rules apply. The one exception is the scale of a true/false
+group, which is the bank's own rule and the processing is where QTI says it:
+
+True/false groups. The scale (fraction of the points by number of correct statements) is,
+in this order: (1) read from response conditions that count, each a ``responseIf`` or
+``responseElseIf`` of ``equal`` (an outcome variable and a base value k) and one
+``setOutcomeValue`` SCORE of a base value v: scale[k] = v / points (counts 1..n without a
+condition keep SCORE's default; count 0 is in the scale only if it has a condition; the
+national values for 4 statements and no count 0 read as null, the national scale). Other
+settings of SCORE may only set 0 (a ``responseElse``). A count outside 0..n, a count given
+twice, or a scale that the bank cannot hold (a score above the points, a falling scale, n
+correct not giving all the points) refuses the item with the reason. Without a declared
+MAXSCORE or SCORE normal maximum the points are the score for n correct; a 0-point item
+has no scale to read (rules 2 to 4 apply). (2) the ``match_correct`` template (or its
+written-out form, SCORE set when ``match`` of the response and its correct value holds):
+all or nothing, {n: 1, others 0}. (3) ``map_response`` (the template, or SCORE set to
+``mapResponse``) with one equal weight per correct pair and no other weight: proportional,
+k/n. (4) otherwise the national scale for 4 statements, else proportional, with a warning
+saying which was assumed.
 
 Media. A package is opened through the shared zip guard (``itembank.interchange.archive``,
 with the package limits below). An image (``img``) or audio file (``audio``, or a
@@ -58,6 +82,7 @@ from itembank.interchange.archive import ArchiveError, ArchiveLimits, SafeArchiv
 from itembank.interchange.base import ImportedItem, ImportIssue, ParseResult, SourceLocation
 from itembank.interchange.media import MediaRefused, check_media, safe_name
 from itembank.richtext import sanitize_html
+from scoring.item_rules import DEFAULT_TRUE_FALSE_SCALE
 
 MAX_ITEM_BYTES = 5 * 1024 * 1024
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
@@ -129,6 +154,10 @@ _NAMES = {
 _FEEDBACK_TAGS = {"feedbackInline", "feedbackBlock", "modalFeedback"}
 _DROP_TAGS = {"rubricBlock", "templateBlock", "templateInline", "printedVariable", "stylesheet", "catalogInfo"}
 _TEXT_BLANK = "______"
+# Identifiers (case-folded) of the second match set that make a match interaction a
+# true/false group: a true one and a false one.
+_TRUE_IDS = frozenset({"true", "t", "dung", "đúng", "d"})
+_FALSE_IDS = frozenset({"false", "f", "sai", "s"})
 _LAST_BLANK = re.compile(r"\s*<p>\s*" + _TEXT_BLANK + r"\s*</p>\s*$")
 
 
@@ -178,6 +207,7 @@ class _Item:
     file_names: dict[str, str] = field(default_factory=dict)  # package path -> name
     issues: list[ImportIssue] = field(default_factory=list)  # warnings about this item's media
     src_lines: dict[str, int] = field(default_factory=dict)  # media reference -> line
+    points: Decimal | None = None  # set by a reader that finds the points elsewhere
 
     def where(self, elem: ET.Element | None = None, element: str | None = None) -> SourceLocation:
         node = elem if elem is not None else self.root
@@ -388,7 +418,7 @@ def _read_item(item: _Item) -> ImportedItem:
     reader = _READERS[kind]
     item_type, content, extra = reader(item, body, interactions, declarations)
     metadata.update(extra)
-    points = _points(item, declarations, interactions)
+    points = item.points if item.points is not None else _points(item, declarations, interactions)
     if item.media_refs:
         metadata["media"] = item.media_refs
     if item.files:
@@ -451,14 +481,9 @@ def _decl(item: _Item, interaction: ET.Element, declarations: dict[str, _Declara
 def _points(item: _Item, declarations: dict[str, _Declaration], interactions: list[ET.Element]) -> Decimal:
     """MAXSCORE's default value, or SCORE's normal maximum, or what the mapping can give,
     else 1."""
-    for outcome in item.root.findall("outcomeDeclaration"):
-        if outcome.get("identifier") == "MAXSCORE":
-            value = outcome.find("defaultValue/value")
-            if value is not None and (value.text or "").strip():
-                return _tidy(_decimal(value.text, "MAXSCORE"))
-    for outcome in item.root.findall("outcomeDeclaration"):
-        if outcome.get("identifier") == "SCORE" and outcome.get("normalMaximum"):
-            return _tidy(_decimal(outcome.get("normalMaximum"), "SCORE normal maximum"))
+    declared = _declared_points(item)
+    if declared is not None:
+        return declared
     if len(interactions) == 1:
         decl = declarations.get(interactions[0].get("responseIdentifier") or "")
         if decl is not None and decl.mapping:
@@ -470,6 +495,19 @@ def _points(item: _Item, declarations: dict[str, _Declaration], interactions: li
                 if total > 0:
                     return _tidy(total)
     return Decimal("1")
+
+
+def _declared_points(item: _Item) -> Decimal | None:
+    """MAXSCORE's default value, or SCORE's normal maximum, or None."""
+    for outcome in item.root.findall("outcomeDeclaration"):
+        if outcome.get("identifier") == "MAXSCORE":
+            value = outcome.find("defaultValue/value")
+            if value is not None and (value.text or "").strip():
+                return _tidy(_decimal(value.text, "MAXSCORE"))
+    for outcome in item.root.findall("outcomeDeclaration"):
+        if outcome.get("identifier") == "SCORE" and outcome.get("normalMaximum"):
+            return _tidy(_decimal(outcome.get("normalMaximum"), "SCORE normal maximum"))
+    return None
 
 
 def _tidy(value: Decimal) -> Decimal:
@@ -846,6 +884,9 @@ def _read_match(item: _Item, body: ET.Element, interactions: list[ET.Element], d
         raise _Invalid(f"a match interaction needs two match sets, found {len(sets)}", interaction)
     premises = _choices(item, sets[0], "simpleAssociableChoice")
     responses = _choices(item, sets[1], "simpleAssociableChoice")
+    truth = _truth_choices(responses)
+    if truth is not None:
+        return _read_true_false(item, body, interaction, decls, premises, truth)
     premise_ids = {p["id"] for p in premises}
     response_ids = {r["id"] for r in responses}
     pairs: dict[str, str] = {}
@@ -869,6 +910,241 @@ def _read_match(item: _Item, body: ET.Element, interactions: list[ET.Element], d
     stem = _stem(item, body, {})
     content = {"stem": stem, "premises": premises, "responses": responses, "scoring": scoring, "pairs": pairs}
     return "matching", content, {"shuffle": interaction.get("shuffle") == "true"}
+
+
+def _truth_choices(responses: list[dict[str, str]]) -> dict[str, bool] | None:
+    """``{identifier: truth}`` when the choices are exactly a true one and a false one."""
+    truth: dict[str, bool] = {}
+    for response in responses:
+        word = response["id"].casefold()
+        if word in _TRUE_IDS:
+            truth[response["id"]] = True
+        elif word in _FALSE_IDS:
+            truth[response["id"]] = False
+    if len(responses) != 2 or len(truth) != 2 or set(truth.values()) != {True, False}:
+        return None
+    return truth
+
+
+def _read_true_false(
+    item: _Item,
+    body: ET.Element,
+    interaction: ET.Element,
+    decls: dict[str, _Declaration],
+    statements: list[dict[str, str]],
+    truth: dict[str, bool],
+) -> _Read:
+    """A match of statements to true/false as a true/false group (see the module docstring)."""
+    decl = _decl(item, interaction, decls)
+    ids = [s["id"] for s in statements]
+    if not ids:
+        raise _Invalid("a true/false match needs at least one statement in its first set", interaction)
+    keys: dict[str, bool] = {}
+    for statement, answer in _pairs(item, decl, interaction):
+        if statement not in ids or answer not in truth:
+            raise _Invalid(
+                f"the correct pair '{statement} {answer}' does not join a statement to "
+                f"{' or '.join(repr(t) for t in truth)}",
+                interaction,
+            )
+        if keys.get(statement, truth[answer]) != truth[answer]:
+            raise _Invalid(f"the statement {statement!r} is both true and false in the correct response", interaction)
+        keys[statement] = truth[answer]
+    missing = [s for s in ids if s not in keys]
+    if missing:
+        raise _Invalid(
+            f"the statements {missing} have no correct pair: a true/false match needs one "
+            f"('{missing[0]} {_truth_id(truth, True)}' or '{missing[0]} {_truth_id(truth, False)}') "
+            "for every statement",
+            interaction,
+        )
+    count = len(ids)
+    scale = _counted_scale(item, decl, count, decls, interaction)
+    if scale is _NO_SCALE:
+        scale = _assumed_scale(item, decl, count)
+    stem = _stem(item, body, {})
+    content = {"stem": stem, "statements": statements, "scale": scale, "keys": {s: keys[s] for s in ids}}
+    return "true_false_group", content, {}
+
+
+def _truth_id(truth: dict[str, bool], value: bool) -> str:
+    return next(k for k, v in truth.items() if v is value)
+
+
+_NO_SCALE: Any = object()  # the processing has no counting conditions to read
+
+
+def _fraction_text(value: Decimal) -> str:
+    value = value.normalize()
+    if value == value.to_integral():
+        value = value.quantize(Decimal(1))
+    return f"{value:f}"
+
+
+def _scale_of(table: dict[int, Decimal], count: int) -> dict[str, str] | None:
+    """The content's scale for ``table``: null when it is the national one."""
+    national = {k: v for k, v in DEFAULT_TRUE_FALSE_SCALE.items() if k}
+    if count == len(national) and table == national:
+        return None
+    return {str(k): _fraction_text(v) for k, v in sorted(table.items())}
+
+
+def _sets_score(elem: ET.Element) -> bool:
+    return elem.tag == "setOutcomeValue" and elem.get("identifier") == "SCORE"
+
+
+def _sets_zero(setter: ET.Element) -> bool:
+    """SCORE = base value 0 (the usual ``responseElse``): it changes no count's score."""
+    children = list(setter)
+    if len(children) != 1 or children[0].tag != "baseValue":
+        return False
+    try:
+        return Decimal((children[0].text or "").strip()) == 0
+    except InvalidOperation:
+        return False
+
+
+def _count_branch(branch: ET.Element) -> tuple[str, str, str] | None:
+    """``(variable, count, score)`` texts of a branch ``equal(variable, base value) ->
+    SCORE = base value``, else None."""
+    children = list(branch)
+    if len(children) != 2 or children[0].tag != "equal" or not _sets_score(children[1]):
+        return None
+    operands = list(children[0])
+    setter = list(children[1])
+    if len(operands) != 2 or len(setter) != 1 or setter[0].tag != "baseValue":
+        return None
+    variables = [o for o in operands if o.tag == "variable"]
+    values = [o for o in operands if o.tag == "baseValue"]
+    if len(variables) != 1 or len(values) != 1:
+        return None
+    return variables[0].get("identifier") or "", (values[0].text or "").strip(), (setter[0].text or "").strip()
+
+
+def _counted_scale(
+    item: _Item, decl: _Declaration, count: int, decls: dict[str, _Declaration], interaction: ET.Element
+) -> Any:
+    """The scale read from counting conditions (``_NO_SCALE`` if there are none, or the
+    processing also sets SCORE otherwise, or the points are 0)."""
+    processing = item.root.find("responseProcessing")
+    if processing is None:
+        return _NO_SCALE
+    branches: list[tuple[ET.Element, tuple[str, str, str]]] = []
+    for branch in processing.iter():
+        if branch.tag in {"responseIf", "responseElseIf"} and (found := _count_branch(branch)) is not None:
+            branches.append((branch, found))
+    counted = {id(branch[1]) for branch, _ in branches}
+    others = [e for e in processing.iter() if _sets_score(e) and id(e) not in counted and not _sets_zero(e)]
+    variables = {variable for _, (variable, _, _) in branches}
+    responses = set(decls)
+    if not branches or others or len(variables) != 1 or variables & (responses | {"SCORE"}):
+        return _NO_SCALE
+    scores: dict[int, Decimal] = {}
+    for branch, (_variable, count_text, score_text) in branches:
+        number = _decimal(count_text, "the number correct")
+        if number != number.to_integral_value() or not 0 <= number <= count:
+            raise _Invalid(
+                f"the response processing gives a score for {count_text} correct; "
+                f"a true/false group of {count} statements has 0 to {count} correct",
+                branch,
+            )
+        correct = int(number)
+        if correct in scores:
+            raise _Invalid(f"the response processing gives {correct} correct two scores", branch)
+        scores[correct] = _decimal(score_text, f"the score for {correct} correct")
+    points = _declared_points(item)
+    if points is None:  # the score for all correct is the item's worth
+        top = scores.get(count)
+        points = _tidy(top) if top is not None and top > 0 else _points(item, decls, [interaction])
+        item.points = points
+    if points == 0:
+        item.warnings.append("the item is worth 0 points: its scale cannot be read from the response processing")
+        return _NO_SCALE
+    default = _score_default(item)
+    given = {k: scores.get(k, default) for k in range(1, count + 1)}
+    if 0 in scores:
+        given[0] = scores[0]
+    for correct, score in sorted(given.items()):
+        if not 0 <= score <= points:
+            raise _Invalid(
+                f"the response processing gives {_fraction_text(score)} for {correct} correct, "
+                f"outside 0 to the item's {_fraction_text(points)} points",
+                processing,
+            )
+        if correct and score < given.get(correct - 1, Decimal(0)):
+            raise _Invalid(
+                f"the response processing gives less for {correct} correct than for {correct - 1}; "
+                "the bank's scale must not fall",
+                processing,
+            )
+    if given[count] != points:
+        raise _Invalid(
+            f"the response processing gives {_fraction_text(given[count])} for all {count} correct, "
+            f"not the item's {_fraction_text(points)} points",
+            processing,
+        )
+    table = {k: score / points for k, score in given.items()}
+    return _scale_of(table, count)
+
+
+def _score_default(item: _Item) -> Decimal:
+    for outcome in item.root.findall("outcomeDeclaration"):
+        if outcome.get("identifier") == "SCORE":
+            value = outcome.find("defaultValue/value")
+            if value is not None and (value.text or "").strip():
+                return _decimal(value.text, "SCORE's default value")
+    return Decimal(0)
+
+
+def _template_name(processing: ET.Element | None) -> str:
+    """``match_correct``, ``map_response``, ... of a template processing ("" if none)."""
+    if processing is None:
+        return ""
+    template = (processing.get("template") or "").strip().rstrip("/")
+    name = posixpath.basename(template).lower()
+    return name[: -len(".xml")] if name.endswith(".xml") else name
+
+
+def _assumed_scale(item: _Item, decl: _Declaration, count: int) -> dict[str, str] | None:
+    """The scale when the processing has no counting conditions (rules 2 to 4)."""
+    processing = item.root.find("responseProcessing")
+    template = _template_name(processing)
+    rid = decl.identifier
+    setters = [e for e in processing.iter() if _sets_score(e)] if processing is not None else []
+    matched = any(
+        branch.tag == "responseIf"
+        and len(branch) > 1
+        and branch[0].tag == "match"
+        and {(e.tag, e.get("identifier")) for e in branch[0]} == {("variable", rid), ("correct", rid)}
+        and any(_sets_score(e) for e in branch[1:])
+        for branch in (processing.iter() if processing is not None else ())
+    )
+    proportional = {str(k): _fraction_text(Decimal(k) / Decimal(count)) for k in range(1, count + 1)}
+    if template == "match_correct" or (not template and matched):
+        return {str(k): "1" if k == count else "0" for k in range(1, count + 1)}
+    mapped = template == "map_response" or (
+        not template
+        and len(setters) == 1
+        and len(setters[0]) == 1
+        and setters[0][0].tag == "mapResponse"
+        and setters[0][0].get("identifier") == rid
+    )
+    pairs = set(_correct_or_mapped(decl))
+    weights = {decl.mapping.get(p) for p in pairs}
+    others = [v for k, v in decl.mapping.items() if k not in pairs and v != 0]
+    if mapped and len(weights) == 1 and (weights.pop() or 0) > 0 and not others:
+        return proportional
+    if count == len(DEFAULT_TRUE_FALSE_SCALE) - 1:
+        item.warnings.append(
+            "the response processing gives no true/false scale the bank reads: "
+            "the national scale (1/2/3/4 correct: 0.1/0.25/0.5/1 of the points) was assumed"
+        )
+        return None
+    item.warnings.append(
+        f"the response processing gives no true/false scale the bank reads: "
+        f"a proportional scale (k of {count} correct: k/{count} of the points) was assumed"
+    )
+    return proportional
 
 
 def _read_order(item: _Item, body: ET.Element, interactions: list[ET.Element], decls: dict) -> _Read:

@@ -26,7 +26,18 @@ Mapping (bank type -> QTI 3.0):
 - ``ordering``: ``qti-order-interaction``, ordered cardinality; all-or-nothing uses the
   ``match_correct`` template, ``partial`` its own processing (the importer reads any
   non-template processing as partial; the bank's partial rule has no QTI expression).
-- ``true_false_group`` has no QTI form the importer reads back: ``ValueError``.
+- ``true_false_group``: ``qti-match-interaction`` (shuffle false, max-associations n) whose
+  first ``qti-simple-match-set`` holds the statements (match-max 1) and whose second holds
+  the two choices ``true`` ("Đúng") and ``false`` ("Sai") (match-max n); directedPair
+  correct response ``"<statement> true|false"`` per statement and a ``qti-mapping`` giving
+  1 per correct pair (default 0). The processing counts: ``NUM_CORRECT`` =
+  ``qti-map-response``; then one ``qti-response-condition`` per count k (``qti-equal``
+  NUM_CORRECT k -> SCORE = scale[k] x points) for k = 1..n, and for 0 only when the scale
+  names 0 (else 0 correct keeps SCORE's default 0). A null scale (4 statements) is written
+  as the national 0.1/0.25/0.5/1. The importer reads the counts back as the scale (the
+  national one, for 4 statements and no count 0, as null); fractions come back in plain
+  form ("0.50" -> "0.5"); a 0-point item has no scale to read back. A statement id
+  ``true`` or ``false`` (any case) raises ``ValueError`` (it would clash with the choices).
 
 Points are SCORE's normal maximum and MAXSCORE's default value; the item's title and
 ``metadata["language"]`` (``xml:lang``) are kept. Not written (no place in QTI the importer
@@ -67,6 +78,7 @@ from typing import Any
 
 from itembank.interchange.base import ImportedItem
 from itembank.interchange.media import safe_name
+from scoring.item_rules import DEFAULT_TRUE_FALSE_SCALE
 
 QTI3_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -76,7 +88,8 @@ ITEM_RESOURCE_TYPE = "imsqti_item_xmlv3p0"
 TEST_RESOURCE_TYPE = "imsqti_test_xmlv3p0"
 MATCH_CORRECT = "https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml"
 TEXT_BLANK = "______"  # what the importer puts where a text entry was
-TRUE_FALSE_ERROR = "true_false_group cannot be exported to QTI 3.0 yet"
+COUNT_OUTCOME = "NUM_CORRECT"  # a true/false group's number of correct statements
+TRUE_FALSE_CHOICES = ({"id": "true", "text": "Đúng"}, {"id": "false", "text": "Sai"})
 
 _VOID = {"br", "img", "hr", "wbr", "col", "area", "input", "source", "track", "embed", "meta", "link", "param"}
 _BAD_XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -410,6 +423,64 @@ def _multiple_response(item: ImportedItem, body: _El, points: Decimal) -> _Parts
     return [decl], body, _processing_if(_match_correct("RESPONSE"), points), {}
 
 
+def _true_false_scale(scale: Any, count: int) -> dict[int, Decimal]:
+    """``{correct count: fraction}`` to write: the item's scale, or the national one (count 0
+    left out, SCORE's default 0 gives it)."""
+    if scale is None:
+        if count != len(DEFAULT_TRUE_FALSE_SCALE) - 1:
+            raise ValueError(f"a true/false group of {count} statements needs a scale: the national scale is for 4")
+        return {k: v for k, v in DEFAULT_TRUE_FALSE_SCALE.items() if k}
+    if not isinstance(scale, Mapping):
+        raise ValueError("the true/false scale must map a number correct to a fraction of the points")
+    return {int(str(k)): Decimal(str(v)) for k, v in scale.items()}
+
+
+def _true_false_group(item: ImportedItem, body: _El, points: Decimal) -> _Parts:
+    content = item.content
+    statements = content["statements"]
+    keys = content["keys"]
+    count = len(statements)
+    truths: list[tuple[str, bool]] = []
+    for statement in statements:
+        statement_id = str(statement["id"])
+        if statement_id.lower() in {c["id"] for c in TRUE_FALSE_CHOICES}:
+            raise ValueError(f"the statement id {statement_id!r} clashes with the true/false choices of QTI")
+        truth = keys.get(statement_id)
+        if not isinstance(truth, bool):
+            raise ValueError(f"the statement {statement_id!r} has no true/false key")
+        truths.append((statement_id, truth))
+    scale = _true_false_scale(content.get("scale"), count)
+
+    interaction = body.sub(
+        "qti-match-interaction",
+        {"response-identifier": "RESPONSE", "shuffle": "false", "max-associations": str(count)},
+    )
+    _choices(interaction.sub("qti-simple-match-set"), "qti-simple-associable-choice", statements, {"match-max": "1"})
+    _choices(
+        interaction.sub("qti-simple-match-set"),
+        "qti-simple-associable-choice",
+        TRUE_FALSE_CHOICES,
+        {"match-max": str(count)},
+    )
+    pairs = [f"{statement_id} {_bool(truth)}" for statement_id, truth in truths]
+    decl = _declaration("RESPONSE", "multiple", "directedPair", pairs, [(p, Decimal(1)) for p in pairs])
+
+    processing = _El("qti-response-processing")
+    counted = processing.sub("qti-set-outcome-value", {"identifier": COUNT_OUTCOME})
+    counted.add(_El("qti-map-response", {"identifier": "RESPONSE"}))
+    for correct, fraction in sorted(scale.items()):
+        branch = processing.sub("qti-response-condition").sub("qti-response-if")
+        equal = branch.sub("qti-equal", {"tolerance-mode": "exact"})
+        equal.add(_variable(COUNT_OUTCOME))
+        equal.sub("qti-base-value", {"base-type": "integer"}, text=str(correct))
+        branch.add(_set_score(_base_float(fraction * points)))
+    outcome = _El(
+        "qti-outcome-declaration", {"identifier": COUNT_OUTCOME, "cardinality": "single", "base-type": "float"}
+    )
+    outcome.sub("qti-default-value").sub("qti-value", text="0")
+    return [decl], body, processing, {"outcomes": [outcome]}
+
+
 def _text_entry(item: ImportedItem, body: _El, points: Decimal) -> _Parts:
     content = item.content
     match = content.get("match", "exact")
@@ -536,6 +607,7 @@ def _ordering(item: ImportedItem, body: _El, points: Decimal) -> _Parts:
 _WRITERS: dict[str, Callable[[ImportedItem, _El, Decimal], _Parts]] = {
     "single_choice": _single_choice,
     "multiple_response": _multiple_response,
+    "true_false_group": _true_false_group,
     "text_entry": _text_entry,
     "short_numeric": _short_numeric,
     "essay": _essay,
@@ -554,10 +626,9 @@ def item_to_qti3(item: ImportedItem, *, identifier: str, media: Mapping[str, str
     ``media`` maps a file name of ``metadata["files"]`` to the path, relative to the item
     document, where the file is written: its ``media:NAME`` sources are rewritten to it.
     Raises ``ValueError`` for a type or setting QTI 3.0 (as read back by our importer)
-    cannot express: ``true_false_group``, a text entry matched by a pattern.
+    cannot express: a text entry matched by a pattern, a true/false group whose statement
+    is named ``true``/``false`` or that has no scale.
     """
-    if item.item_type == "true_false_group":
-        raise ValueError(TRUE_FALSE_ERROR)
     writer = _WRITERS.get(item.item_type)
     if writer is None:
         raise ValueError(f"{item.item_type} cannot be exported to QTI 3.0")
@@ -578,7 +649,7 @@ def item_to_qti3(item: ImportedItem, *, identifier: str, media: Mapping[str, str
     root = _El("qti-assessment-item", attrs)
     for decl in declarations:
         root.add(decl)
-    for outcome in _outcomes(points, human=bool(options.get("human"))):
+    for outcome in [*_outcomes(points, human=bool(options.get("human"))), *options.get("outcomes", ())]:
         root.add(outcome)
     root.add(body)
     if processing is not None:

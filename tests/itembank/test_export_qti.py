@@ -7,6 +7,7 @@ No database.
 from __future__ import annotations
 
 import io
+import itertools
 import xml.etree.ElementTree as ET
 import zipfile
 from decimal import Decimal
@@ -17,12 +18,13 @@ import pytest
 from itembank.interchange.base import ImportedItem, SourceLocation
 from itembank.interchange.qti import TEST_WARNING, parse_qti, parse_qti_item, parse_qti_package
 from itembank.interchange.qti_export import (
+    COUNT_OUTCOME,
     ITEM_RESOURCE_TYPE,
     QTI3_NS,
-    TRUE_FALSE_ERROR,
     item_to_qti3,
     items_to_qti3_package,
 )
+from scoring.item_rules import score_true_false_group
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 MATHML = "http://www.w3.org/1998/Math/MathML"
@@ -140,6 +142,53 @@ ITEMS = {
             "pairs": {"p1": "r1", "p2": "r2", "p3": "r3"},
         },
         "3",
+    ),
+    "true_false_group": _item(
+        "true_false_group",
+        {
+            "stem": "<p>Cho hàm số <i>y</i> = <i>x</i><sup>3</sup>.</p>",
+            "statements": _options(
+                ("a", "Đồng biến trên ℝ"), ("b", "Có hai cực trị"), ("c", "y(0) = 0"), ("d", "y(1) = 2")
+            ),
+            "scale": None,  # the national 0.1/0.25/0.5/1
+            "keys": {"a": True, "b": False, "c": True, "d": False},
+        },
+        "1",
+        title="Phần II",
+    ),
+    "true_false_group_custom_3": _item(
+        "true_false_group",
+        {
+            "stem": "<p>Ba mệnh đề</p>",
+            "statements": _options(("1", "2 là số nguyên tố"), ("2", "9 là số nguyên tố"), ("3", "1 &lt; 2")),
+            "scale": {"1": "0.2", "2": "0.6", "3": "1"},
+            "keys": {"1": True, "2": False, "3": True},
+        },
+        "1.5",
+    ),
+    "true_false_group_all_or_nothing": _item(
+        "true_false_group",
+        {
+            "stem": "<p>Tất cả đúng mới có điểm</p>",
+            "statements": _options(("a", "x"), ("b", "y"), ("c", "z"), ("d", "t")),
+            "scale": {"1": "0", "2": "0", "3": "0", "4": "1"},
+            "keys": {"a": False, "b": False, "c": True, "d": True},
+        },
+        "2",
+    ),
+    "true_false_group_national_spelt_out_with_0": _item(
+        "true_false_group",
+        {
+            "stem": "",  # a group's statements may stand alone
+            "statements": _options(("a", "x"), ("b", "y"), ("c", "z"), ("d", "t")),
+            "scale": {"0": "0", "1": "0.1", "2": "0.25", "3": "0.5", "4": "1"},
+            "keys": {"a": True, "b": True, "c": True, "d": False},
+        },
+        "0.25",
+    ),
+    "true_false_one": _item(
+        "true_false_group",
+        {"stem": "", "statements": _options(("a", "Hà Nội là thủ đô.")), "scale": {"1": "1"}, "keys": {"a": True}},
     ),
     "ordering": _item(
         "ordering",
@@ -312,13 +361,132 @@ def test_language_and_shuffle_round_trip() -> None:
     assert back.metadata["shuffle"] is True
 
 
-def test_true_false_group_is_refused() -> None:
-    item = _item(
-        "true_false_group",
-        {"stem": "<p>Đúng hay sai?</p>", "statements": _options(("a", "1 > 0")), "keys": {"a": True}},
-    )
-    with pytest.raises(ValueError, match=TRUE_FALSE_ERROR):
-        item_to_qti3(item, identifier="tf")
+def _q(name: str) -> str:
+    return f"{{{QTI3_NS}}}{name}"
+
+
+def test_true_false_group_is_a_match_of_statements_to_true_and_false() -> None:
+    root = ET.fromstring(item_to_qti3(ITEMS["true_false_group"], identifier="tf"))
+    (interaction,) = root.iter(_q("qti-match-interaction"))
+    assert interaction.attrib == {"response-identifier": "RESPONSE", "shuffle": "false", "max-associations": "4"}
+    statements, truths = interaction.findall(_q("qti-simple-match-set"))
+    choices = statements.findall(_q("qti-simple-associable-choice"))
+    assert [(c.get("identifier"), c.get("match-max")) for c in choices] == [(i, "1") for i in "abcd"]
+    assert choices[1].text == "Có hai cực trị"
+    choices = truths.findall(_q("qti-simple-associable-choice"))
+    assert [(c.get("identifier"), c.text, c.get("match-max")) for c in choices] == [
+        ("true", "Đúng", "4"),
+        ("false", "Sai", "4"),
+    ]
+    decl = root.find(_q("qti-response-declaration"))
+    assert (decl.get("cardinality"), decl.get("base-type")) == ("multiple", "directedPair")
+    correct = [v.text for v in decl.iterfind(f"{_q('qti-correct-response')}/{_q('qti-value')}")]
+    assert correct == ["a true", "b false", "c true", "d false"]
+    mapping = decl.find(_q("qti-mapping"))
+    assert mapping.get("default-value") == "0"
+    assert {e.get("map-key"): e.get("mapped-value") for e in mapping} == dict.fromkeys(correct, "1")
+    outcomes = {o.get("identifier"): o for o in root.iter(_q("qti-outcome-declaration"))}
+    assert set(outcomes) == {"SCORE", "MAXSCORE", COUNT_OUTCOME}
+    assert outcomes[COUNT_OUTCOME].get("base-type") == "float"
+
+
+def _conditions(root: ET.Element) -> dict[int, Decimal]:
+    """``{count: SCORE}`` of the exported counting conditions (checking their shape)."""
+    processing = root.find(_q("qti-response-processing"))
+    counted, *conditions = list(processing)
+    assert counted.tag == _q("qti-set-outcome-value") and counted.get("identifier") == COUNT_OUTCOME
+    assert [(e.tag, e.get("identifier")) for e in counted] == [(_q("qti-map-response"), "RESPONSE")]
+    scores = {}
+    for condition in conditions:
+        assert condition.tag == _q("qti-response-condition")
+        (branch,) = condition
+        equal, setter = branch
+        variable, count = equal
+        assert (equal.tag, variable.tag, variable.get("identifier")) == (
+            _q("qti-equal"),
+            _q("qti-variable"),
+            COUNT_OUTCOME,
+        )
+        assert setter.tag == _q("qti-set-outcome-value") and setter.get("identifier") == "SCORE"
+        (value,) = setter
+        assert value.tag == _q("qti-base-value")
+        scores[int(count.text)] = Decimal(value.text)
+    return scores
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("true_false_group", {1: "0.1", 2: "0.25", 3: "0.5", 4: "1"}),
+        ("true_false_group_custom_3", {1: "0.3", 2: "0.9", 3: "1.5"}),
+        ("true_false_group_all_or_nothing", {1: "0", 2: "0", 3: "0", 4: "2"}),
+        ("true_false_group_national_spelt_out_with_0", {0: "0", 1: "0.025", 2: "0.0625", 3: "0.125", 4: "0.25"}),
+        ("true_false_one", {1: "1"}),
+    ],
+)
+def test_true_false_scores_per_count_are_scale_times_points(name: str, expected: dict[int, str]) -> None:
+    root = ET.fromstring(item_to_qti3(ITEMS[name], identifier="tf"))
+    assert _conditions(root) == {k: Decimal(v) for k, v in expected.items()}
+    maxscore = root.find(f"{_q('qti-outcome-declaration')}[@identifier='MAXSCORE']")
+    assert Decimal(maxscore.find(f"{_q('qti-default-value')}/{_q('qti-value')}").text) == ITEMS[name].points
+
+
+@pytest.mark.parametrize("name", [n for n in ITEMS if ITEMS[n].item_type == "true_false_group"])
+def test_true_false_processing_scores_every_response_as_the_bank_does(name: str) -> None:
+    # Run the exported processing (map the pairs, count, pick the condition) on every
+    # answer sheet and compare with the bank's own rule.
+    item = ITEMS[name]
+    root = ET.fromstring(item_to_qti3(item, identifier="tf"))
+    mapping = {e.get("map-key"): Decimal(e.get("mapped-value")) for e in root.iter(_q("qti-map-entry"))}
+    scores = _conditions(root)
+    ids = [s["id"] for s in item.content["statements"]]
+    for answers in itertools.product([True, False, None], repeat=len(ids)):
+        response = {i: a for i, a in zip(ids, answers, strict=True) if a is not None}
+        pairs = {f"{i} {'true' if a else 'false'}" for i, a in response.items()}
+        count = sum((mapping.get(p, Decimal(0)) for p in pairs), Decimal(0))
+        qti_score = scores.get(int(count), Decimal(0))
+        bank = score_true_false_group(response, item.content["keys"], item.points, scale=item.content["scale"])
+        assert qti_score == bank.points, (response, qti_score, bank.points)
+
+
+def test_true_false_group_statement_named_like_a_choice_is_refused() -> None:
+    content = {**ITEMS["true_false_one"].content, "statements": _options(("True", "x")), "keys": {"True": True}}
+    with pytest.raises(ValueError, match="'True' clashes with the true/false choices"):
+        item_to_qti3(_item("true_false_group", content), identifier="tf")
+
+
+def test_true_false_group_of_3_without_a_scale_is_refused() -> None:
+    content = {**ITEMS["true_false_group_custom_3"].content, "scale": None}
+    with pytest.raises(ValueError, match="3 statements needs a scale"):
+        item_to_qti3(_item("true_false_group", content), identifier="tf")
+
+
+def test_a_spelt_out_national_scale_without_0_comes_back_as_null() -> None:
+    # The same rule either way; QTI keeps only the scores, so the reader cannot tell them apart.
+    spelt = {"1": "0.1", "2": "0.25", "3": "0.5", "4": "1"}
+    back = _round_trip(_item("true_false_group", {**ITEMS["true_false_group"].content, "scale": spelt}))
+    assert back.content["scale"] is None
+
+
+def test_a_zero_point_true_false_group_loses_its_scale_with_warnings() -> None:
+    # Every count scores 0 points: there is no fraction to read back (a documented loss).
+    item = _item("true_false_group", ITEMS["true_false_group_custom_3"].content, "0")
+    result = parse_qti_item(item_to_qti3(item, identifier="tf"), filename="tf.xml")
+    (back,) = result.items
+    assert back.points == Decimal("0")
+    assert back.content["scale"] == {
+        "1": "0.3333333333333333333333333333",
+        "2": "0.6666666666666666666666666667",
+        "3": "1",
+    }
+    assert back.warnings[0] == "the item is worth 0 points: its scale cannot be read from the response processing"
+    assert "a proportional scale (k of 3 correct: k/3 of the points) was assumed" in back.warnings[1]
+
+
+def test_true_false_fractions_come_back_in_plain_form() -> None:
+    content = {**ITEMS["true_false_group_custom_3"].content, "scale": {"1": "0.20", "2": "0.600", "3": "1.0"}}
+    back = _round_trip(_item("true_false_group", content, "3"))
+    assert back.content["scale"] == {"1": "0.2", "2": "0.6", "3": "1"}
 
 
 def test_pattern_text_entry_is_refused() -> None:

@@ -49,15 +49,6 @@ def png(seed: int) -> bytes:
     )
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    """Media under a temporary folder, with the default size limits (whatever the environment says)."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_IMAGE_MAX_BYTES = 5 * 1024 * 1024
-    settings.MEDIA_AUDIO_MAX_BYTES = 20 * 1024 * 1024
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def world(db):
     department = make_department()
@@ -118,6 +109,12 @@ CONTENT = {
         "ignore_diacritics": False,
         "answers": ["Hà Nội", "Thành phố Hà Nội"],
     },
+    "text_entry_pattern": {
+        "stem": "Viết một số chẵn có hai chữ số: ______",
+        "match": "pattern",
+        "ignore_diacritics": False,
+        "answers": ["[1-9][02468]"],
+    },
     "inline_choice": {
         "stem": "Nước sôi ở {{1}} °C và đông đặc ở {{2}} °C.",
         "gaps": [
@@ -150,13 +147,15 @@ CONTENT = {
         "max_words": 150,
     },
 }
-TYPE_OF = {"true_false_one": "true_false_group", "essay_rubric": "essay"}
+TYPE_OF = {"true_false_one": "true_false_group", "essay_rubric": "essay", "text_entry_pattern": "text_entry"}
 
 # The kinds each format holds (the others raise ValueError on export).
 FORMAT_KINDS = {
     "qti3": [
         "single_choice",
         "multiple_response",
+        "true_false_group",
+        "true_false_one",
         "short_numeric",
         "text_entry",
         "inline_choice",
@@ -302,7 +301,7 @@ def test_qti3_round_trip_of_a_short_numeric_keeps_its_stem(world) -> None:
 @pytest.mark.parametrize(
     ("fmt", "kind", "message"),
     [
-        ("qti3", "true_false_group", "true_false_group cannot be exported to QTI 3.0 yet"),
+        ("qti3", "text_entry_pattern", "a text entry matched by a pattern cannot be exported to QTI 3.0 yet"),
         ("moodle", "true_false_group", "statements"),
         ("moodle", "essay_rubric", "rubric"),
         ("xlsx", "matching", "cannot hold a matching item"),
@@ -458,8 +457,8 @@ def test_export_items_refusals(world, tmp_path) -> None:
         run("export_items", "--format", "qti3", "--out", str(tmp_path / "x.zip"), "--user", "ghost")
     with pytest.raises(CommandError, match="there are no items to export"):
         run("export_items", "--format", "qti3", "--out", str(tmp_path / "x.zip"))
-    _create(world, "true_false_group")
-    with pytest.raises(CommandError, match="true_false_group cannot be exported to QTI 3.0"):
+    _create(world, "text_entry_pattern")
+    with pytest.raises(CommandError, match="a text entry matched by a pattern cannot be exported to QTI 3.0"):
         run("export_items", "--format", "qti3", "--out", str(tmp_path / "x.zip"))
     assert not (tmp_path / "x.zip").exists()
 
@@ -652,9 +651,9 @@ def test_export_refusals(client, world) -> None:
     assert client.get("/api/exports/?format=pdf").status_code == 400
     empty = client.get("/api/exports/?format=moodle")
     assert empty.status_code == 400 and empty.json()["error"]["code"] == "not_exportable"
-    _create(world, "true_false_group")
+    _create(world, "text_entry_pattern")
     refused = client.get("/api/exports/?format=qti3")
-    assert refused.status_code == 400 and "true_false_group" in refused.json()["error"]["message"]
+    assert refused.status_code == 400 and "matched by a pattern" in refused.json()["error"]["message"]
 
 
 def test_the_excel_template_downloads_and_reads_as_example_items(client, world) -> None:

@@ -34,6 +34,7 @@ _KEY_FIELDS = {
     "text_entry": ("answers", "match", "ignore_diacritics"),
     "inline_choice": ("keys", "scoring"),
     "matching": ("pairs", "scoring"),
+    "true_false_group": ("keys", "scale"),
     "ordering": ("order", "scoring"),
     "essay": ("rubric", "max_words"),
 }
@@ -218,6 +219,339 @@ def test_match_with_two_answers_for_one_premise_is_an_error() -> None:
     result = parse_qti_item(xml, filename="m.xml")
     assert result.items == ()
     assert "premise 'A' has several correct matches" in result.errors[0].message
+
+
+# --- true/false groups written as a match to true/false -------------------------------
+
+QTI22_TRUE_FALSE = """<?xml version="1.0" encoding="UTF-8"?>
+<assessmentItem xmlns="http://www.imsglobal.org/xsd/imsqti_v2p2" identifier="tf22" title="Phần II"
+    adaptive="false" timeDependent="false" xml:lang="vi">
+  <responseDeclaration identifier="RESPONSE" cardinality="multiple" baseType="directedPair">
+    <correctResponse>
+      <value>S1 T</value><value>S2 F</value><value>S3 F</value><value>S4 T</value>
+    </correctResponse>
+    <mapping defaultValue="0">
+      <mapEntry mapKey="S1 T" mappedValue="1"/><mapEntry mapKey="S2 F" mappedValue="1"/>
+      <mapEntry mapKey="S3 F" mappedValue="1"/><mapEntry mapKey="S4 T" mappedValue="1"/>
+    </mapping>
+  </responseDeclaration>
+  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float">
+    <defaultValue><value>0</value></defaultValue></outcomeDeclaration>
+  <outcomeDeclaration identifier="MAXSCORE" cardinality="single" baseType="float">
+    <defaultValue><value>1</value></defaultValue></outcomeDeclaration>
+  <outcomeDeclaration identifier="RIGHT" cardinality="single" baseType="integer"/>
+  <itemBody>
+    <p>Cho hàm số y = x<sup>3</sup> - 3x.</p>
+    <matchInteraction responseIdentifier="RESPONSE" shuffle="false" maxAssociations="4">
+      <prompt>Mỗi ý sau đúng hay sai?</prompt>
+      <simpleMatchSet>
+        <simpleAssociableChoice identifier="S1" matchMax="1">Hàm số đồng biến trên (1; +∞)</simpleAssociableChoice>
+        <simpleAssociableChoice identifier="S2" matchMax="1">Hàm số có ba cực trị</simpleAssociableChoice>
+        <simpleAssociableChoice identifier="S3" matchMax="1">y(1) = 1</simpleAssociableChoice>
+        <simpleAssociableChoice identifier="S4" matchMax="1">y(0) = 0</simpleAssociableChoice>
+      </simpleMatchSet>
+      <simpleMatchSet>
+        <simpleAssociableChoice identifier="T" matchMax="4">True</simpleAssociableChoice>
+        <simpleAssociableChoice identifier="F" matchMax="4">False</simpleAssociableChoice>
+      </simpleMatchSet>
+    </matchInteraction>
+  </itemBody>
+  <responseProcessing>
+    <setOutcomeValue identifier="RIGHT"><mapResponse identifier="RESPONSE"/></setOutcomeValue>
+    <responseCondition>
+      <responseIf>
+        <equal toleranceMode="exact"><baseValue baseType="integer">4</baseValue><variable identifier="RIGHT"/></equal>
+        <setOutcomeValue identifier="SCORE"><baseValue baseType="float">1</baseValue></setOutcomeValue>
+      </responseIf>
+      <responseElseIf>
+        <equal toleranceMode="exact"><variable identifier="RIGHT"/><baseValue baseType="integer">3</baseValue></equal>
+        <setOutcomeValue identifier="SCORE"><baseValue baseType="float">0.5</baseValue></setOutcomeValue>
+      </responseElseIf>
+      <responseElseIf>
+        <equal toleranceMode="exact"><variable identifier="RIGHT"/><baseValue baseType="integer">2</baseValue></equal>
+        <setOutcomeValue identifier="SCORE"><baseValue baseType="float">0.25</baseValue></setOutcomeValue>
+      </responseElseIf>
+      <responseElseIf>
+        <equal toleranceMode="exact"><variable identifier="RIGHT"/><baseValue baseType="integer">1</baseValue></equal>
+        <setOutcomeValue identifier="SCORE"><baseValue baseType="float">0.1</baseValue></setOutcomeValue>
+      </responseElseIf>
+      <responseElse>
+        <setOutcomeValue identifier="SCORE"><baseValue baseType="float">0</baseValue></setOutcomeValue>
+      </responseElse>
+    </responseCondition>
+  </responseProcessing>
+</assessmentItem>
+"""
+
+QTI3_TRUE_FALSE = """<qti-assessment-item xmlns="http://www.imsglobal.org/xsd/imsqtiasi_v3p0" identifier="tf3"
+    title="Ba ý" adaptive="false" time-dependent="false">
+  <qti-response-declaration identifier="R1" cardinality="multiple" base-type="directedPair">
+    <qti-correct-response>{correct}</qti-correct-response>
+    {mapping}
+  </qti-response-declaration>
+  <qti-outcome-declaration identifier="SCORE" cardinality="single" base-type="float"/>
+  <qti-item-body>
+    <p>Về nước:</p>
+    <qti-match-interaction response-identifier="R1" shuffle="true" max-associations="3">
+      <qti-simple-match-set>
+        <qti-simple-associable-choice identifier="a" match-max="1">Sôi ở 100 °C</qti-simple-associable-choice>
+        <qti-simple-associable-choice identifier="b" match-max="1">Đông đặc ở 10 °C</qti-simple-associable-choice>
+        <qti-simple-associable-choice identifier="c" match-max="1">Công thức H<sub>2</sub>O</qti-simple-associable-choice>
+      </qti-simple-match-set>
+      <qti-simple-match-set>
+        <qti-simple-associable-choice identifier="{true}" match-max="3">Đúng</qti-simple-associable-choice>
+        <qti-simple-associable-choice identifier="{false}" match-max="3">Sai</qti-simple-associable-choice>
+      </qti-simple-match-set>
+    </qti-match-interaction>
+  </qti-item-body>
+  {processing}
+</qti-assessment-item>
+"""
+THIRDS = {"1": "0.3333333333333333333333333333", "2": "0.6666666666666666666666666667", "3": "1"}  # k/3
+MAP_RESPONSE = (
+    '<qti-response-processing template="https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/map_response.xml"/>'
+)
+MATCH_CORRECT = (
+    '<qti-response-processing template="https://purl.imsglobal.org/spec/qti/v3p0/rptemplates/match_correct.xml"/>'
+)
+
+
+def _tf3(
+    *,
+    true: str = "D",
+    false: str = "S",
+    pairs: tuple[str, ...] = ("a D", "b S", "c D"),
+    weights: tuple[str, ...] | None = None,
+    processing: str = "",
+) -> bytes:
+    correct = "".join(f"<qti-value>{p}</qti-value>" for p in pairs)
+    mapping = ""
+    if weights is not None:
+        entries = "".join(
+            f'<qti-map-entry map-key="{p}" mapped-value="{w}"/>' for p, w in zip(pairs, weights, strict=True)
+        )
+        mapping = f'<qti-mapping default-value="0">{entries}</qti-mapping>'
+    return QTI3_TRUE_FALSE.format(
+        correct=correct, mapping=mapping, true=true, false=false, processing=processing
+    ).encode()
+
+
+def _tf_item(data: bytes):
+    result = parse_qti_item(data, filename="tf.xml")
+    assert result.errors == (), result.errors
+    (item,) = result.items
+    assert item.item_type == "true_false_group"
+    validate_key("true_false_group", {"keys": item.content["keys"], "scale": item.content["scale"]}, item.points)
+    return item
+
+
+def test_qti22_match_to_true_false_is_a_true_false_group_with_the_national_scale() -> None:
+    item = _tf_item(QTI22_TRUE_FALSE.encode())
+    assert item.metadata["qti_version"] == "2.2"
+    assert [s["id"] for s in item.content["statements"]] == ["S1", "S2", "S3", "S4"]
+    assert item.content["statements"][1]["text"] == "Hàm số có ba cực trị"
+    assert item.content["keys"] == {"S1": True, "S2": False, "S3": False, "S4": True}
+    assert item.content["scale"] is None  # the conditions give the national 0.1/0.25/0.5/1
+    assert item.content["stem"] == "<p>Cho hàm số y = x<sup>3</sup> - 3x.</p>\n    <div>Mỗi ý sau đúng hay sai?</div>"
+    assert item.points == Decimal("1")
+    assert item.warnings == ()
+
+
+def test_qti22_counting_conditions_give_a_scale_relative_to_the_points() -> None:
+    # MAXSCORE 2: the scores 0.2/0.5/1/2 are the national fractions of 2 points.
+    doubled = (
+        QTI22_TRUE_FALSE.replace(
+            '<baseValue baseType="float">1</baseValue>', '<baseValue baseType="float">2</baseValue>'
+        )
+        .replace("0.5</baseValue>", "1</baseValue>")
+        .replace("0.25</baseValue>", "0.5</baseValue>")
+        .replace("0.1</baseValue>", "0.2</baseValue>")
+        .replace("<defaultValue><value>1</value></defaultValue>", "<defaultValue><value>2</value></defaultValue>")
+    )
+    item = _tf_item(doubled.encode())
+    assert (item.points, item.content["scale"]) == (Decimal("2"), None)
+    # Counts 1 and 2 without a condition keep SCORE's default 0; no MAXSCORE: 4 correct is the worth.
+    sparse = QTI22_TRUE_FALSE.replace("MAXSCORE", "OTHER")
+    for count in ("2", "1"):
+        start = sparse.index(f'<baseValue baseType="integer">{count}</baseValue>')
+        sparse = (
+            sparse[: sparse.rindex("<responseElseIf>", 0, start)]
+            + sparse[sparse.index("</responseElseIf>", start) + 17 :]
+        )
+    item = _tf_item(sparse.encode())
+    assert item.points == Decimal("1")
+    assert item.content["scale"] == {"1": "0", "2": "0", "3": "0.5", "4": "1"}
+
+
+def test_qti3_true_false_with_d_s_identifiers_and_map_response_is_proportional() -> None:
+    item = _tf_item(_tf3(weights=("1", "1", "1"), processing=MAP_RESPONSE))
+    assert item.metadata["qti_version"] == "3.0"
+    assert item.content["keys"] == {"a": True, "b": False, "c": True}
+    assert item.content["statements"][2]["text"] == "Công thức H<sub>2</sub>O"
+    assert item.content["scale"] == THIRDS
+    assert item.points == Decimal("3")  # what the mapping can give
+    assert item.warnings == ()
+    assert "Đúng" not in item.content["stem"]
+
+
+@pytest.mark.parametrize(
+    ("true", "false"), [("true", "false"), ("TRUE", "False"), ("T", "F"), ("t", "f"), ("dung", "sai"), ("Dung", "SAI")]
+)
+def test_every_spelling_of_true_and_false_is_recognised(true: str, false: str) -> None:
+    pairs = (f"a {true}", f"b {false}", f"c {true}")
+    item = _tf_item(_tf3(true=true, false=false, pairs=pairs, processing=MATCH_CORRECT))
+    assert item.content["keys"] == {"a": True, "b": False, "c": True}
+    assert item.content["scale"] == {"1": "0", "2": "0", "3": "1"}  # match_correct: all or nothing
+
+
+def test_true_and_false_may_come_in_either_order() -> None:
+    item = _tf_item(_tf3(true="F", false="T", pairs=("a T", "b F", "c F"), processing=MATCH_CORRECT))
+    assert item.content["keys"] == {"a": True, "b": False, "c": False}
+
+
+def test_written_out_match_correct_is_all_or_nothing() -> None:
+    processing = """<qti-response-processing><qti-response-condition><qti-response-if>
+        <qti-match><qti-variable identifier="R1"/><qti-correct identifier="R1"/></qti-match>
+        <qti-set-outcome-value identifier="SCORE"><qti-base-value base-type="float">1</qti-base-value></qti-set-outcome-value>
+      </qti-response-if></qti-response-condition></qti-response-processing>"""
+    item = _tf_item(_tf3(processing=processing))
+    assert item.content["scale"] == {"1": "0", "2": "0", "3": "1"}
+    assert item.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("count", "weights", "processing", "scale", "assumed"),
+    [
+        (4, None, "", None, "the national scale (1/2/3/4 correct: 0.1/0.25/0.5/1 of the points) was assumed"),
+        (3, None, "", THIRDS, "a proportional scale (k of 3 correct: k/3 of the points) was assumed"),
+        (4, ("1", "2", "1", "1"), MAP_RESPONSE, None, "the national scale"),  # unequal weights
+        (3, ("1", "1", "1"), "<qti-response-processing/>", THIRDS, "a proportional scale"),  # no SCORE at all
+    ],
+)  # fmt: skip
+def test_without_a_readable_scale_the_assumed_rule_is_named(count, weights, processing, scale, assumed) -> None:
+    data = _tf3(pairs=("a D", "b S", "c D", "d S")[:count], weights=weights, processing=processing)
+    if count == 4:
+        data = data.replace(
+            b"</qti-simple-match-set>\n      <qti-simple-match-set>",
+            b'<qti-simple-associable-choice identifier="d">Nhe hon dau</qti-simple-associable-choice>'
+            b"</qti-simple-match-set>\n      <qti-simple-match-set>",
+        )
+    item = _tf_item(data)
+    assert len(item.content["statements"]) == count
+    assert item.content["scale"] == scale
+    (warning,) = item.warnings
+    assert warning.startswith("the response processing gives no true/false scale the bank reads")
+    assert assumed in warning
+
+
+def test_a_true_false_match_missing_a_pair_is_refused_naming_the_statement() -> None:
+    result = parse_qti_item(_tf3(pairs=("a D", "c D"), processing=MATCH_CORRECT), filename="tf.xml")
+    assert result.items == ()
+    (error,) = result.errors
+    assert error.message == (
+        "the statements ['b'] have no correct pair: a true/false match needs one ('b D' or 'b S') for every statement"
+    )
+    assert error.source.line is not None and error.source.element == "tf3"
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        (("a D", "a S", "b S", "c D"), "the statement 'a' is both true and false in the correct response"),
+        (("a D", "b S", "c D", "x D"), "the correct pair 'x D' does not join a statement to 'D' or 'S'"),
+        ((), "no correct response, so there is no key"),
+    ],
+)
+def test_a_true_false_match_with_wrong_pairs_is_refused(pairs, message) -> None:
+    result = parse_qti_item(_tf3(pairs=pairs, processing=MATCH_CORRECT), filename="tf.xml")
+    assert result.items == ()
+    assert [e.message for e in result.errors] == [message]
+
+
+def _counting(scores: dict[str, str], maxscore: str | None = "3") -> str:
+    conditions = "".join(
+        f"""<qti-response-condition><qti-response-if>
+          <qti-equal><qti-variable identifier="N"/><qti-base-value base-type="integer">{k}</qti-base-value></qti-equal>
+          <qti-set-outcome-value identifier="SCORE"><qti-base-value base-type="float">{v}</qti-base-value>
+          </qti-set-outcome-value></qti-response-if></qti-response-condition>"""
+        for k, v in scores.items()
+    )
+    return (
+        '<qti-response-processing><qti-set-outcome-value identifier="N"><qti-map-response identifier="R1"/>'
+        f"</qti-set-outcome-value>{conditions}</qti-response-processing>"
+    )
+
+
+def _with_maxscore(data: bytes, points: str) -> bytes:
+    return data.replace(
+        b"<qti-item-body>",
+        b'<qti-outcome-declaration identifier="MAXSCORE" cardinality="single" base-type="float">'
+        b"<qti-default-value><qti-value>" + points.encode() + b"</qti-value></qti-default-value>"
+        b"</qti-outcome-declaration><qti-item-body>",
+    )
+
+
+def test_qti3_counting_conditions_give_the_scale_and_the_points() -> None:
+    item = _tf_item(_tf3(weights=("1", "1", "1"), processing=_counting({"1": "0.3", "2": "0.9", "3": "1.5"})))
+    assert item.points == Decimal("1.5")  # no MAXSCORE: the score for all correct
+    assert item.content["scale"] == {"1": "0.2", "2": "0.6", "3": "1"}
+    with_zero = _tf3(processing=_counting({"0": "0", "1": "1", "2": "2", "3": "3"}))
+    assert _tf_item(_with_maxscore(with_zero, "3")).content["scale"] == {"0": "0", **THIRDS}
+
+
+@pytest.mark.parametrize(
+    ("scores", "maxscore", "message"),
+    [
+        ({"1": "1", "4": "3"}, "3", "the response processing gives a score for 4 correct; "
+         "a true/false group of 3 statements has 0 to 3 correct"),
+        ({"1": "1", "2": "2", "3": "2"}, "3",
+         "the response processing gives 2 for all 3 correct, not the item's 3 points"),
+        ({"1": "2", "2": "1", "3": "3"}, "3", "the response processing gives less for 2 correct than for 1; "
+         "the bank's scale must not fall"),
+        ({"1": "1", "2": "4", "3": "3"}, "3",
+         "the response processing gives 4 for 2 correct, outside 0 to the item's 3 points"),
+    ],
+)  # fmt: skip
+def test_counting_conditions_the_bank_cannot_hold_are_refused_with_the_reason(scores, maxscore, message) -> None:
+    result = parse_qti_item(_with_maxscore(_tf3(processing=_counting(scores)), maxscore), filename="tf.xml")
+    assert result.items == ()
+    assert [e.message for e in result.errors] == [message]
+
+
+def test_a_zero_point_true_false_match_keeps_no_scale_from_its_conditions() -> None:
+    item = _tf_item(_with_maxscore(_tf3(processing=_counting({"1": "0", "2": "0", "3": "0"})), "0"))
+    assert item.points == Decimal("0")
+    assert item.content["scale"] == THIRDS
+    assert item.warnings[0] == "the item is worth 0 points: its scale cannot be read from the response processing"
+
+
+@pytest.mark.parametrize(
+    ("responses", "pairs"),
+    [
+        (("true", "maybe"), ("a true", "b maybe", "c true")),  # not a true and a false
+        (("true", "yes"), ("a true", "b yes", "c yes")),
+        (("T", "t"), ("a T", "b t", "c T")),  # two true ones
+        (("X", "Y"), ("a X", "b Y", "c X")),
+    ],
+)
+def test_an_ordinary_match_with_two_responses_is_still_matching(responses, pairs) -> None:
+    result = parse_qti_item(_tf3(true=responses[0], false=responses[1], pairs=pairs), filename="m.xml")
+    (item,) = result.items
+    assert item.item_type == "matching"
+    assert item.content["pairs"] == dict(p.split() for p in pairs)
+    assert [r["id"] for r in item.content["responses"]] == list(responses)
+    assert item.content["scoring"] == "all_or_nothing"
+
+
+def test_a_match_with_three_responses_including_true_and_false_is_still_matching() -> None:
+    data = _tf3(true="true", false="false", pairs=("a true", "b false", "c maybe")).replace(
+        b'match-max="3">Sai</qti-simple-associable-choice>',
+        b'match-max="3">Sai</qti-simple-associable-choice>'
+        b'<qti-simple-associable-choice identifier="maybe" match-max="3">?</qti-simple-associable-choice>',
+    )
+    (item,) = parse_qti_item(data, filename="m.xml").items
+    assert item.item_type == "matching"
+    assert item.content["pairs"] == {"a": "true", "b": "false", "c": "maybe"}
 
 
 @needs_corpus
