@@ -154,6 +154,18 @@ def bank_text() -> dict[str, str]:
         "field_max_words": _("Word limit"),
         "field_points": _("Points"),
         "field_item_type": _("Item type"),
+        # the editor's shared stimulus
+        "noStimulus": _("(no shared stimulus)"),
+        "stimulusKind_passage": _("Reading passage"),
+        "stimulusKind_table": _("Table"),
+        "stimulusKind_image": _("Image"),
+        "stimulusKind_audio": _("Audio clip"),
+        "stimulusUsedBy": _("used by %(count)s item versions"),
+        "stimulusFrozen": _("approved items use it, so it can no longer change"),
+        "stimulusNotListed": _("not among the stimuli shared with you"),
+        "creatingStimulus": _("Creating the stimulus…"),
+        "stimulusCreated": _("The stimulus is created and attached to this item. Save the item to keep it."),
+        "field_stimulus": _("Shared stimulus"),
         # the review queue
         "commentRequired": _("Say what should change."),
         "approvedNotice": _("Approved. The author may now publish it."),

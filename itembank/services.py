@@ -183,6 +183,9 @@ def item_version_move(*, by: User, version_id: int, to: str, comment: str = "") 
         raise ValidationError({"visibility": "A private item cannot be reviewed; share it with your school first."})
     if to in workflow.COMMENT_REQUIRED and not comment:
         raise ValidationError({"comment": "Say what should change."})
+    if to == workflow.APPROVED and version.stimulus_id:
+        # Approval freezes the stimulus too: wait for (and block) any edit of it meanwhile.
+        Stimulus.objects.select_for_update().filter(pk=version.stimulus_id).first()
     version.full_clean()
     changes: dict[str, Any] = {"status": to}
     if to == workflow.PUBLISHED:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, import_api
+from . import api, import_api, stimulus_api
 
 urlpatterns = [
     path("items/", api.items, name="api-items"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("imports/<uuid:batch_id>/commit/", import_api.import_commit_view, name="api-import-commit"),
     path("exports/", import_api.export, name="api-exports"),
     path("media/", api.media_upload, name="api-media"),
+    path("stimuli/", stimulus_api.stimulus_list, name="api-stimuli"),
+    path("stimuli/<int:stimulus_id>/", stimulus_api.stimulus_detail, name="api-stimulus"),
+    path("stimuli/<int:stimulus_id>/copy/", stimulus_api.stimulus_copy, name="api-stimulus-copy"),
     path("items/<int:item_id>/", api.item_detail, name="api-item"),
     path("items/<int:item_id>/versions/", api.item_versions, name="api-item-versions"),
     path("item-versions/<int:version_id>/", api.version_detail, name="api-item-version"),
@@ -27,7 +30,5 @@ urlpatterns = [
     path("item-versions/<int:version_id>/retire/", api.version_retire, name="api-item-version-retire"),
     path("item-versions/<int:version_id>/history/", api.version_history, name="api-item-version-history"),
     path("item-versions/<int:version_id>/diff/", api.version_diff, name="api-item-version-diff"),
-    path(
-        "item-versions/<int:version_id>/calibration/", api.version_calibration, name="api-item-version-calibration"
-    ),
+    path("item-versions/<int:version_id>/calibration/", api.version_calibration, name="api-item-version-calibration"),
 ]

@@ -5,6 +5,10 @@
  * POST /api/items/preview/ and the answer's "preview" is drawn by ItemRenderer, the code the
  * exam page uses; a 400 puts its messages next to the fields. Nothing here knows a key rule:
  * the server checks everything.
+ *
+ * A version may show a shared stimulus (a passage, table, image or audio clip) above the item:
+ * the author chooses one of the subject's stimuli (GET /api/stimuli/) or creates one
+ * (POST /api/stimuli/), and the preview shows it as the exam page does.
  */
 (function () {
   "use strict";
@@ -27,6 +31,8 @@
   var stem = el("f-stem");
   var typeHost = el("type-editor");
   var previewHost = el("preview");
+  var stimulusSelect = el("f-stimulus");
+  var stimulusForm = el("stimulus-form");
 
   var state = {
     meta: null,
@@ -37,7 +43,11 @@
     dirty: false,
     editor: null,      // the current type editor: {read()}
     previewSeq: 0,
-    duplicateSeq: 0
+    duplicateSeq: 0,
+    stimulusId: null,  // the chosen shared stimulus's id, or null
+    stimuli: {},       // id -> a stimulus of the subject the author may see (GET /api/stimuli/)
+    stimulusOrder: [], // their ids, newest first
+    stimulusSeq: 0
   };
 
   function upper(i) { return i < 26 ? String.fromCharCode(65 + i) : String(i + 1); }
@@ -745,6 +755,172 @@
     B.fillSelect(el("f-topic"), B.topicChoices(subject), topicId, t("noTopic"));
   }
 
+  /* --- the shared stimulus --------------------------------------------------------------- */
+
+  var STIMULUS_KINDS = ["passage", "table", "image", "audio"];
+  var STIMULUS_FILE_KINDS = ["image", "audio"];
+  // The API's field names -> the new-stimulus form's data-field names (kept apart from the item's).
+  var STIMULUS_FIELDS = ["title", "kind", "visibility", "body", "file", "media", "alt_text"];
+
+  function stimulusSubject() {
+    return state.item ? state.item.subject : value("f-subject");
+  }
+
+  // The chosen stimulus as the student view carries it: {id, title, html}, or null.
+  function chosenStimulusView() {
+    var id = state.stimulusId;
+    if (!id) return null;
+    var known = state.stimuli[id];
+    if (known) return { id: known.id, title: known.title, html: known.html };
+    var saved = state.latest && state.latest.preview && state.latest.preview.stimulus;
+    return saved && saved.id === id ? saved : null;
+  }
+
+  function fillStimuli() {
+    var choices = state.stimulusOrder.map(function (id) {
+      var s = state.stimuli[id];
+      return { value: s.id, label: s.title + " · " + t("stimulusKind_" + s.kind) };
+    });
+    if (state.stimulusId && !state.stimuli[state.stimulusId]) {
+      // Attached earlier, but not among the ones listed for you (narrowed sharing): keep it.
+      var saved = chosenStimulusView();
+      choices.unshift({ value: state.stimulusId, label: (saved ? saved.title : "#" + state.stimulusId) + " · " + t("stimulusNotListed") });
+    }
+    B.fillSelect(stimulusSelect, choices, state.stimulusId, t("noStimulus"));
+    showStimulusInfo();
+  }
+
+  function showStimulusInfo() {
+    var info = el("stimulus-info");
+    var s = state.stimulusId ? state.stimuli[state.stimulusId] : null;
+    if (!s) {
+      info.textContent = "";
+      return;
+    }
+    var parts = [t("stimulusKind_" + s.kind), s.owner_name, B.format(t("stimulusUsedBy"), { count: s.used_by })];
+    if (s.frozen) parts.push(t("stimulusFrozen"));
+    info.textContent = parts.filter(function (part) { return part; }).join(" · ");
+  }
+
+  function rememberStimulus(s, first) {
+    if (!state.stimuli[s.id]) {
+      if (first) state.stimulusOrder.unshift(s.id);
+      else state.stimulusOrder.push(s.id);
+    }
+    state.stimuli[s.id] = s;
+  }
+
+  /* The subject's stimuli the author may see. A chosen one of another subject is dropped
+   * (a new item's subject changed): a stimulus serves items of its own subject only. */
+  function loadStimuli() {
+    var subject = stimulusSubject();
+    var seq = ++state.stimulusSeq;
+    state.stimuli = {};
+    state.stimulusOrder = [];
+    if (!subject) {
+      fillStimuli();
+      return Promise.resolve();
+    }
+    return B.api("GET", "/api/stimuli/" + B.query({ subject: subject })).then(function (result) {
+      if (seq !== state.stimulusSeq) return;
+      if (result.ok && result.data) each(result.data.results || [], function (s) { rememberStimulus(s, false); });
+      var savedId = state.latest ? state.latest.stimulus : null;
+      if (state.stimulusId && !state.stimuli[state.stimulusId] && state.stimulusId !== savedId) {
+        state.stimulusId = null;
+        markChanged();
+      }
+      fillStimuli();
+    });
+  }
+
+  function chooseStimulus(id) {
+    state.stimulusId = id ? parseInt(id, 10) : null;
+    showStimulusInfo();
+  }
+
+  function showStimulusKind() {
+    var kind = el("s-kind").value;
+    var file = STIMULUS_FILE_KINDS.indexOf(kind) !== -1;
+    el("s-body-field").hidden = file;
+    el("s-file-field").hidden = !file;
+    el("s-alt-field").hidden = !file;
+    el("s-file").accept = kind === "audio"
+      ? "audio/mpeg,audio/ogg,audio/wav,audio/mp4,.mp3,.ogg,.wav,.m4a"
+      : "image/png,image/jpeg,image/gif,image/webp";
+  }
+
+  function setUpStimulusForm() {
+    B.fillSelect(el("s-kind"), STIMULUS_KINDS.map(function (kind) {
+      return { value: kind, label: t("stimulusKind_" + kind) };
+    }), "passage");
+    B.fillSelect(el("s-visibility"), B.choices(state.meta.visibilities), "school");
+    showStimulusKind();
+  }
+
+  function resetStimulusForm() {
+    each(["s-title", "s-body", "s-alt_text", "s-file"], function (id) { el(id).value = ""; });
+    el("s-kind").value = "passage";
+    el("s-visibility").value = "school";
+    showStimulusKind();
+  }
+
+  // The API's error body with the field names this form shows ("s-title", …).
+  function stimulusErrors(data) {
+    var error = (data && data.error) || {};
+    var fields = {};
+    Object.keys(error.fields || {}).forEach(function (name) {
+      fields[STIMULUS_FIELDS.indexOf(name) !== -1 ? "s-" + name : name] = error.fields[name];
+    });
+    return { error: { code: error.code, message: error.message, fields: fields } };
+  }
+
+  function createStimulus() {
+    B.errors.clear(stimulusForm, "stimulus");
+    var kind = el("s-kind").value;
+    var fileKind = STIMULUS_FILE_KINDS.indexOf(kind) !== -1;
+    var fields = {
+      title: value("s-title"),
+      subject: stimulusSubject(),
+      kind: kind,
+      visibility: el("s-visibility").value,
+      body: fileKind ? "" : el("s-body").value
+    };
+    var body = fields;
+    var file = el("s-file").files && el("s-file").files[0];
+    if (fileKind) {
+      fields.alt_text = value("s-alt_text");
+      if (file) {
+        body = new FormData();
+        Object.keys(fields).forEach(function (name) { body.append(name, fields[name]); });
+        body.append("file", file, file.name);
+      }
+    }
+    var button = el("create-stimulus");
+    button.disabled = true;
+    el("stimulus-state").textContent = t("creatingStimulus");
+    return B.api("POST", "/api/stimuli/", body).then(function (result) {
+      button.disabled = false;
+      el("stimulus-state").textContent = "";
+      if (!result.ok) {
+        var data = result.status === 400 ? result.data : { error: { message: B.failure(result) } };
+        B.errors.show(stimulusForm, stimulusErrors(data), "stimulus");
+        var invalid = stimulusForm.querySelector("[aria-invalid=true]");
+        if (invalid) invalid.focus();
+        return false;
+      }
+      rememberStimulus(result.data, true);
+      state.stimulusId = result.data.id;
+      fillStimuli();
+      resetStimulusForm();
+      el("new-stimulus").open = false;
+      el("stimulus-state").textContent = "";
+      B.notice(el("page-notice"), t("stimulusCreated"), "ok");
+      stimulusSelect.focus();
+      markChanged();
+      return true;
+    });
+  }
+
   /* --- live preview ---------------------------------------------------------------------- */
 
   var schedulePreview = B.debounce(refreshPreview, PREVIEW_MS);
@@ -765,7 +941,10 @@
       if (seq !== state.previewSeq) return;
       B.errors.clear(form, "preview");
       if (result.ok && result.data) {
-        showPreview(result.data.preview, result.data.key_summary);
+        // The preview call knows nothing of the stimulus: put the chosen one in, as the exam page gets it.
+        var view = result.data.preview;
+        view.stimulus = chosenStimulusView();
+        showPreview(view, result.data.key_summary);
         return;
       }
       previewHost.classList.add("stale");
@@ -844,6 +1023,9 @@
     el("f-language").value = item.language || "vi";
     el("f-points").value = latest.points || "1";
     stem.value = latest.content.stem || "";
+    state.stimulusId = latest.stimulus || null;
+    fillStimuli();
+    loadStimuli();
     buildTypeEditor(item.item_type, latest.content);
     if (state.latest) showPreview(state.latest.preview, state.latest.key_summary);
     B.errors.clear(form);
@@ -904,6 +1086,7 @@
       body.item_type = typeSelect.value;
       body.content = content;
       body.points = points();
+      body.stimulus = state.stimulusId;
       return B.api("POST", "/api/items/", body).then(done).then(function (result) {
         if (result.ok) {
           window.history.replaceState(null, "", "/bank/items/" + result.data.id + "/");
@@ -919,6 +1102,8 @@
     return B.api("PATCH", "/api/items/" + item.id + "/", metaBody).then(function (result) {
       if (!result.ok) return done(result);
       var versionBody = { content: content, points: points() };
+      // Sent when changed only: keeping a stimulus you may no longer attach is not attaching it.
+      if (state.stimulusId !== ((state.latest && state.latest.stimulus) || null)) versionBody.stimulus = state.stimulusId;
       if (state.newVersion) return B.api("POST", "/api/items/" + item.id + "/versions/", versionBody).then(done);
       return B.api("PATCH", "/api/item-versions/" + state.latest.id + "/", versionBody).then(done);
     }).then(function (result) {
@@ -1052,30 +1237,43 @@
     el("f-language").value = "vi";
     el("f-points").value = "1";
     buildTypeEditor(typeSelect.value, {});
+    loadStimuli();
     applyLock();
     state.dirty = false;
   }
 
   form.addEventListener("input", function (event) {
+    if (stimulusForm.contains(event.target)) return; // a stimulus being written is not the item
     // The duplicate check compares the student-visible text: the stem and the type's texts.
     if (event.target === stem || typeHost.contains(event.target)) scheduleDuplicates();
     markChanged();
   });
   form.addEventListener("change", function (event) {
+    if (stimulusForm.contains(event.target)) {
+      if (event.target.id === "s-kind") showStimulusKind();
+      return;
+    }
     if (event.target === typeSelect) {
       buildTypeEditor(typeSelect.value, {});
       B.errors.clear(form);
       scheduleDuplicates();
     } else if (event.target.id === "f-subject") {
       fillTopics(value("f-subject"), null);
+      loadStimuli();
       scheduleDuplicates();
+    } else if (event.target === stimulusSelect) {
+      chooseStimulus(stimulusSelect.value);
     }
     markChanged();
   });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    if (!editable.disabled) save();
+    if (editable.disabled) return;
+    // Enter in the new stimulus's fields creates the stimulus, not the item.
+    if (stimulusForm.contains(document.activeElement)) createStimulus();
+    else save();
   });
+  el("create-stimulus").addEventListener("click", function () { createStimulus(); });
   el("new-version").addEventListener("click", function () {
     state.newVersion = true;
     applyLock();
@@ -1086,6 +1284,7 @@
     state.meta = meta;
     B.fillSelect(el("f-level"), B.choices(meta.levels), null);
     B.fillSelect(el("f-visibility"), B.choices(meta.visibilities), "school");
+    setUpStimulusForm();
     if (state.itemId) {
       reload();
     } else {
