@@ -161,6 +161,7 @@ def bank_text() -> dict[str, str]:
         "stimulusKind_image": _("Image"),
         "stimulusKind_audio": _("Audio clip"),
         "stimulusUsedBy": _("used by %(count)s item versions"),
+        "usage": _("Used in %(forms)s tests and %(sittings)s sittings; seen by %(exposures)s candidates."),
         "stimulusFrozen": _("approved items use it, so it can no longer change"),
         "stimulusNotListed": _("not among the stimuli shared with you"),
         "creatingStimulus": _("Creating the stimulus…"),

@@ -141,6 +141,9 @@ def test_teacher_writes_reviews_finds_imports_and_plans(bank: Bank, server: str,
     assert stored.item.item_type == "true_false_group" and stored.item.topic_id == bank.topic.pk
     assert stored.content["keys"] == dict(zip("abcd", KEYS, strict=True))
     assert stored.content["scale"] is None  # the national scale
+    usage = page.locator("#item-usage")  # on no form yet: 0 tests, 0 sittings, seen by 0 candidates
+    expect(usage).to_be_visible()
+    expect(usage).to_have_text(re.compile(r"\D*0\D+0\D+0\D*"))
 
     page.click("#submit-review")
     expect(status).to_have_attribute("data-status", "submitted")

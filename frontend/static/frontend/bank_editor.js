@@ -1032,7 +1032,23 @@
     applyLock();
     renderWorkflow();
     renderVersions();
+    showUsage(item.id);
     state.dirty = false;
+  }
+
+  // How much the item has been used: forms, sittings, candidates who saw it.
+  function showUsage(itemId) {
+    var line = el("item-usage");
+    if (!line) return;
+    B.api("GET", "/api/items/" + itemId + "/usage/").then(function (result) {
+      if (!result.ok || !result.data) { line.hidden = true; return; }
+      line.textContent = B.format(t("usage"), {
+        forms: result.data.forms,
+        sittings: result.data.sittings,
+        exposures: result.data.exposures
+      });
+      line.hidden = false;
+    });
   }
 
   function canEdit() {
