@@ -38,6 +38,7 @@ from .interchange.base import ImportedItem, SourceLocation
 from .interchange.moodle_export import items_to_moodle_xml
 from .interchange.qti_export import items_to_qti3_package
 from .interchange.xlsx import write_xlsx
+from .media import media_refs, rename_media
 from .models import ItemVersion, MediaFile, cognitive_levels
 from .selectors import items_visible_to
 
@@ -48,7 +49,7 @@ CONTENT_TYPES = {
     "moodle": "application/xml",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-_MEDIA_SRC = re.compile(r'(src=")media:([0-9a-f-]{36})(")')
+_UUID = re.compile(r"[0-9a-f-]{36}")  # a bank file's id (MediaFile.pk)
 # The bank's level codes -> the words the importers read back.
 _LEVEL_WORDS = {"biet": "know", "hieu": "understand", "van_dung": "apply"}
 
@@ -72,16 +73,6 @@ def versions_for_export(
     return versions.order_by("item_id")
 
 
-def _walk(value: Any, change) -> Any:
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, list):
-        return [_walk(part, change) for part in value]
-    if isinstance(value, dict):
-        return {key: _walk(part, change) for key, part in value.items()}
-    return value
-
-
 def _topic_path(topic) -> str:
     names = []
     while topic is not None and len(names) < 6:
@@ -93,20 +84,14 @@ def _topic_path(topic) -> str:
 def version_as_imported(version: ItemVersion) -> ImportedItem:
     item = version.item
     files: dict[str, bytes] = {}
-    ids: set[str] = set()
-    _walk(version.content, lambda text: ids.update(m.group(2) for m in _MEDIA_SRC.finditer(text)) or text)
+    ids = {ref for ref in media_refs(version.content) if _UUID.fullmatch(ref)}
     names: dict[str, str] = {}
     for media in MediaFile.objects.filter(pk__in=ids):
         name = f"{str(media.pk)[:8]}-{media.name}"
         with media.file.open("rb") as handle:
             files[name] = handle.read()
         names[str(media.pk)] = name
-    content = _walk(
-        version.content,
-        lambda text: _MEDIA_SRC.sub(
-            lambda m: f"{m.group(1)}media:{names.get(m.group(2), m.group(2))}{m.group(3)}", text
-        ),
-    )
+    content = rename_media(version.content, names)
     metadata: dict[str, Any] = {
         "subject": item.subject.name,
         "level": _LEVEL_WORDS.get(item.level, dict(cognitive_levels()).get(item.level, item.level)),

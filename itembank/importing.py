@@ -51,7 +51,7 @@ from .interchange.media import AUDIO_TYPES as AUDIO_EXTENSIONS
 from .interchange.media import IMAGE_TYPES as IMAGE_EXTENSIONS
 from .interchange.media import MediaRefused, sniff
 from .interchange.media import check_media as check_media_name
-from .media import check_media, media_store
+from .media import check_media, map_texts, media_refs, media_store, rename_media
 from .models import CognitiveLevel, ItemVersion, MediaFile, Subject, Topic, Visibility, cognitive_levels
 from .richtext import sanitize_html
 from .services import AUTHOR_ROLES, NewItem, items_create_bulk
@@ -72,7 +72,6 @@ LEVEL_WORDS = {
     "van dung": CognitiveLevel.APPLY,
     "van dung cao": CognitiveLevel.APPLY,
 }
-_MEDIA_SRC = re.compile(r'(src=")media:([^"]+)(")')
 _IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"", re.IGNORECASE)
 BANK_TAG_PREFIX = "bank:"
 BANK_TAGS = ("subject", "level", "topic", "source", "expected_seconds", "language")
@@ -232,26 +231,9 @@ def _subject(value: object, default: Subject | None, subjects: dict[str, Subject
     return default
 
 
-def _texts(value: Any, change) -> Any:
-    """Apply ``change`` to every string inside a content document."""
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, list):
-        return [_texts(part, change) for part in value]
-    if isinstance(value, dict):
-        return {key: _texts(part, change) for key, part in value.items()}
-    return value
-
-
-def _media_names(document: Any) -> set[str]:
-    names: set[str] = set()
-    _texts(document, lambda text: names.update(m.group(2) for m in _MEDIA_SRC.finditer(text)) or text)
-    return names
-
-
 def _image_sources(document: Any) -> list[str]:
     sources: list[str] = []
-    _texts(document, lambda text: sources.extend(m.group(1) for m in _IMG_SRC.finditer(text)) or text)
+    map_texts(document, lambda text: sources.extend(m.group(1) for m in _IMG_SRC.finditer(text)) or text)
     return sources
 
 
@@ -345,7 +327,7 @@ def _plan(
     except ValidationError as exc:
         report.errors.extend(_messages(exc))
     files = dict(meta.get("files") or {})
-    for name in sorted(_media_names(document) | _media_names(imported.content)):
+    for name in sorted(media_refs(document) | media_refs(imported.content)):
         if name not in files:
             report.errors.append(f"refers to the file {name!r}, which is not in the import")
             continue
@@ -521,16 +503,11 @@ def import_commit(
             rows: list[NewItem] = []
             for plan in planned:
                 names: dict[str, str] = {}
-                for name in sorted(_media_names(plan.content)):
+                for name in sorted(media_refs(plan.content)):
                     stored = media_store(by=by, owner_id=owner_id, name=name, data=plan.files[name])
                     stored_media.append(stored)
                     names[name] = str(stored.pk)
-                document = _texts(
-                    plan.content,
-                    lambda text, names=names: _MEDIA_SRC.sub(
-                        lambda m: f"{m.group(1)}media:{names[m.group(2)]}{m.group(3)}", text
-                    ),
-                )
+                document = rename_media(plan.content, names)
                 rows.append(
                     NewItem(
                         subject=plan.subject,

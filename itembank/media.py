@@ -10,6 +10,9 @@ extension against bytes live in ``interchange.media``; this is the one sniffer.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -64,3 +67,36 @@ def media_store(*, by: User, owner_id: int, name: str, data: bytes, alt_text: st
     media.file.save(media.name, ContentFile(data), save=False)
     media.save()
     return media
+
+
+# Item text points at a bank file (or, inside an import, at a file of the import) as media:NAME.
+_MEDIA_SRC = re.compile(r'(src=")media:([^"]+)(")')
+
+
+def map_texts(document: Any, change: Callable[[str], str]) -> Any:
+    """A copy of a content document with ``change`` applied to every string in it."""
+    if isinstance(document, str):
+        return change(document)
+    if isinstance(document, list):
+        return [map_texts(part, change) for part in document]
+    if isinstance(document, dict):
+        return {key: map_texts(part, change) for key, part in document.items()}
+    return document
+
+
+def media_refs(document: Any) -> set[str]:
+    """The NAMEs of every ``src="media:NAME"`` in a content document."""
+    names: set[str] = set()
+    map_texts(document, lambda text: names.update(m.group(2) for m in _MEDIA_SRC.finditer(text)) or text)
+    return names
+
+
+def rename_media(document: Any, names: dict[str, str]) -> Any:
+    """A copy of a content document whose ``media:NAME`` sources read ``media:names[NAME]``
+    (names not in ``names`` stay as they are)."""
+    return map_texts(
+        document,
+        lambda text: _MEDIA_SRC.sub(
+            lambda m: f"{m.group(1)}media:{names.get(m.group(2), m.group(2))}{m.group(3)}", text
+        ),
+    )

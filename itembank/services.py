@@ -53,9 +53,14 @@ def _check_stimulus(user: User, stimulus: Stimulus | None) -> None:
         raise PermissionDenied("You may not use this stimulus.")
 
 
+def _search_text(item_type: str, document: dict[str, Any]) -> str:
+    """What ``Item.search_text`` holds for a version's content (``itembank.textsearch``)."""
+    return search_key(content.search_text(item_type, document))
+
+
 def refresh_search_text(item: Item, version: ItemVersion) -> None:
     """Keep the item's search text equal to its latest version's student-visible text."""
-    text = search_key(content.search_text(item.item_type, version.content))
+    text = _search_text(item.item_type, version.content)
     if text != item.search_text:
         Item.objects.filter(pk=item.pk).update(search_text=text)
         item.search_text = text
@@ -256,7 +261,7 @@ def items_create_bulk(*, by: User, owner_id: int, rows: list[NewItem], batch_siz
             topic=row.topic,
             level=row.level,
             item_type=row.item_type,
-            search_text=search_key(content.search_text(row.item_type, row.content)),
+            search_text=_search_text(row.item_type, row.content),
             **row.metadata,
         )
         try:

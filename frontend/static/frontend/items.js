@@ -139,15 +139,13 @@
    * It calls ctx.emit() when the value changed now, ctx.schedule() while typing. */
   var BUILDERS = {};
 
-  BUILDERS.single_choice = function (ctx) {
-    var box = make("div", "options");
-    box.setAttribute("role", "radiogroup");
-    box.setAttribute("aria-label", ctx.text.options);
+  // One labelled input (radio or checkbox) per option: letter, then the option's server HTML.
+  function optionInputs(ctx, box, type) {
     var inputs = [];
     each(ctx.item.options || [], function (option) {
       var label = make("label", "option");
       var input = make("input");
-      input.type = "radio";
+      input.type = type;
       input.name = ctx.name;
       input.value = option.id;
       input.disabled = ctx.readOnly;
@@ -158,6 +156,14 @@
       box.appendChild(label);
       inputs.push(input);
     });
+    return inputs;
+  }
+
+  BUILDERS.single_choice = function (ctx) {
+    var box = make("div", "options");
+    box.setAttribute("role", "radiogroup");
+    box.setAttribute("aria-label", ctx.text.options);
+    var inputs = optionInputs(ctx, box, "radio");
     ctx.root.appendChild(box);
     return {
       read: function () {
@@ -173,21 +179,7 @@
   BUILDERS.multiple_response = function (ctx) {
     ctx.root.appendChild(hint(ctx.text.chooseAll));
     var box = group("options multiple", ctx.text.options);
-    var inputs = [];
-    each(ctx.item.options || [], function (option) {
-      var label = make("label", "option");
-      var input = make("input");
-      input.type = "checkbox";
-      input.name = ctx.name;
-      input.value = option.id;
-      input.disabled = ctx.readOnly;
-      input.addEventListener("change", ctx.emit);
-      label.appendChild(input);
-      label.appendChild(make("span", "letter", option.id + "."));
-      label.appendChild(serverHtml(make("span", "option-body"), option.html));
-      box.appendChild(label);
-      inputs.push(input);
-    });
+    var inputs = optionInputs(ctx, box, "checkbox");
     ctx.root.appendChild(box);
     return {
       read: function () {
