@@ -104,10 +104,3 @@ class User(AbstractUser):
             raise ValidationError({"learner_id": _("Only students have a learner identifier.")})
         if self.role != Role.ADMIN and self.organisation_id is None and not self.is_superuser:
             raise ValidationError({"organisation": _("Everyone but an administrator belongs to an organisation.")})
-
-    @property
-    def is_admin_role(self) -> bool:
-        return self.role == Role.ADMIN or self.is_superuser
-
-    def has_role(self, *roles: str) -> bool:
-        return self.is_active and (self.role in roles or (Role.ADMIN in roles and self.is_superuser))

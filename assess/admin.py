@@ -3,8 +3,6 @@ whose services check topics, levels and limits together)."""
 
 from django.contrib import admin
 
-from accounts.selectors import overseen_organisation_ids
-
 from .models import Blueprint, BlueprintPart
 
 
@@ -29,9 +27,7 @@ class BlueprintAdmin(admin.ModelAdmin):
     inlines = [BlueprintPartInline]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("subject", "owner")
-        scope = overseen_organisation_ids(request.user)
-        return queryset if scope is None else queryset.filter(owner_id__in=scope)
+        return super().get_queryset(request).select_related("subject", "owner")
 
     def has_add_permission(self, request):
         return False

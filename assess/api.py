@@ -3,38 +3,35 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from rest_framework.decorators import api_view
+from django.utils.translation import gettext as _
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role, User
-from accounts.selectors import user_can_oversee
+from accounts.permissions import IsAuthor, IsBoard, IsStudent, scope_of
 from itembank.selectors import items_visible_to
 
 from . import selectors
-from .models import Attempt
 
 
 @api_view(["GET"])
+@permission_classes([IsStudent])
 def my_attempts(request: Request) -> Response:
     """The student's attempts, newest sitting first, with the websocket path of each."""
-    if request.user.role != Role.STUDENT:
-        raise PermissionDenied("Only students have attempts.")
     return Response({"results": [selectors.attempt_summary(a) for a in selectors.attempts_of_student(request.user)]})
 
 
 @api_view(["GET"])
+@permission_classes([IsStudent])
 def attempt_detail(request: Request, attempt_id: int) -> Response:
-    attempt = Attempt.objects.select_related("sitting__assessment__subject").get(pk=attempt_id)
-    if attempt.student_id != request.user.pk:
-        raise PermissionDenied("This attempt is not yours.")
+    attempt = selectors.attempts_of_student(request.user).get(pk=attempt_id)  # 404 unless the student's own
     return Response(selectors.attempt_summary(attempt))
 
 
 @api_view(["GET"])
+@permission_classes([IsBoard])
 def sittings(request: Request) -> Response:
-    if not request.user.has_role(Role.BOARD, Role.ADMIN):
-        raise PermissionDenied("Only the exam board sees sittings.")
     return Response(
         {
             "results": [
@@ -54,21 +51,21 @@ def sittings(request: Request) -> Response:
 
 
 @api_view(["GET"])
+@permission_classes([IsBoard])
 def sitting_results(request: Request, sitting_id: int) -> Response:
-    if not request.user.has_role(Role.BOARD, Role.ADMIN):
-        raise PermissionDenied("Only the exam board sees results.")
     sitting = selectors.sittings_overseen_by(request.user).get(pk=sitting_id)
     return Response(selectors.sitting_results(sitting))
 
 
 @api_view(["GET"])
 def student_record(request: Request, student_id: int) -> Response:
-    """A student's record entries: the student's own, or any the board oversees."""
+    """A student's record entries: the student's own once published, or any the board oversees."""
+    scope = scope_of(request.user)
     student = User.objects.get(pk=student_id, role=Role.STUDENT)
-    own = request.user.pk == student.pk
-    board = request.user.has_role(Role.BOARD, Role.ADMIN) and user_can_oversee(request.user, student.organisation_id)
-    if not (own or board):
-        raise PermissionDenied("You may not see this record.")
+    own = scope.user_id == student.pk
+    if not own and not (scope.has_role(*selectors.RECORD_READERS) and scope.oversees(student.organisation_id)):
+        raise PermissionDenied(_("You may not see this record."))
+    entries = selectors.record_of_student(student.pk, published_only=own)
     return Response(
         {
             "student": {"id": student.pk, "username": student.username, "learner_id": student.learner_id},
@@ -82,16 +79,15 @@ def student_record(request: Request, student_id: int) -> Response:
                     "attempt": entry.attempt_id,
                     "created_at": entry.created_at.isoformat(),
                 }
-                for entry in selectors.record_of_student(student.pk)
+                for entry in entries
             ],
         }
     )
 
 
 @api_view(["GET"])
+@permission_classes([IsAuthor])
 def item_usage(request: Request, item_id: int) -> Response:
     """How often an item of the bank was used: forms, sittings, exposures, last use."""
-    if not request.user.has_role(Role.TEACHER, Role.BOARD, Role.ADMIN):
-        raise PermissionDenied("Only authors and the exam board read the bank.")
     item = items_visible_to(request.user).get(pk=item_id)  # 404 unless shared with the user
     return Response({"item": item.pk, **selectors.item_usage([item.pk])[item.pk]})

@@ -10,13 +10,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from accounts.permissions import IsAuthor
 from itembank.models import Subject
 from scoring.item_rules import ITEM_TYPES
 
@@ -102,11 +102,6 @@ def _spec(request: Request) -> blueprints.BlueprintSpec:
     )
 
 
-def _check_role(request: Request) -> None:
-    if not request.user.has_role(*blueprints.EDITOR_ROLES):
-        raise PermissionDenied("Only teachers, the exam board and administrators use blueprints.")
-
-
 def _visible(request: Request):
     return blueprints.blueprints_visible_to(request.user).prefetch_related("parts__cells")
 
@@ -150,8 +145,8 @@ def blueprint_data(blueprint: Blueprint, *, cells: bool = True) -> dict[str, Any
 
 
 @api_view(["GET", "POST"])
+@permission_classes([IsAuthor])
 def blueprint_list(request: Request) -> Response:
-    _check_role(request)
     if request.method == "GET":
         queryset = _visible(request)
         subject = request.query_params.get("subject")
@@ -163,8 +158,8 @@ def blueprint_list(request: Request) -> Response:
 
 
 @api_view(["GET", "PUT", "DELETE"])
+@permission_classes([IsAuthor])
 def blueprint_detail(request: Request, blueprint_id: int) -> Response:
-    _check_role(request)
     blueprint = _visible(request).get(pk=blueprint_id)
     if request.method == "GET":
         return Response(blueprint_data(blueprint))
@@ -176,7 +171,7 @@ def blueprint_detail(request: Request, blueprint_id: int) -> Response:
 
 
 @api_view(["GET"])
+@permission_classes([IsAuthor])
 def blueprint_availability(request: Request, blueprint_id: int) -> Response:
-    _check_role(request)
     blueprint = blueprints.blueprints_visible_to(request.user).get(pk=blueprint_id)
     return Response(blueprints.blueprint_availability(blueprint, request.user))

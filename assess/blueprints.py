@@ -23,16 +23,16 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, Role, User
-from accounts.selectors import overseen_organisation_ids, user_can_oversee
+from accounts.models import Organisation, User
+from accounts.permissions import AUTHORS, scope_of
 from itembank.models import ItemVersion, Subject, Topic, cognitive_levels
 from itembank.selectors import items_visible_to
 from scoring.item_rules import ITEM_TYPES
 
 from .models import BLUEPRINT_MAX_ITEMS_PER_CELL, Assessment, Blueprint, BlueprintCell, BlueprintPart
 
-EDITOR_ROLES = (Role.TEACHER, Role.BOARD, Role.ADMIN)
 MAX_PARTS = 10
 MAX_CELLS = 500
 MAX_ITEMS_PER_CELL = BLUEPRINT_MAX_ITEMS_PER_CELL
@@ -76,11 +76,11 @@ class BlueprintSpec:
 
 def blueprints_visible_to(user: User) -> QuerySet[Blueprint]:
     """Blueprints owned by the organisations the user oversees (teachers, boards, admins)."""
-    if not user.is_authenticated or not user.has_role(*EDITOR_ROLES):
+    scope = scope_of(user)
+    if not scope.has_role(*AUTHORS):
         return Blueprint.objects.none()
     blueprints = Blueprint.objects.select_related("subject", "owner")
-    scope = overseen_organisation_ids(user)
-    return blueprints if scope is None else blueprints.filter(owner_id__in=scope)
+    return blueprints if scope.is_admin else blueprints.filter(owner_id__in=scope.overseen)
 
 
 def _level_names() -> dict[str, str]:
@@ -299,15 +299,16 @@ def _shared_shortfalls(
 
 
 def _check_editor(user: User, owner_id: int) -> None:
-    if not user.has_role(*EDITOR_ROLES) or not user_can_oversee(user, owner_id):
-        raise PermissionDenied("You may not write blueprints for this organisation.")
+    scope = scope_of(user)
+    if not scope.has_role(*AUTHORS) or not scope.oversees(owner_id):
+        raise PermissionDenied(_("You may not write blueprints for this organisation."))
 
 
 def _check_spec(spec: BlueprintSpec, *, by: User) -> int:
     """Check who writes and what: return the owner id, or raise PermissionDenied or one
     ValidationError naming every bad field (``title``, ``parts.0.cells.2.topic``, ...)."""
-    if not by.has_role(*EDITOR_ROLES):
-        raise PermissionDenied("Only teachers, the exam board and administrators write blueprints.")
+    if not scope_of(by).has_role(*AUTHORS):
+        raise PermissionDenied(_("Only teachers, the exam board and administrators write blueprints."))
     owner_id = spec.owner_id or by.organisation_id
     if owner_id is None:
         raise ValidationError({"owner": ["Say which organisation owns the blueprint."]})
@@ -325,7 +326,7 @@ def _check_spec(spec: BlueprintSpec, *, by: User) -> int:
         errors["grade"].append("The grade is 1 to 12.")
     if spec.assessment_id is not None:
         assessment = Assessment.objects.filter(pk=spec.assessment_id).first()
-        if assessment is None or not user_can_oversee(by, assessment.organisation_id):
+        if assessment is None or not scope_of(by).oversees(assessment.organisation_id):
             errors["assessment"].append("No such assessment.")
         elif assessment.subject_id != spec.subject_id:
             errors["assessment"].append("The assessment is of another subject.")

@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
-from accounts.models import Role, User
-from accounts.selectors import overseen_organisation_ids
+from accounts.models import User
+from accounts.permissions import BOARD, STAFF, scope_of
 from itembank import content
 from itembank.preview import student_preview
 
@@ -127,11 +127,11 @@ def attempt_state(attempt_id: int, now=None) -> dict:
 
 
 def sittings_overseen_by(user: User) -> QuerySet[Sitting]:
-    if not user.has_role(Role.BOARD, Role.ADMIN, Role.PROCTOR, Role.TEACHER):
+    scope = scope_of(user)
+    if not scope.has_role(*STAFF):
         return Sitting.objects.none()
-    scope = overseen_organisation_ids(user)
     sittings = Sitting.objects.select_related("assessment__subject", "organisation")
-    return sittings if scope is None else sittings.filter(organisation_id__in=scope)
+    return sittings if scope.is_admin else sittings.filter(organisation_id__in=scope.overseen)
 
 
 def sitting_results(sitting: Sitting) -> dict:
@@ -184,8 +184,15 @@ def score_distribution(scores: list[Decimal]) -> list[dict]:
     return [{"from": low, "to": low + 1, "count": count} for low, count in enumerate(bins)]
 
 
-def record_of_student(student_id: int) -> QuerySet[RecordEntry]:
-    return RecordEntry.objects.filter(student_id=student_id).select_related("subject")
+# Who reads the records of the students they oversee (besides the students themselves).
+RECORD_READERS = BOARD
+
+
+def record_of_student(student_id: int, *, published_only: bool) -> QuerySet[RecordEntry]:
+    """A student's record entries; ``published_only`` for what the student may see: nothing of a
+    result reaches a student before the board publishes it (the attempt is ``published``)."""
+    entries = RecordEntry.objects.filter(student_id=student_id).select_related("subject")
+    return entries.filter(attempt__status=statuses.PUBLISHED) if published_only else entries
 
 
 # --- item usage, for the bank ------------------------------------------------------------------

@@ -18,10 +18,11 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import scoring
 from accounts.models import Role, User
-from accounts.selectors import user_can_oversee
+from accounts.permissions import BOARD, PROCTORS, scope_of
 from itembank.models import ItemVersion
 from itembank.selectors import items_visible_to
 from scoring.item_rules import Score, score_response
@@ -41,8 +42,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-
-BOARD_ROLES = (Role.BOARD, Role.ADMIN)
 
 
 def attempt_group(attempt_id: int) -> str:
@@ -104,8 +103,9 @@ def attempt_move(*, attempt_id: int, to: str, by: User | None, reason: str = "")
 
 
 def check_student_owns(attempt: Attempt, user: User) -> None:
-    if not user.is_authenticated or not user.is_active or attempt.student_id != user.pk:
-        raise PermissionDenied("This attempt is not yours.")
+    scope = scope_of(user)
+    if not scope.has_role(Role.STUDENT) or attempt.student_id != scope.user_id:
+        raise PermissionDenied(_("This attempt is not yours."))
 
 
 @transaction.atomic
@@ -156,12 +156,17 @@ def _check_token(attempt: Attempt, token: uuid.UUID | None) -> None:
 
 # --- pause and resume (proctors and the board) -------------------------------------------------
 
-STAFF_ROLES = (Role.PROCTOR, Role.BOARD, Role.ADMIN)
-
 
 def _check_staff(attempt: Attempt, by: User) -> None:
-    if not by.has_role(*STAFF_ROLES) or not user_can_oversee(by, attempt.sitting.organisation_id):
-        raise PermissionDenied("Only proctors and the exam board of this organisation may do this.")
+    scope = scope_of(by)
+    if not scope.has_role(*PROCTORS) or not scope.oversees(attempt.sitting.organisation_id):
+        raise PermissionDenied(_("Only proctors and the exam board of this organisation may do this."))
+
+
+def _check_board(by: User, organisation_id: int, message: str) -> None:
+    scope = scope_of(by)
+    if not scope.has_role(*BOARD) or not scope.oversees(organisation_id):
+        raise PermissionDenied(message)
 
 
 def _announce_change(attempt_id: int) -> None:
@@ -476,8 +481,7 @@ def _ability(form_items: list[FormItem], scores: list[Score]) -> tuple[float | N
 @transaction.atomic
 def form_create(*, by: User, assessment: Assessment, code: str, item_versions: list[ItemVersion]) -> Form:
     """A fixed form: the given approved or published versions, in order, with their own points."""
-    if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, assessment.organisation_id):
-        raise PermissionDenied("Only the exam board of this organisation builds forms.")
+    _check_board(by, assessment.organisation_id, _("Only the exam board of this organisation builds forms."))
     if not item_versions:
         raise ValidationError({"item_versions": "A form needs at least one item."})
     for version in item_versions:
@@ -491,7 +495,7 @@ def form_create(*, by: User, assessment: Assessment, code: str, item_versions: l
         raise ValidationError({"item_versions": "An item appears twice on the form."})
     visible = set(items_visible_to(by).filter(pk__in=[v.item_id for v in item_versions]).values_list("pk", flat=True))
     if len(visible) != len(item_versions):
-        raise PermissionDenied("A form may hold only items shared with you.")
+        raise PermissionDenied(_("A form may hold only items shared with you."))
     form = Form.objects.create(assessment=assessment, code=code)
     FormItem.objects.bulk_create(
         FormItem(form=form, position=index, item_version=version, points=version.points)
@@ -512,8 +516,7 @@ def sitting_create(
     students: list[User],
 ) -> Sitting:
     """A window for one form, with one scheduled attempt per candidate."""
-    if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, organisation_id):
-        raise PermissionDenied("Only the exam board of this organisation schedules sittings.")
+    _check_board(by, organisation_id, _("Only the exam board of this organisation schedules sittings."))
     if closes_at <= opens_at:
         raise ValidationError({"closes_at": "The window must close after it opens."})
     sitting = Sitting.objects.create(
@@ -531,15 +534,16 @@ def sitting_create(
 
 def sitting_enrol(*, by: User, sitting: Sitting, students: list[User]) -> int:
     """Add candidates (students of the organisations the sitting covers); repeats are skipped."""
-    if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, sitting.organisation_id):
-        raise PermissionDenied("Only the exam board of this organisation enrols candidates.")
+    _check_board(by, sitting.organisation_id, _("Only the exam board of this organisation enrols candidates."))
     added = 0
     for student in students:
         if student.role != Role.STUDENT:
             raise ValidationError({"students": f"{student.username} is not a student."})
-        if student.organisation_id is None or not user_can_oversee(by, student.organisation_id):
+        if student.organisation_id is None or not scope_of(by).oversees(student.organisation_id):
             raise ValidationError({"students": f"{student.username} is outside this organisation."})
-        _, created = Attempt.objects.get_or_create(sitting=sitting, student=student, defaults={"form": sitting.form})
+        _attempt, created = Attempt.objects.get_or_create(
+            sitting=sitting, student=student, defaults={"form": sitting.form}
+        )
         added += int(created)
     return added
 
@@ -548,8 +552,7 @@ def sitting_enrol(*, by: User, sitting: Sitting, students: list[User]) -> int:
 def sitting_reopen_window(*, by: User, sitting_id: int, opens_at: datetime, closes_at: datetime) -> Sitting:
     """Move a sitting's window (the demo data keeps its sitting open this way)."""
     sitting = Sitting.objects.select_for_update().get(pk=sitting_id)
-    if not by.has_role(*BOARD_ROLES) or not user_can_oversee(by, sitting.organisation_id):
-        raise PermissionDenied("Only the exam board of this organisation moves a sitting.")
+    _check_board(by, sitting.organisation_id, _("Only the exam board of this organisation moves a sitting."))
     if closes_at <= opens_at:
         raise ValidationError({"closes_at": "The window must close after it opens."})
     sitting.opens_at, sitting.closes_at = opens_at, closes_at

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from accounts.permissions import AUTHORS, BOARD, STUDENTS, can_use_admin, page_for, scope_of
 from assess import selectors, statuses
-from assess.models import Attempt
 
 from .bank_text import bank_text
 
@@ -22,26 +21,20 @@ OPEN_OR_WAITING = statuses.NOT_STARTED | statuses.OPEN
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Send each person to the page of their role."""
-    user = request.user
-    if user.role == Role.STUDENT:
+    scope = scope_of(request.user)
+    if scope.role == Role.STUDENT:
         return redirect("exam-list")
-    if user.has_role(Role.BOARD, Role.ADMIN):
+    if scope.has_role(*BOARD):
         return redirect("board")
-    if user.is_staff:
-        return redirect("admin:index")
-    if user.has_role(Role.TEACHER):
+    if scope.has_role(*AUTHORS):
         return redirect("bank-list")
+    if can_use_admin(scope):
+        return redirect("admin:index")
     return render(request, "frontend/home.html")
 
 
-def _require_student(request: HttpRequest) -> None:
-    if request.user.role != Role.STUDENT:
-        raise PermissionDenied
-
-
-@login_required
+@page_for(*STUDENTS)
 def exam_list(request: HttpRequest) -> HttpResponse:
-    _require_student(request)
     now = timezone.now()
     attempts = [
         {"attempt": attempt, "open": attempt.sitting.is_open(now), "can_enter": attempt.status in OPEN_OR_WAITING}
@@ -50,15 +43,10 @@ def exam_list(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/exam_list.html", {"attempts": attempts})
 
 
-@login_required
+@page_for(*STUDENTS)
 def exam_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """The exam runner. The page holds no content: it all comes over the websocket."""
-    _require_student(request)
-    attempt = (
-        Attempt.objects.filter(pk=attempt_id, student=request.user)
-        .select_related("sitting__assessment__subject")
-        .first()
-    )
+    attempt = selectors.attempts_of_student(request.user).filter(pk=attempt_id).first()
     if attempt is None:
         raise Http404
     return render(
@@ -76,20 +64,13 @@ def exam_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
 
 
-def _require_board(request: HttpRequest) -> None:
-    if not request.user.has_role(Role.BOARD, Role.ADMIN):
-        raise PermissionDenied
-
-
-@login_required
+@page_for(*BOARD)
 def board(request: HttpRequest) -> HttpResponse:
-    _require_board(request)
     return render(request, "frontend/board.html", {"sittings": selectors.sittings_overseen_by(request.user)})
 
 
-@login_required
+@page_for(*BOARD)
 def board_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
-    _require_board(request)
     sitting = selectors.sittings_overseen_by(request.user).filter(pk=sitting_id).first()
     if sitting is None:
         raise Http404
@@ -122,24 +103,16 @@ def _runner_text() -> dict[str, str]:
 
 # --- the item bank's authoring pages: every datum comes from the JSON API -------------------
 
-BANK_ROLES = (Role.TEACHER, Role.BOARD, Role.ADMIN)
-
-
-def _require_author(request: HttpRequest) -> None:
-    if not request.user.has_role(*BANK_ROLES):
-        raise PermissionDenied
-
 
 def _bank_page(request: HttpRequest, template: str, **config: object) -> HttpResponse:
     """Render a bank page with what its script needs: who asks, which object, the UI's words."""
-    _require_author(request)
     user = request.user
     return render(
         request,
         f"frontend/bank/{template}",
         {
             "bank_config": {
-                "user": {"id": user.pk, "role": user.role, "board": user.has_role(Role.BOARD, Role.ADMIN)},
+                "user": {"id": user.pk, "role": user.role, "board": scope_of(user).has_role(*BOARD)},
                 **config,
             },
             "bank_text": bank_text(),
@@ -148,41 +121,41 @@ def _bank_page(request: HttpRequest, template: str, **config: object) -> HttpRes
     )
 
 
-@login_required
+@page_for(*AUTHORS)
 def bank_list(request: HttpRequest) -> HttpResponse:
     return _bank_page(request, "list.html")
 
 
-@login_required
+@page_for(*AUTHORS)
 def bank_item_new(request: HttpRequest) -> HttpResponse:
     return _bank_page(request, "editor.html", itemId=None)
 
 
-@login_required
+@page_for(*AUTHORS)
 def bank_item(request: HttpRequest, item_id: int) -> HttpResponse:
     return _bank_page(request, "editor.html", itemId=item_id)
 
 
-@login_required
+@page_for(*AUTHORS)
 def bank_review(request: HttpRequest) -> HttpResponse:
     return _bank_page(request, "review.html")
 
 
-@login_required
+@page_for(*AUTHORS)
 def bank_blueprints(request: HttpRequest) -> HttpResponse:
     return _bank_page(request, "blueprints.html")
 
 
-@login_required
+@page_for(*AUTHORS)
 def bank_blueprint_new(request: HttpRequest) -> HttpResponse:
     return _bank_page(request, "blueprint.html", blueprintId=None)
 
 
-@login_required
+@page_for(*AUTHORS)
 def bank_blueprint(request: HttpRequest, blueprint_id: int) -> HttpResponse:
     return _bank_page(request, "blueprint.html", blueprintId=blueprint_id)
 
 
-@login_required
+@page_for(*AUTHORS)
 def bank_import(request: HttpRequest) -> HttpResponse:
     return _bank_page(request, "import.html")

@@ -2,8 +2,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import overseen_organisation_ids
-
 from . import services, workflow
 from .models import Item, ItemReviewEvent, ItemVersion, MediaFile, Stimulus, Subject, Topic
 
@@ -33,11 +31,6 @@ class ItemVersionInline(admin.TabularInline):
         return False
 
 
-def _scoped(request, queryset, owner_field: str):
-    scope = overseen_organisation_ids(request.user)
-    return queryset if scope is None else queryset.filter(**{f"{owner_field}__in": scope})
-
-
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
     list_display = ("id", "item_type", "subject", "topic", "level", "visibility", "owner", "author", "created_at")
@@ -57,9 +50,6 @@ class ItemAdmin(admin.ModelAdmin):
         "language",
     )
     inlines = [ItemVersionInline]
-
-    def get_queryset(self, request):
-        return _scoped(request, super().get_queryset(request), "owner_id")
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -103,9 +93,6 @@ class ItemVersionAdmin(admin.ModelAdmin):
     readonly_fields = ("status",)
     inlines = [ItemReviewEventInline]
     actions = ["submit", "approve", "publish", "retire"]
-
-    def get_queryset(self, request):
-        return _scoped(request, super().get_queryset(request), "item__owner_id")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status not in workflow.EDITABLE:
@@ -152,17 +139,11 @@ class StimulusAdmin(admin.ModelAdmin):
     list_filter = ("kind", "subject")
     search_fields = ("title",)
 
-    def get_queryset(self, request):
-        return _scoped(request, super().get_queryset(request), "owner_id")
-
 
 @admin.register(MediaFile)
 class MediaFileAdmin(admin.ModelAdmin):
     list_display = ("name", "content_type", "size", "owner", "created_at")
     readonly_fields = ("file", "name", "content_type", "size", "sha256", "owner", "created_by")
-
-    def get_queryset(self, request):
-        return _scoped(request, super().get_queryset(request), "owner_id")
 
     def has_add_permission(self, request):
         return False  # uploads go through itembank.media, which checks type and size

@@ -7,19 +7,21 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
+from django.utils.translation import gettext as _
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import IsAuthor, IsBoard, scope_of
 from config.api import error_body
 
 from . import content, services, textsearch, workflow
 from .media import media_store
 from .models import Item, ItemReviewEvent, ItemType, ItemVersion, Stimulus, Subject, Topic, Visibility, cognitive_levels
 from .preview import media_url, student_preview
-from .selectors import item_versions_visible_to, items_editable_by, items_visible_to, user_can_edit_item
+from .selectors import can_edit_item, item_versions_visible_to, items_editable_by, items_visible_to
 
 
 class VersionContentSerializer(serializers.Serializer):
@@ -28,8 +30,14 @@ class VersionContentSerializer(serializers.Serializer):
     content = serializers.JSONField()
     points = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False)
     stimulus = serializers.PrimaryKeyRelatedField(queryset=Stimulus.objects.all(), required=False, allow_null=True)
-    irt_a = serializers.FloatField(min_value=0.01, max_value=10, required=False, allow_null=True)
-    irt_b = serializers.FloatField(min_value=-10, max_value=10, required=False, allow_null=True)
+
+    def validate(self, attrs: dict) -> dict:
+        # IRT parameters come from a calibration, recorded by the exam board (version_calibration).
+        refused = sorted(name for name in self.initial_data if str(name).startswith("irt_"))
+        if refused:
+            message = _("IRT parameters are recorded by the exam board from a calibration, not by authors.")
+            raise serializers.ValidationError({name: [message] for name in refused})
+        return attrs
 
 
 class ItemMetadataSerializer(serializers.Serializer):
@@ -126,7 +134,7 @@ def item_summary(item: Item, *, user) -> dict:
         "grade": item.grade,
         "owner_name": item.owner.name,
         "author_name": item.author.get_full_name() or item.author.get_username(),
-        "editable": user_can_edit_item(user, item),
+        "editable": can_edit_item(scope_of(user), item),
         "latest": None
         if latest is None
         else {
@@ -141,8 +149,8 @@ def item_summary(item: Item, *, user) -> dict:
 
 
 @api_view(["GET", "POST"])
+@permission_classes([IsAuthor])
 def items(request: Request) -> Response:
-    _require_author(request)
     if request.method == "GET":
         params = SearchSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -168,6 +176,7 @@ def items(request: Request) -> Response:
 
 
 @api_view(["GET", "PATCH"])
+@permission_classes([IsAuthor])
 def item_detail(request: Request, item_id: int) -> Response:
     item = items_visible_to(request.user).prefetch_related("versions").get(pk=item_id)
     if request.method == "PATCH":
@@ -178,6 +187,7 @@ def item_detail(request: Request, item_id: int) -> Response:
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def item_versions(request: Request, item_id: int) -> Response:
     items_visible_to(request.user).get(pk=item_id)
     serializer = VersionUpdateSerializer(data=request.data)
@@ -187,6 +197,7 @@ def item_versions(request: Request, item_id: int) -> Response:
 
 
 @api_view(["GET", "PATCH"])
+@permission_classes([IsAuthor])
 def version_detail(request: Request, version_id: int) -> Response:
     version = item_versions_visible_to(request.user).get(pk=version_id)
     if request.method == "GET":
@@ -198,6 +209,7 @@ def version_detail(request: Request, version_id: int) -> Response:
 
 
 @api_view(["GET"])
+@permission_classes([IsAuthor])
 def version_diff(request: Request, version_id: int) -> Response:
     """What changed from another version of the same item (default: the one before)."""
     version = item_versions_visible_to(request.user).get(pk=version_id)
@@ -253,35 +265,55 @@ def _move(request: Request, version_id: int, to: str) -> Response:
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def version_submit(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.SUBMITTED)
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def version_approve(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.APPROVED)
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def version_request_changes(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.CHANGES_REQUESTED)
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def version_publish(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.PUBLISHED)
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def version_retire(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.RETIRED)
 
 
 @api_view(["GET"])
+@permission_classes([IsAuthor])
 def version_history(request: Request, version_id: int) -> Response:
     version = item_versions_visible_to(request.user).get(pk=version_id)
     events = version.review_events.select_related("by")
-    return Response({"results": [event_data(event) for event in events]})
+    edits = version.edits.select_related("by")
+    return Response(
+        {
+            "results": [event_data(event) for event in events],
+            "edits": [
+                {
+                    "by": edit.by_id,
+                    "by_name": edit.by.get_full_name() or edit.by.get_username(),
+                    "fields": edit.fields,
+                    "at": edit.at.isoformat(),
+                }
+                for edit in edits
+            ],
+        }
+    )
 
 
 class MediaUploadSerializer(serializers.Serializer):
@@ -290,11 +322,12 @@ class MediaUploadSerializer(serializers.Serializer):
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 @parser_classes([MultiPartParser])
 def media_upload(request: Request) -> Response:
     """Store an image or audio clip for the user's organisation; text refers to it as ``media:<id>``."""
-    if not request.user.has_role(*services.AUTHOR_ROLES) or request.user.organisation_id is None:
-        raise PermissionDenied("Only authors of an organisation add media.")
+    if request.user.organisation_id is None:
+        raise PermissionDenied(_("Media belong to an organisation, and you have none."))
     serializer = MediaUploadSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     upload = serializer.validated_data["file"]
@@ -323,15 +356,10 @@ class PreviewSerializer(serializers.Serializer):
     points = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), default=Decimal("1"))
 
 
-def _require_author(request: Request) -> None:
-    if not request.user.has_role(*services.AUTHOR_ROLES):
-        raise PermissionDenied("Only authors use the item bank.")
-
-
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def item_preview(request: Request) -> Response:
     """What a student would see of unsaved content: checked exactly as a save would check it."""
-    _require_author(request)
     serializer = PreviewSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     item_type = serializer.validated_data["item_type"]
@@ -351,8 +379,8 @@ class NearDuplicateSerializer(serializers.Serializer):
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def item_near_duplicates(request: Request) -> Response:
-    _require_author(request)
     serializer = NearDuplicateSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
@@ -374,16 +402,16 @@ def item_near_duplicates(request: Request) -> Response:
 
 
 @api_view(["GET"])
+@permission_classes([IsAuthor])
 def review_queue(request: Request) -> Response:
     """Submitted versions the user may review: of items they may edit, never their own."""
-    _require_author(request)
     versions = (
         ItemVersion.objects.filter(status=workflow.SUBMITTED, item__in=items_editable_by(request.user))
         .select_related("item__subject", "created_by")
         .order_by("id")
     )
-    if not request.user.is_admin_role:
-        versions = versions.exclude(created_by=request.user)
+    # The four-eyes rule: nobody reviews a version whose content they shaped.
+    versions = versions.exclude(created_by=request.user).exclude(edits__by=request.user)
     submitted = dict(
         ItemReviewEvent.objects.filter(version__in=versions, to_status=workflow.SUBMITTED)
         .values_list("version_id")
@@ -411,9 +439,9 @@ def review_queue(request: Request) -> Response:
 
 
 @api_view(["GET"])
+@permission_classes([IsAuthor])
 def bank_meta(request: Request) -> Response:
     """The vocabulary the authoring pages need: subjects with their topic trees, levels, types."""
-    _require_author(request)
     topics: dict[int, list[dict]] = {}
     for topic in Topic.objects.order_by("name"):
         topics.setdefault(topic.subject_id, []).append(
@@ -442,6 +470,7 @@ class CalibrationSerializer(serializers.Serializer):
 
 
 @api_view(["POST"])
+@permission_classes([IsBoard])
 def version_calibration(request: Request, version_id: int) -> Response:
     """Record a version's IRT parameters and where they come from (board only)."""
     version = item_versions_visible_to(request.user).get(pk=version_id)

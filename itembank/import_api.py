@@ -7,14 +7,15 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Organisation
-from accounts.selectors import user_can_oversee
+from accounts.permissions import IsAuthor, scope_of
 from config.api import error_body
 
 from .exporting import CONTENT_TYPES, EXPORT_FORMATS, EXTENSIONS, export_versions, versions_for_export
@@ -22,16 +23,6 @@ from .importing import MAX_IMPORT_BYTES, ImportDefaults, ImportRejected, import_
 from .interchange.detect import FORMATS
 from .interchange.xlsx import template_xlsx
 from .models import ImportBatch, ItemVersion, Subject, Topic, Visibility
-from .services import AUTHOR_ROLES
-
-
-def _require_author(request: Request) -> None:
-    if (
-        not request.user.has_role(*AUTHOR_ROLES)
-        or request.user.organisation_id is None
-        and not request.user.is_admin_role
-    ):
-        raise PermissionDenied("Only authors of an organisation import and export items.")
 
 
 class ImportSerializer(serializers.Serializer):
@@ -58,10 +49,10 @@ def _defaults(options: dict) -> ImportDefaults:
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 @parser_classes([MultiPartParser])
 def import_upload(request: Request) -> Response:
     """Keep the file and answer its report; nothing enters the bank yet."""
-    _require_author(request)
     serializer = ImportSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
@@ -77,8 +68,8 @@ def import_upload(request: Request) -> Response:
             ),
             status=400,
         )
-    if not user_can_oversee(request.user, owner_id):
-        raise PermissionDenied("You may not import items for this organisation.")
+    if not scope_of(request.user).oversees(owner_id):
+        raise PermissionDenied(_("You may not import items for this organisation."))
     raw = upload.read()
     options = {
         "subject": data["subject"].code if data.get("subject") else None,
@@ -105,9 +96,9 @@ def import_upload(request: Request) -> Response:
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 def import_commit_view(request: Request, batch_id) -> Response:
     """Import every item of a previewed file, or none; a second call changes nothing."""
-    _require_author(request)
     with transaction.atomic():
         # The lock makes a double click import once: the second call waits, then sees IMPORTED.
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id, created_by=request.user).first()
@@ -149,8 +140,8 @@ class ExportSerializer(serializers.Serializer):
 
 
 @api_view(["GET"])
+@permission_classes([IsAuthor])
 def export(request: Request) -> HttpResponse:
-    _require_author(request)
     serializer = ExportSerializer(data=request.query_params)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
@@ -166,8 +157,8 @@ def export(request: Request) -> HttpResponse:
 
 
 @api_view(["GET"])
+@permission_classes([IsAuthor])
 def excel_template(request: Request) -> HttpResponse:
-    _require_author(request)
     response = HttpResponse(template_xlsx(), content_type=CONTENT_TYPES["xlsx"])
     response["Content-Disposition"] = 'attachment; filename="mau-ngan-hang-cau-hoi.xlsx"'
     return response

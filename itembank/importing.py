@@ -40,9 +40,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import user_can_oversee
+from accounts.permissions import AUTHORS, scope_of
 
 from . import content as item_content
 from .interchange.base import ImportedItem
@@ -54,7 +55,7 @@ from .interchange.media import check_media as check_media_name
 from .media import check_media, map_texts, media_refs, media_store, rename_media
 from .models import CognitiveLevel, ItemVersion, MediaFile, Subject, Topic, Visibility, cognitive_levels
 from .richtext import sanitize_html
-from .services import AUTHOR_ROLES, NewItem, items_create_bulk
+from .services import NewItem, items_create_bulk
 from .textsearch import search_key
 
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
@@ -471,7 +472,7 @@ def _topic(subject: Subject, path: tuple[str, ...], default: Topic | None, cache
         key = (subject.pk, parent.pk if parent else None, name)
         if key not in cache:
             kind = Topic.Kind.CHAPTER if depth == 0 and len(path) > 1 else Topic.Kind.TOPIC
-            cache[key], _ = Topic.objects.get_or_create(
+            cache[key], _created = Topic.objects.get_or_create(
                 subject=subject, parent=parent, name=name[:200], defaults={"kind": kind}
             )
         parent = cache[key]
@@ -489,8 +490,9 @@ def import_commit(
 ) -> tuple[ImportReport, list[ItemVersion]]:
     """Import every item of the file as a draft, or none: raises ``ImportRejected`` on any error."""
     owner_id = owner_id or by.organisation_id
-    if owner_id is None or not user_can_oversee(by, owner_id) or not by.has_role(*AUTHOR_ROLES):
-        raise PermissionDenied("You may not import items for this organisation.")
+    scope = scope_of(by)
+    if owner_id is None or not scope.oversees(owner_id) or not scope.has_role(*AUTHORS):
+        raise PermissionDenied(_("You may not import items for this organisation."))
     defaults = defaults or ImportDefaults()
     report, planned = import_preview(data=data, filename=filename, format=format, defaults=defaults)
     if not report.ok:

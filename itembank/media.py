@@ -17,9 +17,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import user_can_oversee
+from accounts.permissions import AUTHORS, scope_of
 
 from .interchange.media import safe_name, sniff
 from .models import MediaFile
@@ -45,8 +46,9 @@ def check_media(data: bytes, name: str) -> str:
 
 def media_store(*, by: User, owner_id: int, name: str, data: bytes, alt_text: str = "") -> MediaFile:
     """Check and store one file for an organisation; the same bytes again give the stored file."""
-    if not user_can_oversee(by, owner_id):
-        raise PermissionDenied("You may not add media for this organisation.")
+    scope = scope_of(by)
+    if not scope.has_role(*AUTHORS) or not scope.oversees(owner_id):
+        raise PermissionDenied(_("You may not add media for this organisation."))
     kind = check_media(data, name)
     digest = hashlib.sha256(data).hexdigest()
     existing = MediaFile.objects.filter(owner_id=owner_id, sha256=digest).first()

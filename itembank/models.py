@@ -349,6 +349,27 @@ class ItemReviewEvent(models.Model):
         return f"{self.version}: {self.from_status} -> {self.to_status} by {self.by_id}"
 
 
+class ItemVersionEdit(models.Model):
+    """One change of a draft's fields after it was created: who, when, which fields.
+
+    With ``ItemVersion.created_by`` it names everyone who shaped the version's content, none
+    of whom may approve it (the four-eyes rule, ``itembank.services.item_version_move``).
+    """
+
+    version = models.ForeignKey(ItemVersion, on_delete=models.CASCADE, related_name="edits")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    fields = models.JSONField(_("fields"), default=list)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["version_id", "at", "id"]
+        verbose_name = _("item version edit")
+        verbose_name_plural = _("item version edits")
+
+    def __str__(self) -> str:
+        return f"{self.version}: {', '.join(self.fields)} by {self.by_id}"
+
+
 class ImportBatch(models.Model):
     """One file brought to the bank: previewed, then imported whole or not at all (audited)."""
 

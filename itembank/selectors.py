@@ -17,60 +17,59 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Organisation, Role, User
-from accounts.selectors import organisation_subtree_ids, overseen_organisation_ids, user_can_oversee
+from accounts.models import User
+from accounts.permissions import AUTHORS, Scope, scope_of
 
 from .models import Item, ItemVersion, Stimulus, Visibility
 
-BANK_ROLES = (Role.TEACHER, Role.BOARD, Role.ADMIN)
 
-
-def _department_id(user: User) -> int | None:
-    organisation = user.organisation
-    if organisation is None:
+def shared_with(scope: Scope, *, author_field: str) -> Q | None:
+    """The condition on owner/visibility/author for what ``scope`` may see; None: everything."""
+    if scope.is_admin:
         return None
-    return organisation.pk if organisation.kind == Organisation.Kind.DEPARTMENT else organisation.parent_id
-
-
-def _shared_with(user: User, *, author_field: str) -> Q | None:
-    """The condition on owner/visibility/author for what ``user`` may see; None: everything."""
-    if user.is_admin_role:
-        return None
-    overseen = overseen_organisation_ids(user) or set()
-    department = organisation_subtree_ids(_department_id(user))
     return (
-        Q(visibility=Visibility.PRIVATE, **{author_field: user.pk})
-        | (Q(owner_id__in=overseen) & ~Q(visibility=Visibility.PRIVATE))
-        | Q(visibility=Visibility.DEPARTMENT, owner_id__in=department)
+        Q(visibility=Visibility.PRIVATE, **{author_field: scope.user_id})
+        | (Q(owner_id__in=scope.overseen) & ~Q(visibility=Visibility.PRIVATE))
+        | Q(visibility=Visibility.DEPARTMENT, owner_id__in=scope.department)
         | Q(visibility=Visibility.NATIONAL)
     )
 
 
+def can_change_shared(scope: Scope, *, owner_id: int, visibility: str, author_id: int | None) -> bool:
+    """Whether ``scope`` may change a shared object (an item or a stimulus): new versions,
+    metadata, the review moves. Those who oversee the owner organisation; the author alone for
+    a private one; administrators always. Pure: no query."""
+    if not scope.has_role(*AUTHORS):
+        return False
+    if visibility == Visibility.PRIVATE and author_id != scope.user_id and not scope.is_admin:
+        return False
+    return scope.oversees(owner_id)
+
+
 def items_visible_to(user: User) -> QuerySet[Item]:
     """Every item the user may find, preview and put on a form."""
-    if not user.is_authenticated or not user.has_role(*BANK_ROLES):
+    scope = scope_of(user)
+    if not scope.has_role(*AUTHORS):
         return Item.objects.none()
     items = Item.objects.select_related("subject", "topic", "owner")
-    condition = _shared_with(user, author_field="author_id")
+    condition = shared_with(scope, author_field="author_id")
     return items if condition is None else items.filter(condition)
 
 
-def user_can_edit_item(user: User, item: Item) -> bool:
+def can_edit_item(scope: Scope, item: Item) -> bool:
     """Whether the user may change the item: new versions, metadata, the review moves."""
-    if not user.is_authenticated or not user.has_role(*BANK_ROLES):
-        return False
-    if item.visibility == Visibility.PRIVATE and item.author_id != user.pk and not user.is_admin_role:
-        return False
-    return user_can_oversee(user, item.owner_id)
+    return can_change_shared(scope, owner_id=item.owner_id, visibility=item.visibility, author_id=item.author_id)
 
 
 def items_editable_by(user: User) -> QuerySet[Item]:
-    if not user.is_authenticated or not user.has_role(*BANK_ROLES):
+    scope = scope_of(user)
+    if not scope.has_role(*AUTHORS):
         return Item.objects.none()
-    if user.is_admin_role:
+    if scope.is_admin:
         return Item.objects.all()
-    overseen = overseen_organisation_ids(user) or set()
-    return Item.objects.filter(owner_id__in=overseen).exclude(Q(visibility=Visibility.PRIVATE) & ~Q(author_id=user.pk))
+    return Item.objects.filter(owner_id__in=scope.overseen).exclude(
+        Q(visibility=Visibility.PRIVATE) & ~Q(author_id=scope.user_id)
+    )
 
 
 def item_versions_visible_to(user: User) -> QuerySet[ItemVersion]:
@@ -78,9 +77,10 @@ def item_versions_visible_to(user: User) -> QuerySet[ItemVersion]:
 
 
 def stimuli_visible_to(user: User) -> QuerySet[Stimulus]:
-    if not user.is_authenticated or not user.has_role(*BANK_ROLES):
+    scope = scope_of(user)
+    if not scope.has_role(*AUTHORS):
         return Stimulus.objects.none()
-    condition = _shared_with(user, author_field="created_by_id")
+    condition = shared_with(scope, author_field="created_by_id")
     stimuli = Stimulus.objects.select_related("media", "subject")
     return stimuli if condition is None else stimuli.filter(condition)
 

@@ -10,42 +10,48 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from accounts.selectors import user_can_oversee
+from accounts.models import User
+from accounts.permissions import AUTHORS, BOARD, scope_of
 
 from . import content, workflow
-from .models import Item, ItemReviewEvent, ItemVersion, Stimulus, Subject, Topic, Visibility
-from .selectors import stimulus_usable_by, user_can_edit_item
+from .models import Item, ItemReviewEvent, ItemVersion, ItemVersionEdit, Stimulus, Subject, Topic, Visibility
+from .selectors import can_edit_item, stimulus_usable_by
 from .textsearch import search_key
-
-AUTHOR_ROLES = (Role.TEACHER, Role.BOARD, Role.ADMIN)
-RETIRING_ROLES = (Role.BOARD, Role.ADMIN)
 
 
 def _check_author(user: User, owner_id: int) -> None:
-    if not user.has_role(*AUTHOR_ROLES) or not user_can_oversee(user, owner_id):
-        raise PermissionDenied("You may not author items for this organisation.")
+    scope = scope_of(user)
+    if not scope.has_role(*AUTHORS) or not scope.oversees(owner_id):
+        raise PermissionDenied(_("You may not author items for this organisation."))
 
 
 def _check_editor(user: User, item: Item) -> None:
-    if not user_can_edit_item(user, item):
-        raise PermissionDenied("You may not change this item.")
+    if not can_edit_item(scope_of(user), item):
+        raise PermissionDenied(_("You may not change this item."))
 
 
 def _check_actor(user: User, version: ItemVersion, actor: str) -> None:
     """Raise PermissionDenied unless ``user`` is the kind of actor ``workflow`` names."""
     _check_editor(user, version.item)
-    if actor == workflow.REVIEWER and version.created_by_id == user.pk and not user.is_admin_role:
-        raise PermissionDenied("The author of a version may not review it; ask a colleague.")
-    if actor == workflow.BOARD and not user.has_role(*RETIRING_ROLES):
-        raise PermissionDenied("Only the exam board retires items.")
+    if actor == workflow.REVIEWER and user.pk in version_contributors(version):
+        raise PermissionDenied(_("You wrote or changed this version, so you may not review it; ask a colleague."))
+    if actor == workflow.BOARD and not scope_of(user).has_role(*BOARD):
+        raise PermissionDenied(_("Only the exam board retires items."))
+
+
+def version_contributors(version: ItemVersion) -> set[int]:
+    """Everyone who shaped the version's content: its creator and whoever changed it since."""
+    return {version.created_by_id, *ItemVersionEdit.objects.filter(version=version).values_list("by_id", flat=True)}
 
 
 # Item fields an author sets besides subject, topic, level and type.
 ITEM_METADATA = ("visibility", "title", "grade", "learning_outcome", "expected_seconds", "source", "language")
-# Version fields an author sets.
-VERSION_FIELDS = ("content", "points", "stimulus", "irt_a", "irt_b", "irt_c", "irt_calibration", "irt_calibrated_at")
+# Version fields an author sets. IRT parameters are not among them: they describe how the exact
+# content behaved in a calibration, which the exam board records (item_version_set_calibration);
+# a new version starts uncalibrated.
+VERSION_FIELDS = ("content", "points", "stimulus")
 
 
 def _check_stimulus(user: User, stimulus: Stimulus | None) -> None:
@@ -78,8 +84,6 @@ def item_create(
     topic: Topic | None = None,
     owner_id: int | None = None,
     stimulus: Stimulus | None = None,
-    irt_a: float | None = None,
-    irt_b: float | None = None,
     **metadata: Any,
 ) -> ItemVersion:
     """Create an item with its first (draft) version; ``metadata`` takes ``ITEM_METADATA``."""
@@ -102,8 +106,6 @@ def item_create(
         content=content,
         points=Decimal(str(points)),
         stimulus=stimulus,
-        irt_a=irt_a,
-        irt_b=irt_b,
         created_by=by,
     )
     version.full_clean()
@@ -162,10 +164,14 @@ def item_version_update(*, by: User, version_id: int, **changes: Any) -> ItemVer
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
     if "stimulus" in changes:
         _check_stimulus(by, changes["stimulus"])
+    before = {name: getattr(version, name) for name in changes}
     for name, value in changes.items():
         setattr(version, name, value)
-    version.full_clean()
+    version.full_clean()  # normalises the content, so that a no-op save records no edit
     version.save()
+    changed = [name for name in changes if getattr(version, name) != before[name]]
+    if changed:
+        ItemVersionEdit.objects.create(version=version, by=by, fields=changed)
     if not version.item.versions.filter(number__gt=version.number).exists():
         refresh_search_text(version.item, version)
     return version
@@ -299,8 +305,8 @@ def item_version_set_calibration(
     """
     version = ItemVersion.objects.select_for_update(of=("self",)).select_related("item").get(pk=version_id)
     _check_editor(by, version.item)
-    if not by.has_role(*RETIRING_ROLES):
-        raise PermissionDenied("Only the exam board records calibrations.")
+    if not scope_of(by).has_role(*BOARD):
+        raise PermissionDenied(_("Only the exam board records calibrations."))
     if not calibration.strip():
         raise ValidationError({"calibration": "Say which calibration the parameters come from."})
     if not (0 < irt_a <= 10) or not (-10 <= irt_b <= 10) or (irt_c is not None and not 0 <= irt_c < 1):

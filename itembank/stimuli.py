@@ -29,15 +29,16 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import overseen_organisation_ids, user_can_oversee
+from accounts.permissions import AUTHORS, scope_of
 
 from . import workflow
 from .media import check_media, media_store
 from .models import ItemVersion, MediaFile, Stimulus, Subject, Visibility
 from .richtext import sanitize_html
-from .selectors import BANK_ROLES, stimuli_visible_to, stimulus_usable_by
+from .selectors import can_change_shared, stimuli_visible_to, stimulus_usable_by
 
 FILE_KINDS = (Stimulus.Kind.IMAGE, Stimulus.Kind.AUDIO)
 # Fields ``stimulus_update`` changes. The subject stays: the item versions using a stimulus
@@ -70,20 +71,12 @@ class Upload:
 # --- reads -----------------------------------------------------------------------------------
 
 
-def user_can_edit_stimulus(user: User, stimulus: Stimulus, *, overseen: set[int] | None = None) -> bool:
-    """Whether the user may change the stimulus (frozen or not): the rule of
-    ``itembank.selectors.user_can_edit_item``. Those who oversee the owner organisation; the
-    creator alone for a private one; administrators always. ``overseen`` saves a query per
-    row in lists (``overseen_organisation_ids`` of the user)."""
-    if not user.is_authenticated or not user.has_role(*BANK_ROLES):
-        return False
-    if user.is_admin_role:
-        return True
-    if stimulus.visibility == Visibility.PRIVATE and stimulus.created_by_id != user.pk:
-        return False
-    if overseen is not None:
-        return stimulus.owner_id in overseen
-    return user_can_oversee(user, stimulus.owner_id)
+def user_can_edit_stimulus(user: User, stimulus: Stimulus) -> bool:
+    """Whether the user may change the stimulus (frozen or not): the rule of items
+    (``itembank.selectors.can_change_shared``), with the creator as the author."""
+    return can_change_shared(
+        scope_of(user), owner_id=stimulus.owner_id, visibility=stimulus.visibility, author_id=stimulus.created_by_id
+    )
 
 
 def stimuli_listed(user: User, *, subject: Subject | None = None, q: str = "") -> QuerySet[Stimulus]:
@@ -102,9 +95,8 @@ def stimuli_listed(user: User, *, subject: Subject | None = None, q: str = "") -
 
 
 def stimuli_editable_ids(user: User, stimuli: list[Stimulus]) -> set[int]:
-    """Which of ``stimuli`` the user may change (frozen or not), with one query in all."""
-    overseen = overseen_organisation_ids(user)  # None for administrators, who may change all
-    return {s.pk for s in stimuli if user_can_edit_stimulus(user, s, overseen=overseen)}
+    """Which of ``stimuli`` the user may change (frozen or not), with no query per row."""
+    return {s.pk for s in stimuli if user_can_edit_stimulus(user, s)}
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -112,12 +104,13 @@ def stimuli_editable_ids(user: User, stimuli: list[Stimulus]) -> set[int]:
 
 def _check_author(user: User) -> int:
     """The organisation the user's new stimuli belong to; refuse those who have no bank."""
-    if not user.is_authenticated or not user.has_role(*BANK_ROLES):
-        raise PermissionDenied("Only authors use the item bank.")
+    scope = scope_of(user)
+    if not scope.has_role(*AUTHORS):
+        raise PermissionDenied(_("Only teachers and the exam board use the item bank."))
     if user.organisation_id is None:
-        raise ValidationError({"owner": "A stimulus belongs to an organisation, and you have none."})
-    if not user_can_oversee(user, user.organisation_id):
-        raise PermissionDenied("You may not author for this organisation.")
+        raise ValidationError({"owner": _("A stimulus belongs to an organisation, and you have none.")})
+    if not scope.oversees(user.organisation_id):
+        raise PermissionDenied(_("You may not author for this organisation."))
     return user.organisation_id
 
 
@@ -149,7 +142,7 @@ def _media(
     if media_id is None:
         return None
     media = MediaFile.objects.filter(pk=media_id).first()
-    if media is None or not user_can_oversee(by, media.owner_id):
+    if media is None or not scope_of(by).oversees(media.owner_id):
         raise ValidationError({"media": "No such media file of your organisation."})
     _describe(by=by, media=media, alt_text=alt_text)
     return media
@@ -158,7 +151,7 @@ def _media(
 def _describe(*, by: User, media: MediaFile, alt_text: str) -> None:
     """Fill a blank alternative text of a file the user's organisation holds; never replace one."""
     alt_text = alt_text.strip()[:500]
-    if alt_text and not media.alt_text and user_can_oversee(by, media.owner_id):
+    if alt_text and not media.alt_text and scope_of(by).oversees(media.owner_id):
         MediaFile.objects.filter(pk=media.pk).update(alt_text=alt_text)
         media.alt_text = alt_text
 

@@ -17,26 +17,21 @@ it is not frozen); ``used_by`` counts the item versions using it.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.permissions import IsAuthor
 from config.api import error_body
 
 from . import stimuli
 from .models import Stimulus, Subject, Visibility
 from .preview import stimulus_view
-from .selectors import BANK_ROLES, stimuli_visible_to
+from .selectors import stimuli_visible_to
 
 TEXT_MAX_CHARS = 200_000
-
-
-def _require_author(request: Request) -> None:
-    if not request.user.has_role(*BANK_ROLES):
-        raise PermissionDenied("Only authors use the item bank.")
 
 
 class StimulusSerializer(serializers.Serializer):
@@ -118,9 +113,9 @@ def _frozen(exc: stimuli.StimulusFrozen) -> Response:
 
 
 @api_view(["GET", "POST"])
+@permission_classes([IsAuthor])
 @parser_classes([JSONParser, MultiPartParser])
 def stimulus_list(request: Request) -> Response:
-    _require_author(request)
     if request.method == "GET":
         subject_code = request.query_params.get("subject") or ""
         subject = Subject.objects.filter(code=subject_code).first() if subject_code else None
@@ -145,9 +140,9 @@ def stimulus_list(request: Request) -> Response:
 
 
 @api_view(["GET", "PATCH"])
+@permission_classes([IsAuthor])
 @parser_classes([JSONParser, MultiPartParser])
 def stimulus_detail(request: Request, stimulus_id: int) -> Response:
-    _require_author(request)
     stimulus = stimuli_visible_to(request.user).get(pk=stimulus_id)
     if request.method == "PATCH":
         serializer = StimulusUpdateSerializer(data=request.data, partial=True)
@@ -163,10 +158,10 @@ def stimulus_detail(request: Request, stimulus_id: int) -> Response:
 
 
 @api_view(["POST"])
+@permission_classes([IsAuthor])
 @parser_classes([JSONParser, MultiPartParser])
 def stimulus_copy(request: Request, stimulus_id: int) -> Response:
     """The body is optional: a bare POST copies the stimulus as it is."""
-    _require_author(request)
     stimulus = stimuli_visible_to(request.user).get(pk=stimulus_id)
     serializer = CopySerializer(data=request.data)
     serializer.is_valid(raise_exception=True)

@@ -11,11 +11,12 @@ are: never translate them.
 Who may make each move (``TRANSITIONS`` names the actor):
 
 - ``author``: a teacher, board member or administrator of an organisation that oversees the
-  item's owner (``accounts.selectors.user_can_oversee``). Authors submit and resubmit, and
+  item's owner (``accounts.permissions.Scope.oversees``). Authors submit and resubmit, and
   publish what a reviewer has approved: approval is the four-eyes check, publishing only
   releases the approved content, so the author may do it.
-- ``reviewer``: the same people, except the version's own author (``created_by``), unless
-  that person is an administrator. Reviewers approve or request changes (with a comment).
+- ``reviewer``: the same people, except anyone who shaped the version's content: its
+  creator (``created_by``) and whoever changed it since (``ItemVersionEdit``), administrators
+  included. Reviewers approve or request changes (with a comment).
 - ``board``: a board member or administrator overseeing the owner. Only they retire.
 
 Content may be edited only in ``EDITABLE`` statuses; from approval on it is frozen, because

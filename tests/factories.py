@@ -90,10 +90,13 @@ def make_versions(
                 "key": "ABCD"[i % 4],
             },
             points="1",
-            irt_a=1.0 + i / 10 if irt else None,
-            irt_b=-1 + i / 2 if irt else None,
         )
-        versions.append(release_version(version, author=author, reviewer=reviewer))
+        version = release_version(version, author=author, reviewer=reviewer)
+        if irt:  # recorded by the exam board, as a calibration would
+            version = bank.item_version_set_calibration(
+                by=reviewer, version_id=version.pk, irt_a=1.0 + i / 10, irt_b=-1 + i / 2, calibration="test"
+            )
+        versions.append(version)
     return versions
 
 

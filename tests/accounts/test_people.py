@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Organisation, Role, User
-from accounts.selectors import organisation_subtree_ids, user_can_oversee
+from accounts.permissions import organisation_subtree, scope_of
 from tests.factories import make_department, make_school, make_user
 
 pytestmark = pytest.mark.django_db
@@ -51,13 +51,13 @@ def test_department_oversees_its_schools_but_not_others():
     department = make_department()
     school = make_school(department)
     elsewhere = make_school()
-    assert organisation_subtree_ids(department.pk) == {department.pk, school.pk}
+    assert organisation_subtree(department.pk) == {department.pk, school.pk}
     board = make_user(Role.BOARD, department)
-    assert user_can_oversee(board, school.pk)
-    assert not user_can_oversee(board, elsewhere.pk)
+    assert scope_of(board).oversees(school.pk)
+    assert not scope_of(board).oversees(elsewhere.pk)
     teacher = make_user(Role.TEACHER, school)
-    assert not user_can_oversee(teacher, department.pk)
+    assert not scope_of(teacher).oversees(department.pk)
     admin = make_user(Role.ADMIN, None)
-    assert user_can_oversee(admin, elsewhere.pk)
+    assert scope_of(admin).oversees(elsewhere.pk)
     board.is_active = False
-    assert not user_can_oversee(board, school.pk)
+    assert not scope_of(board).oversees(school.pk)

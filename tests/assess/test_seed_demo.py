@@ -39,7 +39,7 @@ def test_seed_demo_is_complete_open_and_idempotent():
     sitting.refresh_from_db()
     assert sitting.is_open()
     assert Sitting.objects.count() == 2 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
-    assert User.objects.count() == 43
+    assert User.objects.count() == 44  # 40 students, teacher, proctor, board, admin
 
 
 def test_every_demo_formula_renders_as_mathml():

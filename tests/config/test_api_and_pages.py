@@ -54,8 +54,8 @@ def test_student_lists_own_attempts_only(client, sitting):
     body = client.get("/api/me/attempts/").json()
     assert [a["id"] for a in body["results"]] == [mine.pk]
     assert body["results"][0]["ws_path"] == f"/ws/attempts/{mine.pk}/"
-    assert client.get(f"/api/attempts/{theirs.pk}/").status_code == 403
-    assert client.get(f"/api/attempts/{theirs.pk}/").json()["error"]["code"] == "forbidden"
+    assert client.get(f"/api/attempts/{theirs.pk}/").status_code == 404  # not even its existence
+    assert client.get(f"/api/attempts/{theirs.pk}/").json()["error"]["code"] == "not_found"
     assert client.get(f"/exam/{theirs.pk}/").status_code == 404
     assert client.get(f"/exam/{mine.pk}/").status_code == 200
 

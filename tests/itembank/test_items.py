@@ -18,7 +18,7 @@ CONTENT = {
     "options": [{"id": "A", "text": "$\\frac12$"}, {"id": "B", "text": "1"}],
     "key": "A",
 }
-ITEM = {"subject": "toan", "level": "hieu", "content": CONTENT, "irt_a": 1.2, "irt_b": 0.3}
+ITEM = {"subject": "toan", "level": "hieu", "content": CONTENT}
 
 
 @pytest.fixture
@@ -107,25 +107,48 @@ def test_rich_text_escapes_markup_and_renders_math():
     assert "<math" in html and "$5" in html
 
 
-def test_teacher_edits_items_in_admin_scoped_to_the_school(client, subject):
-    from django.contrib.auth.models import Permission
-
+def test_authors_cannot_set_irt_parameters_only_the_boards_calibration_does(client, subject):
+    """Security review: teachers set IRT parameters through POST /api/items/ although only the
+    board calibrates. Every author door refuses them now; the board's calibration call records them."""
     school = make_school()
-    teacher = make_user(Role.TEACHER, school, is_staff=True)
-    teacher.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="itembank",
-            codename__in=["view_item", "change_item", "view_itemversion", "change_itemversion", "add_itemversion"],
-        )
-    )
-    mine = make_versions(teacher, subject, 1)[0]
-    other_teacher = make_user(Role.TEACHER, make_school())
-    theirs = make_versions(other_teacher, subject, 1)[0]
+    teacher = make_user(Role.TEACHER, school)
     client.force_login(teacher)
-    listing = client.get("/admin/itembank/item/")
-    assert listing.status_code == 200
-    assert f"/admin/itembank/item/{mine.item_id}/change/" in listing.content.decode()
-    assert f"/admin/itembank/item/{theirs.item_id}/change/" not in listing.content.decode()
-    assert client.get(f"/admin/itembank/itemversion/{theirs.pk}/change/").status_code == 302  # not found: redirect
-    page = client.get(f"/admin/itembank/itemversion/{mine.pk}/change/")
-    assert page.status_code == 200 and 'name="content"' not in page.content.decode()  # published: read-only
+    refused = client.post("/api/items/", {**ITEM, "irt_a": 1.2, "irt_b": 0.3}, content_type="application/json")
+    assert refused.status_code == 400
+    assert set(refused.json()["error"]["fields"]) == {"irt_a", "irt_b"}
+    assert not ItemVersion.objects.exists()
+    created = client.post("/api/items/", ITEM, content_type="application/json").json()
+    version_id = created["versions"][0]["id"]
+    for payload in ({"irt_a": 2.0, "irt_b": 1.0}, {"irt_c": 0.2}, {"irt_calibration": "mine"}):
+        patched = client.patch(f"/api/item-versions/{version_id}/", payload, content_type="application/json")
+        assert patched.status_code == 400, payload
+        again = client.post(f"/api/items/{created['id']}/versions/", payload, content_type="application/json")
+        assert again.status_code == 400, payload
+    assert (
+        client.post(
+            f"/api/item-versions/{version_id}/calibration/",
+            {"irt_a": 1, "irt_b": 0, "calibration": "x"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+    with pytest.raises(ValidationError):
+        services.item_version_update(by=teacher, version_id=version_id, irt_a=2.0, irt_b=1.0)
+    version = ItemVersion.objects.get(pk=version_id)
+    assert (version.irt_a, version.irt_b, version.irt_calibration) == (None, None, "")
+    board = make_user(Role.BOARD, school.parent)
+    client.force_login(board)
+    recorded = client.post(
+        f"/api/item-versions/{version_id}/calibration/",
+        {"irt_a": 1.2, "irt_b": 0.3, "calibration": "2026 trial"},
+        content_type="application/json",
+    )
+    assert recorded.status_code == 200 and recorded.json()["irt_a"] == 1.2
+
+
+def test_a_new_version_starts_uncalibrated(subject):
+    teacher = make_user(Role.TEACHER, make_school())
+    version = make_versions(teacher, subject, 1)[0]
+    assert version.irt_a is not None
+    new = services.item_version_create(by=teacher, item_id=version.item_id, content={**version.content, "key": "B"})
+    assert (new.irt_a, new.irt_b, new.irt_calibration) == (None, None, "")

@@ -8,11 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role
+from accounts.permissions import scope_of
 from assess import services as assess_services
 from assess.models import Assessment, RecordEntryType
 from itembank import services
 from itembank.models import Visibility
-from itembank.selectors import items_editable_by, items_visible_to, user_can_edit_item
+from itembank.selectors import can_edit_item, items_editable_by, items_visible_to
 from tests.factories import make_department, make_school, make_user, release_version
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ def test_who_sees_and_who_edits(world, visibility, person):
     editors = (
         {"author", "admin"} if visibility == Visibility.PRIVATE else {"author", "colleague", "dept_board", "admin"}
     )
-    assert user_can_edit_item(user, item) == (person in editors)
+    assert can_edit_item(scope_of(user), item) == (person in editors)
     assert items_editable_by(user).filter(pk=item.pk).exists() == (person in editors)
 
 

@@ -399,7 +399,8 @@ def test_a_draft_stimulus_changes_kind_and_file(people):
 
 
 def test_the_edit_rule_mirrors_the_items(people):
-    from itembank.selectors import user_can_edit_item
+    from accounts.permissions import scope_of
+    from itembank.selectors import can_edit_item
     from itembank.stimuli import user_can_edit_stimulus
 
     admin = make_user(Role.ADMIN, None)
@@ -408,7 +409,7 @@ def test_the_edit_rule_mirrors_the_items(people):
         item = _item(people.author, None).item
         item.visibility = visibility
         for user in (people.author, people.colleague, people.board, people.neighbour, people.student, admin):
-            assert user_can_edit_stimulus(user, stimulus) == user_can_edit_item(user, item), (visibility, user)
+            assert user_can_edit_stimulus(user, stimulus) == can_edit_item(scope_of(user), item), (visibility, user)
         expected = {"private": [True, False, False], "school": [True, True, True], "department": [True, True, True]}
         assert [user_can_edit_stimulus(u, stimulus) for u in (people.author, people.colleague, people.board)] == (
             expected[visibility]

@@ -114,7 +114,7 @@ def test_a_repeated_move_is_a_no_op(subject, people, status):
     assert ItemReviewEvent.objects.count() == events_before
 
 
-def test_the_author_cannot_review_their_own_version_but_an_administrator_may(subject, people):
+def test_the_author_cannot_review_their_own_version_nor_can_an_administrator(subject, people):
     version = services.item_version_submit(by=people["author"], version_id=make_draft(people["author"], subject).pk)
     with pytest.raises(PermissionDenied):
         services.item_version_approve(by=people["author"], version_id=version.pk)
@@ -123,7 +123,45 @@ def test_the_author_cannot_review_their_own_version_but_an_administrator_may(sub
     assert ItemVersion.objects.get(pk=version.pk).status == workflow.SUBMITTED
     admin = make_user(Role.ADMIN, people["author"].organisation)
     own = services.item_version_submit(by=admin, version_id=make_draft(admin, subject).pk)
-    assert services.item_version_approve(by=admin, version_id=own.pk).status == workflow.APPROVED
+    with pytest.raises(PermissionDenied):
+        services.item_version_approve(by=admin, version_id=own.pk)
+    assert services.item_version_approve(by=people["colleague"], version_id=own.pk).status == workflow.APPROVED
+    assert services.item_version_approve(by=admin, version_id=version.pk).status == workflow.APPROVED
+
+
+def test_nobody_who_changed_a_versions_content_approves_it(client, subject, people):
+    """Security review: a colleague edited someone else's draft, submitted, approved and published
+    it, because approval checked only who created the version. The four-eyes rule now covers
+    everyone who changed the content, through the services and the API alike."""
+    draft = make_draft(people["author"], subject)
+    client.force_login(people["colleague"])
+    changed = {**draft.content, "key": "B"}
+    assert (
+        client.patch(
+            f"/api/item-versions/{draft.pk}/", {"content": changed}, content_type="application/json"
+        ).status_code
+        == 200
+    )
+    assert client.post(f"/api/item-versions/{draft.pk}/submit/").status_code == 200
+    assert client.get("/api/review-queue/").json()["results"] == []  # not offered to the one who changed it
+    refused = client.post(f"/api/item-versions/{draft.pk}/approve/")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    with pytest.raises(PermissionDenied):
+        services.item_version_approve(by=people["colleague"], version_id=draft.pk)
+    assert ItemVersion.objects.get(pk=draft.pk).status == workflow.SUBMITTED
+    # The author, who did not make this change, and the board review it.
+    client.force_login(people["board"])
+    assert [row["version"] for row in client.get("/api/review-queue/").json()["results"]] == [draft.pk]
+    assert client.post(f"/api/item-versions/{draft.pk}/approve/").json()["status"] == workflow.APPROVED
+    history = client.get(f"/api/item-versions/{draft.pk}/history/").json()
+    assert [(edit["by"], edit["fields"]) for edit in history["edits"]] == [(people["colleague"].pk, ["content"])]
+
+
+def test_a_save_that_changes_nothing_is_no_edit(subject, people):
+    draft = make_draft(people["author"], subject)
+    services.item_version_update(by=people["colleague"], version_id=draft.pk, content=draft.content)
+    services.item_version_submit(by=people["author"], version_id=draft.pk)
+    assert services.item_version_approve(by=people["colleague"], version_id=draft.pk).status == workflow.APPROVED
 
 
 def test_only_the_board_retires(subject, people):
@@ -220,6 +258,8 @@ def test_api_moves_are_authorised_on_the_server(client, subject, people, action,
     response = client.post(
         f"/api/item-versions/{version.pk}/{action}/", {"comment": "Cần sửa"}, content_type="application/json"
     )
+    # Students are refused for their role (403); staff who may not see the item get 404.
+    expected = {"student": FORBIDDEN, **expected}
     assert response.status_code == expected.get(role, HIDDEN), response.content
     stored = ItemVersion.objects.get(pk=version.pk)
     if response.status_code == ALLOWED:
@@ -259,9 +299,9 @@ def test_api_history_lists_who_did_what_and_when(client, subject, people):
         (workflow.SUBMITTED, workflow.CHANGES_REQUESTED, people["board"].pk, "Thêm phương án"),
     ]
     assert all(e["at"] for e in events)
-    for name in ("outsider", "student"):
+    for name, refused in (("outsider", 404), ("student", 403)):
         client.force_login(people[name])
-        assert client.get(f"/api/item-versions/{version.pk}/history/").status_code == 404
+        assert client.get(f"/api/item-versions/{version.pk}/history/").status_code == refused
 
 
 def test_admin_shows_status_read_only_and_the_history(client, subject, people):

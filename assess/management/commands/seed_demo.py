@@ -348,15 +348,15 @@ class Command(BaseCommand):
             code="thpt-demo",
             defaults={"name": "Trường THPT Demo", "kind": Organisation.Kind.SCHOOL, "parent": department},
         )
-        teacher = self._user("teacher", Role.TEACHER, school, "Nguyễn Thị", "Lan", staff=True)
+        teacher = self._user("teacher", Role.TEACHER, school, "Nguyễn Thị", "Lan")
         self._user("proctor", Role.PROCTOR, school, "Trần Văn", "Hùng")
-        board = self._user("board", Role.BOARD, department, "Lê Minh", "Châu", staff=True)
+        board = self._user("board", Role.BOARD, department, "Lê Minh", "Châu")
+        # The Django admin is for platform administrators only (accounts.permissions.can_use_admin).
+        self._user("admin", Role.ADMIN, None, "Quản trị", "hệ thống", staff=True, superuser=True)
         students = [
             self._user(f"student{n:02d}", Role.STUDENT, school, "Học sinh", f"{n:02d}", learner_id=f"HS2026{n:04d}")
             for n in range(1, 41)
         ]
-        self._grant_authoring(teacher)
-        self._grant_authoring(board)
 
         subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
         versions = self._items(teacher, board, subject)
@@ -403,7 +403,7 @@ class Command(BaseCommand):
                 f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}) "
                 f"and '{practice.title}' (every item type) "
                 f"open until {sitting.closes_at:%Y-%m-%d %H:%M} UTC with {sitting.attempts.count()} candidates. "
-                f"Logins: teacher, proctor, board, student01..student40; password '{PASSWORD}'."
+                f"Logins: admin (the Django admin), teacher, proctor, board, student01..student40; password '{PASSWORD}'."
             )
         )
 
@@ -472,7 +472,9 @@ class Command(BaseCommand):
             version = bank.item_version_approve(by=reviewer, version_id=version.pk)
         return bank.item_version_publish(by=reviewer, version_id=version.pk)
 
-    def _user(self, username, role, organisation, first, last, *, staff=False, learner_id=None) -> User:
+    def _user(
+        self, username, role, organisation, first, last, *, staff=False, superuser=False, learner_id=None
+    ) -> User:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User(
@@ -482,11 +484,16 @@ class Command(BaseCommand):
                 first_name=first,
                 last_name=last,
                 is_staff=staff,
+                is_superuser=superuser,
                 learner_id=learner_id,
             )
             user.password = self._password_hash()
             user.full_clean()
             user.save()
+        elif user.is_staff and not staff:
+            # Earlier demos made teachers and the board staff; the admin is for administrators now.
+            User.objects.filter(pk=user.pk).update(is_staff=False)
+            user.is_staff = False
         return user
 
     def _password_hash(self) -> str:
@@ -494,18 +501,6 @@ class Command(BaseCommand):
         if not hasattr(self, "_hash"):
             self._hash = make_password(PASSWORD)
         return self._hash
-
-    def _grant_authoring(self, user: User) -> None:
-        from django.contrib.auth.models import Permission
-
-        codenames = [
-            f"{action}_{model}"
-            for model in ("item", "itemversion", "topic", "subject")
-            for action in ("add", "change", "view")
-        ]
-        user.user_permissions.add(
-            *Permission.objects.filter(content_type__app_label="itembank", codename__in=codenames)
-        )
 
     def _items(self, teacher: User, reviewer: User, subject: Subject) -> list[ItemVersion]:
         versions = []
@@ -529,11 +524,15 @@ class Command(BaseCommand):
                         "key": key,
                     },
                     points="0.5",
-                    irt_a=a,
-                    irt_b=b,
                     source=source,
                     grade=12,
                     expected_seconds=90,
                 )
-            versions.append(self._release(existing, teacher, reviewer))
+            released = self._release(existing, teacher, reviewer)
+            if released.irt_a is None:
+                # Parameters from an earlier calibration, recorded by the exam board.
+                released = bank.item_version_set_calibration(
+                    by=reviewer, version_id=released.pk, irt_a=a, irt_b=b, calibration="demo: 2025 field test"
+                )
+            versions.append(released)
         return versions

@@ -1,0 +1,14 @@
+"""What the navigation may offer the person viewing a page: asked of the permission layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .permissions import AUTHORS, BOARD, can_use_admin, scope_of
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    scope = scope_of(getattr(request, "user", None))
+    return {"can": {"bank": scope.has_role(*AUTHORS), "board": scope.has_role(*BOARD), "admin": can_use_admin(scope)}}

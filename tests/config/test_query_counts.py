@@ -1,0 +1,233 @@
+"""Query counts of every list the API and the pages serve, pinned, and flat in the number of rows.
+
+Security review: a board member's item list cost 57 queries for 25 items, because each row asked
+the organisation tree again whether the user might edit it. The permission scope is now computed
+once per request (``accounts.permissions.scope_of``); these tests fail if a list's query count
+grows with its rows or rises above its pin. Each list is read with few rows and with several
+times as many; the counts must be equal. The pins hold on SQLite and PostgreSQL alike.
+(The attempt state and the answer path are pinned in tests/assess/test_query_counts.py.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Role
+from assess import services, statuses
+from assess.blueprints import BlueprintSpec, CellSpec, PartSpec, blueprint_create
+from assess.models import Assessment, RecordEntryType
+from itembank import services as bank
+from itembank import stimuli
+from itembank.models import CognitiveLevel, ItemVersion, Subject, Topic
+from tests.factories import make_school, make_user, make_versions
+
+pytestmark = pytest.mark.django_db
+
+FEW, MANY = 3, 12
+
+
+@dataclass
+class World:
+    school: Any
+    teacher: Any
+    colleague: Any
+    board: Any
+    subject: Subject
+    student: Any
+
+
+@pytest.fixture
+def world() -> World:
+    school = make_school()
+    return World(
+        school=school,
+        teacher=make_user(Role.TEACHER, school),
+        colleague=make_user(Role.TEACHER, school),
+        board=make_user(Role.BOARD, school.parent),
+        subject=Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})[0],
+        student=make_user(Role.STUDENT, school),
+    )
+
+
+def _draft(world: World, n: int) -> ItemVersion:
+    return bank.item_create(
+        by=world.teacher,
+        subject=world.subject,
+        level=CognitiveLevel.KNOW,
+        topic=Topic.objects.get_or_create(subject=world.subject, name=f"Chủ đề {n % 3}")[0],
+        content={"stem": f"Câu {n}", "options": [{"id": "A", "text": "1"}, {"id": "B", "text": "2"}], "key": "A"},
+    )
+
+
+def add_items(world: World, n: int) -> None:
+    for i in range(n):
+        version = _draft(world, i)
+        if i % 2:  # some with a second version
+            bank.item_version_create(by=world.teacher, item_id=version.item_id, content={**version.content})
+
+
+def add_submitted(world: World, n: int) -> None:
+    for i in range(n):
+        bank.item_version_submit(by=world.teacher, version_id=_draft(world, i).pk)
+
+
+def add_blueprints(world: World, n: int) -> None:
+    topic = Topic.objects.get_or_create(subject=world.subject, name="Đại số")[0]
+    for i in range(n):
+        blueprint_create(
+            by=world.teacher,
+            spec=BlueprintSpec(
+                title=f"Ma trận {i}",
+                subject_id=world.subject.pk,
+                parts=(
+                    PartSpec(
+                        label="Phần I",
+                        item_type="single_choice",
+                        points_per_item=Decimal("0.25"),
+                        cells=(CellSpec(topic_id=topic.pk, level=CognitiveLevel.KNOW, item_count=2),),
+                    ),
+                ),
+            ),
+        )
+
+
+def add_stimuli(world: World, n: int) -> None:
+    for i in range(n):
+        stimuli.stimulus_create(by=world.teacher, subject=world.subject, title=f"Bài đọc {i}", kind="passage", body="x")
+
+
+def _assessment(world: World) -> Assessment:
+    return Assessment.objects.create(
+        title="Kiểm tra",
+        kind=Assessment.Kind.PERIODIC,
+        subject=world.subject,
+        organisation=world.school,
+        duration=timedelta(minutes=45),
+        school_year="2026-2027",
+        term=1,
+        record_entry_type=RecordEntryType.MIDTERM,
+        created_by=world.board,
+    )
+
+
+def _form(world: World):
+    versions = make_versions(world.teacher, world.subject, 2, reviewer=world.board)
+    return services.form_create(by=world.board, assessment=_assessment(world), code="101", item_versions=versions)
+
+
+def add_sittings(world: World, n: int) -> None:
+    form = _form(world)
+    now = timezone.now()
+    for i in range(n):
+        services.sitting_create(
+            by=world.board,
+            form=form,
+            title=f"Ca {i}",
+            opens_at=now - timedelta(minutes=5),
+            closes_at=now + timedelta(hours=2),
+            organisation_id=world.school.pk,
+            students=[world.student],
+        )
+
+
+def _finish(attempt, *, publish: bool) -> None:
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
+    services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
+    services.attempt_score(attempt_id=attempt.pk)
+    if publish:
+        services.attempt_move(attempt_id=attempt.pk, to=statuses.PUBLISHED, by=None, reason="published")
+
+
+def add_candidates(world: World, n: int) -> None:
+    students = [make_user(Role.STUDENT, world.school) for _ in range(n)]
+    sitting = services.sitting_create(
+        by=world.board,
+        form=_form(world),
+        title="Ca thi",
+        opens_at=timezone.now() - timedelta(minutes=5),
+        closes_at=timezone.now() + timedelta(hours=2),
+        organisation_id=world.school.pk,
+        students=students,
+    )
+    for attempt in sitting.attempts.order_by("pk")[: n // 2]:
+        _finish(attempt, publish=False)
+    world.sitting = sitting  # type: ignore[attr-defined]
+
+
+def add_record(world: World, n: int) -> None:
+    add_sittings(world, n)
+    for attempt in world.student.attempts.filter(status=statuses.SCHEDULED):
+        _finish(attempt, publish=True)
+
+
+def add_topics(world: World, n: int) -> None:
+    for i in range(n):
+        Topic.objects.create(subject=world.subject, name=f"Chủ đề {i}")
+
+
+def add_history(world: World, n: int) -> None:
+    version = _draft(world, 0)
+    for i in range(n):
+        bank.item_version_update(by=world.teacher, version_id=version.pk, content={**version.content, "stem": f"v{i}"})
+        bank.item_version_submit(by=world.teacher, version_id=version.pk)
+        bank.item_version_request_changes(by=world.colleague, version_id=version.pk, comment=f"Sửa {i}")
+    world.version = version  # type: ignore[attr-defined]
+
+
+# name: (builder, who asks, url, pinned count of queries). Every request spends two queries on
+# its session and user, and staff one on their permission scope.
+LISTS = {
+    "bank items (board)": (add_items, "board", lambda w: "/api/items/", 6),
+    "bank items (teacher)": (add_items, "teacher", lambda w: "/api/items/", 6),
+    # PostgreSQL's word search runs in a transaction of its own with local settings (textsearch).
+    "bank search with filters": (
+        add_items,
+        "board",
+        lambda w: "/api/items/?q=cau&subject=toan&level=biet",
+        {"sqlite": 7, "postgresql": 12},
+    ),
+    "review queue": (add_submitted, "colleague", lambda w: "/api/review-queue/", 5),
+    "blueprints": (add_blueprints, "teacher", lambda w: "/api/blueprints/", 6),
+    "stimuli": (add_stimuli, "teacher", lambda w: "/api/stimuli/", 4),
+    "bank vocabulary": (add_topics, "teacher", lambda w: "/api/bank/meta/", 5),
+    "version history": (add_history, "teacher", lambda w: f"/api/item-versions/{w.version.pk}/history/", 6),
+    "export": (add_items, "teacher", lambda w: "/api/exports/?format=xlsx", 4),
+    "sittings": (add_sittings, "board", lambda w: "/api/sittings/", 4),
+    "sitting results": (add_candidates, "board", lambda w: f"/api/sittings/{w.sitting.pk}/results/", 5),
+    "board page": (add_sittings, "board", lambda w: "/board/", 4),
+    "board sitting page": (add_candidates, "board", lambda w: f"/board/sittings/{w.sitting.pk}/", 5),
+    "my attempts": (add_sittings, "student", lambda w: "/api/me/attempts/", 3),
+    "exam list page": (add_sittings, "student", lambda w: "/exam/", 3),
+    "own record": (add_record, "student", lambda w: f"/api/students/{w.student.pk}/record/", 4),
+    "a student's record (board)": (add_record, "board", lambda w: f"/api/students/{w.student.pk}/record/", 5),
+}
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.content[:300])
+    return len(queries)
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_list_query_counts_are_pinned_and_flat(client, world, name):
+    build, who, url, pinned = LISTS[name]
+    if isinstance(pinned, dict):
+        pinned = pinned[connection.vendor]
+    client.force_login(getattr(world, who))
+    build(world, FEW)
+    few = _count(client, url(world))
+    build(world, MANY - FEW)
+    many = _count(client, url(world))
+    assert few == many, f"{name}: {few} queries with few rows, {many} with many"
+    assert many <= pinned, f"{name}: {many} queries, pinned at {pinned}"
