@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,18 +30,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, PermissionDenied):
         return Response(
-            error_body("forbidden", str(exc) or "You may not do this."),
+            error_body("forbidden", str(exc) or _("You may not do this.")),
             status=status.HTTP_403_FORBIDDEN,
         )
     if isinstance(exc, (ObjectDoesNotExist, Http404)):
-        return Response(error_body("not_found", "No such object."), status=status.HTTP_404_NOT_FOUND)
+        return Response(error_body("not_found", _("No such object.")), status=status.HTTP_404_NOT_FOUND)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
-        response.data = error_body("invalid", "The request is not valid.", fields)
+        response.data = error_body("invalid", _("The request is not valid."), fields)
     else:
         code = getattr(exc, "default_code", "error")
         if isinstance(exc, exceptions.NotAuthenticated):

@@ -9,6 +9,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from config.api import error_body
@@ -62,7 +63,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     """A refused CSRF check: the API's JSON error shape, Django's page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(
-            error_body("csrf_failed", f"CSRF check failed: {reason}. Fetch /api/auth/csrf/ and send X-CSRFToken."),
+            error_body(
+                "csrf_failed",
+                _("CSRF check failed: %(reason)s. Fetch /api/auth/csrf/ and send X-CSRFToken.") % {"reason": reason},
+            ),
             status=403,
         )
     from django.views.csrf import csrf_failure as django_csrf_failure

@@ -333,7 +333,7 @@ def media_upload(request: Request) -> Response:
     upload = serializer.validated_data["file"]
     limit = max(settings.MEDIA_IMAGE_MAX_BYTES, settings.MEDIA_AUDIO_MAX_BYTES)
     if upload.size > limit:
-        return Response(error_body("too_large", f"The file is over {limit} bytes."), status=413)
+        return Response(error_body("too_large", _("The file is over %(limit)s bytes.") % {"limit": limit}), status=413)
     stored = media_store(
         by=request.user,
         owner_id=request.user.organisation_id,

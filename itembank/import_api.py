@@ -58,13 +58,17 @@ def import_upload(request: Request) -> Response:
     data = serializer.validated_data
     upload = data["file"]
     if upload.size > MAX_IMPORT_BYTES:
-        return Response(error_body("too_large", f"The file is over {MAX_IMPORT_BYTES} bytes."), status=413)
+        return Response(
+            error_body("too_large", _("The file is over %(limit)s bytes.") % {"limit": MAX_IMPORT_BYTES}), status=413
+        )
     owner = data.get("owner")
     owner_id = owner.pk if owner else request.user.organisation_id
     if owner_id is None:
         return Response(
             error_body(
-                "invalid", "Choose the organisation the items belong to.", {"owner": ["This field is required."]}
+                "invalid",
+                _("Choose the organisation the items belong to."),
+                {"owner": [_("This field is required.")]},
             ),
             status=400,
         )
@@ -103,7 +107,7 @@ def import_commit_view(request: Request, batch_id) -> Response:
         # The lock makes a double click import once: the second call waits, then sees IMPORTED.
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id, created_by=request.user).first()
         if batch is None:
-            return Response(error_body("not_found", "No such import."), status=404)
+            return Response(error_body("not_found", _("No such import.")), status=404)
         return _commit_locked(request, batch)
 
 

@@ -17,6 +17,7 @@ it is not frozen); ``used_by`` counts the item versions using it.
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -52,7 +53,7 @@ class StimulusUpdateSerializer(StimulusSerializer):
 
     def validate(self, attrs: dict) -> dict:
         if "subject" in self.initial_data:
-            raise serializers.ValidationError({"subject": ["A stimulus keeps its subject; make a new one."]})
+            raise serializers.ValidationError({"subject": [_("A stimulus keeps its subject; make a new one.")]})
         return attrs
 
 
@@ -103,7 +104,9 @@ def _changes(data: dict) -> tuple[dict, Response | None]:
     if upload is not None:
         limit = max(settings.MEDIA_IMAGE_MAX_BYTES, settings.MEDIA_AUDIO_MAX_BYTES)
         if upload.size > limit:
-            return changes, Response(error_body("too_large", f"The file is over {limit} bytes."), status=413)
+            return changes, Response(
+                error_body("too_large", _("The file is over %(limit)s bytes.") % {"limit": limit}), status=413
+            )
         changes["upload"] = stimuli.Upload(name=upload.name, data=upload.read())
     return changes, None
 
@@ -120,7 +123,9 @@ def stimulus_list(request: Request) -> Response:
         subject_code = request.query_params.get("subject") or ""
         subject = Subject.objects.filter(code=subject_code).first() if subject_code else None
         if subject_code and subject is None:
-            return Response(error_body("invalid", "Unknown subject.", {"subject": ["Unknown subject."]}), status=400)
+            return Response(
+                error_body("invalid", _("Unknown subject."), {"subject": [_("Unknown subject.")]}), status=400
+            )
         found = list(stimuli.stimuli_listed(request.user, subject=subject, q=request.query_params.get("q", "")[:200]))
         editable = stimuli.stimuli_editable_ids(request.user, found)
         return Response(
