@@ -82,6 +82,10 @@ class FormItem(models.Model):
     position = models.PositiveIntegerField()
     item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="form_items")
     points = models.DecimalField(max_digits=6, decimal_places=2)
+    # The ids a student is shown instead of the version's (itembank.content.ResponseIds):
+    # random, drawn when the form is built, so neither their text nor their order tells the
+    # key. Answers are stored in the version's ids, the same on every form.
+    response_ids = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["form_id", "position"]

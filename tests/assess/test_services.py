@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from assess import errors, services, statuses
-from assess.models import Answer, AnswerEvent, Attempt, AttemptTransition, RecordEntry, Result
+from assess.models import Answer, AnswerEvent, Attempt, AttemptTransition, FormItem, RecordEntry, Result
 from assess.selectors import attempt_state
 from tests.factories import make_sitting, make_user
 
@@ -20,6 +20,10 @@ pytestmark = pytest.mark.django_db
 
 
 def answer(attempt, token, seq, item, value):
+    """Answer with an option as the author named it ("A"-"D"), sent in the id the form shows."""
+    form_item = FormItem.objects.filter(form_id=attempt.form_id, position=item).first()
+    if form_item is not None and isinstance(value, str):
+        value = form_item.response_ids["options"].get(value, value)
     return services.attempt_record_answer(attempt_id=attempt.pk, token=token, seq=seq, item=item, value=value)
 
 

@@ -24,6 +24,8 @@ TIMEOUT_MS = 10_000
 SCREENSHOT = Path("/tmp/item_renderer.png")
 
 MATH = "<math><msup><mi>x</mi><mn>2</mn></msup></math>"
+# On an exam page every id is an opaque token of the form (issue 8): the letters shown are places.
+OPAQUE = ["7f3a09c2", "0b91e4d7", "c25d8a10", "4e6f2b93"]
 
 # One student view of every type, as the server sends it (no key fields anywhere).
 ITEMS: list[dict] = [
@@ -33,10 +35,10 @@ ITEMS: list[dict] = [
         "points": "0.25",
         "stem_html": f"<p>Nghiệm của {MATH} = 4 là</p>",
         "options": [
-            {"id": "A", "html": "1"},
-            {"id": "B", "html": "2"},
-            {"id": "C", "html": "3"},
-            {"id": "D", "html": MATH},
+            {"id": OPAQUE[0], "html": "1"},
+            {"id": OPAQUE[1], "html": "2"},
+            {"id": OPAQUE[2], "html": "3"},
+            {"id": OPAQUE[3], "html": MATH},
         ],
         "stimulus": {"id": 7, "title": "Đoạn văn 1", "html": "<p>Ngữ liệu <strong>chung</strong>.</p>"},
     },
@@ -194,10 +196,10 @@ def test_every_type_renders_from_the_student_view_alone(page) -> None:
 def test_single_and_multiple_choice(page) -> None:
     from playwright.sync_api import expect
 
-    page.check('#item-1 input[type=radio][value="B"]')
-    page.check('#item-1 input[type=radio][value="C"]')
-    assert wait_changes(page, 1, 2) == ["B", "C"]
-    expect(page.locator("#item-1 .letter").first).to_have_text("A.")
+    page.check(f'#item-1 input[type=radio][value="{OPAQUE[1]}"]')
+    page.check(f'#item-1 input[type=radio][value="{OPAQUE[2]}"]')
+    assert wait_changes(page, 1, 2) == [OPAQUE[1], OPAQUE[2]]
+    expect(page.locator("#item-1 .letter")).to_have_text(["A.", "B.", "C.", "D."])  # places, not the ids
 
     page.check('#item-2 input[value="A"]')
     page.check('#item-2 input[value="C"]')
@@ -369,7 +371,7 @@ def test_essay_word_count(page) -> None:
 
 
 VALUES = {
-    1: "D",
+    1: OPAQUE[3],
     2: ["A", "C"],
     3: {"a": True, "d": False},
     4: "-0,5",
@@ -393,7 +395,7 @@ def test_set_value_repaints_every_type_without_reporting(page) -> None:
         "11": None,
         "12": None,
     }
-    expect(page.locator("#item-1 input[type=radio]:checked")).to_have_value("D")
+    expect(page.locator("#item-1 input[type=radio]:checked")).to_have_value(OPAQUE[3])
     expect(page.locator("#item-2 input[type=checkbox]:checked")).to_have_count(2)
     expect(page.locator('#item-3 input[name="item-3-a"][value="true"]')).to_be_checked()
     expect(page.locator('#item-3 input[name="item-3-d"][value="false"]')).to_be_checked()

@@ -140,9 +140,10 @@
   var BUILDERS = {};
 
   // One labelled input (radio or checkbox) per option: letter, then the option's server HTML.
+  // The letter is the option's place (A, B, C, ...): its id is an opaque token of the form.
   function optionInputs(ctx, box, type) {
     var inputs = [];
-    each(ctx.item.options || [], function (option) {
+    each(ctx.item.options || [], function (option, i) {
       var label = make("label", "option");
       var input = make("input");
       input.type = type;
@@ -151,7 +152,7 @@
       input.disabled = ctx.readOnly;
       input.addEventListener("change", ctx.emit);
       label.appendChild(input);
-      label.appendChild(make("span", "letter", option.id + "."));
+      label.appendChild(make("span", "letter", upperLetter(i) + "."));
       label.appendChild(serverHtml(make("span", "option-body"), option.html));
       box.appendChild(label);
       inputs.push(input);
