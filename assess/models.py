@@ -149,6 +149,9 @@ class Attempt(models.Model):
     connection_token = models.UUIDField(null=True, blank=True)
     # The highest client sequence number received, so that a client on another PC continues.
     last_seq = models.BigIntegerField(default=0)
+    # How many changes (answers and flags) the history holds, raised with last_seq: the cap
+    # (ATTEMPT_HISTORY_MAX_EVENTS) is checked without counting rows.
+    event_count = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from decimal import Decimal
 import numpy as np
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -242,7 +243,11 @@ _UPSERT_FLAG = (
     " SET flagged = excluded.flagged, flag_seq = excluded.flag_seq, updated_at = excluded.updated_at"
     " WHERE assess_answer.flag_seq < excluded.flag_seq"
 )
-_RAISE_LAST_SEQ = "UPDATE assess_attempt SET last_seq = %s WHERE id = %s AND last_seq < %s"
+# One statement counts the new event and raises last_seq: the history cap needs no COUNT(*).
+_COUNT_EVENT = (
+    "UPDATE assess_attempt SET event_count = event_count + 1,"
+    " last_seq = CASE WHEN last_seq < %s THEN %s ELSE last_seq END WHERE id = %s"
+)
 
 
 def _db_value(model, field: str, value):
@@ -259,7 +264,7 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
     now = timezone.now()
     attempt = (
         Attempt.objects.select_for_update()
-        .only("status", "deadline", "connection_token", "form_id", "last_seq")
+        .only("status", "deadline", "connection_token", "form_id", "last_seq", "event_count")
         .get(pk=attempt_id)
     )
     _check_token(attempt, token)
@@ -282,6 +287,18 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
     if refusal is not None:
         raise refusal
     assert slot is not None  # refused above otherwise
+    if attempt.event_count >= settings.ATTEMPT_HISTORY_MAX_EVENTS:
+        # Full: nothing more is stored, but a change stored before is still acknowledged.
+        if _replayed(attempt_id, seq, kind, position, value):
+            return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
+        raise errors.HistoryFull(
+            _(
+                "This attempt holds the most changes allowed (%(max)d): this one was not recorded. "
+                "The answers recorded so far are kept; tell the proctor."
+            )
+            % {"max": settings.ATTEMPT_HISTORY_MAX_EVENTS},
+            seq,
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_EVENT,
@@ -308,8 +325,7 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
             )
         else:
             cursor.execute(_UPSERT_FLAG, [attempt_id, slot.form_item_id, bool(value), seq, stamp])
-        if seq > attempt.last_seq:
-            cursor.execute(_RAISE_LAST_SEQ, [seq, attempt_id, seq])
+        cursor.execute(_COUNT_EVENT, [seq, seq, attempt_id])
     return Ack(seq=seq, item=position, duplicate=False, remaining_ms=attempt.remaining_ms(now))
 
 

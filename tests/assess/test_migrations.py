@@ -1,4 +1,4 @@
-"""The data migrations of issue 8: form items built before get shown ids."""
+"""The data migrations of issue 8: form items built before get shown ids, attempts their count."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 
 from assess import selectors, services
-from assess.models import FormItem
+from assess.models import Attempt, FormItem
 from tests.factories import make_sitting
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +43,14 @@ def test_form_items_built_before_get_shown_ids_and_their_answers_show_in_them():
     state = selectors.attempt_state(attempt.pk)
     first = FormItem.objects.get(form=sitting.form, position=1).response_ids["options"]
     assert state["answers"]["1"] == first["A"]
+
+
+def test_attempts_get_the_count_of_their_history():
+    migration = importlib.import_module("assess.migrations.0005_attempt_event_count")
+    sitting, attempt = _answered_sitting()
+    Attempt.objects.update(event_count=0)  # as the table was before the migration
+
+    migration.count_history(apps, None)
+
+    counts = dict(Attempt.objects.filter(sitting=sitting).values_list("pk", "event_count"))
+    assert counts == {attempt.pk: 3, sitting.attempts.order_by("pk").last().pk: 0}
