@@ -261,6 +261,18 @@ def test_short_numeric_boxes_and_field(page) -> None:
     expect(boxes.nth(1)).to_be_focused()
     assert wait_changes(page, 4, 3)[-1] is None
 
+    # A number half typed is not sent when typing pauses (the server would refuse it) ...
+    boxes.nth(0).click()
+    page.keyboard.type("2,")
+    settle(page)
+    assert len(changes(page, 4)) == 3
+    page.keyboard.type("5")
+    assert wait_changes(page, 4, 4)[-1] == "2,5"
+    # ... but leaving it half typed sends it, for the server to say what is wrong.
+    page.keyboard.press("Backspace")
+    page.click("#outside")
+    assert wait_changes(page, 4, 5)[-1] == "2,"
+
     field = page.locator("#item-5 input.numeric-input")
     expect(field).to_have_attribute("inputmode", "decimal")
     expect(field).to_have_attribute("maxlength", "20")
@@ -365,9 +377,22 @@ def test_essay_word_count(page) -> None:
     page.keyboard.type(" năm sáu")
     expect(counter).to_contain_text("6 / 5 từ / words")
     expect(counter).to_have_class("word-count over")
+    # Over the limit nothing is sent, neither when typing pauses nor when leaving the field:
+    # the server would refuse it, and the text stays on the page for the student to shorten.
     page.click("#outside")
     settle(page)
-    assert changes(page, 10) == ["Một hai ba bốn", "Một hai ba bốn năm sáu"]
+    assert changes(page, 10) == ["Một hai ba bốn"]
+    expect(area).to_have_value("Một hai ba bốn năm sáu")
+    area.click()
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    expect(counter).to_have_text("5 / 5 từ / words")
+    assert wait_changes(page, 10, 2) == ["Một hai ba bốn", "Một hai ba bốn năm"]
+    # Words are counted as the server counts them: a no-break space separates words too.
+    area.fill("một\u00a0hai\u3000ba")
+    expect(counter).to_have_text("3 / 5 từ / words")
 
 
 VALUES = {
