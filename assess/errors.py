@@ -50,3 +50,9 @@ class SequenceReused(DeliveryError):
     """A sequence number already used for a different change."""
 
     code = "seq_conflict"
+
+
+class HistoryFull(DeliveryError):
+    """The attempt holds as many changes as it may (``ATTEMPT_HISTORY_MAX_EVENTS``)."""
+
+    code = "history_full"

@@ -82,6 +82,10 @@ class FormItem(models.Model):
     position = models.PositiveIntegerField()
     item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="form_items")
     points = models.DecimalField(max_digits=6, decimal_places=2)
+    # The ids a student is shown instead of the version's (itembank.content.ResponseIds):
+    # random, drawn when the form is built, so neither their text nor their order tells the
+    # key. Answers are stored in the version's ids, the same on every form.
+    response_ids = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["form_id", "position"]
@@ -145,6 +149,9 @@ class Attempt(models.Model):
     connection_token = models.UUIDField(null=True, blank=True)
     # The highest client sequence number received, so that a client on another PC continues.
     last_seq = models.BigIntegerField(default=0)
+    # How many changes (answers and flags) the history holds, raised with last_seq: the cap
+    # (ATTEMPT_HISTORY_MAX_EVENTS) is checked without counting rows.
+    event_count = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,6 +19,8 @@ from itembank.preview import student_preview
 
 from . import statuses
 from .models import Answer, Attempt, FormItem, RecordEntry, Sitting
+
+logger = logging.getLogger(__name__)
 
 
 def attempts_of_student(user: User) -> QuerySet[Attempt]:
@@ -58,44 +62,68 @@ def attempt_summary(attempt: Attempt, now=None) -> dict:
 def form_content(form_id: int) -> tuple[dict, ...]:
     """The form as the student sees it (``itembank.preview.student_preview``), never a key.
 
-    Cached per process: a form and the item versions it points at never change, and
-    rendering the mathematics of a whole form on every (re)connect is the costly part.
+    Every id in it is the form item's shown id (``FormItem.response_ids``), never the
+    version's. Cached per process: a form and the item versions it points at never change,
+    and rendering the mathematics of a whole form on every (re)connect is the costly part.
     """
     form_items = (
         FormItem.objects.filter(form_id=form_id)
         .select_related("item_version__item", "item_version__stimulus__media")
         .order_by("position")
     )
-    return tuple(student_preview(fi.item_version, position=fi.position, points=fi.points) for fi in form_items)
+    return tuple(
+        student_preview(fi.item_version, position=fi.position, points=fi.points, ids=fi.response_ids)
+        for fi in form_items
+    )
 
 
 @dataclass(frozen=True)
 class FormSlot:
+    """One position of a form: what an answer to it may be, and its ids both ways."""
+
     form_item_id: int
     item_type: str
-    rule: tuple  # itembank.content.response_rule: what a valid answer looks like
+    rule: tuple  # itembank.content.response_rule over the shown ids
+    ids: Mapping[str, Mapping[str, str]]  # the version's id -> the shown id, per group
+    lookup: Mapping[str, str]  # the shown id -> the version's id
 
-    def check(self, value: object) -> None:
-        """Raise ValueError unless ``value`` is a valid answer to this item (None clears)."""
-        if value is not None:
-            content.check_response(self.item_type, self.rule, value)
+    def accept(self, value: object) -> object:
+        """The answer in the version's ids, once it passed the item's rules (None clears).
+
+        Raises ValueError, with a message quoting only shown ids, for an answer that is not
+        a valid answer to this item.
+        """
+        if value is None:
+            return None
+        content.check_response(self.item_type, self.rule, value)
+        return content.response_from_shown(self.item_type, self.lookup, value)
+
+    def shown(self, value: object) -> object:
+        """A stored answer (the version's ids) in the ids this form shows."""
+        return content.response_to_shown(self.item_type, self.ids, value)
 
 
 @functools.lru_cache(maxsize=512)
 def form_index(form_id: int) -> dict[int, FormSlot]:
-    """Position on the form -> the form item and its answer rule (cached; forms are immutable)."""
-    return {
-        fi.position: FormSlot(
+    """Position on the form -> the form item, its answer rule and ids (cached; forms are immutable)."""
+    slots = {}
+    for fi in FormItem.objects.filter(form_id=form_id).select_related("item_version__item"):
+        item_type = fi.item_version.item.item_type
+        slots[fi.position] = FormSlot(
             fi.pk,
-            fi.item_version.item.item_type,
-            content.response_rule(fi.item_version.item.item_type, fi.item_version.content),
+            item_type,
+            content.response_rule(item_type, fi.item_version.content, ids=fi.response_ids),
+            fi.response_ids,
+            content.shown_id_lookup(fi.response_ids),
         )
-        for fi in FormItem.objects.filter(form_id=form_id).select_related("item_version__item")
-    }
+    return slots
 
 
 def attempt_state(attempt_id: int, now=None) -> dict:
-    """The whole state a (re)connecting client needs: status, time, form, answers, flags."""
+    """The whole state a (re)connecting client needs: status, time, form, answers, flags.
+
+    Answers are given in the ids the form shows (they are stored in the version's).
+    """
     now = now or timezone.now()
     attempt = Attempt.objects.select_related("sitting__assessment__subject").get(pk=attempt_id)
     state = {
@@ -113,10 +141,14 @@ def attempt_state(attempt_id: int, now=None) -> dict:
     }
     if attempt.status in statuses.OPEN:
         state["items"] = list(form_content(attempt.form_id))
+        slots = form_index(attempt.form_id)
         rows = Answer.objects.filter(attempt_id=attempt_id).values_list("form_item__position", "value", "flagged")
         for position, value, flagged in rows:
             if value is not None:
-                state["answers"][str(position)] = value
+                try:
+                    state["answers"][str(position)] = slots[position].shown(value)
+                except (KeyError, ValueError):  # never stored so (answers are checked first): leave it out
+                    logger.error("attempt %s: the answer to item %s has no shown ids", attempt_id, position)
             if flagged:
                 state["flags"].append(position)
         state["flags"].sort()

@@ -15,6 +15,7 @@ from decimal import Decimal
 import numpy as np
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 import scoring
 from accounts.models import Role, User
 from accounts.permissions import BOARD, PROCTORS, scope_of
+from itembank import content
 from itembank.models import ItemVersion
 from itembank.selectors import items_visible_to
 from scoring.item_rules import Score, score_response
@@ -136,11 +138,12 @@ def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
     if attempt.status in statuses.OPEN:
         return attempt
     if attempt.status in statuses.FINISHED:
-        raise errors.AttemptClosed("This attempt has been submitted.")
+        raise errors.AttemptClosed(_("This attempt has been submitted."))
     sitting = attempt.sitting
     if not sitting.is_open(now):
         raise errors.SittingNotOpen(
-            f"The sitting is open from {sitting.opens_at.isoformat()} to {sitting.closes_at.isoformat()}."
+            _("The sitting is open from %(opens)s to %(closes)s.")
+            % {"opens": sitting.opens_at.isoformat(), "closes": sitting.closes_at.isoformat()}
         )
     _move(attempt, statuses.IN_PROGRESS, by=user, now=now)
     attempt.started_at = now
@@ -151,7 +154,7 @@ def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
 
 def _check_token(attempt: Attempt, token: uuid.UUID | None) -> None:
     if token is None or attempt.connection_token != token:
-        raise errors.Superseded("This attempt was opened in another window or on another computer.")
+        raise errors.Superseded(_("This attempt was opened in another window or on another computer."))
 
 
 # --- pause and resume (proctors and the board) -------------------------------------------------
@@ -217,13 +220,13 @@ class Ack:
 
 def _check_writable(attempt: Attempt, now: datetime, seq: int) -> None:
     if attempt.status in statuses.NOT_STARTED:
-        raise errors.NotStarted("Start the attempt before answering.", seq)
+        raise errors.NotStarted(_("Start the attempt before answering."), seq)
     if attempt.status == statuses.PAUSED:
-        raise errors.Paused("The attempt is paused; answers are not accepted now.", seq)
+        raise errors.Paused(_("The attempt is paused; answers are not accepted now."), seq)
     if attempt.status in statuses.FINISHED:
-        raise errors.AttemptClosed("This attempt has been submitted; the answer was not recorded.", seq)
+        raise errors.AttemptClosed(_("This attempt has been submitted; the answer was not recorded."), seq)
     if attempt.deadline is not None and now >= attempt.deadline:
-        raise errors.DeadlinePassed("Time is up; the answer was not recorded.", seq)
+        raise errors.DeadlinePassed(_("Time is up; the answer was not recorded."), seq)
 
 
 # The hot path of delivery writes in SQL (FIELD-NOTES: the ORM costs a third of the
@@ -244,7 +247,11 @@ _UPSERT_FLAG = (
     " SET flagged = excluded.flagged, flag_seq = excluded.flag_seq, updated_at = excluded.updated_at"
     " WHERE assess_answer.flag_seq < excluded.flag_seq"
 )
-_RAISE_LAST_SEQ = "UPDATE assess_attempt SET last_seq = %s WHERE id = %s AND last_seq < %s"
+# One statement counts the new event and raises last_seq: the history cap needs no COUNT(*).
+_COUNT_EVENT = (
+    "UPDATE assess_attempt SET event_count = event_count + 1,"
+    " last_seq = CASE WHEN last_seq < %s THEN %s ELSE last_seq END WHERE id = %s"
+)
 
 
 def _db_value(model, field: str, value):
@@ -252,28 +259,50 @@ def _db_value(model, field: str, value):
 
 
 def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind: str, value) -> Ack:
-    """Lock the attempt, check, append the event, upsert the latest answer: one transaction."""
+    """Lock the attempt, check, append the event, upsert the latest answer: one transaction.
+
+    An answer arrives in the ids its form shows and is checked against its item's rules
+    (``FormSlot.accept``); it is stored, compared with a replay and scored in the item
+    version's own ids.
+    """
     now = timezone.now()
     attempt = (
         Attempt.objects.select_for_update()
-        .only("status", "deadline", "connection_token", "form_id", "last_seq")
+        .only("status", "deadline", "connection_token", "form_id", "last_seq", "event_count")
         .get(pk=attempt_id)
     )
     _check_token(attempt, token)
+    slot = selectors.form_index(attempt.form_id).get(position)
+    refusal: errors.DeliveryError | None = None
+    if slot is None:
+        refusal = errors.UnknownItem(_("There is no item %(item)d on this form.") % {"item": position}, seq)
+    elif kind == AnswerEvent.Kind.ANSWER:
+        try:
+            value = slot.accept(value)
+        except ValueError as exc:
+            refusal = errors.InvalidValue(_("Item %(item)d: %(problem)s") % {"item": position, "problem": exc}, seq)
     try:
         _check_writable(attempt, now, seq)
     except errors.DeliveryError:
-        if _replayed(attempt_id, seq, kind, position, value):  # committed before the close: say so
+        # Committed before the close: say so (a value that does not pass was never stored).
+        if refusal is None and _replayed(attempt_id, seq, kind, position, value):
             return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
         raise
-    slot = selectors.form_index(attempt.form_id).get(position)
-    if slot is None:
-        raise errors.UnknownItem(f"There is no item {position} on this form.", seq)
-    if kind == AnswerEvent.Kind.ANSWER:
-        try:
-            slot.check(value)
-        except ValueError as exc:
-            raise errors.InvalidValue(f"Item {position}: {exc}", seq) from None
+    if refusal is not None:
+        raise refusal
+    assert slot is not None  # refused above otherwise
+    if attempt.event_count >= settings.ATTEMPT_HISTORY_MAX_EVENTS:
+        # Full: nothing more is stored, but a change stored before is still acknowledged.
+        if _replayed(attempt_id, seq, kind, position, value):
+            return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
+        raise errors.HistoryFull(
+            _(
+                "This attempt holds the most changes allowed (%(max)d): this one was not recorded. "
+                "The answers recorded so far are kept; tell the proctor."
+            )
+            % {"max": settings.ATTEMPT_HISTORY_MAX_EVENTS},
+            seq,
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_EVENT,
@@ -289,7 +318,9 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
         )
         if cursor.rowcount == 0:  # this sequence number was written before
             if not _replayed(attempt_id, seq, kind, position, value):
-                raise errors.SequenceReused(f"Sequence {seq} was already used for another change.", seq)
+                raise errors.SequenceReused(
+                    _("Sequence %(seq)d was already used for another change.") % {"seq": seq}, seq
+                )
             return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
         stamp = _db_value(Answer, "updated_at", now)
         if kind == AnswerEvent.Kind.ANSWER:
@@ -298,13 +329,15 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
             )
         else:
             cursor.execute(_UPSERT_FLAG, [attempt_id, slot.form_item_id, bool(value), seq, stamp])
-        if seq > attempt.last_seq:
-            cursor.execute(_RAISE_LAST_SEQ, [seq, attempt_id, seq])
+        cursor.execute(_COUNT_EVENT, [seq, seq, attempt_id])
     return Ack(seq=seq, item=position, duplicate=False, remaining_ms=attempt.remaining_ms(now))
 
 
 def _replayed(attempt_id: int, seq: int, kind: str, position: int, value) -> bool:
-    """Whether ``seq`` holds exactly this change already (a replay, acknowledged again)."""
+    """Whether ``seq`` holds exactly this change already (a replay, acknowledged again).
+
+    ``value`` is in the version's ids, as stored.
+    """
     stored = (
         AnswerEvent.objects.filter(attempt_id=attempt_id, seq=seq)
         .values_list("kind", "value", "form_item__position")
@@ -362,7 +395,7 @@ def attempt_submit(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
     if attempt.status in statuses.FINISHED:
         return attempt
     if attempt.status in statuses.NOT_STARTED:
-        raise errors.NotStarted("The attempt has not been started.")
+        raise errors.NotStarted(_("The attempt has not been started."))
     if _expire_if_due(attempt, now=now):
         return attempt
     _submit_locked(attempt, by=user, reason=Attempt.SubmitReason.STUDENT, now=now)
@@ -498,7 +531,14 @@ def form_create(*, by: User, assessment: Assessment, code: str, item_versions: l
         raise PermissionDenied(_("A form may hold only items shared with you."))
     form = Form.objects.create(assessment=assessment, code=code)
     FormItem.objects.bulk_create(
-        FormItem(form=form, position=index, item_version=version, points=version.points)
+        FormItem(
+            form=form,
+            position=index,
+            item_version=version,
+            points=version.points,
+            # Each form draws its own ids: what a student is shown says nothing of the key.
+            response_ids=content.new_response_ids(version.item.item_type, version.content),
+        )
         for index, version in enumerate(item_versions, start=1)
     )
     return form

@@ -125,12 +125,12 @@ async def student(client: dict, port: int, answers: int, latencies: list[float],
         await ws.send(json.dumps({"type": "start"}))
         state = await next_of("state")
         connected = time.perf_counter() - began
-        n_items = len(state["items"])
+        items = state["items"]
         for seq in range(1, answers + 1):
+            item = items[(seq - 1) % len(items)]
+            option = item["options"][seq % len(item["options"])]["id"]  # the form's own ids
             sent = time.perf_counter()
-            await ws.send(
-                json.dumps({"type": "answer", "seq": seq, "item": (seq - 1) % n_items + 1, "value": "ABCD"[seq % 4]})
-            )
+            await ws.send(json.dumps({"type": "answer", "seq": seq, "item": item["item"], "value": option}))
             reply = await next_of("ack")
             if reply["type"] == "error":
                 errors.append(reply["code"])

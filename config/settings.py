@@ -247,6 +247,11 @@ WS_TIME_PUSH_SECONDS = env_int("WS_TIME_PUSH_SECONDS", 30, minimum=1)
 # Learner identifiers (Circular 42/2021) are opaque strings; the format is configurable.
 LEARNER_ID_PATTERN = env_str("LEARNER_ID_PATTERN", r"^[0-9A-Za-z]{6,20}$")
 
+# --- answer history (issue 8) -----------------------------------------------------------
+# Most changes (answers and flags) one attempt's history may hold; further ones are refused
+# with `history_full`. An essay autosaved every 2 s for three hours is 5,400.
+ATTEMPT_HISTORY_MAX_EVENTS = env_int("ATTEMPT_HISTORY_MAX_EVENTS", 20_000, minimum=1)
+
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]

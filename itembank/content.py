@@ -8,7 +8,11 @@ is the one place that knows each type's document:
   sanitised, settings defaulted); errors are a ``ValidationError`` keyed by field.
 - :func:`scoring_key` is the key document ``scoring.item_rules.score_response`` needs.
 - :func:`student_view` is everything a student may see, rendered; never a key.
-- :func:`response_rule` and :func:`check_response` check a response's shape on delivery.
+- :func:`response_rule` and :func:`check_response` check a response against its item's
+  rules on delivery.
+- :func:`new_response_ids` draws the random ids a student is shown instead of the
+  version's (kept per form item); :func:`response_from_shown` and
+  :func:`response_to_shown` translate responses between the two.
 - :func:`search_text`, :func:`key_summary` and :func:`content_diff` serve the bank's lists,
   search and review.
 
@@ -21,6 +25,7 @@ import difflib
 import html
 import random
 import re
+import secrets
 import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +39,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from scoring.item_rules import DEFAULT_TRUE_FALSE_SCALE, MAX_RESPONSE_LENGTH, parse_decimal_answer, validate_key
+from scoring.item_rules import (
+    DEFAULT_TRUE_FALSE_SCALE,
+    MAX_RESPONSE_LENGTH,
+    boxes_used,
+    count_words,
+    parse_decimal_answer,
+    validate_key,
+)
 
 from .rendering import GAP_MARKER, render_html
 from .richtext import sanitize_html
@@ -47,11 +59,16 @@ __all__ = [
     "MAX_OPTION_CHARS",
     "MAX_STEM_CHARS",
     "MAX_TEXT_ENTRY_CHARS",
+    "ResponseIds",
     "check_response",
     "content_diff",
     "from_single_choice_columns",
     "key_summary",
+    "new_response_ids",
+    "response_from_shown",
     "response_rule",
+    "response_to_shown",
+    "shown_id_lookup",
     "scoring_key",
     "search_text",
     "student_view",
@@ -309,38 +326,99 @@ def _ids(entries: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- response checks
 
+# Messages a student's client may show (invalid_value): translated, never naming a key. The
+# ids they quote are the ones the student was shown (the rule is built over those).
 
-def _response_text(value: object, limit: int) -> None:
+
+def _kind_name(value: object) -> str:
+    if isinstance(value, str):
+        return str(_("text"))
+    if isinstance(value, bool):
+        return str(_("true or false"))
+    if isinstance(value, int | float):
+        return str(_("a number"))
+    if isinstance(value, list):
+        return str(_("a list"))
+    if isinstance(value, Mapping):
+        return str(_("an object"))
+    return str(_("nothing"))
+
+
+def _response_text(value: object, limit: int) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected text, got {type(value).__name__}")
+        raise ValueError(_("The answer must be text, not %(kind)s.") % {"kind": _kind_name(value)})
     if len(value) > limit:
-        raise ValueError(f"the text has {len(value)} characters; at most {limit} are allowed")
+        raise ValueError(
+            _("The text has %(count)d characters; at most %(max)d are allowed.") % {"count": len(value), "max": limit}
+        )
+    return value
 
 
 def _response_id(value: object, allowed: Sequence[str], what: str) -> None:
     if not isinstance(value, str):
-        raise ValueError(f"expected the id of {what} (a string), got {type(value).__name__}")
+        raise ValueError(
+            _("The answer must give the id of %(what)s as text, not %(kind)s.")
+            % {"what": what, "kind": _kind_name(value)}
+        )
     if value not in allowed:
-        raise ValueError(f"{value[:MAX_ID_CHARS]!r} is not {what}; expected one of {', '.join(allowed)}")
+        raise ValueError(
+            _("'%(id)s' is not %(what)s; expected one of %(ids)s.")
+            % {"id": value[:MAX_ID_CHARS], "what": what, "ids": ", ".join(allowed)}
+        )
 
 
 def _response_id_list(value: object, allowed: Sequence[str], what: str) -> None:
     if not isinstance(value, list):
-        raise ValueError(f"expected a list of ids, got {type(value).__name__}")
+        raise ValueError(_("The answer must be a list of ids, not %(kind)s.") % {"kind": _kind_name(value)})
     if len(value) > len(allowed):
-        raise ValueError(f"the list has {len(value)} ids; there are only {len(allowed)}")
+        raise ValueError(
+            _("The list has %(count)d ids; there are only %(max)d.") % {"count": len(value), "max": len(allowed)}
+        )
     seen: set[str] = set()
     for entry in value:
         _response_id(entry, allowed, what)
         if entry in seen:
-            raise ValueError(f"{entry!r} is given twice")
+            raise ValueError(_("'%(id)s' is given twice.") % {"id": entry})
         seen.add(entry)
 
 
 def _response_mapping(value: object, what: str) -> Mapping[object, object]:
     if not isinstance(value, Mapping):
-        raise ValueError(f"expected a mapping of {what} ids to answers, got {type(value).__name__}")
+        raise ValueError(
+            _("The answer must be an object from the ids of %(what)s to answers, not %(kind)s.")
+            % {"what": what, "kind": _kind_name(value)}
+        )
     return value
+
+
+# --------------------------------------------------------------------------- response ids
+
+Rename = Callable[[str, str], str]
+"""``rename(group, id)``: the id that replaces ``id`` of the id group ``group``."""
+
+ResponseIds = Mapping[str, Mapping[str, str]]
+"""The ids a student is shown of one item, per id group: the version's id -> the shown id.
+
+Groups: ``"options"`` (single choice, multiple response), ``"statements"``, ``"gaps"`` and
+``"gap:<gap id>"`` (the options of one gap), ``"premises"``, ``"responses"``, ``"elements"``.
+Types without ids (short numeric, text entry, essay) have none: ``{}``."""
+
+SHOWN_ID_BYTES = 4
+"""Random bytes of a shown id: 8 hexadecimal characters."""
+
+
+def _relabel_entries(entries: Sequence[Mapping[str, Any]], group: str, rename: Rename) -> list[dict[str, Any]]:
+    return [{**entry, "id": rename(group, str(entry["id"]))} for entry in entries]
+
+
+def _relabel_gap_markers(stem: str, gap_ids: Mapping[str, str]) -> str:
+    """The stem with each ``{{gap}}`` marker of a known gap renamed (the id may be HTML-escaped)."""
+
+    def replace(match: re.Match[str]) -> str:
+        new = gap_ids.get(html.unescape(match.group(1)))
+        return "{{" + new + "}}" if new is not None else match.group(0)
+
+    return GAP_MARKER.sub(replace, stem)
 
 
 # --------------------------------------------------------------------------- the item types
@@ -382,6 +460,14 @@ class _ItemType(ABC):
         """Student-visible HTML texts besides the stem."""
         return []
 
+    def relabel(self, content: Mapping[str, Any], rename: Rename) -> dict[str, Any]:
+        """The document with every response id (in lists, keys and stem markers) renamed."""
+        return dict(content)
+
+    def relabel_response(self, value: object, rename: Rename) -> object:
+        """A (checked, non-null) response with every id renamed."""
+        return value
+
     @abstractmethod
     def summary(self, content: Mapping[str, Any]) -> str:
         """The key in a few characters."""
@@ -409,6 +495,9 @@ class _Choice(_ItemType):
     def texts(self, content: Mapping[str, Any]) -> list[str]:
         return [option["text"] for option in content["options"]]
 
+    def relabel_options(self, content: Mapping[str, Any], rename: Rename) -> dict[str, Any]:
+        return {**content, "options": _relabel_entries(content["options"], "options", rename)}
+
 
 class _SingleChoice(_Choice):
     name = "single_choice"
@@ -434,7 +523,13 @@ class _SingleChoice(_Choice):
         return {"key": content["key"]}
 
     def check(self, rule: tuple[Any, ...], value: object) -> None:
-        _response_id(value, rule, "an option")
+        _response_id(value, rule, _("an option"))
+
+    def relabel(self, content: Mapping[str, Any], rename: Rename) -> dict[str, Any]:
+        return {**self.relabel_options(content, rename), "key": rename("options", content["key"])}
+
+    def relabel_response(self, value: object, rename: Rename) -> object:
+        return rename("options", str(value))
 
     def summary(self, content: Mapping[str, Any]) -> str:
         return str(content.get("key", ""))
@@ -474,7 +569,13 @@ class _MultipleResponse(_Choice):
         }
 
     def check(self, rule: tuple[Any, ...], value: object) -> None:
-        _response_id_list(value, rule, "an option")
+        _response_id_list(value, rule, _("an option"))
+
+    def relabel(self, content: Mapping[str, Any], rename: Rename) -> dict[str, Any]:
+        return {**self.relabel_options(content, rename), "keys": [rename("options", key) for key in content["keys"]]}
+
+    def relabel_response(self, value: object, rename: Rename) -> object:
+        return [rename("options", str(option)) for option in _list_of(value) or ()]
 
     def summary(self, content: Mapping[str, Any]) -> str:
         return ", ".join(content.get("keys", []))
@@ -589,13 +690,27 @@ class _TrueFalseGroup(_ItemType):
         return _ids(content["statements"])
 
     def check(self, rule: tuple[Any, ...], value: object) -> None:
-        for statement, truth in _response_mapping(value, "statement").items():
-            _response_id(statement, rule, "a statement")
+        for statement, truth in _response_mapping(value, _("the statements")).items():
+            _response_id(statement, rule, _("a statement"))
             if truth is not None and not isinstance(truth, bool):
-                raise ValueError(f"the answer for statement {statement!r} must be true, false or null")
+                raise ValueError(
+                    _("The answer for statement '%(id)s' must be true, false or null.") % {"id": statement}
+                )
 
     def texts(self, content: Mapping[str, Any]) -> list[str]:
         return [statement["text"] for statement in content["statements"]]
+
+    def relabel(self, content: Mapping[str, Any], rename: Rename) -> dict[str, Any]:
+        return {
+            **content,
+            "statements": _relabel_entries(content["statements"], "statements", rename),
+            "keys": {rename("statements", statement): truth for statement, truth in content["keys"].items()},
+        }
+
+    def relabel_response(self, value: object, rename: Rename) -> object:
+        return {
+            rename("statements", str(statement)): truth for statement, truth in _response_mapping(value, "").items()
+        }
 
     def summary(self, content: Mapping[str, Any]) -> str:
         return ", ".join(
@@ -648,10 +763,26 @@ class _ShortNumeric(_ItemType):
         return {"boxes": content.get("boxes")}
 
     def rule(self, content: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (MAX_NUMERIC_CHARS,)
+        return (MAX_NUMERIC_CHARS, content.get("boxes"))
 
     def check(self, rule: tuple[Any, ...], value: object) -> None:
-        _response_text(value, rule[0])
+        # The notation and the boxes are scoring's own rules (parse_decimal_answer,
+        # boxes_used): what is stored is what scoring reads. Nothing here depends on the key.
+        limit, boxes = rule
+        text = _response_text(value, limit)
+        if parse_decimal_answer(text) is None:
+            raise ValueError(
+                _(
+                    "'%(value)s' is not a number: write digits with at most one decimal comma or point, "
+                    "and a minus sign in front if it is negative (such as -1,5)."
+                )
+                % {"value": text}
+            )
+        if boxes is not None and boxes_used(text) > boxes:
+            raise ValueError(
+                _("'%(value)s' needs %(used)d boxes; this item has %(boxes)d (a minus sign and a comma take one each).")
+                % {"value": text.strip(), "used": boxes_used(text), "boxes": boxes}
+            )
 
     def summary(self, content: Mapping[str, Any]) -> str:
         return f"{content.get('answer', '')} (± {content.get('tolerance') or '0'})"
@@ -832,10 +963,31 @@ class _InlineChoice(_ItemType):
 
     def check(self, rule: tuple[Any, ...], value: object) -> None:
         options = dict(rule)
-        for gap, choice in _response_mapping(value, "gap").items():
-            _response_id(gap, tuple(options), "a gap")
+        for gap, choice in _response_mapping(value, _("the gaps")).items():
+            _response_id(gap, tuple(options), _("a gap"))
             if choice is not None:
-                _response_id(choice, options[gap], f"an option of gap {gap!r}")
+                _response_id(choice, options[gap], _("an option of gap '%(gap)s'") % {"gap": gap})
+
+    def relabel(self, content: Mapping[str, Any], rename: Rename) -> dict[str, Any]:
+        gaps = [
+            {"id": rename("gaps", gap["id"]), "options": _relabel_entries(gap["options"], f"gap:{gap['id']}", rename)}
+            for gap in content["gaps"]
+        ]
+        return {
+            **content,
+            "stem": _relabel_gap_markers(
+                str(content.get("stem", "")),
+                {gap["id"]: new["id"] for gap, new in zip(content["gaps"], gaps, strict=True)},
+            ),
+            "gaps": gaps,
+            "keys": {rename("gaps", gap): rename(f"gap:{gap}", option) for gap, option in content["keys"].items()},
+        }
+
+    def relabel_response(self, value: object, rename: Rename) -> object:
+        return {
+            rename("gaps", str(gap)): None if option is None else rename(f"gap:{gap}", str(option))
+            for gap, option in _response_mapping(value, "").items()
+        }
 
     def texts(self, content: Mapping[str, Any]) -> list[str]:
         return [option["text"] for gap in content["gaps"] for option in gap["options"]]
@@ -907,10 +1059,27 @@ class _Matching(_ItemType):
 
     def check(self, rule: tuple[Any, ...], value: object) -> None:
         premises, responses = rule
-        for premise, response in _response_mapping(value, "premise").items():
-            _response_id(premise, premises, "a premise")
+        for premise, response in _response_mapping(value, _("the premises")).items():
+            _response_id(premise, premises, _("a premise"))
             if response is not None:
-                _response_id(response, responses, "a response")
+                _response_id(response, responses, _("a response"))
+
+    def relabel(self, content: Mapping[str, Any], rename: Rename) -> dict[str, Any]:
+        return {
+            **content,
+            "premises": _relabel_entries(content["premises"], "premises", rename),
+            "responses": _relabel_entries(content["responses"], "responses", rename),
+            "pairs": {
+                rename("premises", premise): rename("responses", response)
+                for premise, response in content["pairs"].items()
+            },
+        }
+
+    def relabel_response(self, value: object, rename: Rename) -> object:
+        return {
+            rename("premises", str(premise)): None if response is None else rename("responses", str(response))
+            for premise, response in _response_mapping(value, "").items()
+        }
 
     def texts(self, content: Mapping[str, Any]) -> list[str]:
         return [entry["text"] for entry in (*content["premises"], *content["responses"])]
@@ -970,7 +1139,17 @@ class _Ordering(_ItemType):
         return _ids(content["elements"])
 
     def check(self, rule: tuple[Any, ...], value: object) -> None:
-        _response_id_list(value, rule, "an element")
+        _response_id_list(value, rule, _("an element"))
+
+    def relabel(self, content: Mapping[str, Any], rename: Rename) -> dict[str, Any]:
+        return {
+            **content,
+            "elements": _relabel_entries(content["elements"], "elements", rename),
+            "order": [rename("elements", element) for element in content["order"]],
+        }
+
+    def relabel_response(self, value: object, rename: Rename) -> object:
+        return [rename("elements", str(element)) for element in _list_of(value) or ()]
 
     def texts(self, content: Mapping[str, Any]) -> list[str]:
         return [element["text"] for element in content["elements"]]
@@ -1091,10 +1270,15 @@ class _Essay(_ItemType):
         return {"max_words": content.get("max_words")}
 
     def rule(self, content: Mapping[str, Any]) -> tuple[Any, ...]:
-        return (MAX_ESSAY_CHARS,)
+        return (MAX_ESSAY_CHARS, content.get("max_words"))
 
     def check(self, rule: tuple[Any, ...], value: object) -> None:
-        _response_text(value, rule[0])
+        limit, max_words = rule
+        text = _response_text(value, limit)
+        if max_words is not None and (words := count_words(text)) > max_words:
+            raise ValueError(
+                _("The essay has %(count)d words; at most %(max)d are allowed.") % {"count": words, "max": max_words}
+            )
 
     def summary(self, content: Mapping[str, Any]) -> str:
         return _("Marked by rubric") if content.get("rubric") else _("Marked by a person")
@@ -1196,7 +1380,12 @@ def scoring_key(item_type: str, content: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def student_view(
-    item_type: str, content: Mapping[str, Any], *, seed: int, media_url: MediaUrl | None = None
+    item_type: str,
+    content: Mapping[str, Any],
+    *,
+    seed: int,
+    media_url: MediaUrl | None = None,
+    ids: ResponseIds | None = None,
 ) -> dict[str, Any]:
     """What a student sees of an item: ``type``, ``stem_html`` and the type's fields.
 
@@ -1206,34 +1395,118 @@ def student_view(
     or the match mode. Matching responses and ordering elements are shuffled with
     ``random.Random(seed)``; ordering elements are never shown in the key's order when
     there are two or more.
+
+    With ``ids`` (:func:`new_response_ids`, kept per form item) every option, statement,
+    gap, gap option, premise, response and element carries its shown id instead of the
+    version's; the view is otherwise the same, entry for entry and byte for byte (the
+    shuffles do not depend on the ids). Without, the version's own ids (the authors' preview).
     """
     handler = _handler(item_type)
+    if ids is not None:
+        content = handler.relabel(content, _renamer(ids))
     stem_html = render_html(str(content.get("stem", "")), media_url=media_url, gaps=handler.stem_gaps(content))
     return {"type": item_type, "stem_html": str(stem_html), **handler.view(content, seed, media_url)}
 
 
-def response_rule(item_type: str, content: Mapping[str, Any]) -> tuple[Any, ...]:
+def new_response_ids(item_type: str, content: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Fresh random ids for everything of ``content`` a student answers with (:data:`ResponseIds`).
+
+    Each id is :data:`SHOWN_ID_BYTES` random bytes from :mod:`secrets` in hexadecimal,
+    distinct within the item: neither its text nor its order tells anything of the key or
+    of the ids the author typed. ``content`` is a validated document.
+    """
+    ids: dict[str, dict[str, str]] = {}
+    used: set[str] = set()
+
+    def draw(group: str, old: str) -> str:
+        mapping = ids.setdefault(group, {})
+        if old not in mapping:
+            new = secrets.token_hex(SHOWN_ID_BYTES)
+            while new in used:  # pragma: no cover - one chance in millions
+                new = secrets.token_hex(SHOWN_ID_BYTES)
+            used.add(new)
+            mapping[old] = new
+        return mapping[old]
+
+    _handler(item_type).relabel(content, draw)
+    return ids
+
+
+def _renamer(ids: ResponseIds) -> Rename:
+    def rename(group: str, old: str) -> str:
+        try:
+            return ids[group][old]
+        except KeyError:
+            raise ValueError(f"no shown id for {old!r} of {group!r}") from None
+
+    return rename
+
+
+def shown_id_lookup(ids: ResponseIds) -> dict[str, str]:
+    """Shown id -> the version's id, over all groups (shown ids are distinct within an item)."""
+    return {new: old for mapping in ids.values() for old, new in mapping.items()}
+
+
+def response_from_shown(item_type: str, lookup: Mapping[str, str], value: object) -> object:
+    """A response in shown ids (checked against the shown rule) -> the same in the version's ids.
+
+    ``lookup`` is :func:`shown_id_lookup` of the item's ids; ``None`` stays ``None``.
+    Raises ``ValueError`` for an id it does not know (a response that was not checked).
+    """
+    if value is None:
+        return None
+
+    def rename(group: str, shown: str) -> str:
+        try:
+            return lookup[shown]
+        except KeyError:
+            raise ValueError(f"{shown[:MAX_ID_CHARS]!r} is not an id of this item") from None
+
+    return _handler(item_type).relabel_response(value, rename)
+
+
+def response_to_shown(item_type: str, ids: ResponseIds, value: object) -> object:
+    """A stored response in the version's ids -> the same in the ids the student is shown.
+
+    Raises ``ValueError`` for an id that has no shown id.
+    """
+    if value is None:
+        return None
+    return _handler(item_type).relabel_response(value, _renamer(ids))
+
+
+def response_rule(item_type: str, content: Mapping[str, Any], *, ids: ResponseIds | None = None) -> tuple[Any, ...]:
     """A hashable, compact description of the valid responses to ``content``.
 
     For :func:`check_response`: the option, statement or element ids; ``((gap, (option,
     ...)), ...)`` for inline choice; ``(premises, responses)`` for matching; ``(max
-    characters,)`` for text responses. Cheap to keep per form.
+    characters, boxes)`` for short numeric, ``(max characters, max words)`` for essays,
+    ``(max characters,)`` for text entry. With ``ids``, over the shown ids (the ones a
+    student answers with, and the only ones a message may quote). Cheap to keep per form.
     """
-    return _handler(item_type).rule(content)
+    handler = _handler(item_type)
+    if ids is not None:
+        content = handler.relabel(content, _renamer(ids))
+    return handler.rule(content)
 
 
 def check_response(item_type: str, rule: tuple[Any, ...], value: object) -> None:
-    """Check the shape of a response a student sends; ``None`` (clear) is always valid.
+    """Check a response a student sends against its item's rules; ``None`` (clear) is always valid.
 
     Partial answers are valid (some statements, some gaps, some premises, some
-    elements; ``null`` for one of them clears it). Values are not scored here.
+    elements; ``null`` for one of them clears it). Values are not scored here, and no
+    check depends on the key: a refusal tells nothing of it.
 
     Raises
     ------
     ValueError
-        With an English message, for the wrong shape, an unknown or repeated id, a
-        true/false answer that is not a boolean, or text over the limit
-        (:data:`MAX_NUMERIC_CHARS`, :data:`MAX_TEXT_ENTRY_CHARS`, :data:`MAX_ESSAY_CHARS`).
+        With a translated message, for the wrong shape, an unknown or repeated id, a
+        true/false answer that is not a boolean, text over the limit
+        (:data:`MAX_NUMERIC_CHARS`, :data:`MAX_TEXT_ENTRY_CHARS`, :data:`MAX_ESSAY_CHARS`),
+        a short numeric answer that is not a number in the notation scoring reads
+        (``scoring.item_rules.parse_decimal_answer``) or that needs more than the item's
+        boxes (``scoring.item_rules.boxes_used``), or an essay over its ``max_words``
+        (``scoring.item_rules.count_words``).
     """
     handler = _handler(item_type)
     if value is None:

@@ -1,8 +1,11 @@
 """What a student sees of an item version: one function for the exam page and the preview.
 
 The exam page (``assess.selectors.form_content``) and the author's preview both call
-``student_preview``, so a teacher sees exactly the bytes a student will get; neither ever
-holds a key (``itembank.content.student_view`` leaves them out).
+``student_preview``, so a teacher sees what a student will get; neither ever holds a key
+(``itembank.content.student_view`` leaves them out). The one difference is the ids: the
+exam page shows the random ids of its form item (``FormItem.response_ids``), the preview
+the version's own, which its key summary names. Put back through the form item's ids, the
+exam page's view is the preview's, byte for byte.
 """
 
 from __future__ import annotations
@@ -35,9 +38,17 @@ def stimulus_view(stimulus: Stimulus) -> dict:
     return {"id": stimulus.pk, "title": stimulus.title, "html": str(html)}  # the title is plain text
 
 
-def student_preview(version: ItemVersion, *, item: Item | None = None, position: int = 1, points=None) -> dict:
+def student_preview(
+    version: ItemVersion,
+    *,
+    item: Item | None = None,
+    position: int = 1,
+    points=None,
+    ids: content.ResponseIds | None = None,
+) -> dict:
+    """The student view of ``version`` at ``position``; with ``ids``, in those shown ids."""
     item = item or version.item
-    view = content.student_view(item.item_type, version.content, seed=version.pk or 0, media_url=media_url)
+    view = content.student_view(item.item_type, version.content, seed=version.pk or 0, media_url=media_url, ids=ids)
     view = {"item": position, "points": str(points if points is not None else version.points), **view}
     view["stimulus"] = stimulus_view(version.stimulus) if version.stimulus_id else None
     return view

@@ -46,6 +46,8 @@ __all__ = [
     "POINTS_QUANTUM",
     "STATUSES",
     "Score",
+    "boxes_used",
+    "count_words",
     "normalise_text",
     "parse_decimal_answer",
     "score_essay",
@@ -542,8 +544,12 @@ def _boxes_needed(value: Decimal) -> int:
     return int(negative) + len(integer) + (1 + len(decimals) if decimals else 0)
 
 
-def _boxes_used(text: str) -> int:
-    """Boxes a typed answer uses: every character after stripping spaces, except a leading '+'."""
+def boxes_used(text: str) -> int:
+    """Boxes a typed answer uses: every character after stripping spaces, except a leading '+'.
+
+    The one rule for the national answer boxes: :func:`score_short_numeric` scores with it
+    and the engine checks answers against it before storing them.
+    """
     typed = text.strip()
     return len(typed) - 1 if typed.startswith("+") else len(typed)
 
@@ -619,7 +625,7 @@ def score_short_numeric(
     if value is None:
         return _invalid(total, "unparseable")
     shown = format(value, "f")
-    if boxes is not None and _boxes_used(response) > boxes:
+    if boxes is not None and boxes_used(response) > boxes:
         return _zero(total, "incorrect", "does not fit the boxes", value=shown)
     if low <= value <= high:
         return _score(total, _ONE, "correct", value=shown)
@@ -1025,6 +1031,15 @@ def score_ordering(
 # --------------------------------------------------------------------------- 9. essay
 
 
+def count_words(text: str) -> int:
+    """Words of an essay: runs of characters between Unicode whitespace (``str.split()``).
+
+    The one word count of the engine: an essay's ``max_words`` is checked with it when an
+    answer arrives, and :func:`score_essay` reports it.
+    """
+    return len(text.split())
+
+
 def score_essay(response: object, points: Number) -> Score:
     """Record an essay response: no automatic score.
 
@@ -1046,7 +1061,7 @@ def score_essay(response: object, points: Number) -> Score:
     """
     total = _points(points)
     answered = isinstance(response, str) and bool(response.strip())
-    words = len(response.split()) if isinstance(response, str) else 0
+    words = count_words(response) if isinstance(response, str) else 0
     detail = {"status": "pending", "reason": "needs a person with a rubric", "answered": answered, "words": words}
     return Score(None, total, None, detail, pending=True)
 

@@ -64,6 +64,15 @@ def make_user(role: str, organisation: Organisation | None, **extra) -> User:
     return user
 
 
+def shown(attempt: Attempt, position: int, value):
+    """An answer written in the item version's own ids, in the ids the attempt's form shows."""
+    from assess.models import FormItem
+    from itembank import content
+
+    form_item = FormItem.objects.select_related("item_version__item").get(form_id=attempt.form_id, position=position)
+    return content.response_to_shown(form_item.item_version.item.item_type, form_item.response_ids, value)
+
+
 def release_version(version: ItemVersion, *, author: User, reviewer: User) -> ItemVersion:
     """Take a draft through the review workflow: submitted by its author, approved, published."""
     bank.item_version_submit(by=author, version_id=version.pk)
@@ -94,7 +103,11 @@ def make_versions(
         version = release_version(version, author=author, reviewer=reviewer)
         if irt:  # recorded by the exam board, as a calibration would
             version = bank.item_version_set_calibration(
-                by=reviewer, version_id=version.pk, irt_a=1.0 + i / 10, irt_b=-1 + i / 2, calibration="test"
+                by=reviewer,
+                version_id=version.pk,
+                irt_a=1.0 + (i % 10) / 10,
+                irt_b=-1 + (i % 10) / 2,
+                calibration="test",
             )
         versions.append(version)
     return versions

@@ -61,6 +61,11 @@ def setup_sitting(**kwargs):
     return sitting, attempts, keys
 
 
+def option(state: dict, item: int, letter: str) -> str:
+    """The id shown for option ``letter`` (the author's A-D, in the order shown) of ``item``."""
+    return state["items"][item - 1]["options"]["ABCD".index(letter)]["id"]
+
+
 async def started(attempt):
     communicator, connected, _ = await connect(attempt.pk, attempt.student)
     assert connected
@@ -79,14 +84,14 @@ async def test_full_exam_over_the_websocket():
     assert len(state["items"]) == 5 and 0 < state["remaining_ms"] <= 45 * 60 * 1000
     assert "key" not in json.dumps(state)
     for seq, item in enumerate([1, 2, 3], start=1):
-        await ws.send_json_to({"type": "answer", "seq": seq, "item": item, "value": keys[item]})
+        await ws.send_json_to({"type": "answer", "seq": seq, "item": item, "value": option(state, item, keys[item])})
         ack = await receive_type(ws, "ack")
         assert ack["seq"] == seq and ack["item"] == item and "duplicate" not in ack
     await ws.send_json_to({"type": "flag", "seq": 4, "item": 5, "flagged": True})
     assert (await receive_type(ws, "ack"))["seq"] == 4
     # The ack came after the commit: the rows are there now.
     assert await database_sync_to_async(AnswerEvent.objects.filter(attempt=attempt).count)() == 4
-    await ws.send_json_to({"type": "answer", "seq": 2, "item": 2, "value": keys[2]})
+    await ws.send_json_to({"type": "answer", "seq": 2, "item": 2, "value": option(state, 2, keys[2])})
     assert (await receive_type(ws, "ack"))["duplicate"] is True
     await ws.send_json_to({"type": "submit"})
     submitted = await receive_type(ws, "submitted")
@@ -103,8 +108,8 @@ async def test_full_exam_over_the_websocket():
 async def test_reconnect_gets_whole_state_back():
     _, attempts, keys = await setup_sitting()
     attempt = attempts[0]
-    ws, _ = await started(attempt)
-    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "B"})
+    ws, shown = await started(attempt)
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": option(shown, 1, "B")})
     await receive_type(ws, "ack")
     await ws.send_json_to({"type": "flag", "seq": 2, "item": 4, "flagged": True})
     await receive_type(ws, "ack")
@@ -113,7 +118,7 @@ async def test_reconnect_gets_whole_state_back():
     assert connected
     state = await receive_type(again, "state")
     assert state["status"] == "in_progress"
-    assert state["answers"] == {"1": "B"} and state["flags"] == [4] and state["last_seq"] == 2
+    assert state["answers"] == {"1": option(shown, 1, "B")} and state["flags"] == [4] and state["last_seq"] == 2
     assert len(state["items"]) == 5 and state["remaining_ms"] > 0
     await again.disconnect()
 
@@ -127,7 +132,8 @@ async def test_second_connection_takes_over():
     assert (await receive_type(first, "taken_over"))["type"] == "taken_over"
     assert (await first.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4409}
     state = await receive_type(second, "state")
-    await second.send_json_to({"type": "answer", "seq": state["last_seq"] + 1, "item": 1, "value": "A"})
+    answer = {"type": "answer", "seq": state["last_seq"] + 1, "item": 1, "value": option(state, 1, "A")}
+    await second.send_json_to(answer)
     assert (await receive_type(second, "ack"))["item"] == 1
     await second.disconnect()
 
@@ -151,8 +157,8 @@ BAD_FRAMES = [
 async def test_bad_frames_get_clear_errors_and_lose_nothing():
     _, attempts, _ = await setup_sitting()
     attempt = attempts[0]
-    ws, _ = await started(attempt)
-    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "C"})
+    ws, shown = await started(attempt)
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": option(shown, 1, "C")})
     await receive_type(ws, "ack")
     for frame, code in BAD_FRAMES:
         await ws.send_to(text_data=frame)
@@ -165,8 +171,8 @@ async def test_bad_frames_get_clear_errors_and_lose_nothing():
     # The connection still works and the stored answer is intact.
     await ws.send_json_to({"type": "sync"})
     state = await receive_type(ws, "state")
-    assert state["answers"] == {"1": "C"} and state["last_seq"] == 1
-    await ws.send_json_to({"type": "answer", "seq": 2, "item": 2, "value": "D"})
+    assert state["answers"] == {"1": option(shown, 1, "C")} and state["last_seq"] == 1
+    await ws.send_json_to({"type": "answer", "seq": 2, "item": 2, "value": option(shown, 2, "D")})
     assert (await receive_type(ws, "ack"))["seq"] == 2
     await ws.disconnect()
 
@@ -250,7 +256,7 @@ async def test_start_outside_the_window_is_refused():
 
 async def test_unexpected_failure_is_reported_and_the_connection_survives(monkeypatch):
     _, attempts, _ = await setup_sitting()
-    ws, _ = await started(attempts[0])
+    ws, state = await started(attempts[0])
     from assess import services
 
     original = services.attempt_record_answer
@@ -263,7 +269,7 @@ async def test_unexpected_failure_is_reported_and_the_connection_survives(monkey
     error = await receive_type(ws, "error")
     assert error == {"type": "error", "code": "server_error", "message": error["message"], "seq": 1}
     monkeypatch.setattr(services, "attempt_record_answer", original)
-    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": option(state, 1, "A")})
     assert (await receive_type(ws, "ack"))["seq"] == 1
     await ws.disconnect()
 
@@ -274,7 +280,7 @@ async def test_pause_and_resume_reach_the_student_at_once():
     from tests.factories import make_user
 
     sitting, attempts, _ = await setup_sitting()
-    ws, _ = await started(attempts[0])
+    ws, shown = await started(attempts[0])
     proctor = await database_sync_to_async(lambda: make_user(Role.PROCTOR, sitting.organisation))()
     await database_sync_to_async(services.attempt_pause)(attempt_id=attempts[0].pk, by=proctor)
     state = await receive_type(ws, "state")
@@ -284,7 +290,7 @@ async def test_pause_and_resume_reach_the_student_at_once():
     await database_sync_to_async(services.attempt_resume)(attempt_id=attempts[0].pk, by=proctor)
     state = await receive_type(ws, "state")
     assert state["status"] == "in_progress"
-    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": option(shown, 1, "A")})
     assert (await receive_type(ws, "ack"))["seq"] == 1
     await ws.disconnect()
 

@@ -17,7 +17,7 @@ from accounts.models import Role
 from assess import selectors, services, statuses
 from assess.models import RecordEntry, Result
 from config.asgi import application
-from tests.factories import make_user, session_cookie
+from tests.factories import make_user, session_cookie, shown
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,9 +32,8 @@ def scored(sitting, django_capture_on_commit_callbacks):
     token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     first = attempt.form.form_items.select_related("item_version").get(position=1)
-    services.attempt_record_answer(
-        attempt_id=attempt.pk, token=token, seq=1, item=1, value=first.item_version.content["key"]
-    )
+    key = shown(attempt, 1, first.item_version.content["key"])
+    services.attempt_record_answer(attempt_id=attempt.pk, token=token, seq=1, item=1, value=key)
     with django_capture_on_commit_callbacks(execute=True):
         services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
     attempt.refresh_from_db()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from assess import errors, services, statuses
-from assess.models import Answer, AnswerEvent, Attempt, AttemptTransition, RecordEntry, Result
+from assess.models import Answer, AnswerEvent, Attempt, AttemptTransition, FormItem, RecordEntry, Result
 from assess.selectors import attempt_state
 from tests.factories import make_sitting, make_user
 
@@ -20,6 +20,10 @@ pytestmark = pytest.mark.django_db
 
 
 def answer(attempt, token, seq, item, value):
+    """Answer with an option as the author named it ("A"-"D"), sent in the id the form shows."""
+    form_item = FormItem.objects.filter(form_id=attempt.form_id, position=item).first()
+    if form_item is not None and isinstance(value, str):
+        value = form_item.response_ids["options"].get(value, value)
     return services.attempt_record_answer(attempt_id=attempt.pk, token=token, seq=seq, item=item, value=value)
 
 
@@ -257,3 +261,43 @@ def test_only_staff_of_the_organisation_pause(started, role):
         services.attempt_pause(attempt_id=attempt.pk, by=outsider)
     attempt.refresh_from_db()
     assert attempt.status == statuses.IN_PROGRESS
+
+
+# --- the history cap (issue 8, finding 6) -----------------------------------------------------
+
+
+def test_history_is_capped_and_refusing_loses_no_acknowledged_answer(started, settings):
+    settings.ATTEMPT_HISTORY_MAX_EVENTS = 5
+    attempt, token = started
+    for seq in range(1, 5):
+        answer(attempt, token, seq, seq, "A")
+    services.attempt_set_flag(attempt_id=attempt.pk, token=token, seq=5, item=1, flagged=True)
+    # One socket stored 180 answers a second, without end: now the sixth change is refused ...
+    with pytest.raises(errors.DeliveryError) as refused:
+        answer(attempt, token, 6, 2, "B")
+    assert refused.value.code == "history_full" and refused.value.seq == 6
+    with pytest.raises(errors.DeliveryError) as refused:
+        services.attempt_set_flag(attempt_id=attempt.pk, token=token, seq=7, item=2, flagged=True)
+    assert refused.value.code == "history_full"
+    # ... a change stored before is still acknowledged (a client resending after a reconnect) ...
+    assert answer(attempt, token, 3, 3, "A").duplicate is True
+    # ... and nothing acknowledged is lost: the history, the answers, the flag, the sequence.
+    assert list(AnswerEvent.objects.filter(attempt=attempt).values_list("seq", flat=True)) == [1, 2, 3, 4, 5]
+    state = attempt_state(attempt.pk)
+    assert sorted(state["answers"]) == ["1", "2", "3", "4"] and state["flags"] == [1] and state["last_seq"] == 5
+    services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
+    services.attempt_score(attempt_id=attempt.pk)
+    assert Result.objects.get(attempt=attempt).item_scores[:4] == [1.0, 0.0, 0.0, 0.0]  # item 1's key is A
+
+
+def test_the_history_count_follows_every_stored_change(started):
+    attempt, token = started
+    answer(attempt, token, 5, 2, "D")
+    answer(attempt, token, 4, 2, "C")  # late: stored in the history, counted
+    answer(attempt, token, 5, 2, "D")  # a replay: not stored again
+    services.attempt_set_flag(attempt_id=attempt.pk, token=token, seq=6, item=2, flagged=True)
+    with pytest.raises(errors.InvalidValue):
+        answer(attempt, token, 7, 2, "Z")
+    attempt.refresh_from_db()
+    assert attempt.event_count == AnswerEvent.objects.filter(attempt=attempt).count() == 3
+    assert attempt.last_seq == 6

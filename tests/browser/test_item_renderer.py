@@ -24,6 +24,8 @@ TIMEOUT_MS = 10_000
 SCREENSHOT = Path("/tmp/item_renderer.png")
 
 MATH = "<math><msup><mi>x</mi><mn>2</mn></msup></math>"
+# On an exam page every id is an opaque token of the form (issue 8): the letters shown are places.
+OPAQUE = ["7f3a09c2", "0b91e4d7", "c25d8a10", "4e6f2b93"]
 
 # One student view of every type, as the server sends it (no key fields anywhere).
 ITEMS: list[dict] = [
@@ -33,10 +35,10 @@ ITEMS: list[dict] = [
         "points": "0.25",
         "stem_html": f"<p>Nghiệm của {MATH} = 4 là</p>",
         "options": [
-            {"id": "A", "html": "1"},
-            {"id": "B", "html": "2"},
-            {"id": "C", "html": "3"},
-            {"id": "D", "html": MATH},
+            {"id": OPAQUE[0], "html": "1"},
+            {"id": OPAQUE[1], "html": "2"},
+            {"id": OPAQUE[2], "html": "3"},
+            {"id": OPAQUE[3], "html": MATH},
         ],
         "stimulus": {"id": 7, "title": "Đoạn văn 1", "html": "<p>Ngữ liệu <strong>chung</strong>.</p>"},
     },
@@ -194,10 +196,10 @@ def test_every_type_renders_from_the_student_view_alone(page) -> None:
 def test_single_and_multiple_choice(page) -> None:
     from playwright.sync_api import expect
 
-    page.check('#item-1 input[type=radio][value="B"]')
-    page.check('#item-1 input[type=radio][value="C"]')
-    assert wait_changes(page, 1, 2) == ["B", "C"]
-    expect(page.locator("#item-1 .letter").first).to_have_text("A.")
+    page.check(f'#item-1 input[type=radio][value="{OPAQUE[1]}"]')
+    page.check(f'#item-1 input[type=radio][value="{OPAQUE[2]}"]')
+    assert wait_changes(page, 1, 2) == [OPAQUE[1], OPAQUE[2]]
+    expect(page.locator("#item-1 .letter")).to_have_text(["A.", "B.", "C.", "D."])  # places, not the ids
 
     page.check('#item-2 input[value="A"]')
     page.check('#item-2 input[value="C"]')
@@ -258,6 +260,18 @@ def test_short_numeric_boxes_and_field(page) -> None:
     page.keyboard.press("ArrowRight")
     expect(boxes.nth(1)).to_be_focused()
     assert wait_changes(page, 4, 3)[-1] is None
+
+    # A number half typed is not sent when typing pauses (the server would refuse it) ...
+    boxes.nth(0).click()
+    page.keyboard.type("2,")
+    settle(page)
+    assert len(changes(page, 4)) == 3
+    page.keyboard.type("5")
+    assert wait_changes(page, 4, 4)[-1] == "2,5"
+    # ... but leaving it half typed sends it, for the server to say what is wrong.
+    page.keyboard.press("Backspace")
+    page.click("#outside")
+    assert wait_changes(page, 4, 5)[-1] == "2,"
 
     field = page.locator("#item-5 input.numeric-input")
     expect(field).to_have_attribute("inputmode", "decimal")
@@ -363,13 +377,26 @@ def test_essay_word_count(page) -> None:
     page.keyboard.type(" năm sáu")
     expect(counter).to_contain_text("6 / 5 từ / words")
     expect(counter).to_have_class("word-count over")
+    # Over the limit nothing is sent, neither when typing pauses nor when leaving the field:
+    # the server would refuse it, and the text stays on the page for the student to shorten.
     page.click("#outside")
     settle(page)
-    assert changes(page, 10) == ["Một hai ba bốn", "Một hai ba bốn năm sáu"]
+    assert changes(page, 10) == ["Một hai ba bốn"]
+    expect(area).to_have_value("Một hai ba bốn năm sáu")
+    area.click()
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    expect(counter).to_have_text("5 / 5 từ / words")
+    assert wait_changes(page, 10, 2) == ["Một hai ba bốn", "Một hai ba bốn năm"]
+    # Words are counted as the server counts them: a no-break space separates words too.
+    area.fill("một\u00a0hai\u3000ba")
+    expect(counter).to_have_text("3 / 5 từ / words")
 
 
 VALUES = {
-    1: "D",
+    1: OPAQUE[3],
     2: ["A", "C"],
     3: {"a": True, "d": False},
     4: "-0,5",
@@ -393,7 +420,7 @@ def test_set_value_repaints_every_type_without_reporting(page) -> None:
         "11": None,
         "12": None,
     }
-    expect(page.locator("#item-1 input[type=radio]:checked")).to_have_value("D")
+    expect(page.locator("#item-1 input[type=radio]:checked")).to_have_value(OPAQUE[3])
     expect(page.locator("#item-2 input[type=checkbox]:checked")).to_have_count(2)
     expect(page.locator('#item-3 input[name="item-3-a"][value="true"]')).to_be_checked()
     expect(page.locator('#item-3 input[name="item-3-d"][value="false"]')).to_be_checked()

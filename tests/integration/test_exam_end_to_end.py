@@ -292,6 +292,14 @@ def my_attempt(client: HttpClient, attempt_id: int) -> dict:
     return summary
 
 
+def option_ids(state: dict) -> dict[int, dict[str, str]]:
+    """Position -> the author's letter of each option (A, B, ... in the order shown) -> its id.
+
+    A client knows no letters: it sends the id the state shows for the option the student
+    chose. The tests write the author's letters, which their keys use."""
+    return {item["item"]: {"ABCD"[i]: o["id"] for i, o in enumerate(item["options"])} for item in state["items"]}
+
+
 def board_member_of(sitting: Sitting) -> User:
     return User.objects.get(role=Role.BOARD, organisation_id=sitting.organisation.parent_id)
 
@@ -322,7 +330,9 @@ def test_full_exam_across_two_servers_ends_at_the_server_deadline(cluster: Clust
     assert deadline and 0 < state["remaining_ms"] <= 10_000
     assert [item["item"] for item in state["items"]] == [1, 2, 3, 4, 5]
     assert all(set(item) == {"item", "type", "points", "stem_html", "options", "stimulus"} for item in state["items"])
-    assert all([o["id"] for o in item["options"]] == list("ABCD") for item in state["items"])
+    # Ids are the form's own, random, never the author's (A-D, which say where the key is).
+    shown = option_ids(state)
+    assert all(not set(ids.values()) & set("ABCD") and len(set(ids.values())) == 4 for ids in shown.values())
     a.call({"type": "start"}, "state", status="in_progress", deadline=deadline)  # a repeated start is a no-op
 
     # Answer several items; every change is acknowledged.
@@ -330,35 +340,36 @@ def test_full_exam_across_two_servers_ends_at_the_server_deadline(cluster: Clust
     changes = [(1, "C"), (2, "B"), (3, "A"), (4, "D")]
     for item, value in changes:
         seq += 1
-        a.answer(seq, item, value)
+        a.answer(seq, item, shown[item][value])
     seq += 1
     a.flag(seq, 2, True)
     seq += 1
-    a.answer(seq, 1, "A")  # a change of mind: the latest sequence number wins
+    a.answer(seq, 1, shown[1]["A"])  # a change of mind: the latest sequence number wins
     assert seq == 6
 
     # A replay of an acknowledged change is acknowledged again, and not written twice.
-    a.answer(3, 3, "A", duplicate=True)
+    a.answer(3, 3, shown[3]["A"], duplicate=True)
     assert AnswerEvent.objects.filter(attempt=attempt).count() == 6
     assert AnswerEvent.objects.filter(attempt=attempt, seq=3).count() == 1
 
     # One more change goes out, and the network drops before its ack arrives.
-    a.send({"type": "answer", "seq": 7, "item": 3, "value": "C"})
+    a.send({"type": "answer", "seq": 7, "item": 3, "value": shown[3]["C"]})
     a.drop()
 
     # Reconnect to the other server: the whole state is back.
     b = sockets(cluster.b, summary["ws_path"], http.cookie_header())
     state = b.expect("state", status="in_progress", deadline=deadline)
     assert state["last_seq"] in (6, 7)  # 7 if the unacknowledged change was committed
-    assert state["answers"] == {"1": "A", "2": "B", "3": "C" if state["last_seq"] == 7 else "A", "4": "D"}
+    third = "C" if state["last_seq"] == 7 else "A"
+    assert state["answers"] == {"1": shown[1]["A"], "2": shown[2]["B"], "3": shown[3][third], "4": shown[4]["D"]}
     assert state["flags"] == [2]
     assert 0 < state["remaining_ms"] <= 10_000
     assert len(state["items"]) == 5
     # Resend what was not acknowledged, with its own sequence number.
-    b.answer(7, 3, "C", duplicate=state["last_seq"] == 7)
+    b.answer(7, 3, shown[3]["C"], duplicate=state["last_seq"] == 7)
     seq = 7
     state = b.sync()
-    assert state["answers"]["3"] == "C" and state["last_seq"] == 7
+    assert state["answers"]["3"] == shown[3]["C"] and state["last_seq"] == 7
     # The server pushed the clock to this connection, opened on a running attempt.
     assert b.times, b.seen
     assert b.times[0]["deadline"] == deadline and 0 < b.times[0]["remaining_ms"] <= 10_000
@@ -366,14 +377,14 @@ def test_full_exam_across_two_servers_ends_at_the_server_deadline(cluster: Clust
     # A second connection on A takes over: B is told and closed, across processes, via Redis.
     a2 = sockets(cluster.a, summary["ws_path"], http.cookie_header())
     state = a2.expect("state", status="in_progress", last_seq=7, flags=[2])
-    assert state["answers"] == {"1": "A", "2": "B", "3": "C", "4": "D"}
+    assert state["answers"] == {"1": shown[1]["A"], "2": shown[2]["B"], "3": shown[3]["C"], "4": shown[4]["D"]}
     taken = b.expect("taken_over")
     assert taken["message"]
     assert b.expect_close() == 4409
 
     # Keep answering on the new connection.
     seq += 1
-    a2.answer(seq, 5, "A")
+    a2.answer(seq, 5, shown[5]["A"])
     seq += 1
     a2.flag(seq, 2, False)
     assert a2.sync()["flags"] == []
@@ -381,7 +392,7 @@ def test_full_exam_across_two_servers_ends_at_the_server_deadline(cluster: Clust
     # The server's deadline passes: it submits, and says so.
     submitted = a2.expect("submitted", timeout=12.0, reason="deadline")
     assert submitted["status"] in ("submitted", "scored")
-    late = a2.call({"type": "answer", "seq": seq + 1, "item": 1, "value": "B"}, "error", seq=seq + 1)
+    late = a2.call({"type": "answer", "seq": seq + 1, "item": 1, "value": shown[1]["B"]}, "error", seq=seq + 1)
     assert late["code"] in ("deadline_passed", "attempt_closed"), late
     state = a2.sync()  # still open after the error
     assert state["status"] in ("submitted", "scored") and state["submit_reason"] == "deadline"
@@ -390,7 +401,7 @@ def test_full_exam_across_two_servers_ends_at_the_server_deadline(cluster: Clust
 
     # The worker process scores it and writes the record entry.
     entry = wait_for(lambda: scored_entry(attempt.pk), SCORING_WAIT, "scored attempt with a record entry")
-    # Final answers 1 A, 2 B, 3 C, 4 D, 5 A: all correct.
+    # Final answers 1 A, 2 B, 3 C, 4 D, 5 A: all correct, stored in the author's ids.
     assert {a.form_item.position: a.value for a in Answer.objects.filter(attempt=attempt)} == KEYS
     assert entry.score == Decimal("10.0") and entry.student_id == student.pk
     attempt.refresh_from_db()
@@ -426,8 +437,9 @@ def test_student_who_never_returns_is_submitted_by_the_sweep_and_scored(cluster:
     ws = sockets(cluster.b, summary["ws_path"], http.cookie_header())
     ws.expect("state", status="scheduled")
     state = ws.call({"type": "start"}, "state", status="in_progress")
-    ws.answer(state["last_seq"] + 1, 1, "A")  # right
-    ws.answer(state["last_seq"] + 2, 2, "C")  # wrong (key B)
+    shown = option_ids(state)
+    ws.answer(state["last_seq"] + 1, 1, shown[1]["A"])  # right
+    ws.answer(state["last_seq"] + 2, 2, shown[2]["C"])  # wrong (key B)
     ws.drop()  # and never comes back
 
     entry = wait_for(lambda: scored_entry(attempt.pk), SCORING_WAIT, "scored attempt with a record entry")
@@ -489,15 +501,15 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
     ws.expect("state", status="scheduled")
     ws.error({"type": "answer", "seq": 1, "item": 1, "value": "B"}, "not_started", 1)
     ws.error({"type": "submit"}, "not_started")
-    ws.call({"type": "start"}, "state", status="in_progress")
-    ws.answer(1, 1, "B")
+    shown = option_ids(ws.call({"type": "start"}, "state", status="in_progress"))
+    ws.answer(1, 1, shown[1]["B"])
     ws.flag(2, 1, True)
 
     def intact() -> None:
         state = ws.sync()  # the connection still works
         assert (state["status"], state["answers"], state["flags"], state["last_seq"]) == (
             "in_progress",
-            {"1": "B"},
+            {"1": shown[1]["B"]},
             [1],
             2,
         )
@@ -520,22 +532,23 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
         ({"type": "answer", "seq": 3, "item": 2, "value": ""}, "invalid_value", 3),
         ({"type": "answer", "seq": 3, "item": 2, "value": 1}, "invalid_value", 3),
         ({"type": "answer", "seq": 3, "item": 2, "value": "Z"}, "invalid_value", 3),
+        ({"type": "answer", "seq": 3, "item": 2, "value": "B"}, "invalid_value", 3),  # the author's id
         ({"type": "answer", "seq": 3, "item": 2, "value": ["A", "B"]}, "invalid_value", 3),  # single choice
         ({"type": "answer", "seq": 3, "item": 2, "value": {"a": True}}, "invalid_value", 3),
         ({"type": "answer", "seq": 3, "item": 999, "value": "A"}, "unknown_item", 3),
-        ({"type": "answer", "seq": 1, "item": 1, "value": "C"}, "seq_conflict", 1),
-        ({"type": "answer", "seq": 2, "item": 1, "value": "B"}, "seq_conflict", 2),
+        ({"type": "answer", "seq": 1, "item": 1, "value": shown[1]["C"]}, "seq_conflict", 1),
+        ({"type": "answer", "seq": 2, "item": 1, "value": shown[1]["B"]}, "seq_conflict", 2),
     ]
     for message, code, seq in bad:
         ws.error(message, code, seq)
         intact()
 
     # A sequence number refused with an error was not used up.
-    ws.answer(3, 2, "B")
+    ws.answer(3, 2, shown[2]["B"])
     ws.send({"type": "submit"})
     ws.expect("submitted", reason="student", status="submitted")
-    ws.error({"type": "answer", "seq": 4, "item": 3, "value": "C"}, "attempt_closed", 4)
-    ws.answer(3, 2, "B", duplicate=True)  # a replay is still acknowledged after submission
+    ws.error({"type": "answer", "seq": 4, "item": 3, "value": shown[3]["C"]}, "attempt_closed", 4)
+    ws.answer(3, 2, shown[2]["B"], duplicate=True)  # a replay is still acknowledged after submission
     assert ws.sync()["status"] in ("submitted", "scored")
     ws.close()
 

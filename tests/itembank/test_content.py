@@ -13,6 +13,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from itembank import content as item_content
 from itembank.content import (
@@ -651,7 +653,10 @@ GOOD_RESPONSES = [
     ("true_false_group", {"a": True, "c": False}),
     ("true_false_group", {"a": True, "b": None}),
     ("short_numeric", "-1,5"),
-    ("short_numeric", "x" * 20),
+    ("short_numeric", "+1,5"),  # a leading plus takes no box
+    ("short_numeric", " 0.25 "),
+    ("short_numeric", ",25"),
+    ("short_numeric", "\u22121,5"),  # the minus sign U+2212
     ("text_entry", "Hà Nội"),
     ("text_entry", "x" * 1000),
     ("inline_choice", {"g2": "q"}),
@@ -660,6 +665,7 @@ GOOD_RESPONSES = [
     ("ordering", ["b", "c"]),
     ("ordering", ["c", "a", "b"]),
     ("essay", "x" * 20000),
+    ("essay", "từ " * 400),  # max_words 400
 ]
 
 
@@ -677,33 +683,46 @@ def test_null_always_clears_and_rules_are_hashable(item_type):
 
 
 BAD_RESPONSES = [
-    ("single_choice", "E", "'E' is not an option"),
-    ("single_choice", ["A"], "expected the id of an option"),
-    ("single_choice", 1, "expected the id of an option"),
-    ("multiple_response", "A", "expected a list of ids, got str"),
+    ("single_choice", "E", "'E' is not an option; expected one of A, B, C, D"),
+    ("single_choice", ["A"], "must give the id of an option as text, not a list"),
+    ("single_choice", 1, "must give the id of an option as text, not a number"),
+    ("multiple_response", "A", "must be a list of ids, not text"),
     ("multiple_response", ["A", "A"], "'A' is given twice"),
     ("multiple_response", ["A", "Z"], "'Z' is not an option"),
-    ("multiple_response", ["A", 1], "expected the id of an option"),
+    ("multiple_response", ["A", 1], "must give the id of an option as text"),
     ("true_false_group", {"a": 1}, "must be true, false or null"),
     ("true_false_group", {"a": "true"}, "must be true, false or null"),
     ("true_false_group", {"z": True}, "'z' is not a statement"),
-    ("true_false_group", [True], "expected a mapping"),
+    ("true_false_group", [True], "must be an object from the ids of the statements to answers, not a list"),
     ("short_numeric", "1" * 21, "at most 20"),
-    ("short_numeric", 1.5, "expected text"),
+    ("short_numeric", 1.5, "must be text, not a number"),
+    ("short_numeric", "abc", "'abc' is not a number"),
+    ("short_numeric", "1.234.5", "'1.234.5' is not a number"),
+    ("short_numeric", "1.000,5", "is not a number"),
+    ("short_numeric", "5,", "is not a number"),
+    ("short_numeric", "--1", "is not a number"),
+    ("short_numeric", "1-", "is not a number"),
+    ("short_numeric", "1e3", "is not a number"),
+    ("short_numeric", "1 5", "is not a number"),
+    ("short_numeric", "   ", "is not a number"),
+    ("short_numeric", "\u0661", "is not a number"),  # an Arabic-Indic digit
+    ("short_numeric", "12345", "'12345' needs 5 boxes; this item has 4"),
+    ("short_numeric", "-1,25", "needs 5 boxes"),
     ("text_entry", "x" * 1001, "at most 1000"),
-    ("text_entry", ["Hà Nội"], "expected text"),
+    ("text_entry", ["Hà Nội"], "must be text, not a list"),
     ("inline_choice", {"g1": "p"}, "'p' is not an option of gap 'g1'"),
     ("inline_choice", {"g3": "x"}, "'g3' is not a gap"),
-    ("inline_choice", {"g1": ["x"]}, "expected the id of an option of gap 'g1' (a string), got list"),
-    ("inline_choice", "x", "expected a mapping"),
+    ("inline_choice", {"g1": ["x"]}, "must give the id of an option of gap 'g1' as text, not a list"),
+    ("inline_choice", "x", "must be an object from the ids of the gaps"),
     ("matching", {"1": "z"}, "'z' is not a response"),
     ("matching", {"9": "a"}, "'9' is not a premise"),
     ("ordering", ["a", "a"], "'a' is given twice"),
     ("ordering", ["a", "z"], "'z' is not an element"),
-    ("ordering", {"a": 1}, "expected a list"),
+    ("ordering", {"a": 1}, "must be a list of ids, not an object"),
     ("ordering", ["a", "b", "c", "a"], "there are only 3"),
     ("essay", "x" * 20001, "at most 20000"),
-    ("essay", {"text": "x"}, "expected text"),
+    ("essay", {"text": "x"}, "must be text, not an object"),
+    ("essay", "từ " * 401, "The essay has 401 words; at most 400 are allowed"),
 ]
 
 
@@ -718,7 +737,81 @@ def test_response_rules_are_compact():
     assert response_rule("single_choice", normalised("single_choice")) == ("A", "B", "C", "D")
     assert response_rule("inline_choice", normalised("inline_choice")) == (("g1", ("x", "y")), ("g2", ("p", "q")))
     assert response_rule("matching", normalised("matching")) == (("1", "2", "3"), ("a", "b", "c", "d"))
-    assert response_rule("short_numeric", normalised("short_numeric")) == (item_content.MAX_NUMERIC_CHARS,)
+    assert response_rule("short_numeric", normalised("short_numeric")) == (item_content.MAX_NUMERIC_CHARS, 4)
+    assert response_rule("essay", normalised("essay")) == (item_content.MAX_ESSAY_CHARS, 400)
+    assert response_rule("text_entry", normalised("text_entry")) == (item_content.MAX_TEXT_ENTRY_CHARS,)
+
+
+NUMERIC_TYPING = st.text(alphabet="0123456789,.-+\u2212 e", max_size=8)
+
+
+@given(typed=NUMERIC_TYPING)
+def test_short_numeric_answers_are_checked_in_the_notation_scoring_reads(typed):
+    """What the check lets through is what scoring reads and fits the boxes; what it refuses,
+    scoring would have found unreadable or too long for the boxes (one rule, two callers)."""
+    document = normalised("short_numeric")
+    rule = response_rule("short_numeric", document)
+    score = score_response("short_numeric", typed, scoring_key("short_numeric", document), 1)
+    unreadable = score.detail["status"] in ("invalid", "unanswered") or score.detail.get("reason") == (
+        "does not fit the boxes"
+    )
+    try:
+        check_response("short_numeric", rule, typed)
+    except ValueError:
+        assert unreadable, (typed, score.detail)
+    else:
+        assert not unreadable, (typed, score.detail)
+
+
+@given(text=st.text(alphabet=" \t\n\u00a0\u3000ab", max_size=30))
+def test_essay_words_are_counted_as_scoring_counts_them(text):
+    rule = (item_content.MAX_ESSAY_CHARS, 3)
+    words = score_response("essay", text, {}, 1).detail["words"]
+    try:
+        check_response("essay", rule, text)
+    except ValueError:
+        assert words > 3
+    else:
+        assert words <= 3
+
+
+@pytest.mark.parametrize("item_type, value", [(t, v) for t, v in GOOD_RESPONSES if v not in ([],)])
+def test_responses_go_to_the_shown_ids_and_back(item_type, value):
+    document = normalised(item_type)
+    ids = item_content.new_response_ids(item_type, document)
+    shown = item_content.response_to_shown(item_type, ids, value)
+    check_response(item_type, response_rule(item_type, document, ids=ids), shown)
+    assert item_content.response_from_shown(item_type, item_content.shown_id_lookup(ids), shown) == value
+    if ids:  # a type with ids shows none of the version's
+        assert json.dumps(shown) != json.dumps(value)
+
+
+@pytest.mark.parametrize("item_type", ITEM_TYPES)
+def test_the_versions_ids_are_not_answers_in_shown_ids(item_type):
+    document = normalised(item_type)
+    ids = item_content.new_response_ids(item_type, document)
+    rule = response_rule(item_type, document, ids=ids)
+    correct = VALID[item_type][1]
+    if not ids:
+        assert ids == {} and rule == response_rule(item_type, document)
+        return
+    with pytest.raises(ValueError) as refused:
+        check_response(item_type, rule, correct)
+    # The message quotes only shown ids, never the author's (they may follow the key).
+    assert all(old not in str(refused.value).split("expected one of")[-1] for old in ("A", "B", "C", "D"))
+
+
+@pytest.mark.parametrize("item_type", ITEM_TYPES)
+def test_the_view_in_shown_ids_is_the_view_in_the_versions(item_type):
+    document = normalised(item_type)
+    ids = item_content.new_response_ids(item_type, document)
+    lookup = item_content.shown_id_lookup(ids)
+    plain = student_view(item_type, document, seed=5)
+    shown = student_view(item_type, document, seed=5, ids=ids)
+    dumped = json.dumps(shown, ensure_ascii=False)
+    for new, old in lookup.items():
+        dumped = dumped.replace(f'"{new}"', json.dumps(old)).replace(f'\\"{new}\\"', f'\\"{old}\\"')
+    assert json.loads(dumped) == plain
 
 
 # --------------------------------------------------------------------------- search, key summary, diff

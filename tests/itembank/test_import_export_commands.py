@@ -387,7 +387,7 @@ def test_import_items_item_errors_are_printed_under_their_item(world, tmp_path) 
         (["--user", "{teacher}", "--subject", "toan", "--grade", "13"], "grade 13 is not one of 1 to 12"),
         (["--user", "{teacher}", "--subject", "toan", "--owner", "nowhere"], "no organisation with code 'nowhere'"),
         (["--user", "{admin}", "--subject", "toan"], "belongs to no organisation; name the owner with --owner"),
-        (["--user", "{student}", "--subject", "toan"], "You may not import items for this organisation"),
+        (["--user", "{student}", "--subject", "toan"], "không được nhập câu hỏi cho đơn vị này"),  # in Vietnamese
     ],
 )
 def test_import_items_refuses_unknown_or_unfit_options_clearly(world, gift_file, args, message) -> None:

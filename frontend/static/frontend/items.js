@@ -26,6 +26,11 @@
   var ESSAY_MAX = 20000;
   var NUMERIC_CHAR = /^[0-9,.\-]$/;
   var NUMERIC_STRIP = /[^0-9,.\-]/g;
+  // The server's rules, mirrored so that typing in progress is not sent to be refused:
+  // a number as scoring.item_rules.parse_decimal_answer reads it, and words as
+  // scoring.item_rules.count_words counts them (Python's str.split() white space).
+  var NUMBER = /^\s*[+\-\u2212]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*$/;
+  var WORD = /[^\t\n\v\f\r \x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
 
   var DEFAULT_TEXT = {
     options: "Các phương án / Options",
@@ -120,8 +125,13 @@
   }
 
   function wordCount(value) {
-    var words = (value || "").match(/\S+/g);
+    var words = (value || "").match(WORD);
     return words ? words.length : 0;
+  }
+
+  // Whether a short numeric value may be sent: a whole number, or nothing (clears).
+  function numberReady(value) {
+    return value === null || NUMBER.test(value);
   }
 
   function group(className, label) {
@@ -135,14 +145,16 @@
     return make("p", "hint", text);
   }
 
-  /* Each builder adds its interaction to ctx.root and returns {read(), paint(value)}.
+  /* Each builder adds its interaction to ctx.root and returns {read(), paint(value)}, and
+   * optionally ready(): false while the value must not be sent when typing pauses.
    * It calls ctx.emit() when the value changed now, ctx.schedule() while typing. */
   var BUILDERS = {};
 
   // One labelled input (radio or checkbox) per option: letter, then the option's server HTML.
+  // The letter is the option's place (A, B, C, ...): its id is an opaque token of the form.
   function optionInputs(ctx, box, type) {
     var inputs = [];
-    each(ctx.item.options || [], function (option) {
+    each(ctx.item.options || [], function (option, i) {
       var label = make("label", "option");
       var input = make("input");
       input.type = type;
@@ -151,7 +163,7 @@
       input.disabled = ctx.readOnly;
       input.addEventListener("change", ctx.emit);
       label.appendChild(input);
-      label.appendChild(make("span", "letter", option.id + "."));
+      label.appendChild(make("span", "letter", upperLetter(i) + "."));
       label.appendChild(serverHtml(make("span", "option-body"), option.html));
       box.appendChild(label);
       inputs.push(input);
@@ -284,8 +296,10 @@
     input.addEventListener("blur", ctx.emit);
     input.addEventListener("keydown", function (event) { if (event.key === "Enter") ctx.emit(); });
     ctx.root.appendChild(input);
+    function read() { return input.value.trim() || null; }
     return {
-      read: function () { return input.value.trim() || null; },
+      read: read,
+      ready: function () { return numberReady(read()); },
       paint: function (value) { input.value = typeof value === "string" ? value : ""; }
     };
   };
@@ -382,11 +396,13 @@
       if (!event.relatedTarget || !row.contains(event.relatedTarget)) ctx.emit();
     });
     ctx.root.appendChild(row);
+    function read() {
+      var joined = boxes.map(function (b) { return b.value; }).join("").trim();
+      return joined || null;
+    }
     return {
-      read: function () {
-        var joined = boxes.map(function (b) { return b.value; }).join("").trim();
-        return joined || null;
-      },
+      read: read,
+      ready: function () { return numberReady(read()); },
       paint: function (value) {
         var chars = typeof value === "string" ? value.split("") : [];
         each(boxes, function (b, i) { b.value = chars[i] || ""; });
@@ -646,12 +662,17 @@
       counter.dataset.words = String(n);
     }
 
+    // Over the word limit nothing is sent (the server would refuse it): the counter says so,
+    // and the last text within the limit stays saved until the student shortens this one.
+    function withinLimit() { return !max || wordCount(area.value) <= max; }
+
     area.addEventListener("input", function () { count(); ctx.schedule(); });
-    area.addEventListener("blur", ctx.emit);
+    area.addEventListener("blur", function () { if (withinLimit()) ctx.emit(); });
     ctx.root.appendChild(area);
     ctx.root.appendChild(counter);
     return {
       read: function () { return area.value.trim() ? area.value : null; },
+      ready: withinLimit,
       paint: function (value) { area.value = typeof value === "string" ? value : ""; count(); }
     };
   };
@@ -720,10 +741,20 @@
       onChange(value);
     }
 
+    // Sent when typing pauses, unless the builder says the value is not ready to be sent
+    // (a number half typed, an essay over its word limit).
+    function emitWhenReady() {
+      if (control && control.ready && !control.ready()) {
+        cancel();
+        return;
+      }
+      emit();
+    }
+
     function schedule() {
       if (readOnly) return;
       cancel();
-      timer = window.setTimeout(emit, DEBOUNCE_MS);
+      timer = window.setTimeout(emitWhenReady, DEBOUNCE_MS);
     }
 
     counter += 1;
@@ -748,7 +779,7 @@
         control.paint(last);
       },
       getValue: function () { return control.read(); },
-      flush: function () { if (timer !== null) emit(); }
+      flush: function () { if (timer !== null) emitWhenReady(); }
     };
   }
 
