@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import MultiPartParser
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 from accounts.models import Organisation
 from accounts.selectors import user_can_oversee
 from config.api import error_body
+from config.ids import CodeRelatedField
 
 from .exporting import CONTENT_TYPES, EXPORT_FORMATS, EXTENSIONS, export_versions, versions_for_export
 from .importing import MAX_IMPORT_BYTES, ImportDefaults, ImportRejected, import_commit, import_preview
@@ -37,7 +39,7 @@ def _require_author(request: Request) -> None:
 class ImportSerializer(serializers.Serializer):
     file = serializers.FileField()
     format = serializers.ChoiceField(choices=FORMATS, default="auto")
-    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all(), required=False)
+    subject = CodeRelatedField(queryset=Subject.objects.all(), required=False)
     level = serializers.CharField(max_length=20, required=False, default="biet")
     topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), required=False, allow_null=True)
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.SCHOOL)
@@ -119,8 +121,13 @@ def import_commit_view(request: Request, batch_id) -> Response:
 def _commit_locked(request: Request, batch: ImportBatch) -> Response:
     if batch.status == ImportBatch.Status.IMPORTED:
         return Response({"report": batch.report, "items": batch.item_ids})
-    with batch.file.open("rb") as handle:
-        raw = handle.read()
+    try:
+        with batch.file.open("rb") as handle:
+            raw = handle.read()
+    except (FileNotFoundError, ValueError):  # ValueError: the row names no file any more
+        return Response(
+            error_body("upload_gone", _("This upload is no longer kept: choose the file again.")), status=410
+        )
     try:
         report, versions = import_commit(
             by=request.user,

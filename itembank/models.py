@@ -306,6 +306,8 @@ class ItemVersion(models.Model):
     def clean(self) -> None:
         from .content import validate_content
 
+        if self.item_id is None:
+            return  # the form says the item is missing; nothing to check the content against
         self.content = validate_content(self.item.item_type, self.content, self.points)
         if (self.irt_a is None) != (self.irt_b is None):
             raise ValidationError(_("Give both IRT parameters a and b, or neither."))
