@@ -234,7 +234,8 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = True
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# In the embedded default no Celery beat runs: the ASGI application sweeps deadlines itself.
+# In the embedded default no Celery beat runs: the ASGI application does beat's periodic work
+# itself (deadlines, abandoned import uploads: config.asgi.EmbeddedBeat).
 EMBEDDED_DEADLINE_SWEEPER = not REDIS_URL
 
 # --- delivery -------------------------------------------------------------------------
@@ -246,6 +247,19 @@ WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024)  # 
 WS_TIME_PUSH_SECONDS = env_int("WS_TIME_PUSH_SECONDS", 30, minimum=1)
 # Learner identifiers (Circular 42/2021) are opaque strings; the format is configurable.
 LEARNER_ID_PATTERN = env_str("LEARNER_ID_PATTERN", r"^[0-9A-Za-z]{6,20}$")
+
+# --- import uploads (itembank.uploads) ---------------------------------------------------
+# An uploaded import file nobody imports is deleted this many seconds after its upload.
+IMPORT_UPLOAD_MAX_AGE_SECONDS = env_int("IMPORT_UPLOAD_MAX_AGE_SECONDS", 24 * 3600, minimum=1)
+# Seconds between sweeps deleting such files (Celery beat, or the embedded server).
+IMPORT_UPLOAD_SWEEP_SECONDS = env_int("IMPORT_UPLOAD_SWEEP_SECONDS", 3600, minimum=1)
+# Per person: files kept waiting for their import, and their bytes together.
+IMPORT_MAX_PENDING_UPLOADS = env_int("IMPORT_MAX_PENDING_UPLOADS", 5, minimum=1)
+IMPORT_MAX_PENDING_BYTES = env_int("IMPORT_MAX_PENDING_BYTES", 200 * 1024 * 1024, minimum=1024)
+CELERY_BEAT_SCHEDULE["sweep-import-uploads"] = {
+    "task": "itembank.tasks.import_uploads_sweep_task",
+    "schedule": float(IMPORT_UPLOAD_SWEEP_SECONDS),
+}
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

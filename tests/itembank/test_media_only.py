@@ -10,6 +10,7 @@ before the rule never names another site.
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -134,6 +135,7 @@ def test_a_stimulus_refuses_text_that_loads_from_elsewhere(teacher):
 )
 def test_an_import_refuses_an_item_showing_an_image_from_elsewhere(teacher, name, data):
     client = _client(teacher)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the reason below is the English message
     upload = client.post("/api/imports/", {"file": SimpleUploadedFile(name, data), "subject": "toan"})
     assert upload.status_code == 201, upload.content
     report = upload.json()["report"]
