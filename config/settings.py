@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "csp",
     "accounts",
     "itembank",
     "assess",
@@ -123,6 +124,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.parameters.MalformedParameterMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -297,6 +299,34 @@ CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- content security policy and HSTS (django-csp; Django's SecurityMiddleware) ----------
+# Every page loads only the site's own scripts, styles, images, sound and connections (the
+# exam websocket included): no inline script or style attribute, no plugin, no framing, and
+# forms post only to the site. Item text is held to the same by itembank.richtext; a bank
+# media file is served with its own stricter policy (itembank.views.media).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "media-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Strict-Transport-Security on every HTTPS response (a request is HTTPS when it came over TLS,
+# or through the TLS proxy with BEHIND_TLS_PROXY=1 and X-Forwarded-Proto: https); never over
+# plain HTTP, where browsers would ignore it. Seconds a browser then refuses plain HTTP for the
+# site (one year; 0 turns it off).
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
+# 1: every subdomain of the site's host too (only when all of them are served over HTTPS).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.SessionAuthentication"],
