@@ -19,5 +19,8 @@ class MalformedParameterMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         for query in (request.GET, request.POST if request.method == "POST" else {}):
             if TO_FIELD_VAR in query and not query.get(TO_FIELD_VAR):
-                return HttpResponseBadRequest(_("The parameter %(name)s is empty.") % {"name": TO_FIELD_VAR})
+                return HttpResponseBadRequest(
+                    _("The parameter %(name)s is empty.") % {"name": TO_FIELD_VAR},
+                    content_type="text/plain; charset=utf-8",
+                )
         return self.get_response(request)
