@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.permissions import IsAuthor
+from config.ids import CodeRelatedField, IdField
 from itembank.models import Subject
 from scoring.item_rules import ITEM_TYPES
 
@@ -25,7 +26,7 @@ from .models import Blueprint
 
 
 class CellSerializer(serializers.Serializer):
-    topic = serializers.IntegerField(min_value=1)
+    topic = IdField()
     level = serializers.CharField(max_length=20)
     item_count = serializers.IntegerField(min_value=1, max_value=blueprints.MAX_ITEMS_PER_CELL)
 
@@ -41,10 +42,10 @@ class PartSerializer(serializers.Serializer):
 
 class BlueprintSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=blueprints.MAX_TITLE)
-    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all())
+    subject = CodeRelatedField(queryset=Subject.objects.all())
     grade = serializers.IntegerField(min_value=1, max_value=12, required=False, allow_null=True, default=None)
-    owner = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-    assessment = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    owner = IdField(required=False, allow_null=True, default=None)
+    assessment = IdField(required=False, allow_null=True, default=None)
     parts = PartSerializer(many=True, allow_empty=False, max_length=blueprints.MAX_PARTS)
 
     def validate_parts(self, parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,14 +145,19 @@ def blueprint_data(blueprint: Blueprint, *, cells: bool = True) -> dict[str, Any
     }
 
 
+class ListSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
 @api_view(["GET", "POST"])
 @permission_classes([IsAuthor])
 def blueprint_list(request: Request) -> Response:
     if request.method == "GET":
         queryset = _visible(request)
-        subject = request.query_params.get("subject")
-        if subject:
-            queryset = queryset.filter(subject__code=subject)
+        params = ListSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        if params.validated_data.get("subject"):
+            queryset = queryset.filter(subject__code=params.validated_data["subject"])
         return Response({"results": [blueprint_data(b, cells=False) for b in queryset[:500]]})
     blueprint = blueprints.blueprint_create(by=request.user, spec=_spec(request))
     return Response(blueprint_data(_visible(request).get(pk=blueprint.pk)), status=status.HTTP_201_CREATED)

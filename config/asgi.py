@@ -29,40 +29,48 @@ logger = logging.getLogger("config")
 logger.info("starting ASGI application: %s", settings.RUNTIME_DESCRIPTION)
 
 
-class EmbeddedDeadlineSweeper:
-    """In the embedded default no Celery beat runs: sweep deadlines from the server itself.
+class EmbeddedBeat:
+    """In the embedded default no Celery beat runs: the server does beat's periodic work itself.
 
-    Started on the first request of the process; submits attempts whose deadline passed
-    while nobody was connected. With Redis configured, Celery beat does this instead.
+    Started on the first request of the process: submits attempts whose deadline passed while
+    nobody was connected (every ``DEADLINE_SWEEP_SECONDS``) and deletes import uploads nobody
+    will import (every ``IMPORT_UPLOAD_SWEEP_SECONDS``). With Redis configured, Celery beat
+    schedules the same services (``CELERY_BEAT_SCHEDULE``).
     """
 
     def __init__(self, app) -> None:
         self.app = app
-        self.task: asyncio.Task | None = None
+        self.tasks: list[asyncio.Task] = []
 
     async def __call__(self, scope, receive, send):
-        if self.task is None and scope["type"] in ("http", "websocket"):
-            self.task = asyncio.ensure_future(self.sweep_forever())
+        if not self.tasks and scope["type"] in ("http", "websocket"):
+            from assess.services import attempts_submit_expired
+            from itembank.uploads import import_uploads_sweep
+
+            self.tasks = [
+                asyncio.ensure_future(self.every(settings.DEADLINE_SWEEP_SECONDS, attempts_submit_expired, "deadline")),
+                asyncio.ensure_future(
+                    self.every(settings.IMPORT_UPLOAD_SWEEP_SECONDS, import_uploads_sweep, "import upload")
+                ),
+            ]
         return await self.app(scope, receive, send)
 
-    async def sweep_forever(self) -> None:
-        from assess.services import attempts_submit_expired
-
-        sweep = database_sync_to_async(attempts_submit_expired, thread_sensitive=False)
+    async def every(self, seconds: int, work, name: str) -> None:
+        run = database_sync_to_async(work, thread_sensitive=False)
         while True:
             try:
-                submitted = await sweep()
-                if submitted:
-                    logger.info("deadline sweep submitted %s attempt(s)", submitted)
+                done = await run()
+                if done:
+                    logger.info("%s sweep: %s", name, done)
             except Exception:
-                logger.exception("deadline sweep failed")
-            await asyncio.sleep(settings.DEADLINE_SWEEP_SECONDS)
+                logger.exception("%s sweep failed", name)
+            await asyncio.sleep(seconds)
 
 
 websocket_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
 if settings.EMBEDDED_DEADLINE_SWEEPER:
-    application = EmbeddedDeadlineSweeper(application)
+    application = EmbeddedBeat(application)
 
 # Thousands of long-lived consumers make CPython's full collections pause the process;
 # moving everything loaded at start-up out of the collector's reach shortens them (FIELD-NOTES).

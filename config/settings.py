@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "csp",
     "accounts",
     "itembank",
     "assess",
@@ -114,6 +115,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # outermost but one: every response gets the policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.ChosenLanguageMiddleware",
@@ -122,6 +124,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.parameters.MalformedParameterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -234,7 +237,8 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = True
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# In the embedded default no Celery beat runs: the ASGI application sweeps deadlines itself.
+# In the embedded default no Celery beat runs: the ASGI application does beat's periodic work
+# itself (deadlines, abandoned import uploads: config.asgi.EmbeddedBeat).
 EMBEDDED_DEADLINE_SWEEPER = not REDIS_URL
 
 # --- delivery -------------------------------------------------------------------------
@@ -251,6 +255,19 @@ LEARNER_ID_PATTERN = env_str("LEARNER_ID_PATTERN", r"^[0-9A-Za-z]{6,20}$")
 # Most changes (answers and flags) one attempt's history may hold; further ones are refused
 # with `history_full`. An essay autosaved every 2 s for three hours is 5,400.
 ATTEMPT_HISTORY_MAX_EVENTS = env_int("ATTEMPT_HISTORY_MAX_EVENTS", 20_000, minimum=1)
+
+# --- import uploads (itembank.uploads) ---------------------------------------------------
+# An uploaded import file nobody imports is deleted this many seconds after its upload.
+IMPORT_UPLOAD_MAX_AGE_SECONDS = env_int("IMPORT_UPLOAD_MAX_AGE_SECONDS", 24 * 3600, minimum=1)
+# Seconds between sweeps deleting such files (Celery beat, or the embedded server).
+IMPORT_UPLOAD_SWEEP_SECONDS = env_int("IMPORT_UPLOAD_SWEEP_SECONDS", 3600, minimum=1)
+# Per person: files kept waiting for their import, and their bytes together.
+IMPORT_MAX_PENDING_UPLOADS = env_int("IMPORT_MAX_PENDING_UPLOADS", 5, minimum=1)
+IMPORT_MAX_PENDING_BYTES = env_int("IMPORT_MAX_PENDING_BYTES", 200 * 1024 * 1024, minimum=1024)
+CELERY_BEAT_SCHEDULE["sweep-import-uploads"] = {
+    "task": "itembank.tasks.import_uploads_sweep_task",
+    "schedule": float(IMPORT_UPLOAD_SWEEP_SECONDS),
+}
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -288,6 +305,34 @@ CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- content security policy and HSTS (django-csp; Django's SecurityMiddleware) ----------
+# Every page loads only the site's own scripts, styles, images, sound and connections (the
+# exam websocket included): no inline script or style attribute, no plugin, no framing, and
+# forms post only to the site. Item text is held to the same by itembank.richtext; a bank
+# media file is served with its own stricter policy (itembank.views.media).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "media-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Strict-Transport-Security on every HTTPS response (a request is HTTPS when it came over TLS,
+# or through the TLS proxy with BEHIND_TLS_PROXY=1 and X-Forwarded-Proto: https); never over
+# plain HTTP, where browsers would ignore it. Seconds a browser then refuses plain HTTP for the
+# site (one year; 0 turns it off).
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
+# 1: every subdomain of the site's host too (only when all of them are served over HTTPS).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.SessionAuthentication"],

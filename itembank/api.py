@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsAuthor, IsBoard, scope_of
 from config.api import error_body
+from config.ids import CodeRelatedField, IdField
 
 from . import content, services, textsearch, workflow
 from .media import media_store
@@ -53,7 +54,7 @@ class ItemMetadataSerializer(serializers.Serializer):
 
 
 class ItemCreateSerializer(VersionContentSerializer, ItemMetadataSerializer):
-    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all())
+    subject = CodeRelatedField(queryset=Subject.objects.all())
     level = serializers.CharField(max_length=20)
     item_type = serializers.ChoiceField(choices=ItemType.choices, default=ItemType.SINGLE_CHOICE)
 
@@ -105,8 +106,8 @@ PAGE_SIZE = 25
 
 class SearchSerializer(serializers.Serializer):
     q = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all(), required=False)
-    topic = serializers.IntegerField(min_value=1, required=False)
+    subject = CodeRelatedField(queryset=Subject.objects.all(), required=False)
+    topic = IdField(required=False)
     level = serializers.CharField(max_length=20, required=False)
     item_type = serializers.ChoiceField(choices=ItemType.choices, required=False)
     status = serializers.ChoiceField(choices=ItemVersion.Status.choices, required=False)
@@ -208,17 +209,21 @@ def version_detail(request: Request, version_id: int) -> Response:
     return Response(version_data(version))
 
 
+class DiffSerializer(serializers.Serializer):
+    against = IdField(required=False)
+
+
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def version_diff(request: Request, version_id: int) -> Response:
     """What changed from another version of the same item (default: the one before)."""
     version = item_versions_visible_to(request.user).get(pk=version_id)
-    against = request.query_params.get("against")
+    params = DiffSerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    against = params.validated_data.get("against")
     others = ItemVersion.objects.filter(item_id=version.item_id)
     if against:
-        if not against.isdigit():
-            return Response(error_body("invalid", "against must be a version id."), status=400)
-        base = others.get(pk=int(against))
+        base = others.get(pk=against)
     else:
         base = others.filter(number__lt=version.number).order_by("-number").first()
     if base is None:
@@ -372,10 +377,10 @@ def item_preview(request: Request) -> Response:
 
 
 class NearDuplicateSerializer(serializers.Serializer):
-    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all())
+    subject = CodeRelatedField(queryset=Subject.objects.all())
     item_type = serializers.ChoiceField(choices=ItemType.choices)
     content = serializers.JSONField()
-    exclude_item = serializers.IntegerField(required=False, allow_null=True)
+    exclude_item = IdField(required=False, allow_null=True)
 
 
 @api_view(["POST"])

@@ -48,8 +48,9 @@ from scoring.item_rules import (
     validate_key,
 )
 
+from .media import map_texts
 from .rendering import GAP_MARKER, render_html
-from .richtext import sanitize_html
+from .richtext import reference_problems, sanitize_html
 
 __all__ = [
     "COUNT_LIMITS",
@@ -176,6 +177,11 @@ def _is_blank(fragment: str) -> bool:
     """No visible text and no image or formula."""
     collector = _collect(fragment)
     return not collector.media and not "".join(collector.parts).strip()
+
+
+def _collect_reference_problems(found: list[str], text: str) -> str:
+    found.extend(reference_problems(text))
+    return text
 
 
 def _html_text(value: object) -> str | None:
@@ -1347,6 +1353,11 @@ def validate_content(item_type: str, content: object, points: object) -> dict[st
     unknown = sorted(str(name) for name in content if name not in handler.fields)
     if unknown:
         errors.add("content", _("Unknown fields for this item type: %(fields)s.") % {"fields": ", ".join(unknown)})
+    for name in handler.fields:  # text that would load anything but the bank's media is refused
+        found: list[str] = []
+        map_texts(content.get(name), partial(_collect_reference_problems, found))
+        for problem in dict.fromkeys(found):
+            errors.add(name, problem)
     total = _decimal(points)
     if total is None or total < 0:
         errors.add("points", _("The points must be a number of 0 or more."))

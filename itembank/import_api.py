@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -17,7 +16,9 @@ from rest_framework.response import Response
 from accounts.models import Organisation
 from accounts.permissions import IsAuthor, scope_of
 from config.api import error_body
+from config.ids import CodeRelatedField
 
+from . import uploads
 from .exporting import CONTENT_TYPES, EXPORT_FORMATS, EXTENSIONS, export_versions, versions_for_export
 from .importing import MAX_IMPORT_BYTES, ImportDefaults, ImportRejected, import_commit, import_preview
 from .interchange.detect import FORMATS
@@ -28,7 +29,7 @@ from .models import ImportBatch, ItemVersion, Subject, Topic, Visibility
 class ImportSerializer(serializers.Serializer):
     file = serializers.FileField()
     format = serializers.ChoiceField(choices=FORMATS, default="auto")
-    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all(), required=False)
+    subject = CodeRelatedField(queryset=Subject.objects.all(), required=False)
     level = serializers.CharField(max_length=20, required=False, default="biet")
     topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), required=False, allow_null=True)
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.SCHOOL)
@@ -74,6 +75,10 @@ def import_upload(request: Request) -> Response:
         )
     if not scope_of(request.user).oversees(owner_id):
         raise PermissionDenied(_("You may not import items for this organisation."))
+    try:
+        uploads.import_upload_check_quota(by=request.user, size=upload.size)  # before reading the file
+    except uploads.UploadQuotaExceeded as exc:
+        return Response(error_body(exc.code, exc.messages[0]), status=429)
     raw = upload.read()
     options = {
         "subject": data["subject"].code if data.get("subject") else None,
@@ -85,17 +90,18 @@ def import_upload(request: Request) -> Response:
     report, _planned = import_preview(
         data=raw, filename=upload.name, format=data["format"], defaults=_defaults(options)
     )
-    batch = ImportBatch(
-        owner_id=owner_id,
-        created_by=request.user,
-        filename=upload.name[:255],
-        format=data["format"],
-        size=len(raw),
-        options=options,
-        report=report.as_dict(),
-    )
-    batch.file.save("upload", ContentFile(raw), save=False)
-    batch.save()
+    try:
+        batch = uploads.import_upload_store(
+            by=request.user,
+            owner_id=owner_id,
+            filename=upload.name,
+            format=data["format"],
+            data=raw,
+            options=options,
+            report=report.as_dict(),
+        )
+    except uploads.UploadQuotaExceeded as exc:  # another upload of this person passed meanwhile
+        return Response(error_body(exc.code, exc.messages[0]), status=429)
     return Response({"id": str(batch.pk), "report": batch.report}, status=status.HTTP_201_CREATED)
 
 
@@ -114,8 +120,15 @@ def import_commit_view(request: Request, batch_id) -> Response:
 def _commit_locked(request: Request, batch: ImportBatch) -> Response:
     if batch.status == ImportBatch.Status.IMPORTED:
         return Response({"report": batch.report, "items": batch.item_ids})
-    with batch.file.open("rb") as handle:
-        raw = handle.read()
+    if batch.status == ImportBatch.Status.REJECTED:  # its file was refused and not kept
+        return _rejected(batch.report)
+    try:
+        with batch.file.open("rb") as handle:
+            raw = handle.read()
+    except (FileNotFoundError, ValueError):  # ValueError: the row names no file any more
+        return Response(
+            error_body("upload_gone", _("This upload is no longer kept: choose the file again.")), status=410
+        )
     try:
         report, versions = import_commit(
             by=request.user,
@@ -126,15 +139,25 @@ def _commit_locked(request: Request, batch: ImportBatch) -> Response:
             owner_id=batch.owner_id,
         )
     except ImportRejected as exc:
-        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.REJECTED, report=exc.report.as_dict())
-        body = error_body("import_rejected", str(exc.messages[0]))
-        body["report"] = exc.report.as_dict()
-        return Response(body, status=400)
+        ImportBatch.objects.filter(pk=batch.pk).update(report=exc.report.as_dict())
+        uploads.import_batch_forget_file(batch, status=ImportBatch.Status.REJECTED)
+        return _rejected(exc.report.as_dict())
     item_ids = [v.item_id for v in versions]
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.IMPORTED, report=report.as_dict(), item_ids=item_ids, committed_at=timezone.now()
     )
+    uploads.import_batch_forget_file(batch)  # the items are written: the file goes with the commit
     return Response({"report": report.as_dict(), "items": item_ids})
+
+
+def _rejected(report: dict) -> Response:
+    problems = report.get("error_count", 0)
+    body = error_body(
+        "import_rejected",
+        _("%(count)d problem(s) in %(file)s; nothing was imported.") % {"count": problems, "file": report["filename"]},
+    )
+    body["report"] = report
+    return Response(body, status=400)
 
 
 class ExportSerializer(serializers.Serializer):

@@ -15,8 +15,10 @@ Checks beyond the importers' own, because they are about what the bank can store
 - a file given with the format ``auto`` that is plainly not a file of questions (an image,
   a PDF, binary data, a QTI test or passage without its package, a ``.css`` or ``.json``
   file that only looks like GIFT because it has braces) is refused saying what it is;
-- every image an item shows must travel in the file (``media:NAME`` with its bytes): a
-  relative path (a lone QTI item file) would show a broken picture;
+- every image an item shows must travel in the file (``media:NAME`` with its bytes): an
+  image from another site or a relative path (a lone QTI item file) is refused, since item
+  text loads nothing but the bank's own files (``itembank.richtext.reference_problems``,
+  checked by ``itembank.content.validate_content``);
 - every file an item refers to must be what its name says (extension and first bytes,
   ``itembank.interchange.media.check_media``) and within the size limits
   (``itembank.media.check_media``: ``MEDIA_IMAGE_MAX_BYTES``, ``MEDIA_AUDIO_MAX_BYTES``);
@@ -52,7 +54,7 @@ from .interchange.media import AUDIO_TYPES as AUDIO_EXTENSIONS
 from .interchange.media import IMAGE_TYPES as IMAGE_EXTENSIONS
 from .interchange.media import MediaRefused, sniff
 from .interchange.media import check_media as check_media_name
-from .media import check_media, map_texts, media_refs, media_store, rename_media
+from .media import check_media, media_refs, media_store, rename_media
 from .models import CognitiveLevel, ItemVersion, MediaFile, Subject, Topic, Visibility, cognitive_levels
 from .richtext import sanitize_html
 from .services import NewItem, items_create_bulk
@@ -73,7 +75,6 @@ LEVEL_WORDS = {
     "van dung": CognitiveLevel.APPLY,
     "van dung cao": CognitiveLevel.APPLY,
 }
-_IMG_SRC = re.compile(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"", re.IGNORECASE)
 BANK_TAG_PREFIX = "bank:"
 BANK_TAGS = ("subject", "level", "topic", "source", "expected_seconds", "language")
 MAX_POINTS_DECIMALS = 2  # ItemVersion.points: decimal_places=2
@@ -232,12 +233,6 @@ def _subject(value: object, default: Subject | None, subjects: dict[str, Subject
     return default
 
 
-def _image_sources(document: Any) -> list[str]:
-    sources: list[str] = []
-    map_texts(document, lambda text: sources.extend(m.group(1) for m in _IMG_SRC.finditer(text)) or text)
-    return sources
-
-
 def _bank_tags(meta: dict[str, Any]) -> dict[str, Any]:
     """The metadata the bank's Moodle export wrote as ``bank:NAME=VALUE`` tags."""
     found: dict[str, Any] = {}
@@ -333,12 +328,6 @@ def _plan(
             report.errors.append(f"refers to the file {name!r}, which is not in the import")
             continue
         report.errors.extend(_check_file(name, files[name]))
-    for source in _image_sources(document):
-        if not source.startswith("media:"):
-            report.errors.append(
-                f"shows the image {source!r}, which the file does not carry (a lone QTI item file has no "
-                "images: import its content package)"
-            )
     seconds = meta.get("expected_seconds")
     if seconds is not None and (
         not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 < seconds <= MAX_EXPECTED_SECONDS

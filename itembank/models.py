@@ -306,6 +306,8 @@ class ItemVersion(models.Model):
     def clean(self) -> None:
         from .content import validate_content
 
+        if self.item_id is None:
+            return  # the form says the item is missing; nothing to check the content against
         self.content = validate_content(self.item.item_type, self.content, self.points)
         if (self.irt_a is None) != (self.irt_b is None):
             raise ValidationError(_("Give both IRT parameters a and b, or neither."))
@@ -377,13 +379,15 @@ class ImportBatch(models.Model):
         PREVIEWED = "previewed", _("Đã xem trước (previewed)")
         IMPORTED = "imported", _("Đã nhập (imported)")
         REJECTED = "rejected", _("Bị từ chối (rejected)")
+        EXPIRED = "expired", _("Hết hạn (expired: never imported, the file was deleted)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="import_batches")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(_("file name"), max_length=255)
     format = models.CharField(_("format"), max_length=10)
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    # Kept only while the batch may still be imported (itembank.uploads); empty afterwards.
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     size = models.PositiveIntegerField(_("size (bytes)"))
     options = models.JSONField(default=dict)  # the defaults chosen: subject, level, topic, visibility, grade
     report = models.JSONField(default=dict)

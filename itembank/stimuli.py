@@ -37,7 +37,7 @@ from accounts.permissions import AUTHORS, scope_of
 from . import workflow
 from .media import check_media, media_store
 from .models import ItemVersion, MediaFile, Stimulus, Subject, Visibility
-from .richtext import sanitize_html
+from .richtext import reference_problems, sanitize_html
 from .selectors import can_change_shared, stimuli_visible_to, stimulus_usable_by
 
 FILE_KINDS = (Stimulus.Kind.IMAGE, Stimulus.Kind.AUDIO)
@@ -156,6 +156,14 @@ def _describe(*, by: User, media: MediaFile, alt_text: str) -> None:
         media.alt_text = alt_text
 
 
+def _body(text: str | None) -> str:
+    """The text as stored: sanitised, refused if it would load anything but the bank's media."""
+    problems = reference_problems(text or "")
+    if problems:
+        raise ValidationError({"body": problems})
+    return sanitize_html(text or "")
+
+
 @transaction.atomic
 def stimulus_create(
     *,
@@ -176,7 +184,7 @@ def stimulus_create(
         subject=subject,
         title=title.strip(),
         kind=kind,
-        body=sanitize_html(body or ""),
+        body=_body(body),
         visibility=visibility,
         created_by=by,
     )
@@ -200,7 +208,7 @@ def stimulus_update(*, by: User, stimulus_id: int, **changes: Any) -> Stimulus:
     if "title" in changes:
         stimulus.title = changes["title"].strip()
     if "body" in changes:
-        stimulus.body = sanitize_html(changes["body"] or "")
+        stimulus.body = _body(changes["body"])
     if "visibility" in changes:
         stimulus.visibility = changes["visibility"]
     kind = changes.get("kind", stimulus.kind)

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsAuthor
 from config.api import error_body
+from config.ids import CodeRelatedField
 
 from . import stimuli
 from .models import Stimulus, Subject, Visibility
@@ -37,7 +38,7 @@ TEXT_MAX_CHARS = 200_000
 
 class StimulusSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    subject = serializers.SlugRelatedField(slug_field="code", queryset=Subject.objects.all())
+    subject = CodeRelatedField(queryset=Subject.objects.all())
     kind = serializers.ChoiceField(choices=Stimulus.Kind.choices)
     body = serializers.CharField(
         max_length=TEXT_MAX_CHARS, required=False, allow_blank=True, default="", trim_whitespace=False
@@ -55,6 +56,11 @@ class StimulusUpdateSerializer(StimulusSerializer):
         if "subject" in self.initial_data:
             raise serializers.ValidationError({"subject": [_("A stimulus keeps its subject; make a new one.")]})
         return attrs
+
+
+class ListSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    q = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 class CopySerializer(serializers.Serializer):
@@ -120,13 +126,15 @@ def _frozen(exc: stimuli.StimulusFrozen) -> Response:
 @parser_classes([JSONParser, MultiPartParser])
 def stimulus_list(request: Request) -> Response:
     if request.method == "GET":
-        subject_code = request.query_params.get("subject") or ""
+        params = ListSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        subject_code = params.validated_data.get("subject") or ""
         subject = Subject.objects.filter(code=subject_code).first() if subject_code else None
         if subject_code and subject is None:
             return Response(
                 error_body("invalid", _("Unknown subject."), {"subject": [_("Unknown subject.")]}), status=400
             )
-        found = list(stimuli.stimuli_listed(request.user, subject=subject, q=request.query_params.get("q", "")[:200]))
+        found = list(stimuli.stimuli_listed(request.user, subject=subject, q=params.validated_data.get("q", "")[:200]))
         editable = stimuli.stimuli_editable_ids(request.user, found)
         return Response(
             {

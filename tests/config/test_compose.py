@@ -242,3 +242,13 @@ def test_nginx_forwards_host_and_client_address_in_every_proxied_location() -> N
     for block in proxied:
         assert "proxy_set_header Host $http_host;" in block, block
         assert "proxy_set_header X-Forwarded-For $remote_addr;" in block, block
+
+
+def test_nginx_forwards_the_scheme_and_leaves_security_headers_to_the_application() -> None:
+    """Behind TLS the application sees HTTPS only through X-Forwarded-Proto, and answers it
+    with HSTS; a second HSTS or CSP header from nginx would contradict the settings."""
+    text = NGINX.read_text(encoding="utf-8")
+    locations = [nginx_block(text, match.start()) for match in re.finditer(r"^\s*location [^{]+", text, re.MULTILINE)]
+    for block in (block for block in locations if "proxy_pass" in block):
+        assert "proxy_set_header X-Forwarded-Proto $forwarded_proto;" in block, block
+    assert not re.search(r"^\s*add_header\s+(Strict-Transport-Security|Content-Security-Policy)", text, re.I | re.M)

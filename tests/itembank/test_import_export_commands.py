@@ -563,7 +563,7 @@ def test_a_rejected_commit_answers_400_with_the_report_and_writes_nothing(client
     assert response.status_code == 400
     error = response.json()
     assert error["error"]["code"] == "import_rejected"
-    assert error["error"]["message"] == "1 problem(s) in de.gift; nothing was imported."
+    assert error["error"]["message"] == "Có 1 lỗi trong de.gift; chưa nhập câu hỏi nào."  # translated
     assert error["report"]["file_errors"] == body["report"]["file_errors"]
     assert [item["title"] for item in error["report"]["items"]] == ["Câu 1", "Câu 2"]
     assert ImportBatch.objects.get(pk=body["id"]).status == ImportBatch.Status.REJECTED

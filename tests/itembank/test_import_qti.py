@@ -124,7 +124,9 @@ def test_qti21_single_choice() -> None:
     assert item.points == Decimal("1")
     assert item.metadata["qti_version"] == "2.1"
     assert item.metadata["media"] == [{"src": "images/sign.png", "path": "images/sign.png", "kind": "image"}]
-    assert '<img src="images/sign.png"' in item.content["stem"]
+    # The path is not one of the bank's files: the text keeps the image without it (the bank's
+    # import then refuses the item, itembank.richtext.reference_problems).
+    assert '<img alt="NEVER LEAVE LUGGAGE UNATTENDED">' in item.content["stem"]
 
 
 @needs_corpus
@@ -912,10 +914,11 @@ def test_video_is_still_only_recorded() -> None:
     assert "audio and video are not shown by the bank yet; dropped" in item.warnings
 
 
-def test_loose_item_file_keeps_relative_paths() -> None:
+def test_loose_item_file_records_relative_paths_and_keeps_no_foreign_source() -> None:
     result = parse_qti_item(_media_item('<img src="images/pic.png"/>'), filename="q.xml")
     (item,) = result.items
-    assert "files" not in item.metadata and 'src="images/pic.png"' in item.content["stem"]
+    assert "files" not in item.metadata and [m["path"] for m in item.metadata["media"]] == ["images/pic.png"]
+    assert "<img>" in item.content["stem"]  # refused by the bank's import: the image has no file
 
 
 def test_media_names_are_safe() -> None:

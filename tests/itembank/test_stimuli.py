@@ -269,7 +269,7 @@ def test_who_may_change_a_stimulus(people):
     moved = _client(people.author).patch(url, {"subject": "toan"}, content_type="application/json")
     assert moved.status_code == 400 and "subject" in moved.json()["error"]["fields"]
     body = _client(people.author).patch(
-        url, {"body": "<p>Mới <img src=x onerror=alert(1)></p>"}, content_type="application/json"
+        url, {"body": "<p>Mới <img src=media:x onerror=alert(1)></p>"}, content_type="application/json"
     )
     assert body.status_code == 200 and "onerror" not in body.json()["html"]
 
