@@ -172,11 +172,6 @@ DATABASE_MODE = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] e
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-]
-
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -282,6 +277,40 @@ CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- logins and passwords (accounts/throttle.py, accounts/hashers.py, docs/security.md) -------
+# Every door that checks a password goes through accounts.backends.ThrottledModelBackend:
+# it refuses a locked account or an address over its budget before any hash is computed.
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# Consecutive wrong passwords (within LOGIN_FAILURE_WINDOW_SECONDS) that lock an account.
+LOGIN_LOCK_FAILURES = env_int("LOGIN_LOCK_FAILURES", 10, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 3600, minimum=1)
+# How long a lock lasts unless a proctor or an administrator lifts it; 0: until one does.
+LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 900, minimum=0)
+# Wrong passwords one client address may send: a burst, then so many per minute. Sized for a
+# school of 1,000 behind one NAT address logging in within minutes, some mistyping.
+LOGIN_ADDRESS_BURST = env_int("LOGIN_ADDRESS_BURST", 300, minimum=1)
+LOGIN_ADDRESS_PER_MINUTE = env_int("LOGIN_ADDRESS_PER_MINUTE", 60, minimum=1)
+# A person who logged in from an address within so many days is not held back by that
+# address's budget (another student of the lab spraying passwords cannot lock them out).
+LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
+# Argon2id with OWASP's parameters first (new and upgraded hashes); PBKDF2 reads older ones.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10, minimum=8)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.VietnameseCommonPasswordValidator"},
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.SessionAuthentication"],

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts import selectors as account_selectors
+from accounts import services as account_services
+from accounts.forms import AuthenticationForm, PasswordChangeForm
+from accounts.models import AccountEvent, Role, User
 from assess import selectors, statuses
 from assess.models import Attempt
 
@@ -27,6 +33,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("exam-list")
     if user.has_role(Role.BOARD, Role.ADMIN):
         return redirect("board")
+    if user.has_role(Role.PROCTOR):
+        return redirect("locked-accounts")
     if user.is_staff:
         return redirect("admin:index")
     if user.has_role(Role.TEACHER):
@@ -186,3 +194,59 @@ def bank_blueprint(request: HttpRequest, blueprint_id: int) -> HttpResponse:
 @login_required
 def bank_import(request: HttpRequest) -> HttpResponse:
     return _bank_page(request, "import.html")
+
+
+# --- logins, passwords and locked accounts ---------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """The login page: the throttled form says when an account is locked or an address waits."""
+
+    authentication_form = AuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Everyone changes their own password here; the old one is checked through the throttle."""
+
+    form_class = PasswordChangeForm
+    template_name = "frontend/password_change.html"
+    success_url = reverse_lazy("password-change-done")
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+def _require_unlocker(request: HttpRequest) -> None:
+    if not request.user.has_role(*account_selectors.UNLOCKING_ROLES):
+        raise PermissionDenied
+
+
+@login_required
+def locked_accounts(request: HttpRequest) -> HttpResponse:
+    """Tài khoản bị khoá: the locked accounts this proctor, board member or administrator may unlock."""
+    _require_unlocker(request)
+    return render(
+        request,
+        "frontend/locked_accounts.html",
+        {
+            "locks": account_selectors.locked_accounts_for(request.user, timezone.now()),
+            "unlocks": account_selectors.account_events_for(request.user, kinds=(AccountEvent.Kind.UNLOCKED,)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def locked_account_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    _require_unlocker(request)
+    try:
+        unlocked = account_services.account_unlock(by=request.user, user_id=user_id)
+    except User.DoesNotExist:
+        raise Http404 from None
+    target = User.objects.get(pk=user_id)
+    if unlocked:
+        messages.success(request, _("%(name)s can log in again.") % {"name": target.get_full_name() or target.username})
+    else:
+        messages.info(request, _("%(name)s was not locked.") % {"name": target.get_full_name() or target.username})
+    return redirect("locked-accounts")

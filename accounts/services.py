@@ -1,0 +1,158 @@
+"""Writes about people: the login throttle's counts, locks and unlocks, password changes.
+
+Every change to an account's security is audited as an ``AccountEvent``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import throttle
+from .models import AccountEvent, LoginThrottle, User
+from .selectors import user_can_oversee, user_can_unlock
+
+# Expired throttle rows removed each time a new row is created: the table stays the size of
+# what is live, with no periodic job (the embedded default runs none).
+PRUNE_BATCH = 200
+# A known address is refreshed at most this often per person (a write per login otherwise).
+KNOWN_REFRESH = timedelta(days=1)
+
+
+def _prune_expired(now: datetime) -> None:
+    stale = list(LoginThrottle.objects.filter(expires_at__lt=now).values_list("pk", flat=True)[:PRUNE_BATCH])
+    if stale:
+        LoginThrottle.objects.filter(pk__in=stale, expires_at__lt=now).delete()
+
+
+def _locked_row(scope: str, key: str, now: datetime, defaults: dict) -> LoginThrottle:
+    row, created = LoginThrottle.objects.select_for_update().get_or_create(
+        scope=scope, key=key, defaults={"updated_at": now, **defaults}
+    )
+    if created:
+        _prune_expired(now)
+    return row
+
+
+@transaction.atomic
+def login_failure_record(
+    *, username: str, address: str, policy: throttle.Policy, now: datetime | None = None
+) -> throttle.Refusal | None:
+    """Count a wrong password against the name and the address; lock the name at the limit.
+
+    Returns the lock's refusal when this failure locked the account (or it already was).
+    """
+    now = now or timezone.now()
+    account = _locked_row(LoginThrottle.Scope.ACCOUNT, username, now, {})
+    if throttle.is_locked(account, now):  # locked meanwhile by a parallel attempt
+        return throttle.lock_refusal(account, now)
+    if account.locked_at is not None:  # a lock that ran out: count afresh
+        account.failures, account.first_failure_at = 0, None
+    account.failures, account.first_failure_at = throttle.next_failures(account, now, policy)
+    account.last_address = address
+    account.updated_at = now
+    account.locked_at = account.locked_until = None
+    locked = account.failures >= policy.lock_failures
+    if locked:
+        account.locked_at = now
+        account.locked_until = now + policy.lock_for if policy.lock_for else None
+        account.expires_at = account.locked_until
+        account.user = User.objects.filter(username=username).first()
+    else:
+        account.expires_at = account.first_failure_at + policy.failure_window
+    account.save()
+    if locked and account.user is not None:
+        AccountEvent.objects.create(
+            user=account.user,
+            kind=AccountEvent.Kind.LOCKED,
+            at=now,
+            address=address,
+            detail={
+                "failures": account.failures,
+                "locked_until": account.locked_until.isoformat() if account.locked_until else None,
+            },
+        )
+    if address:
+        bucket = _locked_row(LoginThrottle.Scope.ADDRESS, address, now, {"tokens": float(policy.address_burst)})
+        tokens = max(0.0, throttle.bucket_tokens(bucket, now, policy) - 1.0)
+        bucket.tokens, bucket.updated_at = tokens, now
+        bucket.expires_at = throttle.bucket_expiry(tokens, now, policy)
+        bucket.save(update_fields=["tokens", "updated_at", "expires_at"])
+    return throttle.lock_refusal(account, now) if locked else None
+
+
+def login_success_record(*, state: throttle.State, policy: throttle.Policy, now: datetime | None = None) -> None:
+    """A right password: the name's wrong passwords are forgotten, the address becomes known.
+
+    Costs no write for a person with no recent failure whose address is already known.
+    """
+    now = now or timezone.now()
+    if state.account is not None:
+        # Not a lock set meanwhile by a parallel wrong password; a lock that ran out goes.
+        unlocked = Q(locked_at__isnull=True) | Q(locked_until__lte=now)
+        LoginThrottle.objects.filter(unlocked, pk=state.account.pk).delete()
+    if not state.address or not policy.known_for:
+        return
+    known = state.known
+    if known is not None and known.updated_at > now - KNOWN_REFRESH and throttle.is_known(known, now):
+        return
+    with transaction.atomic():
+        row = _locked_row(LoginThrottle.Scope.KNOWN, throttle.known_key(state.address, state.username), now, {})
+        row.updated_at, row.expires_at = now, now + policy.known_for
+        row.save(update_fields=["updated_at", "expires_at"])
+
+
+class UnlockRefused(PermissionDenied):
+    """The actor oversees the account but may not unlock one of its role."""
+
+
+@transaction.atomic
+def account_unlock(*, by: User | None, user_id: int, now: datetime | None = None) -> bool:
+    """Lift the lock on an account (and forget its wrong passwords); audited.
+
+    ``by`` None is the operator's command line. Raises ``User.DoesNotExist`` for an account
+    the actor does not oversee (as for one that does not exist) and ``UnlockRefused`` when
+    they oversee it but its role is not theirs to unlock. Returns whether it was locked;
+    unlocking an account that is not locked changes nothing and is not audited.
+    """
+    now = now or timezone.now()
+    target = User.objects.get(pk=user_id)
+    if by is not None and not user_can_unlock(by, target):
+        visible = by.is_admin_role or (
+            target.organisation_id is not None and user_can_oversee(by, target.organisation_id)
+        )
+        if not visible:
+            raise User.DoesNotExist
+        raise UnlockRefused(_("You may not unlock this account."))
+    row = (
+        LoginThrottle.objects.select_for_update().filter(scope=LoginThrottle.Scope.ACCOUNT, key=target.username).first()
+    )
+    if row is None:
+        return False
+    was_locked = throttle.is_locked(row, now)
+    row.delete()
+    if was_locked:
+        AccountEvent.objects.create(
+            user=target,
+            kind=AccountEvent.Kind.UNLOCKED,
+            by=by,
+            at=now,
+            detail={"failures": row.failures, "locked_at": row.locked_at.isoformat() if row.locked_at else None},
+        )
+    return was_locked
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str, address: str = "") -> User:
+    """Set a person's own new password (already validated) and audit it."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    AccountEvent.objects.create(
+        user=user, kind=AccountEvent.Kind.PASSWORD_CHANGED, by=user, at=timezone.now(), address=address
+    )
+    return user
