@@ -2,9 +2,11 @@
 
 Every door that checks a password calls ``django.contrib.auth.authenticate`` and so comes
 here: the login page, ``POST /api/auth/login/``, the admin's login, the password change.
-A refused attempt raises ``PermissionDenied`` before any hash is computed (Django then
-stops asking backends and answers "no user"); the door reads why with :func:`refusal_of`
-and says so.
+It answers every password check itself: a user, or ``PermissionDenied``, which makes Django
+stop asking further backends and answer "no user" (so the ModelBackend listed after it, for
+sessions made before the throttle, never checks a password a second time). An attempt the
+throttle refuses raises before any hash is computed; the door reads why with
+:func:`refusal_of` (None: a wrong password) and says so.
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ class ThrottledModelBackend(ModelBackend):
             delattr(request, REFUSAL_ATTRIBUTE)
         if username is None:
             username = kwargs.get(get_user_model().USERNAME_FIELD)
-        if not isinstance(username, str) or password is None:
-            return None
-        if len(username) > throttle.MAX_USERNAME_LENGTH:
-            return None  # no account has such a name: nothing to guess, nothing to hash
+        if username is None or password is None:
+            return None  # nothing to check (nor does ModelBackend check anything then)
+        if not isinstance(username, str) or len(username) > throttle.MAX_USERNAME_LENGTH:
+            raise PermissionDenied  # no account has such a name: nothing to guess, nothing to hash
         policy = throttle.Policy.from_settings()
         state = selectors.login_throttle_state(username=username, address=throttle.client_address(request))
         refused = throttle.refusal(state, timezone.now(), policy)
@@ -53,7 +55,7 @@ class ThrottledModelBackend(ModelBackend):
             locked = services.login_failure_record(username=username, address=state.address, policy=policy)
             if locked is not None:
                 raise _refuse(request, locked)
-            return None
+            raise PermissionDenied  # a wrong password: no other backend checks it again
         services.login_success_record(state=state, policy=policy)
         return user
 

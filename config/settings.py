@@ -281,7 +281,10 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # --- logins and passwords (accounts/throttle.py, accounts/hashers.py, docs/security.md) -------
 # Every door that checks a password goes through accounts.backends.ThrottledModelBackend:
 # it refuses a locked account or an address over its budget before any hash is computed.
-AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# Django's ModelBackend stays listed only so that sessions made before the throttle existed
+# stay valid; it never checks a password, since the throttled backend answers every attempt
+# itself (a user, or PermissionDenied, which stops Django from asking further backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend", "django.contrib.auth.backends.ModelBackend"]
 # Consecutive wrong passwords (within LOGIN_FAILURE_WINDOW_SECONDS) that lock an account.
 LOGIN_LOCK_FAILURES = env_int("LOGIN_LOCK_FAILURES", 10, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 3600, minimum=1)

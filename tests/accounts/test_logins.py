@@ -313,3 +313,20 @@ def test_a_proctor_unlocks_a_student_on_the_locked_accounts_page(people):
     assert AccountEvent.objects.get(kind="unlocked").by == people["proctor"]
     assert client.post(f"/accounts/locked/{people['far_student'].pk}/unlock/").status_code == 404
     assert client.get(f"/accounts/locked/{people['student'].pk}/unlock/").status_code == 405
+
+
+def test_sessions_made_before_the_throttle_stay_valid(settings):
+    """Sessions name the backend that logged them in; Django's own stays listed for them."""
+    from django.conf import settings as live
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    student = make_user(Role.STUDENT, make_school())
+    session = SessionStore()
+    session[SESSION_KEY] = str(student.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = student.get_session_auth_hash()
+    session.save()
+    client = Client()
+    client.cookies[live.SESSION_COOKIE_NAME] = session.session_key
+    assert client.get("/api/me/").json()["user"]["username"] == student.username
