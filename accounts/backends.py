@@ -50,13 +50,18 @@ class ThrottledModelBackend(ModelBackend):
         refused = throttle.refusal(state, timezone.now(), policy)
         if refused is not None:
             raise _refuse(request, refused)
+        reservation, refused = services.login_attempt_reserve(state=state, policy=policy)
+        if refused is not None:
+            raise _refuse(request, refused)
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            locked = services.login_failure_record(username=username, address=state.address, policy=policy)
+            locked = services.login_failure_record(
+                username=username, address=state.address, policy=policy, reservation=reservation
+            )
             if locked is not None:
                 raise _refuse(request, locked)
             raise PermissionDenied  # a wrong password: no other backend checks it again
-        services.login_success_record(state=state, policy=policy)
+        services.login_success_record(state=state, policy=policy, reservation=reservation)
         return user
 
     async def aauthenticate(self, request, username=None, password=None, **kwargs) -> AbstractBaseUser | None:

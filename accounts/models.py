@@ -140,6 +140,9 @@ class LoginThrottle(models.Model):
         help_text=_("The account a locked name belongs to, when one does."),
     )
     failures = models.PositiveIntegerField(_("failures"), default=0)
+    pending = models.PositiveIntegerField(
+        _("pending"), default=0, help_text=_("Attempts of this name being checked right now.")
+    )
     first_failure_at = models.DateTimeField(_("first failure"), null=True, blank=True)
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
     locked_until = models.DateTimeField(

@@ -5,6 +5,7 @@ Every change to an account's security is audited as an ``AccountEvent``.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -39,9 +40,60 @@ def _locked_row(scope: str, key: str, now: datetime, defaults: dict) -> LoginThr
     return row
 
 
+def login_attempt_reserve(*, state: throttle.State, policy: throttle.Policy, now: datetime | None = None):
+    """Before hashing: count the attempt as pending on its name, take its address's token.
+
+    Only rows that exist are touched (a name with recent failures, an address that has spent
+    some budget), so most logins write nothing here. Returns ``(reservation, refusal)``: the
+    refusal when, checked again under the rows' locks, parallel attempts took the room.
+    """
+    now = now or timezone.now()
+    reserve_account = state.account is not None
+    reserve_token = state.address_bucket is not None and not throttle.is_known(state.known, now)
+    if not (reserve_account or reserve_token):
+        return throttle.NOTHING_RESERVED, None
+    with transaction.atomic():
+        rows = {
+            row.scope: row
+            for row in LoginThrottle.objects.select_for_update()
+            .filter(pk__in=[row.pk for row in (state.account, state.address_bucket) if row is not None])
+            .order_by("pk")
+        }
+        account = rows.get(LoginThrottle.Scope.ACCOUNT) if reserve_account else None
+        bucket = rows.get(LoginThrottle.Scope.ADDRESS) if reserve_token else None
+        if account is not None:
+            if account.updated_at < now - throttle.PENDING_FOR:
+                account.pending = 0
+            refused = throttle.reservation_refusal(account, now, policy)
+            if refused is not None:
+                return throttle.NOTHING_RESERVED, refused
+        if bucket is not None:
+            tokens = throttle.bucket_tokens(bucket, now, policy)
+            if tokens < 1.0:
+                wait = max(1, math.ceil((1.0 - tokens) / policy.address_per_second))
+                return throttle.NOTHING_RESERVED, throttle.Refusal(throttle.TOO_MANY_ATTEMPTS, wait)
+            _bucket_save(bucket, tokens - 1.0, now, policy)
+        if account is not None:
+            account.pending += 1
+            account.updated_at = now
+            account.save(update_fields=["pending", "updated_at"])
+    return throttle.Reservation(account=account is not None, token=bucket is not None), None
+
+
+def _bucket_save(bucket: LoginThrottle, tokens: float, now: datetime, policy: throttle.Policy) -> None:
+    bucket.tokens, bucket.updated_at = tokens, now
+    bucket.expires_at = throttle.bucket_expiry(tokens, now, policy)
+    bucket.save(update_fields=["tokens", "updated_at", "expires_at"])
+
+
 @transaction.atomic
 def login_failure_record(
-    *, username: str, address: str, policy: throttle.Policy, now: datetime | None = None
+    *,
+    username: str,
+    address: str,
+    policy: throttle.Policy,
+    reservation: throttle.Reservation = throttle.NOTHING_RESERVED,
+    now: datetime | None = None,
 ) -> throttle.Refusal | None:
     """Count a wrong password against the name and the address; lock the name at the limit.
 
@@ -49,10 +101,11 @@ def login_failure_record(
     """
     now = now or timezone.now()
     account = _locked_row(LoginThrottle.Scope.ACCOUNT, username, now, {})
+    if reservation.account and account.pending:
+        account.pending -= 1
     if throttle.is_locked(account, now):  # locked meanwhile by a parallel attempt
+        account.save(update_fields=["pending"])
         return throttle.lock_refusal(account, now)
-    if account.locked_at is not None:  # a lock that ran out: count afresh
-        account.failures, account.first_failure_at = 0, None
     account.failures, account.first_failure_at = throttle.next_failures(account, now, policy)
     account.last_address = address
     account.updated_at = now
@@ -77,25 +130,34 @@ def login_failure_record(
                 "locked_until": account.locked_until.isoformat() if account.locked_until else None,
             },
         )
-    if address:
+    if address and not reservation.token:  # a reserved token is spent already
         bucket = _locked_row(LoginThrottle.Scope.ADDRESS, address, now, {"tokens": float(policy.address_burst)})
-        tokens = max(0.0, throttle.bucket_tokens(bucket, now, policy) - 1.0)
-        bucket.tokens, bucket.updated_at = tokens, now
-        bucket.expires_at = throttle.bucket_expiry(tokens, now, policy)
-        bucket.save(update_fields=["tokens", "updated_at", "expires_at"])
+        _bucket_save(bucket, max(0.0, throttle.bucket_tokens(bucket, now, policy) - 1.0), now, policy)
     return throttle.lock_refusal(account, now) if locked else None
 
 
-def login_success_record(*, state: throttle.State, policy: throttle.Policy, now: datetime | None = None) -> None:
-    """A right password: the name's wrong passwords are forgotten, the address becomes known.
-
-    Costs no write for a person with no recent failure whose address is already known.
-    """
+def login_success_record(
+    *,
+    state: throttle.State,
+    policy: throttle.Policy,
+    reservation: throttle.Reservation = throttle.NOTHING_RESERVED,
+    now: datetime | None = None,
+) -> None:
+    """A right password: the name's wrong passwords are forgotten, the address's token given
+    back, the address becomes known. Costs no write for a person with no recent failure
+    whose address is known already."""
     now = now or timezone.now()
     if state.account is not None:
         # Not a lock set meanwhile by a parallel wrong password; a lock that ran out goes.
         unlocked = Q(locked_at__isnull=True) | Q(locked_until__lte=now)
         LoginThrottle.objects.filter(unlocked, pk=state.account.pk).delete()
+    if reservation.token and state.address_bucket is not None:
+        with transaction.atomic():
+            bucket = LoginThrottle.objects.select_for_update().filter(pk=state.address_bucket.pk).first()
+            if bucket is not None:
+                _bucket_save(
+                    bucket, min(policy.address_burst, throttle.bucket_tokens(bucket, now, policy) + 1.0), now, policy
+                )
     if not state.address or not policy.known_for:
         return
     known = state.known

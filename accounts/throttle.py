@@ -148,11 +148,49 @@ def refusal(state: State, now: datetime, policy: Policy) -> Refusal | None:
     return None
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """What an attempt took before its password was checked, given back or kept after.
+
+    Parallel attempts must not all pass the same check: an attempt of a name with earlier
+    failures counts itself as pending, and one from an address whose bucket exists takes its
+    token, before hashing. (A name or an address with no row yet is not reserved: at most
+    one wave of parallel attempts gets past its first check.)
+    """
+
+    account: bool = False
+    token: bool = False
+
+
+NOTHING_RESERVED = Reservation()
+# A pending attempt older than this is a crashed one: its hash took far less.
+PENDING_FOR = timedelta(seconds=60)
+
+
+def reservation_refusal(account: LoginThrottle | None, now: datetime, policy: Policy) -> Refusal | None:
+    """Whether the attempts already counted and in flight leave no room for this one."""
+    if account is None:
+        return None
+    if is_locked(account, now):
+        return lock_refusal(account, now)
+    if current_failures(account, now, policy) + account.pending >= policy.lock_failures:
+        return Refusal(TOO_MANY_ATTEMPTS, 1)
+    return None
+
+
+def current_failures(row: LoginThrottle, now: datetime, policy: Policy) -> int:
+    """Wrong passwords that still count: none after the window or after a lock ran out."""
+    if row.locked_at is not None or row.first_failure_at is None or now - row.first_failure_at > policy.failure_window:
+        return 0
+    return row.failures
+
+
 def next_failures(row: LoginThrottle, now: datetime, policy: Policy) -> tuple[int, datetime]:
     """(failures, first failure) after one more wrong password; older ones are forgotten."""
-    if row.first_failure_at is None or now - row.first_failure_at > policy.failure_window:
+    failures = current_failures(row, now, policy)
+    if failures == 0:
         return 1, now
-    return row.failures + 1, row.first_failure_at
+    return failures + 1, row.first_failure_at or now
 
 
 def refusal_message(refused: Refusal) -> str:

@@ -330,3 +330,30 @@ def test_sessions_made_before_the_throttle_stay_valid(settings):
     client = Client()
     client.cookies[live.SESSION_COOKIE_NAME] = session.session_key
     assert client.get("/api/me/").json()["user"]["username"] == student.username
+
+
+def test_parallel_attempts_cannot_all_pass_the_same_check(hashes, settings):
+    """Forced race: an attempt is being checked (reserved) when the next one arrives."""
+    settings.LOGIN_ADDRESS_BURST = 3
+    school = make_school()
+    student, other = make_user(Role.STUDENT, school), make_user(Role.STUDENT, school)
+    policy = throttle.Policy.from_settings()
+    for _attempt in range(policy.lock_failures - 1):
+        services.login_failure_record(username=student.username, address="198.51.100.9", policy=policy)
+    state = selectors.login_throttle_state(username=student.username, address=LAB)
+    reservation, refused = services.login_attempt_reserve(state=state, policy=policy)
+    assert refused is None and reservation.account and not reservation.token
+    before = hashes()
+    competing = api_login(Client(), student.username, "another-guess")
+    assert competing.status_code == 429 and competing.json()["error"]["code"] == "too_many_attempts"
+    assert hashes() == before
+    # The address: two tokens left, one attempt holds one, the next takes the last, then none.
+    services.login_failure_record(username="someone", address=LAB, policy=policy)
+    state = selectors.login_throttle_state(username=other.username, address=LAB)
+    reservation, refused = services.login_attempt_reserve(state=state, policy=policy)
+    assert refused is None and reservation.token
+    assert api_login(Client(), "someone-else", "guess").json()["error"]["code"] == "invalid_credentials"
+    assert api_login(Client(), "a-third", "guess").json()["error"]["code"] == "too_many_attempts"
+    # The reserved attempt was a right password: its token comes back.
+    services.login_success_record(state=state, policy=policy, reservation=reservation)
+    assert api_login(Client(), other.username, PASSWORD).status_code == 200
