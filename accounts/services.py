@@ -59,6 +59,7 @@ def login_attempt_reserve(*, state: throttle.State, policy: throttle.Policy, now
             .filter(pk__in=[row.pk for row in (state.account, state.address_bucket) if row is not None])
             .order_by("pk")
         }
+        now = max(now, timezone.now())  # the clock after waiting for the locks
         account = rows.get(LoginThrottle.Scope.ACCOUNT) if reserve_account else None
         bucket = rows.get(LoginThrottle.Scope.ADDRESS) if reserve_token else None
         if account is not None:
@@ -81,6 +82,9 @@ def login_attempt_reserve(*, state: throttle.State, policy: throttle.Policy, now
 
 
 def _bucket_save(bucket: LoginThrottle, tokens: float, now: datetime, policy: throttle.Policy) -> None:
+    # Never back in time: a writer that read the clock before waiting for the row's lock
+    # would otherwise hand the next one a refill for time already counted.
+    now = max(now, bucket.updated_at)
     bucket.tokens, bucket.updated_at = tokens, now
     bucket.expires_at = throttle.bucket_expiry(tokens, now, policy)
     bucket.save(update_fields=["tokens", "updated_at", "expires_at"])
@@ -154,6 +158,7 @@ def login_success_record(
     if reservation.token and state.address_bucket is not None:
         with transaction.atomic():
             bucket = LoginThrottle.objects.select_for_update().filter(pk=state.address_bucket.pk).first()
+            now = max(now, timezone.now())
             if bucket is not None:
                 _bucket_save(
                     bucket, min(policy.address_burst, throttle.bucket_tokens(bucket, now, policy) + 1.0), now, policy

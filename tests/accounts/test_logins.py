@@ -357,3 +357,17 @@ def test_parallel_attempts_cannot_all_pass_the_same_check(hashes, settings):
     # The reserved attempt was a right password: its token comes back.
     services.login_success_record(state=state, policy=policy, reservation=reservation)
     assert api_login(Client(), other.username, PASSWORD).status_code == 200
+
+
+def test_a_writer_with_a_stale_clock_gives_no_address_a_phantom_refill(settings):
+    """A request reads the clock, then waits for the bucket's lock behind others: its write
+    must not move the bucket back in time (the bench found 100 extra hashes in 30 s)."""
+    settings.LOGIN_ADDRESS_BURST = 3
+    policy = throttle.Policy.from_settings()
+    now = timezone.now()
+    for n in range(3):
+        services.login_failure_record(username=f"name{n}", address=LAB, policy=policy, now=now)
+    services.login_failure_record(username="late", address=LAB, policy=policy, now=now - timedelta(seconds=20))
+    state = selectors.login_throttle_state(username="next", address=LAB)
+    refused = throttle.refusal(state, now + timedelta(milliseconds=500), policy)
+    assert refused is not None and refused.code == "too_many_attempts"
