@@ -195,7 +195,7 @@ class Client:
         status, payload, _headers = self.request(
             "POST", "/api/auth/login/", {"username": username, "password": password}
         )
-        code = payload.get("error", {}).get("code", "ok") if status != 200 else "ok"
+        code = "ok" if status == 200 else payload.get("error", {}).get("code", f"http {status}")
         return status, code
 
     def close(self) -> None:
