@@ -7,6 +7,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
+from django.contrib.auth.password_validation import MinimumLengthValidator as DjangoMinimumLengthValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -37,4 +38,14 @@ class VietnameseCommonPasswordValidator:
             raise ValidationError(_("This password is too common."), code="password_too_common")
 
     def get_help_text(self) -> str:
-        return _("Your password can’t be a commonly used password.")
+        return _("Your password can’t be a word or a name often used as a password in Vietnam (matkhau, anhyeuem…).")
+
+
+class MinimumLengthValidator(DjangoMinimumLengthValidator):
+    """Django's, with messages translated into Vietnamese (Django's own catalogue lacks them)."""
+
+    def get_error_message(self) -> str:
+        return _("This password is too short: it must have at least %(min_length)d characters.")
+
+    def get_help_text(self) -> str:
+        return _("Your password must have at least %(min_length)d characters.") % {"min_length": self.min_length}
