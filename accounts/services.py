@@ -40,7 +40,9 @@ def _locked_row(scope: str, key: str, now: datetime, defaults: dict) -> LoginThr
     return row
 
 
-def login_attempt_reserve(*, state: throttle.State, policy: throttle.Policy, now: datetime | None = None):
+def login_attempt_reserve(
+    *, state: throttle.State, policy: throttle.Policy, now: datetime | None = None
+) -> tuple[throttle.Reservation, throttle.Refusal | None]:
     """Before hashing: count the attempt as pending on its name, take its address's token.
 
     Only rows that exist are touched (a name with recent failures, an address that has spent
