@@ -11,15 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
+from .forms import AdminLoginForm
 from .permissions import can_use_admin, scope_of
 
 
-class PlatformAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin's login refuses everyone but platform administrators (no session is opened)."""
+class PlatformAdminAuthenticationForm(AdminLoginForm):
+    """The admin's login: passwords checked through the login throttle (``AdminLoginForm``),
+    and everyone but platform administrators refused before a session is opened."""
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
@@ -36,3 +38,7 @@ class PlatformAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and can_use_admin(scope_of(request.user))
+
+    def password_change(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """The site's own page, whose old-password check goes through the throttle."""
+        return redirect("password-change")

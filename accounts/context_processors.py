@@ -6,9 +6,16 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .permissions import AUTHORS, BOARD, can_use_admin, scope_of
+from .permissions import AUTHORS, BOARD, UNLOCKERS, can_use_admin, scope_of
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     scope = scope_of(getattr(request, "user", None))
-    return {"can": {"bank": scope.has_role(*AUTHORS), "board": scope.has_role(*BOARD), "admin": can_use_admin(scope)}}
+    return {
+        "can": {
+            "bank": scope.has_role(*AUTHORS),
+            "board": scope.has_role(*BOARD),
+            "unlock": scope.has_role(*UNLOCKERS),
+            "admin": can_use_admin(scope),
+        }
+    }

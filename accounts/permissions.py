@@ -158,6 +158,26 @@ def scope_of(user: Any) -> Scope:
     return scope
 
 
+# Who may unlock whose account (docs/security.md): a proctor the students, an exam board
+# member the students, teachers and proctors, of the organisations they oversee; a platform
+# administrator anyone. Board members and administrators are unlocked by an administrator (or
+# the operator's `manage.py unlock_account`).
+UNLOCKABLE_ROLES: dict[str, tuple[str, ...]] = {
+    Role.PROCTOR: (Role.STUDENT,),
+    Role.BOARD: (Role.STUDENT, Role.TEACHER, Role.PROCTOR),
+}
+UNLOCKERS = PROCTORS
+
+
+def can_unlock(scope: Scope, *, role: str, is_superuser: bool, organisation_id: int | None) -> bool:
+    """Whether ``scope`` may unlock the account of a person with these attributes."""
+    if scope.is_admin:
+        return scope.has_role(*UNLOCKERS)
+    if is_superuser or role not in UNLOCKABLE_ROLES.get(scope.role or "", ()):
+        return False
+    return scope.oversees(organisation_id)
+
+
 def can_use_admin(scope: Scope) -> bool:
     """The Django admin bypasses the services' checks: platform administrators only."""
     return scope.is_admin
@@ -183,6 +203,9 @@ IsAuthor = _role_permission("IsAuthor", AUTHORS, _("Only teachers and the exam b
 IsBoard = _role_permission("IsBoard", BOARD, _("Only the exam board may do this."))
 IsProctor = _role_permission("IsProctor", PROCTORS, _("Only proctors and the exam board may do this."))
 IsStaff = _role_permission("IsStaff", STAFF, _("Only staff may do this."))
+IsUnlocker = _role_permission(
+    "IsUnlocker", UNLOCKERS, _("Only proctors, the exam board and administrators unlock accounts.")
+)
 
 
 # --- pages --------------------------------------------------------------------------------------

@@ -176,11 +176,6 @@ DATABASE_MODE = "postgresql" if "postgresql" in DATABASES["default"]["ENGINE"] e
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-]
-
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -333,6 +328,43 @@ CONTENT_SECURITY_POLICY = {
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
 # 1: every subdomain of the site's host too (only when all of them are served over HTTPS).
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+
+# --- logins and passwords (accounts/throttle.py, accounts/hashers.py, docs/security.md) -------
+# Every door that checks a password goes through accounts.backends.ThrottledModelBackend:
+# it refuses a locked account or an address over its budget before any hash is computed.
+# Django's ModelBackend stays listed only so that sessions made before the throttle existed
+# stay valid; it never checks a password, since the throttled backend answers every attempt
+# itself (a user, or PermissionDenied, which stops Django from asking further backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend", "django.contrib.auth.backends.ModelBackend"]
+# Consecutive wrong passwords (within LOGIN_FAILURE_WINDOW_SECONDS) that lock an account.
+LOGIN_LOCK_FAILURES = env_int("LOGIN_LOCK_FAILURES", 10, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 3600, minimum=1)
+# How long a lock lasts unless a proctor or an administrator lifts it; 0: until one does.
+LOGIN_LOCK_SECONDS = env_int("LOGIN_LOCK_SECONDS", 900, minimum=0)
+# Wrong passwords one client address may send: a burst, then so many per minute. Sized for a
+# school of 1,000 behind one NAT address logging in within minutes, some mistyping.
+LOGIN_ADDRESS_BURST = env_int("LOGIN_ADDRESS_BURST", 300, minimum=1)
+LOGIN_ADDRESS_PER_MINUTE = env_int("LOGIN_ADDRESS_PER_MINUTE", 60, minimum=1)
+# A person who logged in from an address within so many days is not held back by that
+# address's budget (another student of the lab spraying passwords cannot lock them out).
+LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0)
+# Argon2id with OWASP's parameters first (new and upgraded hashes); PBKDF2 reads older ones.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10, minimum=8)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "accounts.validators.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.VietnameseCommonPasswordValidator"},
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.SessionAuthentication"],

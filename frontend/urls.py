@@ -5,8 +5,16 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="frontend/password_change_done.html"),
+        name="password-change-done",
+    ),
+    path("accounts/locked/", views.locked_accounts, name="locked-accounts"),
+    path("accounts/locked/<int:user_id>/unlock/", views.locked_account_unlock, name="locked-account-unlock"),
     path("exam/", views.exam_list, name="exam-list"),
     path("exam/<id:attempt_id>/", views.exam_page, name="exam"),
     path("board/", views.board, name="board"),

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from accounts.models import Role
-from accounts.permissions import AUTHORS, BOARD, STUDENTS, can_use_admin, page_for, scope_of
+from accounts import selectors as account_selectors
+from accounts import services as account_services
+from accounts.forms import AuthenticationForm, PasswordChangeForm
+from accounts.models import AccountEvent, Role, User
+from accounts.permissions import AUTHORS, BOARD, STUDENTS, UNLOCKERS, can_use_admin, page_for, scope_of
 from assess import selectors, statuses
 
 from .bank_text import bank_text
@@ -26,6 +32,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("exam-list")
     if scope.has_role(*BOARD):
         return redirect("board")
+    if scope.has_role(*UNLOCKERS):
+        return redirect("locked-accounts")
     if scope.has_role(*AUTHORS):
         return redirect("bank-list")
     if can_use_admin(scope):
@@ -159,3 +167,52 @@ def bank_blueprint(request: HttpRequest, blueprint_id: int) -> HttpResponse:
 @page_for(*AUTHORS)
 def bank_import(request: HttpRequest) -> HttpResponse:
     return _bank_page(request, "import.html")
+
+
+# --- logins, passwords and locked accounts ---------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """The login page: the throttled form says when an account is locked or an address waits."""
+
+    authentication_form = AuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Everyone changes their own password here; the old one is checked through the throttle."""
+
+    form_class = PasswordChangeForm
+    template_name = "frontend/password_change.html"
+    success_url = reverse_lazy("password-change-done")
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+@page_for(*UNLOCKERS)
+def locked_accounts(request: HttpRequest) -> HttpResponse:
+    """Tài khoản bị khoá: the locked accounts this proctor, board member or administrator may unlock."""
+    return render(
+        request,
+        "frontend/locked_accounts.html",
+        {
+            "locks": account_selectors.locked_accounts_for(request.user, timezone.now()),
+            "unlocks": account_selectors.account_events_for(request.user, kinds=(AccountEvent.Kind.UNLOCKED,)),
+        },
+    )
+
+
+@page_for(*UNLOCKERS)
+@require_POST
+def locked_account_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    try:
+        unlocked = account_services.account_unlock(by=request.user, user_id=user_id)
+    except User.DoesNotExist:
+        raise Http404 from None
+    target = User.objects.get(pk=user_id)
+    if unlocked:
+        messages.success(request, _("%(name)s can log in again.") % {"name": target.get_full_name() or target.username})
+    else:
+        messages.info(request, _("%(name)s was not locked.") % {"name": target.get_full_name() or target.username})
+    return redirect("locked-accounts")
