@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import errors, protocol, selectors, services, statuses
 from .models import Attempt
@@ -88,7 +89,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             seq = getattr(message, "seq", None)
             await self.dispatch_message(message)
         except protocol.ProtocolError as exc:
-            await self.send_error(exc.code, exc.message, exc.seq)
+            await self.send_error(exc.code, _translated(exc), exc.seq)
         except errors.DeliveryError as exc:
             await self.send_error(exc.code, exc.message, exc.seq if exc.seq is not None else seq)
             if isinstance(exc, errors.DeadlinePassed):
@@ -241,6 +242,12 @@ def _running_deadline(state: dict) -> datetime | None:
 
 def _dumps(content: dict) -> str:
     return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+
+def _translated(exc: protocol.ProtocolError) -> str:
+    """A protocol error's message in the connection's language, its values filled in."""
+    message = _(exc.message)
+    return message % exc.params if exc.params else message
 
 
 class UnknownPathConsumer(AsyncWebsocketConsumer):

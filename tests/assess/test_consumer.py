@@ -295,3 +295,52 @@ async def test_unknown_websocket_path_is_refused_clearly():
     assert connected
     assert (await receive(communicator))["code"] == "not_found"
     assert (await communicator.receive_output(timeout=3))["code"] == 4404
+
+
+@database_sync_to_async
+def practice_attempt():
+    """The demo's practice sitting (one item of every type), student01's attempt and item positions."""
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from assess.management.commands.seed_demo import PRACTICE_TITLE
+    from assess.models import Sitting
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    sitting = Sitting.objects.get(title=PRACTICE_TITLE)
+    return Attempt.objects.select_related("student").get(
+        sitting=sitting, student=User.objects.get(username="student01")
+    )
+
+
+@pytest.mark.parametrize(
+    "kind, value",
+    [
+        ("text_entry", "cos\ud800x"),
+        ("essay", "Ta c\u00f3 \udc00"),
+        ("text_entry", "cos\x00x"),
+        ("essay", "a\x00b"),
+    ],
+)
+async def test_text_that_is_not_unicode_or_holds_nul_is_refused_and_the_attempt_reopens(kind, value):
+    """A lone surrogate was acknowledged and stored, and then no state could be encoded any more
+    (the attempt could not be reopened); NUL made PostgreSQL's write fail on every retry."""
+    attempt = await practice_attempt()
+    ws, state = await started(attempt)
+    position = next(item["item"] for item in state["items"] if item["type"] == kind)
+    # The frame as a browser's JSON.stringify would send it: the bad characters escaped.
+    frame = json.dumps({"type": "answer", "seq": 1, "item": position, "value": value})
+    await ws.send_to(text_data=frame)
+    error = await receive_type(ws, "error")
+    assert (error["code"], error["seq"]) == ("invalid_value", 1)
+    assert not await database_sync_to_async(AnswerEvent.objects.filter(attempt=attempt).exists)()
+    # The seq was not used up, the connection still works, and the attempt reopens with its state.
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": position, "value": None})
+    assert (await receive_type(ws, "ack"))["seq"] == 1
+    await ws.disconnect()
+    again, connected, _ = await connect(attempt.pk, attempt.student)
+    assert connected
+    frame = await again.receive_from(timeout=3)
+    frame.encode("utf-8")  # what Daphne does with every text frame it sends
+    assert json.loads(frame)["type"] == "state" and json.loads(frame)["last_seq"] == 1
+    await again.disconnect()
