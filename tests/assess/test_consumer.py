@@ -23,11 +23,14 @@ from tests.factories import make_sitting, session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
-ORIGIN = b"http://127.0.0.1"
+HOST = b"127.0.0.1:8000"  # the host (and port) the browser connected to
+ORIGIN = b"http://127.0.0.1:8000"  # the page's origin: same scheme, host and port
 
 
-async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN):
+async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN, host: bytes | None = HOST):
     headers = []
+    if host is not None:
+        headers.append((b"host", host))
     if origin is not None:
         headers.append((b"origin", origin))
     if user is not None:
@@ -228,12 +231,33 @@ async def test_anonymous_and_unknown_attempts():
     assert (await ws.receive_output(timeout=3))["code"] == 4404
 
 
-async def test_foreign_origin_is_refused():
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://evil.example",
+        b"http://127.0.0.1:9999",  # a page on another port of the same host
+        b"https://127.0.0.1:8000",  # another scheme
+        b"http://localhost:8000",  # another allowed host: another site all the same
+        None,
+    ],
+)
+async def test_an_origin_other_than_the_pages_own_opens_nothing(origin):
+    """A page elsewhere (even on another port of the same host) used a student's cookie to read
+    the state and write a flag; the handshake is refused now, before any exam code runs."""
     _, attempts, _ = await setup_sitting()
-    _, connected, _ = await connect(attempts[0].pk, attempts[0].student, origin=b"http://evil.example")
+    attempt = attempts[0]
+    ws, connected, _ = await connect(attempt.pk, attempt.student, origin=origin)
+    if connected:  # what the attack did
+        await receive_type(ws, "state")
+        await ws.send_json_to({"type": "flag", "seq": 1, "item": 1, "flagged": True})
+        await ws.receive_from(timeout=3)
+        await ws.disconnect()
     assert not connected
-    _, connected, _ = await connect(attempts[0].pk, attempts[0].student, origin=None)
-    assert not connected
+    assert not await database_sync_to_async(AnswerEvent.objects.filter(attempt=attempt).exists)()
+    # The control: the page's own origin, same scheme, host and port, opens it.
+    ws, connected, _ = await connect(attempt.pk, attempt.student, origin=ORIGIN)
+    assert connected and (await receive_type(ws, "state"))["status"] == "scheduled"
+    await ws.disconnect()
 
 
 async def test_start_outside_the_window_is_refused():
@@ -290,7 +314,9 @@ async def test_pause_and_resume_reach_the_student_at_once():
 
 
 async def test_unknown_websocket_path_is_refused_clearly():
-    communicator = WebsocketCommunicator(websocket_application, "/ws/nothing/", headers=[(b"origin", ORIGIN)])
+    communicator = WebsocketCommunicator(
+        websocket_application, "/ws/nothing/", headers=[(b"host", HOST), (b"origin", ORIGIN)]
+    )
     connected, _ = await communicator.connect()
     assert connected
     assert (await receive(communicator))["code"] == "not_found"

@@ -466,8 +466,10 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
     status, _ = HttpClient(cluster.a).request("POST", "/api/auth/login/", {"username": "x", "password": "y"})
     assert status == 403  # no CSRF cookie and token
 
-    # Handshakes without an allowed Origin are refused before any exam code runs.
-    for origin in (None, "http://evil.example"):
+    # Handshakes from any origin but the page's own (scheme, host and port) are refused
+    # before any exam code runs: another port of the same host is another site.
+    port = urlsplit(cluster.a).port
+    for origin in (None, "http://evil.example", f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}"):
         with pytest.raises(InvalidStatus) as refused:
             sockets(cluster.a, path, http.cookie_header(), origin=origin)
         assert refused.value.response.status_code == 403
