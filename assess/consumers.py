@@ -1,7 +1,8 @@
 """The exam websocket: one student, one attempt, one live connection (docs/protocol.md).
 
-Thin: decode and parse the frame, call one service in a worker thread, send the reply.
-An answer is acknowledged only after the service has committed it.
+Thin: decode and parse the frame, call one service in a worker thread, send the reply. An answer is acknowledged only after the service has
+committed it. Messages to the student are translated into the connection's language
+(config/middleware.py activates it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from accounts import sessions
 
 from . import errors, protocol, selectors, services, statuses
 from .models import Attempt
@@ -49,6 +52,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     clock: asyncio.Task | None = None
     deadline: datetime | None = None
     finished = False
+    groups_joined: tuple[str, ...] = ()
 
     async def connect(self) -> None:
         self.attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
@@ -56,26 +60,41 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.fail("not_authenticated", "Log in first.", close=CLOSE_NOT_AUTHENTICATED)
+            await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
+            return
+        # Join the session's group before checking that it lives: a logout from now on reaches
+        # this socket, and one that came before is seen by the check.
+        session_key = self.scope["session"].session_key
+        await self.join(sessions.session_group(session_key))
+        if not await _db(sessions.session_exists)(session_key):
+            await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
             return
         try:
             self.token = await _db(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
         except Attempt.DoesNotExist:
-            await self.fail("not_found", "There is no such attempt.", close=CLOSE_NOT_FOUND)
+            await self.fail("not_found", _("There is no such attempt."), close=CLOSE_NOT_FOUND)
             return
-        except PermissionDenied as exc:
-            await self.fail("forbidden", str(exc), close=CLOSE_FORBIDDEN)
+        except PermissionDenied:
+            await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
             return
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(self.group)
         # Tell any older connection of this attempt, on any server process, to step down.
         await self.channel_layer.group_send(self.group, {"type": "attempt.takeover", "token": str(self.token)})
         await self.send_state()
 
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined += (group,)
+
+    async def leave_groups(self) -> None:
+        groups, self.groups_joined = self.groups_joined, ()
+        for group in groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
     async def disconnect(self, code: int) -> None:
         if self.clock is not None:
             self.clock.cancel()
-        if self.token is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_groups()
 
     # --- client messages ------------------------------------------------------------------
 
@@ -96,12 +115,12 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                 await _db(services.attempt_expire)(attempt_id=self.attempt_id)
             if exc.close:
                 await self.step_down()
-        except PermissionDenied as exc:
-            await self.fail("forbidden", str(exc), close=CLOSE_FORBIDDEN)
+        except PermissionDenied:
+            await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
         except Exception:
             # Nothing was acknowledged, so nothing is lost: the client sends it again.
             logger.exception("attempt %s: message failed", self.attempt_id)
-            await self.send_error("server_error", "The server could not process this; send it again.", seq)
+            await self.send_error("server_error", _("The server could not process this; send it again."), seq)
 
     async def dispatch_message(self, message: protocol.Message) -> None:
         user = self.scope["user"]
@@ -147,6 +166,12 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def attempt_submitted(self, event: dict) -> None:
         await self.send_submitted(event["reason"], "submitted")
 
+    async def session_ended(self, event: dict) -> None:
+        """The session this socket was opened with was logged out (accounts/sessions.py)."""
+        await self.fail(
+            "logged_out", _("You have logged out. Log in again to continue."), close=CLOSE_NOT_AUTHENTICATED
+        )
+
     # --- replies ------------------------------------------------------------------------------
 
     async def send_json(self, content: dict) -> None:
@@ -188,7 +213,14 @@ class AttemptConsumer(AsyncWebsocketConsumer):
 
     async def fail(self, code: str, message: str, *, close: int) -> None:
         await self.send_error(code, message)
+        await self.fail_quietly(close=close)
+
+    async def fail_quietly(self, *, close: int) -> None:
+        """Close with ``close`` after the error already sent; nothing more is read or pushed."""
         self.token = None
+        if self.clock is not None:
+            self.clock.cancel()
+        await self.leave_groups()
         await self.close(code=close)
 
     async def step_down(self) -> None:
@@ -197,9 +229,9 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if self.clock is not None:
             self.clock.cancel()
         await self.send_json(
-            {"type": "taken_over", "message": "This exam was opened in another window or on another computer."}
+            {"type": "taken_over", "message": _("This exam was opened in another window or on another computer.")}
         )
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_groups()
         await self.close(code=CLOSE_TAKEN_OVER)
 
     # --- the server's clock -------------------------------------------------------------------
@@ -255,5 +287,7 @@ class UnknownPathConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
-        await self.send(text_data=_dumps({"type": "error", "code": "not_found", "message": "No such websocket path."}))
+        await self.send(
+            text_data=_dumps({"type": "error", "code": "not_found", "message": _("No such websocket path.")})
+        )
         await self.close(code=CLOSE_NOT_FOUND)

@@ -2,7 +2,8 @@
 
 A websocket handshake must come from the page's own origin, scheme, host and port (or a
 trusted one), so no other site and no other port of the same host can open an exam
-connection with a student's cookie (config/middleware.py).
+connection with a student's cookie; a session idle for too long opens nothing, and an open
+websocket keeps its session alive (config/middleware.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from assess.routing import websocket_urlpatterns  # noqa: E402
-from config.middleware import WebsocketLanguageMiddleware, WebsocketOriginValidator  # noqa: E402
+from config.middleware import (  # noqa: E402
+    WebsocketLanguageMiddleware,
+    WebsocketOriginValidator,
+    WebsocketSessionMiddleware,
+)
 
 logger = logging.getLogger("config")
 logger.info("starting ASGI application: %s", settings.RUNTIME_DESCRIPTION)
@@ -61,8 +66,13 @@ class EmbeddedDeadlineSweeper:
             await asyncio.sleep(settings.DEADLINE_SWEEP_SECONDS)
 
 
+# Channels' AuthMiddlewareStack, with the session rules between the session and the user.
 websocket_application = WebsocketOriginValidator(
-    CookieMiddleware(SessionMiddleware(AuthMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns)))))
+    CookieMiddleware(
+        SessionMiddleware(
+            WebsocketSessionMiddleware(AuthMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns))))
+        )
+    )
 )
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
 if settings.EMBEDDED_DEADLINE_SWEEPER:

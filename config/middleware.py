@@ -4,22 +4,31 @@
   the browser's Accept-Language, so a lab PC with an English browser would show English to
   every student. Here only an explicit choice (the language cookie set by the language menu)
   changes the language; otherwise LANGUAGE_CODE. Pages and websocket messages alike.
+- Sessions on shared PCs (rules in accounts/sessions.py): a session idle for too long ends
+  on the server; requests and open websockets count as activity.
 - The websocket Origin check: only the page's own origin (scheme, host and port) or a
   trusted one may open a websocket with the student's cookie.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
+from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import is_same_domain
+
+from accounts import sessions
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +51,27 @@ class ChosenLanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class SessionIdleMiddleware:
+    """End a signed-in session idle for longer than SESSION_IDLE_SECONDS; note this request as activity.
+
+    Sits right after Django's SessionMiddleware, which saves the session when the activity
+    note changed it (at most once per SESSION_ACTIVITY_SECONDS).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if sessions.is_signed_in(session):
+            now = time.time()
+            if sessions.is_idle(session, now):
+                session.flush()  # the request goes on as anonymous; the cookie is deleted
+            else:
+                sessions.note_activity(session, now)
+        return self.get_response(request)
 
 
 # --- websockets ------------------------------------------------------------------------------
@@ -145,3 +175,73 @@ class WebsocketLanguageMiddleware:
     async def __call__(self, scope, receive, send):
         with translation.override(chosen_language(scope.get("cookies", {}))):
             return await self.app(scope, receive, send)
+
+
+def _session_opens(session: Any) -> bool:
+    """At the handshake: end an idle session (the socket is then not authenticated), note activity."""
+    if not sessions.is_signed_in(session):
+        return False
+    now = time.time()
+    if sessions.is_idle(session, now):
+        session.flush()
+        return False
+    if sessions.note_activity(session, now):
+        try:
+            session.save()
+        except UpdateError:  # logged out a moment ago
+            return False
+    return True
+
+
+def _session_touch(session_key: str) -> bool:
+    """Note activity in the stored session, read afresh (HTTP requests may have changed it).
+
+    False once the session is gone (logged out, expired): the keep-alive stops.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    if not sessions.is_signed_in(store):
+        return False
+    if sessions.note_activity(store, time.time()):
+        try:
+            store.save()
+        except UpdateError:
+            return False
+    return True
+
+
+class WebsocketSessionMiddleware:
+    """Sessions on shared PCs, for websockets (between Channels' Session and Auth middlewares).
+
+    A handshake with a session idle for longer than SESSION_IDLE_SECONDS finds it ended, so the
+    consumer sees no user and refuses it as not authenticated. An open websocket is activity:
+    it notes it at the handshake and then every third of SESSION_IDLE_SECONDS while it lives,
+    so a student reading a long passage in silence is not logged out in the middle of an exam.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        session = scope.get("session")
+        if scope["type"] != "websocket" or session is None:
+            return await self.app(scope, receive, send)
+        if not await database_sync_to_async(_session_opens, thread_sensitive=False)(session):
+            return await self.app(scope, receive, send)
+        keep_alive = asyncio.ensure_future(self.keep_alive(session.session_key))
+        try:
+            return await self.app(scope, receive, send)
+        finally:
+            keep_alive.cancel()
+
+    async def keep_alive(self, session_key: str) -> None:
+        interval = max(settings.SESSION_ACTIVITY_SECONDS, settings.SESSION_IDLE_SECONDS / 3)
+        touch = database_sync_to_async(_session_touch, thread_sensitive=False)
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                if not await touch(session_key):
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("keeping a websocket's session alive failed")

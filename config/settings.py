@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.SessionIdleMiddleware",
     "config.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -245,6 +246,17 @@ WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024)  # 
 WS_TIME_PUSH_SECONDS = env_int("WS_TIME_PUSH_SECONDS", 30, minimum=1)
 # Learner identifiers (Circular 42/2021) are opaque strings; the format is configurable.
 LEARNER_ID_PATTERN = env_str("LEARNER_ID_PATTERN", r"^[0-9A-Za-z]{6,20}$")
+
+# --- sessions on shared PCs -----------------------------------------------------------
+# Sessions end when the browser closes (no expiry date on the cookie) and after
+# SESSION_IDLE_SECONDS without a request or an open websocket; activity is written into the
+# session at most once per SESSION_ACTIVITY_SECONDS (accounts/sessions.py).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=120)
+SESSION_ACTIVITY_SECONDS = env_int("SESSION_ACTIVITY_SECONDS", 60, minimum=1)
+if SESSION_ACTIVITY_SECONDS * 2 > SESSION_IDLE_SECONDS:
+    raise ImproperlyConfigured("SESSION_ACTIVITY_SECONDS must be at most half of SESSION_IDLE_SECONDS")
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS  # the stored session's lifetime from its last save
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

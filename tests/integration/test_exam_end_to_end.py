@@ -545,3 +545,30 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
     mine.refresh_from_db()
     assert mine.result.number_correct == 1  # item 1 (key A) wrong, item 2 (key B) right, item 3 blank
     assert list(AnswerEvent.objects.filter(attempt=mine).values_list("seq", flat=True)) == [1, 2, 3]
+
+
+def test_logout_on_one_server_closes_the_exam_socket_on_the_other(cluster: Cluster, sockets: Opener):
+    """The next person at a lab PC must not go on answering in the name of a student who logged out."""
+    sitting = make_sitting(n_items=2, n_students=1, duration=timedelta(minutes=10))
+    attempt = sitting.attempts.get()
+    http = logged_in(cluster.a, attempt.student)
+    summary = my_attempt(http, attempt.pk)
+    cookies = http.cookie_header()
+
+    ws = sockets(cluster.b, summary["ws_path"], cookies)
+    ws.expect("state", status="scheduled")
+    ws.call({"type": "start"}, "state", status="in_progress")
+    ws.answer(1, 1, "A")
+
+    status, body = http.request("POST", "/api/auth/logout/", headers={"X-CSRFToken": http.cookie("csrftoken")})
+    assert (status, body) == (200, {"ok": True})
+    error = ws.expect("error", code="logged_out")
+    assert error["message"]
+    assert ws.expect_close() == 4401
+
+    # The old cookie opens nothing any more, on either server.
+    for base in (cluster.a, cluster.b):
+        again = sockets(base, summary["ws_path"], cookies)
+        again.expect("error", code="not_authenticated")
+        assert again.expect_close() == 4401
+    assert list(AnswerEvent.objects.filter(attempt=attempt).values_list("seq", flat=True)) == [1]

@@ -173,6 +173,13 @@
       notice(text.takenOver);
       return;
     }
+    if (message.code === "logged_out" || message.code === "not_authenticated") {
+      // The session ended (logout in another tab, idle time): close 4401 follows. Answers not
+      // yet acknowledged stay in this browser and go out after the student logs in again.
+      stopped = true;
+      notice(message.message);
+      return;
+    }
     notice(text.error + " (" + message.code + "): " + message.message);
     if (message.seq !== undefined) send({ type: "sync" });
   }
