@@ -1,6 +1,7 @@
 """The exam websocket: one student, one attempt, one live connection (docs/protocol.md).
 
-Thin: decode and parse the frame, call one service in a worker thread, send the reply. An answer is acknowledged only after the service has
+Thin: take a token for the frame (assess/ratelimit.py), decode and parse it, call one service
+in a worker thread, send the reply. An answer is acknowledged only after the service has
 committed it. Messages to the student are translated into the connection's language
 (config/middleware.py activates it).
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -22,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts import sessions
 
-from . import errors, protocol, selectors, services, statuses
+from . import errors, protocol, ratelimit, selectors, services, statuses
 from .models import Attempt
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TAKEN_OVER = 4409
+CLOSE_RATE_LIMITED = 4429
 
 
 # Database work of consumers runs on a pool of its own, sized by DB_THREADS: each thread
@@ -52,6 +55,8 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     clock: asyncio.Task | None = None
     deadline: datetime | None = None
     finished = False
+    allowance: ratelimit.TokenBucket | None = None  # the student's tokens, held while connected
+    refusals: ratelimit.TokenBucket | None = None  # refused frames this connection may still send
     groups_joined: tuple[str, ...] = ()
 
     async def connect(self) -> None:
@@ -61,6 +66,15 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
+            return
+        # Opening a connection costs what a sync does, from the student's own tokens: a client
+        # reconnecting in a loop is refused before any work on the attempt.
+        self.allowance = await _db(ratelimit.allowance_take)(user_id=user.pk)
+        self.refusals = ratelimit.new_bucket()
+        wait = self.allowance.take(settings.WS_RATE_STATE_COST, time.time())
+        if wait:
+            await self.send_rate_limited(wait)
+            await self.fail_quietly(close=CLOSE_RATE_LIMITED)
             return
         # Join the session's group before checking that it lives: a logout from now on reaches
         # this socket, and one that came before is seen by the check.
@@ -95,17 +109,29 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if self.clock is not None:
             self.clock.cancel()
         await self.leave_groups()
+        if self.allowance is not None:
+            await _db(ratelimit.allowance_return)(user_id=self.scope["user"].pk, bucket=self.allowance)
 
     # --- client messages ------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.token is None:
             return  # connection is being refused or was taken over
+        # Counted before anything is read: a refused frame costs the server next to nothing.
+        wait = self.allowance.take(1, time.time())
+        if wait:
+            await self.refuse(wait)
+            return
         seq = None
         try:
             content = protocol.decode(text_data, bytes_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES)
             message = protocol.parse(content)
             seq = getattr(message, "seq", None)
+            if isinstance(message, protocol.Sync | protocol.Start):  # the whole state goes back
+                wait = self.allowance.take(settings.WS_RATE_STATE_COST - 1, time.time())
+                if wait:  # sent again, the frame costs its own token too
+                    await self.refuse(wait + 1 / settings.WS_RATE_PER_SECOND)
+                    return
             await self.dispatch_message(message)
         except protocol.ProtocolError as exc:
             await self.send_error(exc.code, _translated(exc), exc.seq)
@@ -121,6 +147,13 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             # Nothing was acknowledged, so nothing is lost: the client sends it again.
             logger.exception("attempt %s: message failed", self.attempt_id)
             await self.send_error("server_error", _("The server could not process this; send it again."), seq)
+
+    async def refuse(self, wait: float) -> None:
+        """Refuse a frame unread; close a connection that keeps sending into refusals."""
+        await self.send_rate_limited(wait)
+        if self.refusals.take(1, time.time()):
+            logger.warning("attempt %s: closed for sending on while rate limited", self.attempt_id)
+            await self.fail_quietly(close=CLOSE_RATE_LIMITED)
 
     async def dispatch_message(self, message: protocol.Message) -> None:
         user = self.scope["user"]
@@ -210,6 +243,18 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if seq is not None:
             reply["seq"] = seq
         await self.send_json(reply)
+
+    async def send_rate_limited(self, wait: float) -> None:
+        retry_ms = ratelimit.retry_after_ms(wait)
+        await self.send_json(
+            {
+                "type": "error",
+                "code": "rate_limited",
+                "message": _("Too many messages: this one was not read. Send it again in %(ms)s ms.")
+                % {"ms": retry_ms},
+                "retry_after_ms": retry_ms,
+            }
+        )
 
     async def fail(self, code: str, message: str, *, close: int) -> None:
         await self.send_error(code, message)

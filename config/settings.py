@@ -247,7 +247,15 @@ WS_TIME_PUSH_SECONDS = env_int("WS_TIME_PUSH_SECONDS", 30, minimum=1)
 # Learner identifiers (Circular 42/2021) are opaque strings; the format is configurable.
 LEARNER_ID_PATTERN = env_str("LEARNER_ID_PATTERN", r"^[0-9A-Za-z]{6,20}$")
 
-# --- sessions on shared PCs -----------------------------------------------------------
+# --- websocket limits and sessions on shared PCs --------------------------------------
+# A student's exam connections share a token bucket (assess/ratelimit.py, docs/protocol.md
+# "Rate limit"): every frame costs a token, a `sync`, a `start` and opening a connection cost
+# WS_RATE_STATE_COST; tokens come back at WS_RATE_PER_SECOND up to WS_RATE_BURST.
+WS_RATE_BURST = env_int("WS_RATE_BURST", 120, minimum=20)
+WS_RATE_PER_SECOND = env_int("WS_RATE_PER_SECOND", 5, minimum=1)
+WS_RATE_STATE_COST = env_int("WS_RATE_STATE_COST", 10, minimum=1)
+if WS_RATE_STATE_COST * 2 > WS_RATE_BURST:
+    raise ImproperlyConfigured("WS_RATE_STATE_COST must be at most half of WS_RATE_BURST")
 # Sessions end when the browser closes (no expiry date on the cookie) and after
 # SESSION_IDLE_SECONDS without a request or an open websocket; activity is written into the
 # session at most once per SESSION_ACTIVITY_SECONDS (accounts/sessions.py).
