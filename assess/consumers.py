@@ -55,26 +55,60 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     clock: asyncio.Task | None = None
     deadline: datetime | None = None
     finished = False
-    allowance: ratelimit.TokenBucket | None = None  # the student's tokens, held while connected
+    allowance: ratelimit.Allowance | None = None  # the student's tokens, held while connected
     refusals: ratelimit.TokenBucket | None = None  # refused frames this connection may still send
     groups_joined: tuple[str, ...] = ()
+
+    async def __call__(self, scope, receive, send):
+        return await super().__call__(scope, self.within_limit(receive), send)
+
+    def within_limit(self, receive):
+        """``receive``, taking a token for each frame as it is pulled from the connection's queue.
+
+        Channels hands a consumer one message per turn of the event loop, while a client
+        writing as fast as it can gets a thousand frames parsed in one turn. So frames without
+        tokens are refused here, all that wait in one go, unread; and a connection with more
+        frames waiting than its tokens and refusals left could ever cover is a flood, closed at
+        once. (How many wait is read from the queue behind ``receive``, an ``asyncio.Queue``
+        under Daphne and Channels' test client alike; without one, only the refusals count.)
+        """
+        waiting = getattr(getattr(receive, "__self__", None), "qsize", None)
+
+        async def receive_within_limit():
+            while True:
+                message = await receive()
+                if message["type"] != "websocket.receive" or self.allowance is None:
+                    return message
+                if self.token is None:
+                    continue  # closed, or being closed: what still arrives is dropped unread
+                now = time.time()
+                if waiting is not None and waiting() > self.allowance.bucket.level(now) + self.refusals.level(now):
+                    await self.close_for_flooding()
+                    continue
+                wait = await self.spend(self.allowance, 1)
+                if not wait:
+                    return message
+                await self.refuse(wait)
+
+        return receive_within_limit
 
     async def connect(self) -> None:
         self.attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
         self.group = services.attempt_group(self.attempt_id)
-        await self.accept()
         user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            # Opening a connection costs what a sync does, from the student's own tokens. Without
+            # them the handshake is refused (HTTP 403) before it is accepted: a client
+            # reconnecting in a loop cannot send a single frame, nor touch the attempt.
+            allowance = await _db(ratelimit.allowance_take)(user_id=user.pk)
+            if await self.spend(allowance, settings.WS_RATE_STATE_COST):
+                logger.info("attempt %s: connection refused for the rate limit", self.attempt_id)
+                await self.close()
+                return
+            self.allowance, self.refusals = allowance, ratelimit.new_bucket()
+        await self.accept()
         if user is None or not user.is_authenticated:
             await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
-            return
-        # Opening a connection costs what a sync does, from the student's own tokens: a client
-        # reconnecting in a loop is refused before any work on the attempt.
-        self.allowance = await _db(ratelimit.allowance_take)(user_id=user.pk)
-        self.refusals = ratelimit.new_bucket()
-        wait = self.allowance.take(settings.WS_RATE_STATE_COST, time.time())
-        if wait:
-            await self.send_rate_limited(wait)
-            await self.fail_quietly(close=CLOSE_RATE_LIMITED)
             return
         # Join the session's group before checking that it lives: a logout from now on reaches
         # this socket, and one that came before is seen by the check.
@@ -109,26 +143,30 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if self.clock is not None:
             self.clock.cancel()
         await self.leave_groups()
-        if self.allowance is not None:
-            await _db(ratelimit.allowance_return)(user_id=self.scope["user"].pk, bucket=self.allowance)
+        if self.allowance is not None and self.allowance.unsaved:
+            await _db(self.allowance.save)()
+
+    async def spend(self, allowance: ratelimit.Allowance, cost: float) -> float:
+        """Take ``cost`` tokens (0 returned) or none (the seconds to wait returned); write the
+        count back to the cache when it is due."""
+        wait = allowance.take(cost)
+        if allowance.save_due(refused=bool(wait)):
+            await _db(allowance.save)()
+        return wait
 
     # --- client messages ------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.token is None:
             return  # connection is being refused or was taken over
-        # Counted before anything is read: a refused frame costs the server next to nothing.
-        wait = self.allowance.take(1, time.time())
-        if wait:
-            await self.refuse(wait)
-            return
+        # The frame's token is taken (``within_limit``); the state costs more.
         seq = None
         try:
             content = protocol.decode(text_data, bytes_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES)
             message = protocol.parse(content)
             seq = getattr(message, "seq", None)
             if isinstance(message, protocol.Sync | protocol.Start):  # the whole state goes back
-                wait = self.allowance.take(settings.WS_RATE_STATE_COST - 1, time.time())
+                wait = await self.spend(self.allowance, settings.WS_RATE_STATE_COST - 1)
                 if wait:  # sent again, the frame costs its own token too
                     await self.refuse(wait + 1 / settings.WS_RATE_PER_SECOND)
                     return
@@ -150,10 +188,18 @@ class AttemptConsumer(AsyncWebsocketConsumer):
 
     async def refuse(self, wait: float) -> None:
         """Refuse a frame unread; close a connection that keeps sending into refusals."""
-        await self.send_rate_limited(wait)
         if self.refusals.take(1, time.time()):
-            logger.warning("attempt %s: closed for sending on while rate limited", self.attempt_id)
-            await self.fail_quietly(close=CLOSE_RATE_LIMITED)
+            await self.close_for_flooding()
+        else:
+            await self.send_rate_limited(wait)
+
+    async def close_for_flooding(self) -> None:
+        """Close with 4429, leaving the student a burst's worth of tokens in debt."""
+        logger.warning("attempt %s: closed for flooding", self.attempt_id)
+        wait = self.allowance.punish()
+        await _db(self.allowance.save)()
+        await self.send_rate_limited(wait)
+        await self.fail_quietly(close=CLOSE_RATE_LIMITED)
 
     async def dispatch_message(self, message: protocol.Message) -> None:
         user = self.scope["user"]

@@ -3,15 +3,17 @@
 Every frame costs one token, taken before the frame is decoded; a message that brings the
 whole state back (``sync``, ``start``) and opening a connection cost ``WS_RATE_STATE_COST``.
 Tokens come back at ``WS_RATE_PER_SECOND`` up to ``WS_RATE_BURST``. A frame that finds too
-few tokens is refused unread (``rate_limited``, with the time to wait); a connection that
-goes on sending into refusals, more than a burst of them, is closed.
+few tokens is refused unread (``rate_limited``, with the time to wait). A connection that goes
+on sending into refusals, more than a burst of them, or that has more frames waiting than its
+tokens and refusals could ever cover, is closed, and leaves the student a burst's worth of
+tokens in debt: the next connection waits until the debt is paid back.
 
-The tokens belong to the student, not to one connection: a connection starts from what the
-student's last connection left in the cache (Redis when configured, so every server process
-sees it), refilled since, and puts back what it has left when it closes. Reconnecting
-therefore refills nothing; while it lives, the count is the connection's own, so no message
-costs a cache round trip. Connections open side by side (a takeover, a second attempt) each
-start from the same stored count: the few a student can hold at once bound what that gives.
+The tokens belong to the student, not to one connection: a connection starts from the count
+the student's connections last wrote to the cache (Redis when configured, so every server
+process sees it), refilled since, and writes its own count back as it spends: after a
+state's worth of tokens, at the first refusal, and when it closes. Reconnecting therefore
+refills nothing, and a client that reconnects faster than the old connection's last write
+gains less than the new connection costs. No message costs a cache round trip otherwise.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ class TokenBucket:
             self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.per_second)
             self.at = now
 
+    def level(self, now: float) -> float:
+        """The tokens there are at ``now``."""
+        self.refill(now)
+        return self.tokens
+
     def take(self, cost: float, now: float) -> float:
         """Take ``cost`` tokens and return 0, or take nothing and return the seconds to wait."""
         self.refill(now)
@@ -70,19 +77,45 @@ def new_bucket(now: float | None = None) -> TokenBucket:
     return TokenBucket.full(settings.WS_RATE_BURST, settings.WS_RATE_PER_SECOND, time.time() if now is None else now)
 
 
-def allowance_take(*, user_id: int, now: float | None = None) -> TokenBucket:
-    """The student's tokens for a connection that opens: what the last one left, refilled since."""
+@dataclass
+class Allowance:
+    """A student's tokens while one connection holds them; ``save`` writes the count back."""
+
+    user_id: int
+    bucket: TokenBucket
+    unsaved: float = 0.0  # tokens spent since the count was last written
+
+    def take(self, cost: float, now: float | None = None) -> float:
+        """As ``TokenBucket.take``."""
+        wait = self.bucket.take(cost, time.time() if now is None else now)
+        if not wait:
+            self.unsaved += cost
+        return wait
+
+    def save_due(self, *, refused: bool) -> bool:
+        """Write the count back after a state's worth of spending, or at a refusal after any."""
+        return self.unsaved >= settings.WS_RATE_STATE_COST or (refused and self.unsaved > 0)
+
+    def punish(self, now: float | None = None) -> float:
+        """A connection closed for flooding leaves the student a burst's worth in debt; returns
+        the seconds until a new connection is affordable."""
+        now = time.time() if now is None else now
+        self.bucket.tokens, self.bucket.at = -self.bucket.capacity, now
+        self.unsaved = 1.0  # the debt must be written back
+        return (settings.WS_RATE_STATE_COST - self.bucket.tokens) / self.bucket.per_second
+
+    def save(self, now: float | None = None) -> None:
+        self.bucket.refill(time.time() if now is None else now)
+        cache.set(_key(self.user_id), (self.bucket.tokens, self.bucket.at), _ttl())
+        self.unsaved = 0.0
+
+
+def allowance_take(*, user_id: int, now: float | None = None) -> Allowance:
+    """The student's tokens for a connection that opens: the last count written, refilled since."""
     now = time.time() if now is None else now
     bucket = new_bucket(now)
     stored = cache.get(_key(user_id))
     if isinstance(stored, tuple) and len(stored) == 2:
         bucket.tokens, bucket.at = min(float(stored[0]), bucket.capacity), float(stored[1])
         bucket.refill(now)
-    return bucket
-
-
-def allowance_return(*, user_id: int, bucket: TokenBucket, now: float | None = None) -> None:
-    """Put back what a closing connection has left."""
-    now = time.time() if now is None else now
-    bucket.refill(now)
-    cache.set(_key(user_id), (bucket.tokens, bucket.at), _ttl())
+    return Allowance(user_id=user_id, bucket=bucket)

@@ -86,29 +86,38 @@ async def test_a_sync_costs_the_whole_state(small_bucket):
 async def test_sending_on_into_refusals_closes_and_reconnecting_refills_nothing(small_bucket):
     _, attempts, _ = await setup_sitting()
     attempt = attempts[0]
-    ws, _ = await started(attempt)
-    for _ in range(60):
-        await ws.send_to(text_data='{"type": "sync"}')
-    seen = []
-    while True:
-        output = await ws.receive_output(timeout=3)
-        if output["type"] == "websocket.close":
-            break
-        seen.append(json.loads(output["text"]))
-    assert output["code"] == 4429
-    codes = [m.get("code") for m in seen if m["type"] == "error"]
-    assert codes and set(codes) == {"rate_limited"}
-    assert len(codes) == 21  # a burst's worth of refusals (20), then the one that closed it
+    ws, _ = await started(attempt)  # 10 tokens left; 20 refusals allowed
+    kinds = []
+    for seq in range(1, 32):  # one at a time, each reply read before the next frame goes
+        await ws.send_json_to({"type": "answer", "seq": seq, "item": seq % 5 + 1, "value": "A"})
+        reply = (await replies(ws, 1))[0]
+        kinds.append(reply["type"] if reply["type"] != "error" else reply["code"])
+    assert kinds[:10] == ["ack"] * 10 and kinds[10:] == ["rate_limited"] * 21, kinds
+    # The 21st refusal closed it, telling how long the debt of a burst takes to pay back.
+    assert (await ws.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4429}
+    assert await stored_seqs(attempt.pk) == list(range(1, 11))
     await ws.disconnect()
 
-    # The tokens are the student's, not the connection's: a new connection starts empty-handed
-    # and is refused before it touches the attempt.
+    # The tokens are the student's, not the connection's: a new connection, on any server
+    # process, finds the debt, and its handshake is refused before it is accepted.
     again, connected, _ = await connect(attempt.pk, attempt.student)
-    assert connected
-    error = await receive(again)
-    assert error["code"] == "rate_limited" and error["retry_after_ms"] > 0
-    assert (await again.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4429}
-    await again.disconnect()
+    assert not connected
+
+
+async def test_more_frames_waiting_than_could_ever_be_read_is_a_flood_closed_at_once(small_bucket):
+    _, attempts, _ = await setup_sitting()
+    attempt = attempts[0]
+    ws, _ = await started(attempt)  # 10 tokens and 20 refusals: 30 frames at most are answered
+    for seq in range(1, 61):  # written at once, as a client flooding the socket does
+        await ws.send_to(text_data=json.dumps({"type": "answer", "seq": seq, "item": 1, "value": "A"}))
+    error = (await replies(ws, 1))[0]
+    assert error["code"] == "rate_limited"
+    assert error["retry_after_ms"] == 50_000  # a burst of debt plus a connection: 25 tokens at 0.5 a second
+    assert (await ws.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4429}
+    assert await stored_seqs(attempt.pk) == []
+    await ws.disconnect()
+    again, connected, _ = await connect(attempt.pk, attempt.student)
+    assert not connected
 
 
 async def test_honest_use_is_never_limited_by_the_defaults(settings):

@@ -52,14 +52,28 @@ def test_retry_after_is_whole_milliseconds_and_never_zero():
 
 
 def test_a_students_tokens_outlive_the_connection(settings):
-    settings.WS_RATE_BURST, settings.WS_RATE_PER_SECOND = 20, 2
+    settings.WS_RATE_BURST, settings.WS_RATE_PER_SECOND, settings.WS_RATE_STATE_COST = 20, 2, 5
     first = ratelimit.allowance_take(user_id=987654, now=100.0)
-    assert first.tokens == 20
-    first.take(18, 100.0)
-    ratelimit.allowance_return(user_id=987654, bucket=first, now=101.0)  # 2 + 2 refilled
+    assert first.bucket.tokens == 20
+    assert first.take(4, 100.0) == 0 and not first.save_due(refused=False)
+    assert first.take(14, 100.0) == 0 and first.save_due(refused=False)  # a state's worth spent
+    first.save(now=101.0)  # 2 left, 2 refilled
+    assert first.unsaved == 0
     again = ratelimit.allowance_take(user_id=987654, now=102.0)
-    assert again.tokens == pytest.approx(6)
-    assert ratelimit.allowance_take(user_id=987655, now=102.0).tokens == 20  # another student
+    assert again.bucket.tokens == pytest.approx(6)
+    assert ratelimit.allowance_take(user_id=987655, now=102.0).bucket.tokens == 20  # another student
+
+
+def test_the_count_is_written_at_the_first_refusal_after_spending(settings):
+    settings.WS_RATE_BURST, settings.WS_RATE_PER_SECOND, settings.WS_RATE_STATE_COST = 20, 1, 10
+    allowance = ratelimit.allowance_take(user_id=42, now=0.0)
+    allowance.take(19, 0.0)
+    allowance.save(now=0.0)
+    assert allowance.take(1, 0.0) == 0 and not allowance.save_due(refused=False)
+    assert allowance.take(1, 0.0) > 0 and allowance.save_due(refused=True)
+    allowance.save(now=0.0)
+    assert allowance.take(1, 0.0) > 0 and not allowance.save_due(refused=True)  # nothing new to write
+    assert ratelimit.allowance_take(user_id=42, now=0.0).bucket.tokens == 0
 
 
 @pytest.mark.parametrize(

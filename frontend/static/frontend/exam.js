@@ -5,8 +5,9 @@
  * reconnect or a reload (the server acknowledges a replayed sequence without a second write).
  * A newer change of an item replaces an older one still waiting (the latest sequence wins on
  * the server anyway), so a long time offline leaves at most an answer and a flag per item.
- * If the server refuses a message for the rate limit, the script waits as told and then sends
- * what is waiting one change at a time; it hands the exam in only once every change is
+ * Changes go out in seq order, at most WINDOW of them without a reply at a time; if the
+ * server refuses one for the rate limit, the script waits as told and sends what is waiting
+ * one change at a time until nothing waits. It hands the exam in only once every change is
  * acknowledged.
  * Every item's body (stimulus, stem, interaction) is drawn by ItemRenderer (items.js), the same
  * code the author preview uses.
@@ -18,7 +19,7 @@
   var text = JSON.parse(document.getElementById("runner-text").textContent);
   var pendingKey = "exam:" + config.attemptId + ":pending";
   var FINAL_CLOSE_CODES = [4401, 4403, 4404, 4409];
-  var CLOSE_RATE_LIMITED = 4429;     // too many messages or connections: come back after retry_after_ms
+  var CLOSE_RATE_LIMITED = 4429;     // closed for flooding: come back after the last retry_after_ms
 
   var socket = null;
   var retryDelay = 500;
@@ -33,8 +34,9 @@
   var deadlineLocal = null;          // performance.now() at which time runs out, from the server's remaining_ms
   var status = null;
   var retryAfter = 0;                // ms the server last asked to wait (rate_limited)
-  var paced = false;                 // after a rate_limited: waiting changes go out one at a time
-  var pacedSeq = null;               // the change out in paced mode, waiting for its reply
+  var WINDOW = 50;                   // changes sent and not yet answered, at most
+  var inFlight = {};                 // seq -> true: sent on this connection, no reply yet
+  var paced = false;                 // after a rate_limited: one change out at a time until none waits
   var pacedTimer = null;
   var awaiting = null;               // a start or sync sent and not yet answered by a state
   var submitWanted = false;          // hand in as soon as every change is acknowledged
@@ -93,7 +95,7 @@
     };
     socket.onclose = function (event) {
       socket = null;
-      pacedSeq = null;
+      inFlight = {};
       submitSent = false;
       if (stopped || FINAL_CLOSE_CODES.indexOf(event.code) !== -1) {
         stopped = true;
@@ -123,33 +125,36 @@
     return Object.keys(pending).map(Number).sort(function (a, b) { return a - b; });
   }
 
-  // Paced mode, after a rate_limited: one change out at a time, the next when it is answered.
+  // Send waiting changes in seq order while fewer than the window are out without a reply.
   function pump() {
-    if (!paced || pacedTimer !== null || pacedSeq !== null || !socket || socket.readyState !== WebSocket.OPEN) return;
+    if (pacedTimer !== null || !socket || socket.readyState !== WebSocket.OPEN) return;
     var seqs = pendingSeqs();
-    if (!seqs.length) {
+    var out = Object.keys(inFlight).length;
+    var limit = paced ? 1 : WINDOW;
+    for (var i = 0; i < seqs.length && out < limit; i++) {
+      if (!inFlight[seqs[i]]) {
+        inFlight[seqs[i]] = true;
+        out += 1;
+        send(pending[seqs[i]]);
+      }
+    }
+    if (paced && !seqs.length) {
       paced = false;
       if (awaiting) send(awaiting);
-      maybeSubmit();
-      return;
     }
-    pacedSeq = seqs[0];
-    send(pending[pacedSeq]);
+    maybeSubmit();
   }
 
   function replied(seq) {    // an ack or an error for this change arrived
-    if (paced && seq === pacedSeq) {
-      pacedSeq = null;
-      pump();
-    }
-    maybeSubmit();
+    delete inFlight[seq];
+    pump();
   }
 
   function onRateLimited(message) {
     // Not read by the server, so not stored: wait as told, then send again what is waiting.
     retryAfter = typeof message.retry_after_ms === "number" ? message.retry_after_ms : 1000;
     paced = true;
-    pacedSeq = null;
+    inFlight = {};               // which one was refused is not said: all that wait go again
     submitSent = false;
     if (pacedTimer !== null) window.clearTimeout(pacedTimer);
     pacedTimer = window.setTimeout(function () {
@@ -219,12 +224,7 @@
     nextSeq = Math.max(state.last_seq, seqs.length ? seqs[seqs.length - 1] : 0) + 1;
     render();
     setRemaining(state.remaining_ms);
-    if (paced) {
-      pacedSeq = null;
-      pump();
-    } else {
-      seqs.forEach(function (seq) { send(pending[seq]); });
-    }
+    pump();                      // after a reconnect: everything waiting (in flight is empty)
     // Typing not yet sent is newer than anything above: it becomes a change now, then the
     // items are repainted from what the page holds.
     flushAll();
@@ -239,7 +239,8 @@
       // Not stored, not lost: send it again shortly (unless a newer change replaced it).
       var seq = message.seq;
       window.setTimeout(function () {
-        if (paced && seq === pacedSeq) { pacedSeq = null; pump(); } else if (pending[seq]) { send(pending[seq]); }
+        delete inFlight[seq];
+        pump();
       }, 1000);
       return;
     }
@@ -306,7 +307,7 @@
     message.seq = nextSeq++;
     pending[message.seq] = message;
     savePending();
-    if (paced) { pump(); } else { send(message); }
+    pump();
   }
 
   function answered(position) {
