@@ -101,8 +101,10 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             # them the handshake is refused (HTTP 403) before it is accepted: a client
             # reconnecting in a loop cannot send a single frame, nor touch the attempt.
             allowance = await _db(ratelimit.allowance_take)(user_id=user.pk)
-            if await self.spend(allowance, settings.WS_RATE_STATE_COST):
+            wait = await self.spend(allowance, settings.WS_RATE_STATE_COST)
+            if wait:
                 logger.info("attempt %s: connection refused for the rate limit", self.attempt_id)
+                ratelimit.recent_refusals.note(self.scope["session"].session_key, time.time() + wait)
                 await self.close()
                 return
             self.allowance, self.refusals = allowance, ratelimit.new_bucket()
@@ -198,6 +200,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         logger.warning("attempt %s: closed for flooding", self.attempt_id)
         wait = self.allowance.punish()
         await _db(self.allowance.save)()
+        ratelimit.recent_refusals.note(self.scope["session"].session_key, time.time() + wait)
         await self.send_rate_limited(wait)
         await self.fail_quietly(close=CLOSE_RATE_LIMITED)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -119,3 +120,35 @@ def allowance_take(*, user_id: int, now: float | None = None) -> Allowance:
         bucket.tokens, bucket.at = min(float(stored[0]), bucket.capacity), float(stored[1])
         bucket.refill(now)
     return Allowance(user_id=user_id, bucket=bucket)
+
+
+class RecentRefusals:
+    """Sessions whose handshakes this process refused for the rate limit, until when.
+
+    An economy only: a client reconnecting in a loop is then turned away before its session,
+    its user or its count are read (config/middleware.py, ``WebsocketRateLimitGate``). A
+    process that does not remember (another one, after a restart) asks the cache as usual, so
+    forgetting changes nothing but the cost. Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def note(self, session_key: str, until: float) -> None:
+        self._until[session_key] = until
+        self._until.move_to_end(session_key)
+        while len(self._until) > self.size:
+            self._until.popitem(last=False)
+
+    def refused(self, session_key: str, now: float) -> bool:
+        until = self._until.get(session_key)
+        if until is None:
+            return False
+        if now >= until:
+            del self._until[session_key]
+            return False
+        return True
+
+
+recent_refusals = RecentRefusals()

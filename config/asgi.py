@@ -29,6 +29,7 @@ from assess.routing import websocket_urlpatterns  # noqa: E402
 from config.middleware import (  # noqa: E402
     WebsocketLanguageMiddleware,
     WebsocketOriginValidator,
+    WebsocketRateLimitGate,
     WebsocketSessionMiddleware,
 )
 
@@ -66,11 +67,16 @@ class EmbeddedDeadlineSweeper:
             await asyncio.sleep(settings.DEADLINE_SWEEP_SECONDS)
 
 
-# Channels' AuthMiddlewareStack, with the session rules between the session and the user.
+# Channels' AuthMiddlewareStack, with the rate limit's gate before the session is read and the
+# session rules between the session and the user.
 websocket_application = WebsocketOriginValidator(
     CookieMiddleware(
-        SessionMiddleware(
-            WebsocketSessionMiddleware(AuthMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns))))
+        WebsocketRateLimitGate(
+            SessionMiddleware(
+                WebsocketSessionMiddleware(
+                    AuthMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns)))
+                )
+            )
         )
     )
 )

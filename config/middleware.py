@@ -8,6 +8,8 @@
   on the server; requests and open websockets count as activity.
 - The websocket Origin check: only the page's own origin (scheme, host and port) or a
   trusted one may open a websocket with the student's cookie.
+- The websocket rate limit's gate: a session refused a moment ago is turned away before any
+  database work.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import is_same_domain
 
 from accounts import sessions
+from assess import ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +165,21 @@ class WebsocketOriginValidator:
                 _headers(scope, b"origin")[:1],
                 _headers(scope, b"host")[:1],
             )
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+class WebsocketRateLimitGate:
+    """Turn away at once (HTTP 403) a handshake of a session this process refused a moment ago
+    for the rate limit (assess/ratelimit.py), before the session or the user is read: a client
+    reconnecting in a loop then costs next to nothing. Needs Channels' CookieMiddleware."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        key = scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+        if scope["type"] == "websocket" and key and ratelimit.recent_refusals.refused(key, time.time()):
             return await WebsocketDenier()(scope, receive, send)
         return await self.app(scope, receive, send)
 

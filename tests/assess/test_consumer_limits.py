@@ -31,6 +31,19 @@ def small_bucket(settings):
     return settings
 
 
+async def connect_with(attempt_id: int, browser):
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import websocket_application
+    from tests.assess.test_consumer import HOST, ORIGIN
+    from tests.assess.test_consumer_sessions import cookie_of
+
+    headers = [(b"host", HOST), (b"origin", ORIGIN), (b"cookie", cookie_of(browser).encode())]
+    communicator = WebsocketCommunicator(websocket_application, f"/ws/attempts/{attempt_id}/", headers=headers)
+    connected, _ = await communicator.connect()
+    return communicator, connected, None
+
+
 async def replies(ws, count: int) -> list[dict]:
     """The next ``count`` replies, clock pushes left out."""
     found = []
@@ -101,6 +114,28 @@ async def test_sending_on_into_refusals_closes_and_reconnecting_refills_nothing(
     # The tokens are the student's, not the connection's: a new connection, on any server
     # process, finds the debt, and its handshake is refused before it is accepted.
     again, connected, _ = await connect(attempt.pk, attempt.student)
+    assert not connected
+
+
+async def test_a_reconnect_loop_is_turned_away_before_any_database_work(small_bucket):
+    from django.contrib.sessions.models import Session
+
+    from tests.assess.test_consumer_sessions import browser_session, open_exam
+
+    _, attempts, _ = await setup_sitting()
+    attempt = attempts[0]
+    browser = await browser_session(attempt.student)
+    ws = await open_exam(attempt.pk, browser)
+    await replies(ws, 1)  # the state
+    for _ in range(60):  # a flood: closed at once, a burst of debt left
+        await ws.send_to(text_data='{"type": "sync"}')
+    assert (await replies(ws, 1))[0]["code"] == "rate_limited"
+    assert (await ws.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4429}
+    await ws.disconnect()
+    # The session is gone from the database, yet the next handshake is not told "log in"
+    # (accepted, 4401): this process remembers the refusal and never reads the session.
+    await database_sync_to_async(Session.objects.all().delete)()
+    again, connected, _ = await connect_with(attempt.pk, browser)
     assert not connected
 
 

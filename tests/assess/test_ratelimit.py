@@ -89,3 +89,14 @@ def test_rate_settings_that_would_refuse_every_connection_fail_clearly(tmp_path,
 
     result = probe(tmp_path, **env)
     assert result.returncode != 0 and message in result.stderr
+
+
+def test_recent_refusals_are_remembered_until_the_tokens_are_back_and_bounded():
+    refusals = ratelimit.RecentRefusals(size=2)
+    refusals.note("a", until=10.0)
+    assert refusals.refused("a", 9.9) and not refusals.refused("a", 10.0)
+    assert not refusals.refused("a", 5.0)  # forgotten once past
+    refusals.note("b", until=10.0)
+    refusals.note("c", until=10.0)
+    refusals.note("d", until=10.0)
+    assert not refusals.refused("b", 0.0) and refusals.refused("c", 0.0) and refusals.refused("d", 0.0)
