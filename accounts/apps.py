@@ -8,6 +8,9 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("People and organisations")
 
+    def ready(self) -> None:
+        from . import sessions  # noqa: F401  (connects the receiver that closes sockets at logout)
+
 
 class PlatformAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with its site for platform administrators only (accounts.admin_site)."""

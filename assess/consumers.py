@@ -1,7 +1,9 @@
 """The exam websocket: one student, one attempt, one live connection (docs/protocol.md).
 
-Thin: decode and parse the frame, call one service in a worker thread, send the reply.
-An answer is acknowledged only after the service has committed it.
+Thin: take a token for the frame (assess/ratelimit.py), decode and parse it, call one service
+in a worker thread, send the reply. An answer is acknowledged only after the service has
+committed it. Messages to the student are translated into the connection's language
+(config/middleware.py activates it).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -17,8 +20,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import errors, protocol, selectors, services, statuses
+from accounts import sessions
+
+from . import errors, protocol, ratelimit, selectors, services, statuses
 from .models import Attempt
 
 logger = logging.getLogger(__name__)
@@ -28,6 +34,7 @@ CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TAKEN_OVER = 4409
+CLOSE_RATE_LIMITED = 4429
 
 
 # Database work of consumers runs on a pool of its own, sized by DB_THREADS: each thread
@@ -48,59 +55,154 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     clock: asyncio.Task | None = None
     deadline: datetime | None = None
     finished = False
+    allowance: ratelimit.Allowance | None = None  # the student's tokens, held while connected
+    refusals: ratelimit.TokenBucket | None = None  # refused frames this connection may still send
+    groups_joined: tuple[str, ...] = ()
+
+    async def __call__(self, scope, receive, send):
+        return await super().__call__(scope, self.within_limit(receive), send)
+
+    def within_limit(self, receive):
+        """``receive``, taking a token for each frame as it is pulled from the connection's queue.
+
+        Channels hands a consumer one message per turn of the event loop, while a client
+        writing as fast as it can gets a thousand frames parsed in one turn. So frames without
+        tokens are refused here, all that wait in one go, unread; and a connection with more
+        frames waiting than its tokens and refusals left could ever cover is a flood, closed at
+        once. (How many wait is read from the queue behind ``receive``, an ``asyncio.Queue``
+        under Daphne and Channels' test client alike; without one, only the refusals count.)
+        """
+        waiting = getattr(getattr(receive, "__self__", None), "qsize", None)
+
+        async def receive_within_limit():
+            while True:
+                message = await receive()
+                if message["type"] != "websocket.receive" or self.allowance is None:
+                    return message
+                if self.token is None:
+                    continue  # closed, or being closed: what still arrives is dropped unread
+                now = time.time()
+                if waiting is not None and waiting() > self.allowance.bucket.level(now) + self.refusals.level(now):
+                    await self.close_for_flooding()
+                    continue
+                wait = await self.spend(self.allowance, 1)
+                if not wait:
+                    return message
+                await self.refuse(wait)
+
+        return receive_within_limit
 
     async def connect(self) -> None:
         self.attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
         self.group = services.attempt_group(self.attempt_id)
-        await self.accept()
         user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            # Opening a connection costs what a sync does, from the student's own tokens. Without
+            # them the handshake is refused (HTTP 403) before it is accepted: a client
+            # reconnecting in a loop cannot send a single frame, nor touch the attempt.
+            allowance = await _db(ratelimit.allowance_take)(user_id=user.pk)
+            wait = await self.spend(allowance, settings.WS_RATE_STATE_COST)
+            if wait:
+                logger.info("attempt %s: connection refused for the rate limit", self.attempt_id)
+                ratelimit.recent_refusals.note(self.scope["session"].session_key, time.time() + wait)
+                await self.close()
+                return
+            self.allowance, self.refusals = allowance, ratelimit.new_bucket()
+        await self.accept()
         if user is None or not user.is_authenticated:
-            await self.fail("not_authenticated", "Log in first.", close=CLOSE_NOT_AUTHENTICATED)
+            await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
+            return
+        # Join the session's group before checking that it lives: a logout from now on reaches
+        # this socket, and one that came before is seen by the check.
+        session_key = self.scope["session"].session_key
+        await self.join(sessions.session_group(session_key))
+        if not await _db(sessions.session_exists)(session_key):
+            await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
             return
         try:
             self.token = await _db(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
         except Attempt.DoesNotExist:
-            await self.fail("not_found", "There is no such attempt.", close=CLOSE_NOT_FOUND)
+            await self.fail("not_found", _("There is no such attempt."), close=CLOSE_NOT_FOUND)
             return
-        except PermissionDenied as exc:
-            await self.fail("forbidden", str(exc), close=CLOSE_FORBIDDEN)
+        except PermissionDenied:
+            await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
             return
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(self.group)
         # Tell any older connection of this attempt, on any server process, to step down.
         await self.channel_layer.group_send(self.group, {"type": "attempt.takeover", "token": str(self.token)})
         await self.send_state()
 
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined += (group,)
+
+    async def leave_groups(self) -> None:
+        groups, self.groups_joined = self.groups_joined, ()
+        for group in groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
     async def disconnect(self, code: int) -> None:
         if self.clock is not None:
             self.clock.cancel()
-        if self.token is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_groups()
+        if self.allowance is not None and self.allowance.unsaved:
+            await _db(self.allowance.save)()
+
+    async def spend(self, allowance: ratelimit.Allowance, cost: float) -> float:
+        """Take ``cost`` tokens (0 returned) or none (the seconds to wait returned); write the
+        count back to the cache when it is due."""
+        wait = allowance.take(cost)
+        if allowance.save_due(refused=bool(wait)):
+            await _db(allowance.save)()
+        return wait
 
     # --- client messages ------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.token is None:
             return  # connection is being refused or was taken over
+        # The frame's token is taken (``within_limit``); the state costs more.
         seq = None
         try:
             content = protocol.decode(text_data, bytes_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES)
             message = protocol.parse(content)
             seq = getattr(message, "seq", None)
+            if isinstance(message, protocol.Sync | protocol.Start):  # the whole state goes back
+                wait = await self.spend(self.allowance, settings.WS_RATE_STATE_COST - 1)
+                if wait:  # sent again, the frame costs its own token too
+                    await self.refuse(wait + 1 / settings.WS_RATE_PER_SECOND)
+                    return
             await self.dispatch_message(message)
         except protocol.ProtocolError as exc:
-            await self.send_error(exc.code, exc.message, exc.seq)
+            await self.send_error(exc.code, _translated(exc), exc.seq)
         except errors.DeliveryError as exc:
             await self.send_error(exc.code, exc.message, exc.seq if exc.seq is not None else seq)
             if isinstance(exc, errors.DeadlinePassed):
                 await _db(services.attempt_expire)(attempt_id=self.attempt_id)
             if exc.close:
                 await self.step_down()
-        except PermissionDenied as exc:
-            await self.fail("forbidden", str(exc), close=CLOSE_FORBIDDEN)
+        except PermissionDenied:
+            await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
         except Exception:
             # Nothing was acknowledged, so nothing is lost: the client sends it again.
             logger.exception("attempt %s: message failed", self.attempt_id)
-            await self.send_error("server_error", "The server could not process this; send it again.", seq)
+            await self.send_error("server_error", _("The server could not process this; send it again."), seq)
+
+    async def refuse(self, wait: float) -> None:
+        """Refuse a frame unread; close a connection that keeps sending into refusals."""
+        if self.refusals.take(1, time.time()):
+            await self.close_for_flooding()
+        else:
+            await self.send_rate_limited(wait)
+
+    async def close_for_flooding(self) -> None:
+        """Close with 4429, leaving the student a burst's worth of tokens in debt."""
+        logger.warning("attempt %s: closed for flooding", self.attempt_id)
+        wait = self.allowance.punish()
+        await _db(self.allowance.save)()
+        ratelimit.recent_refusals.note(self.scope["session"].session_key, time.time() + wait)
+        await self.send_rate_limited(wait)
+        await self.fail_quietly(close=CLOSE_RATE_LIMITED)
 
     async def dispatch_message(self, message: protocol.Message) -> None:
         user = self.scope["user"]
@@ -146,6 +248,12 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def attempt_submitted(self, event: dict) -> None:
         await self.send_submitted(event["reason"], "submitted")
 
+    async def session_ended(self, event: dict) -> None:
+        """The session this socket was opened with was logged out (accounts/sessions.py)."""
+        await self.fail(
+            "logged_out", _("You have logged out. Log in again to continue."), close=CLOSE_NOT_AUTHENTICATED
+        )
+
     # --- replies ------------------------------------------------------------------------------
 
     async def send_json(self, content: dict) -> None:
@@ -185,9 +293,28 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             reply["seq"] = seq
         await self.send_json(reply)
 
+    async def send_rate_limited(self, wait: float) -> None:
+        retry_ms = ratelimit.retry_after_ms(wait)
+        await self.send_json(
+            {
+                "type": "error",
+                "code": "rate_limited",
+                "message": _("Too many messages: this one was not read. Send it again in %(ms)s ms.")
+                % {"ms": retry_ms},
+                "retry_after_ms": retry_ms,
+            }
+        )
+
     async def fail(self, code: str, message: str, *, close: int) -> None:
         await self.send_error(code, message)
+        await self.fail_quietly(close=close)
+
+    async def fail_quietly(self, *, close: int) -> None:
+        """Close with ``close`` after the error already sent; nothing more is read or pushed."""
         self.token = None
+        if self.clock is not None:
+            self.clock.cancel()
+        await self.leave_groups()
         await self.close(code=close)
 
     async def step_down(self) -> None:
@@ -196,9 +323,9 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if self.clock is not None:
             self.clock.cancel()
         await self.send_json(
-            {"type": "taken_over", "message": "This exam was opened in another window or on another computer."}
+            {"type": "taken_over", "message": _("This exam was opened in another window or on another computer.")}
         )
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave_groups()
         await self.close(code=CLOSE_TAKEN_OVER)
 
     # --- the server's clock -------------------------------------------------------------------
@@ -243,10 +370,18 @@ def _dumps(content: dict) -> str:
     return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
 
 
+def _translated(exc: protocol.ProtocolError) -> str:
+    """A protocol error's message in the connection's language, its values filled in."""
+    message = _(exc.message)
+    return message % exc.params if exc.params else message
+
+
 class UnknownPathConsumer(AsyncWebsocketConsumer):
     """Any other websocket path: say so and close, instead of failing the handshake."""
 
     async def connect(self) -> None:
         await self.accept()
-        await self.send(text_data=_dumps({"type": "error", "code": "not_found", "message": "No such websocket path."}))
+        await self.send(
+            text_data=_dumps({"type": "error", "code": "not_found", "message": _("No such websocket path.")})
+        )
         await self.close(code=CLOSE_NOT_FOUND)

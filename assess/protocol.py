@@ -3,11 +3,16 @@
 See ``docs/protocol.md`` for the wire format. ``parse`` either returns a typed message
 or raises ``ProtocolError`` carrying a stable error code and, where one was readable, the
 client's sequence number, so that the client can match the error to what it sent.
+
+Messages are English templates marked for translation (``gettext_noop``, found by
+``makemessages``) with their values apart: the consumer translates them into the
+connection's language, so this module stays free of Django.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +24,28 @@ MAX_PART_CHARS = 100  # each id or short text inside a list or object value
 
 Value = str | list[str] | dict[str, str | bool] | None
 
+# Text a message may not carry anywhere (values, object keys, list parts, the type): a lone
+# surrogate is not Unicode (no reply or state holding it can be encoded as UTF-8 again) and
+# NUL is refused by PostgreSQL's jsonb (the write would fail on every retry).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def gettext_noop(message: str) -> str:
+    """Mark a message for translation (``makemessages`` looks for this name); the consumer translates."""
+    return message
+
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: str, seq: int | None = None) -> None:
+    def __init__(self, code: str, message: str, seq: int | None = None, params: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
+        self.message = message  # an English template; ``params`` fill its %(name)s fields
         self.seq = seq
+        self.params = params or {}
+
+    def text(self) -> str:
+        """The message in English with its values filled in."""
+        return self.message % self.params if self.params else self.message
 
 
 @dataclass(frozen=True)
@@ -63,33 +83,63 @@ Message = Start | AnswerMessage | FlagMessage | Submit | Sync
 def decode(text: str | None, bytes_data: bytes | None, *, max_bytes: int) -> Any:
     """Turn a websocket frame into JSON data, refusing binary, oversized and malformed frames."""
     if text is None:
-        raise ProtocolError("malformed", "Send text frames holding JSON objects.")
+        raise ProtocolError("malformed", gettext_noop("Send text frames holding JSON objects."))
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-        raise ProtocolError("too_large", f"A message may hold at most {max_bytes} bytes.")
+        raise ProtocolError(
+            "too_large",
+            gettext_noop("A message may hold at most %(max_bytes)s bytes."),
+            params={"max_bytes": max_bytes},
+        )
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise ProtocolError("malformed", "The message is not valid JSON.") from exc
+        raise ProtocolError("malformed", gettext_noop("The message is not valid JSON.")) from exc
+
+
+def unstorable_text(content: Any) -> bool:
+    """Whether any string in decoded JSON, object keys included, holds a lone surrogate or NUL."""
+    stack = [content]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _UNSTORABLE.search(node):
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _readable_seq(content: dict[str, Any]) -> int | None:
+    seq = content.get("seq")
+    return seq if type(seq) is int and 1 <= seq <= MAX_SEQ else None
 
 
 def _seq(content: dict[str, Any]) -> int:
-    seq = content.get("seq")
-    if type(seq) is not int or not 1 <= seq <= MAX_SEQ:
-        raise ProtocolError("invalid_field", f"seq must be an integer from 1 to {MAX_SEQ}.")
+    seq = _readable_seq(content)
+    if seq is None:
+        raise ProtocolError(
+            "invalid_field", gettext_noop("seq must be an integer from 1 to %(max_seq)s."), params={"max_seq": MAX_SEQ}
+        )
     return seq
 
 
 def _item(content: dict[str, Any], seq: int) -> int:
     item = content.get("item")
     if type(item) is not int or not 1 <= item <= MAX_POSITION:
-        raise ProtocolError("invalid_field", "item must be the item's position on the form (1, 2, ...).", seq)
+        raise ProtocolError(
+            "invalid_field", gettext_noop("item must be the item's position on the form (1, 2, ...)."), seq
+        )
     return item
 
 
 def _only(content: dict[str, Any], allowed: set[str], seq: int | None) -> None:
     unknown = set(content) - allowed
     if unknown:
-        raise ProtocolError("invalid_field", f"Unknown field(s): {', '.join(sorted(unknown))}.", seq)
+        names = ", ".join(sorted(name[:40] for name in unknown))
+        raise ProtocolError("invalid_field", gettext_noop("Unknown field(s): %(names)s."), seq, {"names": names})
 
 
 def _short(part: Any) -> bool:
@@ -107,12 +157,20 @@ def _value(value: Any, seq: int) -> Value:
     if isinstance(value, str):
         if 0 < len(value) <= MAX_VALUE_CHARS:
             return value
-        raise ProtocolError("invalid_value", f"A text value has 1 to {MAX_VALUE_CHARS} characters.", seq)
+        raise ProtocolError(
+            "invalid_value",
+            gettext_noop("A text value has 1 to %(max_chars)s characters."),
+            seq,
+            {"max_chars": MAX_VALUE_CHARS},
+        )
     if isinstance(value, list):
         if 0 < len(value) <= MAX_VALUE_PARTS and all(_short(part) for part in value):
             return value
         raise ProtocolError(
-            "invalid_value", f"A list value holds 1 to {MAX_VALUE_PARTS} ids of 1 to {MAX_PART_CHARS} characters.", seq
+            "invalid_value",
+            gettext_noop("A list value holds 1 to %(max_parts)s ids of 1 to %(max_chars)s characters."),
+            seq,
+            {"max_parts": MAX_VALUE_PARTS, "max_chars": MAX_PART_CHARS},
         )
     if isinstance(value, dict):
         if 0 < len(value) <= MAX_VALUE_PARTS and all(
@@ -121,25 +179,32 @@ def _value(value: Any, seq: int) -> Value:
             return value
         raise ProtocolError(
             "invalid_value",
-            f"An object value maps 1 to {MAX_VALUE_PARTS} ids to ids or true/false.",
+            gettext_noop("An object value maps 1 to %(max_parts)s ids to ids or true/false."),
             seq,
+            {"max_parts": MAX_VALUE_PARTS},
         )
-    raise ProtocolError("invalid_value", "value must be a string, a list, an object or null.", seq)
+    raise ProtocolError("invalid_value", gettext_noop("value must be a string, a list, an object or null."), seq)
 
 
 def parse(content: Any) -> Message:
     """Validate one decoded client message and return it typed."""
     if not isinstance(content, dict):
-        raise ProtocolError("malformed", 'A message is a JSON object with a "type".')
+        raise ProtocolError("malformed", gettext_noop('A message is a JSON object with a "type".'))
+    if unstorable_text(content):
+        raise ProtocolError(
+            "invalid_value",
+            gettext_noop("The message holds text that is not valid Unicode or a NUL character."),
+            _readable_seq(content),
+        )
     kind = content.get("type")
     if not isinstance(kind, str):
-        raise ProtocolError("malformed", 'A message needs a "type" string.')
+        raise ProtocolError("malformed", gettext_noop('A message needs a "type" string.'))
     if kind == "answer":
         seq = _seq(content)
         _only(content, {"type", "seq", "item", "value"}, seq)
         item = _item(content, seq)
         if "value" not in content:
-            raise ProtocolError("invalid_field", "An answer needs a value (null clears it).", seq)
+            raise ProtocolError("invalid_field", gettext_noop("An answer needs a value (null clears it)."), seq)
         return AnswerMessage(seq=seq, item=item, value=_value(content["value"], seq))
     if kind == "flag":
         seq = _seq(content)
@@ -147,7 +212,7 @@ def parse(content: Any) -> Message:
         item = _item(content, seq)
         flagged = content.get("flagged")
         if not isinstance(flagged, bool):
-            raise ProtocolError("invalid_field", "flagged must be true or false.", seq)
+            raise ProtocolError("invalid_field", gettext_noop("flagged must be true or false."), seq)
         return FlagMessage(seq=seq, item=item, flagged=flagged)
     if kind == "start":
         _only(content, {"type"}, None)
@@ -158,4 +223,4 @@ def parse(content: Any) -> Message:
     if kind == "sync":
         _only(content, {"type"}, None)
         return Sync()
-    raise ProtocolError("unknown_type", f"Unknown message type {kind[:40]!r}.")
+    raise ProtocolError("unknown_type", gettext_noop("Unknown message type %(type)r."), params={"type": kind[:40]})

@@ -1,7 +1,9 @@
 """ASGI entry point: HTTP through Django, websockets through Channels with session auth.
 
-Websocket connections must come from an allowed origin (the page's own host), so another
-site cannot open an exam connection with a student's cookie.
+A websocket handshake must come from the page's own origin, scheme, host and port (or a
+trusted one), so no other site and no other port of the same host can open an exam
+connection with a student's cookie; a session idle for too long opens nothing, and an open
+websocket keeps its session alive (config/middleware.py).
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddleware  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from assess.routing import websocket_urlpatterns  # noqa: E402
+from config.middleware import (  # noqa: E402
+    WebsocketLanguageMiddleware,
+    WebsocketOriginValidator,
+    WebsocketRateLimitGate,
+    WebsocketSessionMiddleware,
+)
 
 logger = logging.getLogger("config")
 logger.info("starting ASGI application: %s", settings.RUNTIME_DESCRIPTION)
@@ -67,7 +75,19 @@ class EmbeddedBeat:
             await asyncio.sleep(seconds)
 
 
-websocket_application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+# Channels' AuthMiddlewareStack, with the rate limit's gate before the session is read and the
+# session rules between the session and the user.
+websocket_application = WebsocketOriginValidator(
+    CookieMiddleware(
+        WebsocketRateLimitGate(
+            SessionMiddleware(
+                WebsocketSessionMiddleware(
+                    AuthMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns)))
+                )
+            )
+        )
+    )
+)
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
 if settings.EMBEDDED_DEADLINE_SWEEPER:
     application = EmbeddedBeat(application)

@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",  # outermost but one: every response gets the policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "config.middleware.SessionIdleMiddleware",
     "config.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -263,6 +264,25 @@ CELERY_BEAT_SCHEDULE["sweep-import-uploads"] = {
     "task": "itembank.tasks.import_uploads_sweep_task",
     "schedule": float(IMPORT_UPLOAD_SWEEP_SECONDS),
 }
+
+# --- websocket limits and sessions on shared PCs --------------------------------------
+# A student's exam connections share a token bucket (assess/ratelimit.py, docs/protocol.md
+# "Rate limit"): every frame costs a token, a `sync`, a `start` and opening a connection cost
+# WS_RATE_STATE_COST; tokens come back at WS_RATE_PER_SECOND up to WS_RATE_BURST.
+WS_RATE_BURST = env_int("WS_RATE_BURST", 120, minimum=20)
+WS_RATE_PER_SECOND = env_int("WS_RATE_PER_SECOND", 5, minimum=1)
+WS_RATE_STATE_COST = env_int("WS_RATE_STATE_COST", 10, minimum=1)
+if WS_RATE_STATE_COST * 2 > WS_RATE_BURST:
+    raise ImproperlyConfigured("WS_RATE_STATE_COST must be at most half of WS_RATE_BURST")
+# Sessions end when the browser closes (no expiry date on the cookie) and after
+# SESSION_IDLE_SECONDS without a request or an open websocket; activity is written into the
+# session at most once per SESSION_ACTIVITY_SECONDS (accounts/sessions.py).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=120)
+SESSION_ACTIVITY_SECONDS = env_int("SESSION_ACTIVITY_SECONDS", 60, minimum=1)
+if SESSION_ACTIVITY_SECONDS * 2 > SESSION_IDLE_SECONDS:
+    raise ImproperlyConfigured("SESSION_ACTIVITY_SECONDS must be at most half of SESSION_IDLE_SECONDS")
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS  # the stored session's lifetime from its last save
 
 # --- i18n -----------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

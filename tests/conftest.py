@@ -91,6 +91,16 @@ def _clear_form_caches():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what one leaves there (a student's websocket
+    tokens, under a user id the next run's fresh database gives out again) is not another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 _THREAD_CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
 
 

@@ -23,11 +23,14 @@ from tests.factories import make_sitting, session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
-ORIGIN = b"http://127.0.0.1"
+HOST = b"127.0.0.1:8000"  # the host (and port) the browser connected to
+ORIGIN = b"http://127.0.0.1:8000"  # the page's origin: same scheme, host and port
 
 
-async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN):
+async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN, host: bytes | None = HOST):
     headers = []
+    if host is not None:
+        headers.append((b"host", host))
     if origin is not None:
         headers.append((b"origin", origin))
     if user is not None:
@@ -234,12 +237,33 @@ async def test_anonymous_and_unknown_attempts():
     assert (await ws.receive_output(timeout=3))["code"] == 4404
 
 
-async def test_foreign_origin_is_refused():
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://evil.example",
+        b"http://127.0.0.1:9999",  # a page on another port of the same host
+        b"https://127.0.0.1:8000",  # another scheme
+        b"http://localhost:8000",  # another allowed host: another site all the same
+        None,
+    ],
+)
+async def test_an_origin_other_than_the_pages_own_opens_nothing(origin):
+    """A page elsewhere (even on another port of the same host) used a student's cookie to read
+    the state and write a flag; the handshake is refused now, before any exam code runs."""
     _, attempts, _ = await setup_sitting()
-    _, connected, _ = await connect(attempts[0].pk, attempts[0].student, origin=b"http://evil.example")
+    attempt = attempts[0]
+    ws, connected, _ = await connect(attempt.pk, attempt.student, origin=origin)
+    if connected:  # what the attack did
+        await receive_type(ws, "state")
+        await ws.send_json_to({"type": "flag", "seq": 1, "item": 1, "flagged": True})
+        await ws.receive_from(timeout=3)
+        await ws.disconnect()
     assert not connected
-    _, connected, _ = await connect(attempts[0].pk, attempts[0].student, origin=None)
-    assert not connected
+    assert not await database_sync_to_async(AnswerEvent.objects.filter(attempt=attempt).exists)()
+    # The control: the page's own origin, same scheme, host and port, opens it.
+    ws, connected, _ = await connect(attempt.pk, attempt.student, origin=ORIGIN)
+    assert connected and (await receive_type(ws, "state"))["status"] == "scheduled"
+    await ws.disconnect()
 
 
 async def test_start_outside_the_window_is_refused():
@@ -296,8 +320,59 @@ async def test_pause_and_resume_reach_the_student_at_once():
 
 
 async def test_unknown_websocket_path_is_refused_clearly():
-    communicator = WebsocketCommunicator(websocket_application, "/ws/nothing/", headers=[(b"origin", ORIGIN)])
+    communicator = WebsocketCommunicator(
+        websocket_application, "/ws/nothing/", headers=[(b"host", HOST), (b"origin", ORIGIN)]
+    )
     connected, _ = await communicator.connect()
     assert connected
     assert (await receive(communicator))["code"] == "not_found"
     assert (await communicator.receive_output(timeout=3))["code"] == 4404
+
+
+@database_sync_to_async
+def practice_attempt():
+    """The demo's practice sitting (one item of every type), student01's attempt and item positions."""
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from assess.management.commands.seed_demo import PRACTICE_TITLE
+    from assess.models import Sitting
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    sitting = Sitting.objects.get(title=PRACTICE_TITLE)
+    return Attempt.objects.select_related("student").get(
+        sitting=sitting, student=User.objects.get(username="student01")
+    )
+
+
+@pytest.mark.parametrize(
+    "kind, value",
+    [
+        ("text_entry", "cos\ud800x"),
+        ("essay", "Ta c\u00f3 \udc00"),
+        ("text_entry", "cos\x00x"),
+        ("essay", "a\x00b"),
+    ],
+)
+async def test_text_that_is_not_unicode_or_holds_nul_is_refused_and_the_attempt_reopens(kind, value):
+    """A lone surrogate was acknowledged and stored, and then no state could be encoded any more
+    (the attempt could not be reopened); NUL made PostgreSQL's write fail on every retry."""
+    attempt = await practice_attempt()
+    ws, state = await started(attempt)
+    position = next(item["item"] for item in state["items"] if item["type"] == kind)
+    # The frame as a browser's JSON.stringify would send it: the bad characters escaped.
+    frame = json.dumps({"type": "answer", "seq": 1, "item": position, "value": value})
+    await ws.send_to(text_data=frame)
+    error = await receive_type(ws, "error")
+    assert (error["code"], error["seq"]) == ("invalid_value", 1)
+    assert not await database_sync_to_async(AnswerEvent.objects.filter(attempt=attempt).exists)()
+    # The seq was not used up, the connection still works, and the attempt reopens with its state.
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": position, "value": None})
+    assert (await receive_type(ws, "ack"))["seq"] == 1
+    await ws.disconnect()
+    again, connected, _ = await connect(attempt.pk, attempt.student)
+    assert connected
+    frame = await again.receive_from(timeout=3)
+    frame.encode("utf-8")  # what Daphne does with every text frame it sends
+    assert json.loads(frame)["type"] == "state" and json.loads(frame)["last_seq"] == 1
+    await again.disconnect()

@@ -18,6 +18,35 @@ json_values = st.recursive(
     max_leaves=12,
 )
 
+# Any code point, lone surrogates (category Cs) and NUL included: what json.loads makes of
+# "\ud800" or "\u0000" escapes in a frame.
+any_text = st.text(st.characters(codec=None, categories=None), max_size=12)
+BAD_TEXT = st.sampled_from(["\ud800", "\udfff", "\x00", "cos\ud800x", "a\x00b", "\udc00\ud800"])
+wild_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2, max_value=2**53) | any_text | BAD_TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text | BAD_TEXT, children, max_size=4),
+    max_leaves=12,
+)
+
+
+def storable(text: str) -> bool:
+    """What PostgreSQL's jsonb stores and a reply can carry: valid UTF-8 without NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def strings_in(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for key, value in node.items() for s in strings_in(key) + strings_in(value)]
+    if isinstance(node, list):
+        return [s for part in node for s in strings_in(part)]
+    return []
+
 
 @given(st.text(max_size=200))
 def test_any_text_parses_or_fails_with_a_code(text):
@@ -111,3 +140,66 @@ def test_deeply_nested_json_is_malformed_not_a_crash():
     with pytest.raises(protocol.ProtocolError) as info:
         protocol.decode("[" * 100_000 + "]" * 100_000, None, max_bytes=10**6)
     assert info.value.code == "malformed"
+
+
+@given(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["answer", "flag", "start", "submit", "sync"]) | any_text},
+        optional={
+            "seq": st.integers(min_value=0, max_value=2**53) | wild_values,
+            "item": st.integers(min_value=0, max_value=10) | wild_values,
+            "value": wild_values,
+            "flagged": st.booleans() | wild_values,
+        },
+    ).flatmap(
+        lambda content: st.dictionaries(any_text | BAD_TEXT, wild_values, max_size=2).map(
+            lambda extra: {**extra, **content}
+        )
+    )
+)
+def test_text_that_cannot_be_stored_is_refused_anywhere_in_a_message(content):
+    """A lone surrogate or NUL in any value, key or list part: invalid_value, with the seq when readable."""
+    bad = not all(storable(text) for text in strings_in(content))
+    try:
+        message = protocol.parse(content)
+    except protocol.ProtocolError as exc:
+        assert exc.code in CODES
+        assert storable(exc.text()), "an error message never echoes text it cannot carry"
+        if bad:
+            assert exc.code == "invalid_value"
+            seq = content.get("seq")
+            readable = type(seq) is int and 1 <= seq <= protocol.MAX_SEQ
+            assert exc.seq == (seq if readable else None)
+    else:
+        assert not bad
+        assert all(storable(text) for text in strings_in(message.__dict__))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"type": "answer", "seq": 4, "item": 1, "value": "cos\ud800x"},
+        {"type": "answer", "seq": 4, "item": 1, "value": "a\x00b"},
+        {"type": "answer", "seq": 4, "item": 1, "value": ["A", "\udfff"]},
+        {"type": "answer", "seq": 4, "item": 1, "value": {"a\ud800": True}},
+        {"type": "answer", "seq": 4, "item": 1, "value": {"g1": "\x00"}},
+        {"type": "flag", "seq": 4, "item": 1, "flagged": True, "\ud800": 1},
+    ],
+)
+def test_lone_surrogates_and_nul_are_invalid_values_with_the_seq(content):
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.parse(content)
+    assert (info.value.code, info.value.seq) == ("invalid_value", 4)
+
+
+def test_escaped_surrogates_and_nul_in_a_frame_are_refused_but_pairs_are_text():
+    frame = '{"type": "answer", "seq": 2, "item": 1, "value": "cos\\ud800x"}'
+    with pytest.raises(protocol.ProtocolError) as info:
+        protocol.parse(protocol.decode(frame, None, max_bytes=1024))
+    assert (info.value.code, info.value.seq) == ("invalid_value", 2)
+    frame = '{"type": "answer", "seq": 3, "item": 1, "value": "x\\u0000"}'
+    with pytest.raises(protocol.ProtocolError):
+        protocol.parse(protocol.decode(frame, None, max_bytes=1024))
+    # A surrogate pair is one character outside the BMP: an emoji in an essay is fine.
+    frame = '{"type": "answer", "seq": 5, "item": 1, "value": "\\ud83d\\ude00 \u1ec7"}'
+    assert protocol.parse(protocol.decode(frame, None, max_bytes=1024)).value == "\U0001f600 \u1ec7"

@@ -259,7 +259,7 @@ async def test_an_exam_socket_with_an_overflowing_id_is_not_found(attempt_id):
     communicator = WebsocketCommunicator(
         websocket_application,
         f"/ws/attempts/{attempt_id}/",
-        headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie.encode())],
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie.encode())],
     )
     connected, _code = await communicator.connect()
     try:

@@ -100,6 +100,9 @@ def cluster(django_db_setup, tmp_path_factory) -> Iterator[Cluster]:
             "REDIS_URL": stack.enter_context(private_redis_url()),
             "CHANNEL_PREFIX": CHANNEL_PREFIX,
             "DEADLINE_SWEEP_SECONDS": "1",
+            # The default bucket (120 tokens), refilled faster than the default 5 a second:
+            # the bad-input test syncs after each of its twenty-odd frames.
+            "WS_RATE_PER_SECOND": "20",
         }
         stack.enter_context(celery_worker_process(tmp, beat=True, **env))
         a = stack.enter_context(daphne_process(tmp, "daphne-a", **env))
@@ -171,6 +174,7 @@ class ExamSocket:
     conn: ClientConnection
     times: list[dict] = field(default_factory=list)
     seen: list[dict] = field(default_factory=list)
+    refusals: list[dict] = field(default_factory=list)
 
     def send(self, message: dict | str | bytes) -> None:
         self.conn.send(message if isinstance(message, (str, bytes)) else json.dumps(message))
@@ -196,9 +200,24 @@ class ExamSocket:
             assert message.get(name) == value, (name, message)
         return message
 
+    def exchange(self, message: dict | str | bytes) -> dict:
+        """Send one message and return its reply; while it is refused for the rate limit (not
+        read), wait ``retry_after_ms`` and send it again (docs/protocol.md, section 14)."""
+        while True:
+            self.send(message)
+            reply = self.next()
+            if reply.get("code") != "rate_limited":
+                return reply
+            assert "seq" not in reply and reply["retry_after_ms"] > 0, reply
+            self.refusals.append(reply)
+            time.sleep(reply["retry_after_ms"] / 1000)
+
     def call(self, message: dict, kind: str, **fields: Any) -> dict:
-        self.send(message)
-        return self.expect(kind, **fields)
+        reply = self.exchange(message)
+        assert reply["type"] == kind, reply
+        for name, value in fields.items():
+            assert reply.get(name) == value, (name, reply)
+        return reply
 
     def answer(self, seq: int, item: int, value: str | None, *, duplicate: bool = False) -> dict:
         ack = self.call({"type": "answer", "seq": seq, "item": item, "value": value}, "ack", seq=seq, item=item)
@@ -212,8 +231,8 @@ class ExamSocket:
         return ack
 
     def error(self, message: dict | str | bytes, code: str, seq: int | None = None) -> dict:
-        self.send(message)
-        reply = self.expect("error", code=code)
+        reply = self.exchange(message)
+        assert (reply["type"], reply.get("code")) == ("error", code), reply
         assert reply.get("seq") == seq, reply
         assert reply["message"], reply
         return reply
@@ -478,8 +497,10 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
     status, _ = HttpClient(cluster.a).request("POST", "/api/auth/login/", {"username": "x", "password": "y"})
     assert status == 403  # no CSRF cookie and token
 
-    # Handshakes without an allowed Origin are refused before any exam code runs.
-    for origin in (None, "http://evil.example"):
+    # Handshakes from any origin but the page's own (scheme, host and port) are refused
+    # before any exam code runs: another port of the same host is another site.
+    port = urlsplit(cluster.a).port
+    for origin in (None, "http://evil.example", f"http://127.0.0.1:{port + 1}", f"https://127.0.0.1:{port}"):
         with pytest.raises(InvalidStatus) as refused:
             sockets(cluster.a, path, http.cookie_header(), origin=origin)
         assert refused.value.response.status_code == 403
@@ -545,8 +566,7 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
 
     # A sequence number refused with an error was not used up.
     ws.answer(3, 2, shown[2]["B"])
-    ws.send({"type": "submit"})
-    ws.expect("submitted", reason="student", status="submitted")
+    ws.call({"type": "submit"}, "submitted", reason="student", status="submitted")
     ws.error({"type": "answer", "seq": 4, "item": 3, "value": shown[3]["C"]}, "attempt_closed", 4)
     ws.answer(3, 2, shown[2]["B"], duplicate=True)  # a replay is still acknowledged after submission
     assert ws.sync()["status"] in ("submitted", "scored")
@@ -556,3 +576,59 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
     mine.refresh_from_db()
     assert mine.result.number_correct == 1  # item 1 (key A) wrong, item 2 (key B) right, item 3 blank
     assert list(AnswerEvent.objects.filter(attempt=mine).values_list("seq", flat=True)) == [1, 2, 3]
+
+
+def test_logout_on_one_server_closes_the_exam_socket_on_the_other(cluster: Cluster, sockets: Opener):
+    """The next person at a lab PC must not go on answering in the name of a student who logged out."""
+    sitting = make_sitting(n_items=2, n_students=1, duration=timedelta(minutes=10))
+    attempt = sitting.attempts.get()
+    http = logged_in(cluster.a, attempt.student)
+    summary = my_attempt(http, attempt.pk)
+    cookies = http.cookie_header()
+
+    ws = sockets(cluster.b, summary["ws_path"], cookies)
+    ws.expect("state", status="scheduled")
+    ws.call({"type": "start"}, "state", status="in_progress")
+    ws.answer(1, 1, "A")
+
+    status, body = http.request("POST", "/api/auth/logout/", headers={"X-CSRFToken": http.cookie("csrftoken")})
+    assert (status, body) == (200, {"ok": True})
+    error = ws.expect("error", code="logged_out")
+    assert error["message"]
+    assert ws.expect_close() == 4401
+
+    # The old cookie opens nothing any more, on either server.
+    for base in (cluster.a, cluster.b):
+        again = sockets(base, summary["ws_path"], cookies)
+        again.expect("error", code="not_authenticated")
+        assert again.expect_close() == 4401
+    assert list(AnswerEvent.objects.filter(attempt=attempt).values_list("seq", flat=True)) == [1]
+
+
+def test_a_flooding_socket_is_closed_and_the_other_server_does_not_refill_its_tokens(cluster: Cluster, sockets: Opener):
+    sitting = make_sitting(n_items=2, n_students=1, duration=timedelta(minutes=10))
+    attempt = sitting.attempts.get()
+    http = logged_in(cluster.a, attempt.student)
+    path, cookies = my_attempt(http, attempt.pk)["ws_path"], http.cookie_header()
+
+    flood = sockets(cluster.a, path, cookies)
+    flood.expect("state", status="scheduled")
+    for _ in range(300):  # as fast as the socket takes them, replies unread
+        flood.send({"type": "sync"})
+    assert flood.expect_close() == 4429
+    refused = [m for m in flood.seen if m.get("code") == "rate_limited"]
+    assert refused and all("seq" not in m and m["retry_after_ms"] > 0 for m in refused)
+    assert len([m for m in flood.seen if m["type"] == "state"]) < 30  # 300 asked for
+
+    # The tokens are the student's, kept in Redis: the other server does not hand out new ones.
+    # Closed for flooding: a burst of 120 tokens in debt, plus the 10 a connection costs, at 20
+    # a second in this cluster.
+    assert 6000 <= refused[-1]["retry_after_ms"] <= 6500
+    with pytest.raises(InvalidStatus) as refused_handshake:
+        sockets(cluster.b, path, cookies)
+    assert refused_handshake.value.response.status_code == 403
+    time.sleep(refused[-1]["retry_after_ms"] / 1000 + 0.3)
+    honest = sockets(cluster.b, path, cookies)
+    honest.expect("state", status="scheduled")
+    honest.call({"type": "start"}, "state", status="in_progress")
+    honest.answer(1, 1, "A")

@@ -3,6 +3,12 @@
  * It follows docs/protocol.md. The server owns the state and the clock: this script keeps
  * only the changes not yet acknowledged, in localStorage, and sends them again after a
  * reconnect or a reload (the server acknowledges a replayed sequence without a second write).
+ * A newer change of an item replaces an older one still waiting (the latest sequence wins on
+ * the server anyway), so a long time offline leaves at most an answer and a flag per item.
+ * Changes go out in seq order, at most WINDOW of them without a reply at a time; if the
+ * server refuses one for the rate limit, the script waits as told and sends what is waiting
+ * one change at a time until nothing waits. It hands the exam in only once every change is
+ * acknowledged.
  * Every item's body (stimulus, stem, interaction) is drawn by ItemRenderer (items.js), the same
  * code the author preview uses.
  */
@@ -13,6 +19,7 @@
   var text = JSON.parse(document.getElementById("runner-text").textContent);
   var pendingKey = "exam:" + config.attemptId + ":pending";
   var FINAL_CLOSE_CODES = [4401, 4403, 4404, 4409];
+  var CLOSE_RATE_LIMITED = 4429;     // closed for flooding: come back after the last retry_after_ms
 
   var socket = null;
   var retryDelay = 500;
@@ -26,6 +33,14 @@
   var rendered = false;
   var deadlineLocal = null;          // performance.now() at which time runs out, from the server's remaining_ms
   var status = null;
+  var retryAfter = 0;                // ms the server last asked to wait (rate_limited)
+  var WINDOW = 50;                   // changes sent and not yet answered, at most
+  var inFlight = {};                 // seq -> true: sent on this connection, no reply yet
+  var paced = false;                 // after a rate_limited: one change out at a time until none waits
+  var pacedTimer = null;
+  var awaiting = null;               // a start or sync sent and not yet answered by a state
+  var submitWanted = false;          // hand in as soon as every change is acknowledged
+  var submitSent = false;
 
   var el = function (id) { return document.getElementById(id); };
 
@@ -80,13 +95,17 @@
     };
     socket.onclose = function (event) {
       socket = null;
+      inFlight = {};
+      submitSent = false;
       if (stopped || FINAL_CLOSE_CODES.indexOf(event.code) !== -1) {
         stopped = true;
         setConnection("closed");
         return;
       }
       setConnection("offline");
-      window.setTimeout(connect, retryDelay);
+      var delay = retryDelay;
+      if (event.code === CLOSE_RATE_LIMITED) delay = Math.max(retryAfter, retryDelay) + Math.random() * 500;
+      window.setTimeout(connect, delay);
       retryDelay = Math.min(retryDelay * 2, 10000);
     };
   }
@@ -97,6 +116,60 @@
     }
   }
 
+  function request(type) {   // start or sync: answered by a state
+    awaiting = { type: type };
+    send(awaiting);
+  }
+
+  function pendingSeqs() {
+    return Object.keys(pending).map(Number).sort(function (a, b) { return a - b; });
+  }
+
+  // Send waiting changes in seq order while fewer than the window are out without a reply.
+  function pump() {
+    if (pacedTimer !== null || !socket || socket.readyState !== WebSocket.OPEN) return;
+    var seqs = pendingSeqs();
+    var out = Object.keys(inFlight).length;
+    var limit = paced ? 1 : WINDOW;
+    for (var i = 0; i < seqs.length && out < limit; i++) {
+      if (!inFlight[seqs[i]]) {
+        inFlight[seqs[i]] = true;
+        out += 1;
+        send(pending[seqs[i]]);
+      }
+    }
+    if (paced && !seqs.length) {
+      paced = false;
+      if (awaiting) send(awaiting);
+    }
+    maybeSubmit();
+  }
+
+  function replied(seq) {    // an ack or an error for this change arrived
+    delete inFlight[seq];
+    pump();
+  }
+
+  function onRateLimited(message) {
+    // Not read by the server, so not stored: wait as told, then send again what is waiting.
+    retryAfter = typeof message.retry_after_ms === "number" ? message.retry_after_ms : 1000;
+    paced = true;
+    inFlight = {};               // which one was refused is not said: all that wait go again
+    submitSent = false;
+    if (pacedTimer !== null) window.clearTimeout(pacedTimer);
+    pacedTimer = window.setTimeout(function () {
+      pacedTimer = null;
+      pump();
+    }, retryAfter + Math.random() * 100);
+  }
+
+  function maybeSubmit() {
+    if (submitWanted && !submitSent && !pendingCount() && !paced) {
+      submitSent = true;
+      send({ type: "submit" });
+    }
+  }
+
   function handle(message) {
     switch (message.type) {
       case "state": return onState(message);
@@ -104,6 +177,7 @@
         delete pending[message.seq];
         savePending();
         setRemaining(message.remaining_ms);
+        replied(message.seq);
         return;
       case "time": return setRemaining(message.remaining_ms);
       case "submitted": return finish(message.reason);
@@ -119,6 +193,7 @@
 
   function onState(state) {
     status = state.status;
+    awaiting = null;
     if (state.status === "scheduled" || state.status === "checked_in") {
       el("intro").hidden = false;
       el("paper").hidden = true;
@@ -137,7 +212,7 @@
     flags = {};
     state.flags.forEach(function (p) { flags[p] = true; });
     // Changes not yet acknowledged win over the server's copy, and are sent again.
-    var seqs = Object.keys(pending).map(Number).sort(function (a, b) { return a - b; });
+    var seqs = pendingSeqs();
     seqs.forEach(function (seq) {
       var m = pending[seq];
       if (m.type === "answer") {
@@ -149,32 +224,49 @@
     nextSeq = Math.max(state.last_seq, seqs.length ? seqs[seqs.length - 1] : 0) + 1;
     render();
     setRemaining(state.remaining_ms);
-    seqs.forEach(function (seq) { send(pending[seq]); });
+    pump();                      // after a reconnect: everything waiting (in flight is empty)
     // Typing not yet sent is newer than anything above: it becomes a change now, then the
     // items are repainted from what the page holds.
     flushAll();
     paintValues();
     updateSaved();
+    maybeSubmit();
   }
 
   function onError(message) {
+    if (message.code === "rate_limited") return onRateLimited(message);
     if (message.code === "server_error" && message.seq !== undefined && pending[message.seq]) {
-      // Not stored, not lost: send it again shortly.
-      var retry = pending[message.seq];
-      window.setTimeout(function () { send(retry); }, 1000);
+      // Not stored, not lost: send it again shortly (unless a newer change replaced it).
+      var seq = message.seq;
+      window.setTimeout(function () {
+        delete inFlight[seq];
+        pump();
+      }, 1000);
       return;
     }
     if (message.seq !== undefined) {
       delete pending[message.seq];
       savePending();
+      replied(message.seq);
+    } else {
+      awaiting = null;           // a start, sync or submit was answered with this error
+      submitWanted = false;
+      submitSent = false;
     }
     if (message.code === "superseded") {
       stopped = true;
       notice(text.takenOver);
       return;
     }
+    if (message.code === "logged_out" || message.code === "not_authenticated") {
+      // The session ended (logout in another tab, idle time): close 4401 follows. Answers not
+      // yet acknowledged stay in this browser and go out after the student logs in again.
+      stopped = true;
+      notice(message.message);
+      return;
+    }
     notice(text.error + " (" + message.code + "): " + message.message);
-    if (message.seq !== undefined) send({ type: "sync" });
+    if (message.seq !== undefined) request("sync");
   }
 
   function finish(reason) {
@@ -206,10 +298,16 @@
   }
 
   function change(message) {
+    // A newer change of the same item replaces one still waiting: the newest sequence wins
+    // on the server anyway, and nothing is sent twice after a long time offline.
+    Object.keys(pending).forEach(function (seq) {
+      var old = pending[seq];
+      if (old.type === message.type && old.item === message.item) delete pending[seq];
+    });
     message.seq = nextSeq++;
     pending[message.seq] = message;
     savePending();
-    send(message);
+    pump();
   }
 
   function answered(position) {
@@ -315,12 +413,18 @@
     });
   }
 
-  el("start").addEventListener("click", function () { send({ type: "start" }); });
+  el("start").addEventListener("click", function () { request("start"); });
   el("submit").addEventListener("click", function () {
     flushAll();
     var missing = items.filter(function (item) { return !answered(item.item); }).length;
     var question = text.confirmSubmit + (missing ? "\n" + text.unanswered + ": " + missing : "");
-    if (window.confirm(question)) send({ type: "submit" });
+    if (window.confirm(question)) {
+      // Handed in once every change is acknowledged: answers still on their way are never
+      // left behind by a submit the server reads first.
+      submitWanted = true;
+      submitSent = false;
+      maybeSubmit();
+    }
   });
   // Typing still waiting for its debounce goes into the pending queue (localStorage) before
   // the page goes away, so a reload sends it.
