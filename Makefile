@@ -34,6 +34,8 @@ run: seed
 	@echo "    students : http://$(HOST):$(PORT)/exam/     student01 .. student40 / demo"
 	@echo "    board    : http://$(HOST):$(PORT)/board/    board / demo"
 	@echo "    teachers : http://$(HOST):$(PORT)/bank/     teacher / demo (item bank)"
+	@echo "    proctor  : http://$(HOST):$(PORT)/accounts/locked/  proctor / demo (locked accounts)"
+	@echo "    admin    : http://$(HOST):$(PORT)/admin/    admin / demo (platform administrator)"
 	@echo "    health   : http://$(HOST):$(PORT)/healthz"
 	@echo ""
 	$(VENV)/bin/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=1024 config.asgi:application

@@ -67,7 +67,9 @@ def build_state(n_students: int, n_items: int) -> list[dict]:
     ]
 
 
-def start_servers(count: int, log_dir: Path) -> list[tuple[subprocess.Popen, int]]:
+def start_servers(count: int, log_dir: Path, *, root: Path = ROOT) -> list[tuple[subprocess.Popen, int]]:
+    """``count`` Daphne processes of the tree at ``root`` (another checkout, to measure the code
+    before a change side by side), each on a free port, once their health check answers."""
     import socket
     import urllib.request
 
@@ -84,14 +86,14 @@ def start_servers(count: int, log_dir: Path) -> list[tuple[subprocess.Popen, int
                 f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
                 "config.asgi:application",
             ],
-            cwd=ROOT,
+            cwd=root,
             env=dict(os.environ),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         servers.append((process, port))
     for process, port in servers:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)

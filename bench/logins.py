@@ -40,6 +40,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import delivery  # noqa: E402  (bench/delivery.py: the Daphne processes)
+
 HERE = Path(__file__).resolve().parent.parent
 PASSWORD = "Lúa chín vàng đồng 2026"
 LAB_ADDRESS = "127.0.0.2"
@@ -104,42 +107,6 @@ def build_students(root: Path, count: int) -> tuple[list[str], str]:
     return [
         f"hs{n:05d}" for n in range(count)
     ], f"{settings.PASSWORD_HASHERS[0].rsplit('.', 1)[-1]} ({encoded.split('$')[0]}${encoded.split('$')[1]})"
-
-
-def start_servers(root: Path, count: int, log_dir: Path) -> list[tuple[subprocess.Popen, int]]:
-    import socket
-    import urllib.request
-
-    servers = []
-    for index in range(count):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        log = open(log_dir / f"daphne-{index}.log", "wb")
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "daphne"),
-                "-e",
-                f"tcp:port={port}:interface=127.0.0.1:backlog=1024",
-                "config.asgi:application",
-            ],
-            cwd=root,
-            env=dict(os.environ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        servers.append((process, port))
-    for process, port in servers:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne on port {port} did not start; see {log_dir}") from None
-                time.sleep(0.2)
-    return servers
 
 
 def cpu_seconds(pid: int) -> float:
@@ -419,7 +386,7 @@ def main() -> None:
     ).stdout.strip()
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logins-logs-"))
-    servers = start_servers(root, servers_count, log_dir)
+    servers = delivery.start_servers(servers_count, log_dir, root=root)
     ports = [port for _, port in servers]
     print(
         f"machine   : {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -113,6 +113,41 @@ def make_versions(
     return versions
 
 
+def make_assessment(*, organisation: Organisation, subject: Subject, created_by: User, **fields) -> Assessment:
+    """A periodic 45-minute mid-term of 2026-2027, term I, unless ``fields`` say otherwise."""
+    defaults = {
+        "title": "Kiểm tra",
+        "kind": Assessment.Kind.PERIODIC,
+        "duration": timedelta(minutes=45),
+        "school_year": "2026-2027",
+        "term": 1,
+        "record_entry_type": RecordEntryType.MIDTERM,
+    }
+    return Assessment.objects.create(
+        organisation=organisation, subject=subject, created_by=created_by, **{**defaults, **fields}
+    )
+
+
+def make_blueprint(*, by: User, subject: Subject, topic, title: str = "Ma trận", item_count: int = 1, **fields):
+    """A blueprint of one part (single choice, 0.25 points) with one cell: ``topic``, knowing."""
+    from decimal import Decimal
+
+    from assess.blueprints import BlueprintSpec, CellSpec, PartSpec, blueprint_create
+
+    cell = CellSpec(topic_id=topic.pk, level=CognitiveLevel.KNOW, item_count=item_count)
+    part = PartSpec(label="Phần I", item_type="single_choice", points_per_item=Decimal("0.25"), cells=(cell,))
+    return blueprint_create(by=by, spec=BlueprintSpec(title=title, subject_id=subject.pk, parts=(part,), **fields))
+
+
+def logged_in_client(user: User):
+    """A test client with ``user`` logged in."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def make_sitting(
     *,
     n_items: int = 5,
@@ -127,17 +162,7 @@ def make_sitting(
     teacher = make_user(Role.TEACHER, school)
     subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
     versions = make_versions(teacher, subject, n_items, irt=irt, reviewer=board)
-    assessment = Assessment.objects.create(
-        title="Kiểm tra",
-        kind=Assessment.Kind.PERIODIC,
-        subject=subject,
-        organisation=school,
-        duration=duration,
-        school_year="2026-2027",
-        term=1,
-        record_entry_type=RecordEntryType.MIDTERM,
-        created_by=board,
-    )
+    assessment = make_assessment(organisation=school, subject=subject, created_by=board, duration=duration)
     form = services.form_create(by=board, assessment=assessment, code="101", item_versions=versions)
     now = timezone.now()
     students = [make_user(Role.STUDENT, school) for _ in range(n_students)]

@@ -18,13 +18,13 @@ from django.utils import timezone
 from accounts.models import Role
 from assess import selectors, services
 from assess.management.commands.seed_demo import EVERY_TYPE
-from assess.models import Answer, AnswerEvent, Assessment, FormItem, RecordEntryType, Result
+from assess.models import Answer, AnswerEvent, FormItem, Result
 from itembank import content
 from itembank import services as bank
 from itembank.models import CognitiveLevel, Subject
 from itembank.preview import student_preview
 from scoring.item_rules import score_response
-from tests.factories import make_school, make_user, release_version
+from tests.factories import make_assessment, make_school, make_user, release_version
 
 pytestmark = pytest.mark.django_db
 
@@ -51,17 +51,7 @@ def bank_people(db):
     board = make_user(Role.BOARD, school.parent)
     teacher = make_user(Role.TEACHER, school)
     subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
-    assessment = Assessment.objects.create(
-        title="Kiểm tra",
-        kind=Assessment.Kind.PERIODIC,
-        subject=subject,
-        organisation=school,
-        duration=timedelta(minutes=45),
-        school_year="2026-2027",
-        term=1,
-        record_entry_type=RecordEntryType.MIDTERM,
-        created_by=board,
-    )
+    assessment = make_assessment(organisation=school, subject=subject, created_by=board)
     student = make_user(Role.STUDENT, school)
     return {
         "school": school,

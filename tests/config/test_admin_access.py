@@ -10,20 +10,17 @@ admin knows), and only platform administrators get in.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from accounts.models import Role
-from assess.blueprints import BlueprintSpec, CellSpec, PartSpec, blueprint_create
 from itembank import services as bank
 from itembank import stimuli
 from itembank.media import media_store
 from itembank.models import CognitiveLevel, Item, ItemVersion, Subject, Topic, Visibility
-from tests.factories import make_sitting, make_user
+from tests.factories import make_blueprint, make_sitting, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -47,22 +44,7 @@ def world():
     )
     stimuli.stimulus_create(by=teacher, subject=subject, title="Bài đọc", kind="passage", body="<p>Văn bản</p>")
     media_store(by=teacher, owner_id=school.pk, name="hinh.png", data=PNG, alt_text="hình")
-    blueprint_create(
-        by=teacher,
-        spec=BlueprintSpec(
-            title="Ma trận",
-            subject_id=subject.pk,
-            grade=12,
-            parts=(
-                PartSpec(
-                    label="Phần I",
-                    item_type="single_choice",
-                    points_per_item=Decimal("0.25"),
-                    cells=(CellSpec(topic_id=topic.pk, level=CognitiveLevel.KNOW, item_count=1),),
-                ),
-            ),
-        ),
-    )
+    make_blueprint(by=teacher, subject=subject, topic=topic, grade=12)
     return {"school": school, "teacher": teacher, "private": private, "subject": subject}
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,12 +21,10 @@ from django.utils import timezone
 
 from accounts.models import Role
 from assess import services, statuses
-from assess.blueprints import BlueprintSpec, CellSpec, PartSpec, blueprint_create
-from assess.models import Assessment, RecordEntryType
 from itembank import services as bank
 from itembank import stimuli
 from itembank.models import CognitiveLevel, ItemVersion, Subject, Topic
-from tests.factories import make_school, make_user, make_versions
+from tests.factories import make_assessment, make_blueprint, make_school, make_user, make_versions
 
 pytestmark = pytest.mark.django_db
 
@@ -82,21 +79,7 @@ def add_submitted(world: World, n: int) -> None:
 def add_blueprints(world: World, n: int) -> None:
     topic = Topic.objects.get_or_create(subject=world.subject, name="Đại số")[0]
     for i in range(n):
-        blueprint_create(
-            by=world.teacher,
-            spec=BlueprintSpec(
-                title=f"Ma trận {i}",
-                subject_id=world.subject.pk,
-                parts=(
-                    PartSpec(
-                        label="Phần I",
-                        item_type="single_choice",
-                        points_per_item=Decimal("0.25"),
-                        cells=(CellSpec(topic_id=topic.pk, level=CognitiveLevel.KNOW, item_count=2),),
-                    ),
-                ),
-            ),
-        )
+        make_blueprint(by=world.teacher, subject=world.subject, topic=topic, title=f"Ma trận {i}", item_count=2)
 
 
 def add_stimuli(world: World, n: int) -> None:
@@ -104,23 +87,14 @@ def add_stimuli(world: World, n: int) -> None:
         stimuli.stimulus_create(by=world.teacher, subject=world.subject, title=f"Bài đọc {i}", kind="passage", body="x")
 
 
-def _assessment(world: World) -> Assessment:
-    return Assessment.objects.create(
-        title="Kiểm tra",
-        kind=Assessment.Kind.PERIODIC,
-        subject=world.subject,
-        organisation=world.school,
-        duration=timedelta(minutes=45),
-        school_year="2026-2027",
-        term=1,
-        record_entry_type=RecordEntryType.MIDTERM,
-        created_by=world.board,
-    )
-
-
 def _form(world: World):
     versions = make_versions(world.teacher, world.subject, 2, reviewer=world.board)
-    return services.form_create(by=world.board, assessment=_assessment(world), code="101", item_versions=versions)
+    return services.form_create(
+        by=world.board,
+        assessment=make_assessment(organisation=world.school, subject=world.subject, created_by=world.board),
+        code="101",
+        item_versions=versions,
+    )
 
 
 def add_sittings(world: World, n: int) -> None:

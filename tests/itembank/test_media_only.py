@@ -12,13 +12,12 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from accounts.models import Role
 from assess.selectors import form_content
 from itembank.models import ImportBatch, Item, ItemVersion, Stimulus, Subject
 from itembank.richtext import reference_problems, sanitize_html
-from tests.factories import make_school, make_sitting, make_user
+from tests.factories import logged_in_client, make_school, make_sitting, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -67,12 +66,6 @@ def teacher(db):
     return make_user(Role.TEACHER, make_school())
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _item(stem: str, option: str = "Một") -> dict:
     return {
         "subject": "toan",
@@ -83,7 +76,7 @@ def _item(stem: str, option: str = "Một") -> dict:
 
 
 def test_the_editors_api_refuses_an_image_from_elsewhere_naming_the_field(teacher):
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     for body, field in (
         (_item('Câu hỏi <img src="//elsewhere.example/x.png">'), "stem"),
         (_item("Câu hỏi", '<p style="background:url(https://elsewhere.example/b.png)">Một</p>'), "options"),
@@ -110,7 +103,7 @@ def test_the_editors_api_refuses_an_image_from_elsewhere_naming_the_field(teache
 
 
 def test_a_stimulus_refuses_text_that_loads_from_elsewhere(teacher):
-    answer = _client(teacher).post(
+    answer = logged_in_client(teacher).post(
         "/api/stimuli/",
         {"title": "Bài đọc", "subject": "toan", "kind": "passage", "body": '<p>Đọc <img src="//elsewhere.example/x">'},
         content_type="application/json",
@@ -134,7 +127,7 @@ def test_a_stimulus_refuses_text_that_loads_from_elsewhere(teacher):
     ],
 )
 def test_an_import_refuses_an_item_showing_an_image_from_elsewhere(teacher, name, data):
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the reason below is the English message
     upload = client.post("/api/imports/", {"file": SimpleUploadedFile(name, data), "subject": "toan"})
     assert upload.status_code == 201, upload.content

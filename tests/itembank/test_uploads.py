@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Role
 from itembank.models import ImportBatch, Item, Subject
 from itembank.uploads import import_uploads_sweep
-from tests.factories import make_school, make_user
+from tests.factories import logged_in_client, make_school, make_user
 from tests.processes import celery_worker_process, daphne_process
 
 pytestmark = pytest.mark.django_db
@@ -35,12 +35,6 @@ def teacher(db):
     return make_user(Role.TEACHER, make_school())
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def upload(client: Client, data: bytes = GIFT, name: str = "de.gift"):
     return client.post("/api/imports/", {"file": SimpleUploadedFile(name, data), "subject": "toan"})
 
@@ -51,7 +45,7 @@ def stored(media_root: Path) -> list[Path]:
 
 
 def test_a_refused_file_is_not_kept(teacher, media_root):
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     answer = upload(client, GIFT_BAD)
     assert answer.status_code == 201 and not answer.json()["report"]["ok"]
     assert stored(media_root) == []
@@ -65,7 +59,7 @@ def test_a_refused_file_is_not_kept(teacher, media_root):
 def test_an_imported_file_is_deleted_once_its_items_are_written(
     teacher, media_root, django_capture_on_commit_callbacks
 ):
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     batch_id = upload(client).json()["id"]
     assert len(stored(media_root)) == 1
     with django_capture_on_commit_callbacks(execute=True):
@@ -79,7 +73,7 @@ def test_an_imported_file_is_deleted_once_its_items_are_written(
 
 
 def test_a_file_refused_at_commit_is_deleted(teacher, media_root, django_capture_on_commit_callbacks):
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     batch_id = upload(client).json()["id"]
     (path,) = stored(media_root)
     path.write_bytes(GIFT_BAD)  # what the file holds no longer imports (here: changed on disk)
@@ -94,7 +88,7 @@ def test_an_abandoned_upload_is_deleted_by_the_sweep_and_cannot_be_imported_then
     teacher, media_root, settings, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_UPLOAD_MAX_AGE_SECONDS = 3600
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     old_id = upload(client).json()["id"]
     young_id = upload(client, GIFT.replace(b"1 + 1", b"2 + 2")).json()["id"]
     ImportBatch.objects.filter(pk=old_id).update(created_at=timezone.now() - timedelta(hours=2))
@@ -129,7 +123,7 @@ def test_a_row_that_still_names_its_file_after_the_import_loses_it_to_the_sweep(
     teacher, media_root, django_capture_on_commit_callbacks
 ):
     """The process died after the commit, before it deleted the file."""
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     batch_id = upload(client).json()["id"]
     name = ImportBatch.objects.get(pk=batch_id).file.name
     client.post(f"/api/imports/{batch_id}/commit/")  # on-commit deletion never runs here
@@ -142,7 +136,7 @@ def test_a_row_that_still_names_its_file_after_the_import_loses_it_to_the_sweep(
 
 def test_each_person_has_a_quota_of_files_waiting(teacher, settings, media_root):
     settings.IMPORT_MAX_PENDING_UPLOADS = 2
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     assert upload(client).status_code == 201
     assert upload(client, GIFT_BAD).status_code == 201  # refused files are not kept: they do not count
     assert upload(client).status_code == 201
@@ -152,12 +146,12 @@ def test_each_person_has_a_quota_of_files_waiting(teacher, settings, media_root)
     assert error["code"] == "upload_quota" and "2" in error["message"]
     assert ImportBatch.objects.count() == 3 and len(stored(media_root)) == 2
     other = make_user(Role.TEACHER, teacher.organisation)
-    assert upload(_client(other)).status_code == 201  # a quota per person
+    assert upload(logged_in_client(other)).status_code == 201  # a quota per person
 
 
 def test_the_quota_counts_bytes_too(teacher, settings, media_root):
     settings.IMPORT_MAX_PENDING_BYTES = len(GIFT) * 2 - 1
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     assert upload(client).status_code == 201
     refused = upload(client)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "upload_quota"
@@ -166,7 +160,7 @@ def test_the_quota_counts_bytes_too(teacher, settings, media_root):
 
 def test_the_quota_message_is_in_vietnamese(teacher, settings):
     settings.IMPORT_MAX_PENDING_UPLOADS = 1
-    client = _client(teacher)
+    client = logged_in_client(teacher)
     upload(client)
     message = upload(client).json()["error"]["message"]
     assert "tệp" in message, message
@@ -176,7 +170,7 @@ def test_the_quota_message_is_in_vietnamese(teacher, settings):
 
 
 def _abandoned_upload(teacher, media_root: Path) -> Path:
-    answer = upload(_client(teacher))
+    answer = upload(logged_in_client(teacher))
     assert answer.status_code == 201
     (path,) = stored(media_root)
     return path
