@@ -443,8 +443,11 @@ def test_full_exam_across_two_servers_ends_at_the_server_deadline(cluster: Clust
         "10.0",
         5,
     )
-    status, body = http.get(f"/api/students/{student.pk}/record/")
+    # Scored, not yet published: the board sees the record entry, the student nothing of it.
+    status, body = board.get(f"/api/students/{student.pk}/record/")
     assert status == 200 and [(e["attempt"], e["score"]) for e in body["entries"]] == [(attempt.pk, "10.0")]
+    status, body = http.get(f"/api/students/{student.pk}/record/")
+    assert status == 200 and body["entries"] == []
 
 
 def test_student_who_never_returns_is_submitted_by_the_sweep_and_scored(cluster: Cluster, sockets: Opener):
@@ -479,8 +482,8 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(cluster: Cluster, sockets
     path = summary["ws_path"]
 
     # REST errors have one shape.
-    status, body = http.get(f"/api/attempts/{theirs.pk}/")
-    assert status == 403 and body["error"]["code"] == "forbidden" and body["error"]["message"]
+    status, body = http.get(f"/api/attempts/{theirs.pk}/")  # another's: not even its existence
+    assert status == 404 and body["error"]["code"] == "not_found" and body["error"]["message"]
     status, body = http.get("/api/attempts/999999999/")
     assert status == 404 and body["error"]["code"] == "not_found"
     status, body = HttpClient(cluster.a).get("/api/me/")
@@ -588,8 +591,8 @@ def test_logout_on_one_server_closes_the_exam_socket_on_the_other(cluster: Clust
 
     ws = sockets(cluster.b, summary["ws_path"], cookies)
     ws.expect("state", status="scheduled")
-    ws.call({"type": "start"}, "state", status="in_progress")
-    ws.answer(1, 1, "A")
+    shown = option_ids(ws.call({"type": "start"}, "state", status="in_progress"))
+    ws.answer(1, 1, shown[1]["A"])
 
     status, body = http.request("POST", "/api/auth/logout/", headers={"X-CSRFToken": http.cookie("csrftoken")})
     assert (status, body) == (200, {"ok": True})
@@ -630,5 +633,5 @@ def test_a_flooding_socket_is_closed_and_the_other_server_does_not_refill_its_to
     time.sleep(refused[-1]["retry_after_ms"] / 1000 + 0.3)
     honest = sockets(cluster.b, path, cookies)
     honest.expect("state", status="scheduled")
-    honest.call({"type": "start"}, "state", status="in_progress")
-    honest.answer(1, 1, "A")
+    shown = option_ids(honest.call({"type": "start"}, "state", status="in_progress"))
+    honest.answer(1, 1, shown[1]["A"])
