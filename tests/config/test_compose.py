@@ -252,3 +252,10 @@ def test_nginx_forwards_the_scheme_and_leaves_security_headers_to_the_applicatio
     for block in (block for block in locations if "proxy_pass" in block):
         assert "proxy_set_header X-Forwarded-Proto $forwarded_proto;" in block, block
     assert not re.search(r"^\s*add_header\s+(Strict-Transport-Security|Content-Security-Policy)", text, re.I | re.M)
+
+
+def test_nginx_lets_through_the_largest_import_the_application_takes() -> None:
+    from itembank.importing import MAX_IMPORT_BYTES
+
+    size = re.search(r"client_max_body_size (\d+)m;", NGINX.read_text())
+    assert size is not None and int(size.group(1)) * 1024 * 1024 > MAX_IMPORT_BYTES
