@@ -39,6 +39,7 @@ class World:
     board: Any
     subject: Subject
     student: Any
+    proctor: Any = None
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ def world() -> World:
         board=make_user(Role.BOARD, school.parent),
         subject=Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})[0],
         student=make_user(Role.STUDENT, school),
+        proctor=make_user(Role.PROCTOR, school),
     )
 
 
@@ -157,6 +159,20 @@ def add_history(world: World, n: int) -> None:
     world.version = version  # type: ignore[attr-defined]
 
 
+def add_locked_students(world: World, n: int) -> None:
+    from accounts import services as account_services
+    from accounts import throttle
+
+    policy = throttle.Policy.from_settings()
+    for _ in range(n):
+        student = make_user(Role.STUDENT, world.school)
+        for _attempt in range(policy.lock_failures):
+            account_services.login_failure_record(username=student.username, address="", policy=policy)
+        account_services.account_unlock(by=None, user_id=student.pk)  # an unlock in the history too
+        for _attempt in range(policy.lock_failures):
+            account_services.login_failure_record(username=student.username, address="", policy=policy)
+
+
 # name: (builder, who asks, url, pinned count of queries). Every request spends two queries on
 # its session and user, and staff one on their permission scope.
 LISTS = {
@@ -182,6 +198,8 @@ LISTS = {
     "my attempts": (add_sittings, "student", lambda w: "/api/me/attempts/", 3),
     "exam list page": (add_sittings, "student", lambda w: "/exam/", 3),
     "own record": (add_record, "student", lambda w: f"/api/students/{w.student.pk}/record/", 4),
+    "locked accounts": (add_locked_students, "proctor", lambda w: "/api/accounts/locked/", 4),
+    "locked accounts page": (add_locked_students, "proctor", lambda w: "/accounts/locked/", 5),
     "a student's record (board)": (add_record, "board", lambda w: f"/api/students/{w.student.pk}/record/", 5),
 }
 
