@@ -203,6 +203,9 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         ratelimit.recent_refusals.note(self.scope["session"].session_key, time.time() + wait)
         await self.send_rate_limited(wait)
         await self.fail_quietly(close=CLOSE_RATE_LIMITED)
+        # Nothing more is read: no close handshake for a client that would go on sending.
+        if (control := self.scope.get("socket_control")) is not None:
+            control.drop()
 
     async def dispatch_message(self, message: protocol.Message) -> None:
         user = self.scope["user"]

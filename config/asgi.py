@@ -32,6 +32,7 @@ from config.middleware import (  # noqa: E402
     WebsocketRateLimitGate,
     WebsocketSessionMiddleware,
 )
+from config.websocket_transport import ReadOnDemand  # noqa: E402
 
 logger = logging.getLogger("config")
 logger.info("starting ASGI application: %s", settings.RUNTIME_DESCRIPTION)
@@ -76,13 +77,15 @@ class EmbeddedBeat:
 
 
 # Channels' AuthMiddlewareStack, with the rate limit's gate before the session is read and the
-# session rules between the session and the user.
-websocket_application = WebsocketOriginValidator(
-    CookieMiddleware(
-        WebsocketRateLimitGate(
-            SessionMiddleware(
-                WebsocketSessionMiddleware(
-                    AuthMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns)))
+# session rules between the session and the user; outermost, sockets read on demand.
+websocket_application = ReadOnDemand(
+    WebsocketOriginValidator(
+        CookieMiddleware(
+            WebsocketRateLimitGate(
+                SessionMiddleware(
+                    WebsocketSessionMiddleware(
+                        AuthMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns)))
+                    )
                 )
             )
         )

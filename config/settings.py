@@ -274,6 +274,9 @@ WS_RATE_PER_SECOND = env_int("WS_RATE_PER_SECOND", 5, minimum=1)
 WS_RATE_STATE_COST = env_int("WS_RATE_STATE_COST", 10, minimum=1)
 if WS_RATE_STATE_COST * 2 > WS_RATE_BURST:
     raise ImproperlyConfigured("WS_RATE_STATE_COST must be at most half of WS_RATE_BURST")
+# A websocket's socket is read no faster than its consumer takes the frames: reading pauses
+# while WS_READ_HIGH_WATER frames wait unread (config/websocket_transport.py).
+WS_READ_HIGH_WATER = env_int("WS_READ_HIGH_WATER", 32, minimum=1)
 # Sessions end when the browser closes (no expiry date on the cookie) and after
 # SESSION_IDLE_SECONDS without a request or an open websocket; activity is written into the
 # session at most once per SESSION_ACTIVITY_SECONDS (accounts/sessions.py).

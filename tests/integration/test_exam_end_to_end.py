@@ -7,6 +7,7 @@ websocket client. The database is read only to check what the servers committed.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -635,3 +636,85 @@ def test_a_flooding_socket_is_closed_and_the_other_server_does_not_refill_its_to
     honest.expect("state", status="scheduled")
     shown = option_ids(honest.call({"type": "start"}, "state", status="in_progress"))
     honest.answer(1, 1, shown[1]["A"])
+
+
+# --- a client flooding at line rate, over a raw socket (RFC 6455) ----------------------------------
+
+
+def raw_exam_socket(base: str, ws_path: str, cookies: str) -> socket.socket:
+    """A websocket opened by hand: the handshake, then the bare TCP socket."""
+    parts = urlsplit(base)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=WAIT)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET {ws_path} HTTP/1.1\r\nHost: {parts.netloc}\r\nOrigin: {base}\r\nCookie: {cookies}\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    response = b""
+    while b"\r\n\r\n" not in response:
+        chunk = sock.recv(4096)
+        assert chunk, f"closed during the handshake: {response!r}"
+        response += chunk
+    assert response.startswith(b"HTTP/1.1 101"), response.split(b"\r\n", 1)[0]
+    return sock
+
+
+def client_frame(message: dict) -> bytes:
+    """A masked text frame; the masking key is zero, so the payload goes as it is."""
+    payload = json.dumps(message).encode()
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+def test_a_line_rate_flooder_is_read_no_faster_than_served_then_dropped(cluster: Cluster, sockets: Opener):
+    """A client writing answers as fast as TCP carries them, never reading: the server stops
+    reading its socket, closes it for flooding and drops the connection without waiting for a
+    closing handshake (config/websocket_transport.py), while the student beside it is served."""
+    sitting = make_sitting(n_items=2, n_students=2, duration=timedelta(minutes=10))
+    flooding, honest_attempt = sitting.attempts.order_by("pk")
+    http = logged_in(cluster.a, flooding.student)
+    path, cookies = my_attempt(http, flooding.pk)["ws_path"], http.cookie_header()
+    first = sockets(cluster.a, path, cookies)
+    first.expect("state", status="scheduled")
+    shown = option_ids(first.call({"type": "start"}, "state", status="in_progress"))
+    first.close()
+    honest_http = logged_in(cluster.a, honest_attempt.student)
+    honest = sockets(cluster.a, my_attempt(honest_http, honest_attempt.pk)["ws_path"], honest_http.cookie_header())
+    honest.expect("state", status="scheduled")
+    honest_shown = option_ids(honest.call({"type": "start"}, "state", status="in_progress"))
+
+    block = b"".join(
+        client_frame({"type": "answer", "seq": seq, "item": 1, "value": shown[1]["ABCD"[seq % 4]]})
+        for seq in range(1, 20_001)
+    )
+    flood = raw_exam_socket(cluster.a, path, cookies)
+    flood.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65_536)
+    written, ended = 0, None
+    while written < 64 * len(block):
+        try:
+            written += flood.send(block[written % len(block) :])
+        except TimeoutError:
+            ended = "writes blocked and the connection was never dropped"
+            break
+        except OSError as exc:  # reset or broken pipe: the server dropped the connection
+            ended = type(exc).__name__
+            break
+    flood.close()
+    # The server stopped reading, then dropped the connection: what it took is what the
+    # sockets' buffers hold (about 0.3 MB here), where a server reading everything until the
+    # end of a closing handshake took 4 MB (1.3 MB is one block of 20,000 frames).
+    assert ended in ("ConnectionResetError", "BrokenPipeError"), (ended, written)
+    assert written < len(block), written
+
+    # Closed for flooding: the student's next connection is refused until the debt is paid,
+    # and no more answers were stored than the burst allows.
+    with pytest.raises(InvalidStatus) as refused_handshake:
+        sockets(cluster.b, path, cookies)
+    assert refused_handshake.value.response.status_code == 403
+    assert AnswerEvent.objects.filter(attempt=flooding).count() <= 120
+    # The student beside it was served throughout.
+    honest.answer(1, 1, honest_shown[1]["B"])
+    assert list(AnswerEvent.objects.filter(attempt=honest_attempt).values_list("seq", flat=True)) == [1]
