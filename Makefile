@@ -35,6 +35,7 @@ run: seed
 	@echo "    board    : http://$(HOST):$(PORT)/board/    board / demo"
 	@echo "    teachers : http://$(HOST):$(PORT)/bank/     teacher / demo (item bank)"
 	@echo "    proctor  : http://$(HOST):$(PORT)/accounts/locked/  proctor / demo (locked accounts)"
+	@echo "    school   : http://$(HOST):$(PORT)/people/   schooladmin / demo (classes, roster import)"
 	@echo "    admin    : http://$(HOST):$(PORT)/admin/    admin / demo (platform administrator)"
 	@echo "    health   : http://$(HOST):$(PORT)/healthz"
 	@echo ""

@@ -51,6 +51,7 @@ def user_data(user: User) -> dict:
         "role": user.role,
         "organisation": user.organisation_id,
         "learner_id": user.learner_id,
+        "must_change_password": user.must_change_password,
     }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .permissions import AUTHORS, BOARD, UNLOCKERS, can_use_admin, scope_of
+from .permissions import AUTHORS, BOARD, CLASS_READERS, UNLOCKERS, can_use_admin, scope_of
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -15,6 +15,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can": {
             "bank": scope.has_role(*AUTHORS),
             "board": scope.has_role(*BOARD),
+            "people": scope.has_role(*CLASS_READERS),
             "unlock": scope.has_role(*UNLOCKERS),
             "admin": can_use_admin(scope),
         }

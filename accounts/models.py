@@ -1,4 +1,5 @@
-"""People and organisations: schools grouped under departments, users with one role each."""
+"""People and organisations: schools grouped under departments, users with one role each,
+classes of a school year with their students (history kept) and teachers."""
 
 from __future__ import annotations
 
@@ -53,7 +54,19 @@ class Role(models.TextChoices):
     TEACHER = "teacher", _("Teacher")
     PROCTOR = "proctor", _("Proctor")
     BOARD = "board", _("Exam board")
+    SCHOOL_ADMIN = "school_admin", _("School administrator")
     ADMIN = "admin", _("Administrator")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+
+
+def validate_school_year(value: str) -> None:
+    match = re.fullmatch(r"(\d{4})-(\d{4})", value or "")
+    if not match or int(match.group(2)) != int(match.group(1)) + 1:
+        raise ValidationError(_("A school year is written like 2026-2027."), code="school_year")
 
 
 def validate_learner_id(value: str) -> None:
@@ -85,6 +98,23 @@ class User(AbstractUser):
         validators=[validate_learner_id],
         help_text=_("The learner's national identifier; students only."),
     )
+    staff_id = models.CharField(
+        _("staff identifier"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("The identifier of a teacher or other staff member in the education database."),
+    )
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    # A first password (printed on a login card) or one reset by an administrator must be
+    # changed at the next login (accounts/middleware.py sends the person to /password/).
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+
+    def get_full_name(self) -> str:
+        """Family and middle names first, as Vietnamese names are written (họ tên)."""
+        return f"{self.last_name} {self.first_name}".strip()
 
     class Meta:
         verbose_name = _("user")
@@ -165,6 +195,7 @@ class AccountEvent(models.Model):
         LOCKED = "locked", _("locked")
         UNLOCKED = "unlocked", _("unlocked")
         PASSWORD_CHANGED = "password_changed", _("password changed")
+        PASSWORD_RESET = "password_reset", _("password reset")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="account_events"
@@ -191,3 +222,104 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SchoolClass(models.Model):
+    """A class (lớp) of a school in one school year: its students, homeroom and subject teachers."""
+
+    school = models.ForeignKey(Organisation, verbose_name=_("school"), on_delete=models.PROTECT, related_name="classes")
+    school_year = models.CharField(_("school year"), max_length=9, validators=[validate_school_year])
+    name = models.CharField(_("name"), max_length=30)
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    homeroom_teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("homeroom teacher"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="homeroom_classes",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["school_year", "grade", "name"]
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "school_year", "name"], name="class_name_unique_per_year"),
+            models.CheckConstraint(condition=models.Q(grade__gte=1, grade__lte=12), name="class_grade_1_to_12"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.school_year})"
+
+
+class ClassMembership(models.Model):
+    """A student's place in a class; moving ends it (``left_at``) and opens another."""
+
+    school_class = models.ForeignKey(
+        SchoolClass, verbose_name=_("class"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("student"), on_delete=models.CASCADE, related_name="class_memberships"
+    )
+    school_year = models.CharField(_("school year"), max_length=9)  # the class's, for the constraint
+    joined_at = models.DateTimeField(_("joined at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["student_id", "joined_at", "id"]
+        verbose_name = _("class membership")
+        verbose_name_plural = _("class memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "school_year"],
+                condition=models.Q(left_at__isnull=True),
+                name="one_class_per_student_and_year",
+            )
+        ]
+        indexes = [models.Index(fields=["school_class", "left_at"], name="membership_class_current")]
+
+
+class ClassTeacher(models.Model):
+    """A teacher who teaches a subject in a class."""
+
+    school_class = models.ForeignKey(
+        SchoolClass, verbose_name=_("class"), on_delete=models.CASCADE, related_name="subject_teachers"
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("teacher"), on_delete=models.CASCADE, related_name="teaching"
+    )
+    # The bank's subjects (itembank sits above accounts: referenced by name, never imported).
+    subject = models.ForeignKey(
+        "itembank.Subject", verbose_name=_("subject"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["school_class_id", "subject_id", "teacher_id"]
+        verbose_name = _("subject teacher")
+        verbose_name_plural = _("subject teachers")
+        constraints = [
+            models.UniqueConstraint(fields=["school_class", "teacher", "subject"], name="class_teacher_subject_unique")
+        ]
+
+
+class RosterImport(models.Model):
+    """The audit of a committed roster import: who, for which organisation and year, what changed."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="roster_imports"
+    )
+    school_year = models.CharField(_("school year"), max_length=9)
+    filename = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    counts = models.JSONField(_("counts"), default=dict)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="roster_imports"
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")

@@ -47,6 +47,8 @@ AUTHORS = (Role.TEACHER, Role.BOARD, Role.ADMIN)  # write and review items, use 
 BOARD = (Role.BOARD, Role.ADMIN)  # assessments, forms, sittings, results, calibration, retiring
 PROCTORS = (Role.PROCTOR, Role.BOARD, Role.ADMIN)  # pause and resume attempts, unlock students
 STAFF = (Role.TEACHER, Role.PROCTOR, Role.BOARD, Role.ADMIN)  # everyone who oversees an organisation
+SCHOOL_ADMINS = (Role.SCHOOL_ADMIN, Role.ADMIN)  # classes, rosters and people of their organisations
+CLASS_READERS = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # see classes and their students
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,10 @@ IsAuthor = _role_permission("IsAuthor", AUTHORS, _("Only teachers and the exam b
 IsBoard = _role_permission("IsBoard", BOARD, _("Only the exam board may do this."))
 IsProctor = _role_permission("IsProctor", PROCTORS, _("Only proctors and the exam board may do this."))
 IsStaff = _role_permission("IsStaff", STAFF, _("Only staff may do this."))
+IsSchoolAdmin = _role_permission(
+    "IsSchoolAdmin", SCHOOL_ADMINS, _("Only the school's administrator manages classes and people.")
+)
+IsClassReader = _role_permission("IsClassReader", CLASS_READERS, _("Only staff see classes."))
 IsUnlocker = _role_permission(
     "IsUnlocker", UNLOCKERS, _("Only proctors, the exam board and administrators unlock accounts.")
 )

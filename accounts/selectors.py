@@ -1,13 +1,14 @@
-"""Reads about accounts: the login throttle's state, locked accounts and their audit trail."""
+"""Reads about accounts: the login throttle's state, locked accounts and their audit trail;
+classes and their students."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from . import throttle
-from .models import AccountEvent, LoginThrottle, User
+from .models import AccountEvent, LoginThrottle, Organisation, Role, SchoolClass, User
 from .permissions import UNLOCKABLE_ROLES, scope_of
 
 
@@ -54,3 +55,47 @@ def _only_unlockable_by(user: User, rows: QuerySet) -> QuerySet:
     if not roles:
         return rows.none()
     return rows.filter(user__role__in=roles, user__is_superuser=False, user__organisation_id__in=scope.overseen)
+
+
+def classes_for(user: User, *, school_year: str | None = None, school_id: int | None = None) -> QuerySet:
+    """The classes ``user`` may see: a school's administrators and boards those of the schools
+    they oversee; a teacher those they teach or are the homeroom teacher of."""
+
+    scope = scope_of(user)
+    classes = SchoolClass.objects.select_related("school", "homeroom_teacher")
+    if scope.has_role(Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN):
+        if scope.overseen_ids is not None:
+            classes = classes.filter(school_id__in=scope.overseen_ids)
+    elif scope.has_role(Role.TEACHER):
+        classes = classes.filter(Q(homeroom_teacher_id=user.pk) | Q(subject_teachers__teacher_id=user.pk)).distinct()
+    else:
+        return classes.none()
+    if school_year:
+        classes = classes.filter(school_year=school_year)
+    if school_id is not None:
+        classes = classes.filter(school_id=school_id)
+    return classes.annotate(
+        student_count=Count("memberships", filter=Q(memberships__left_at__isnull=True), distinct=True)
+    ).order_by("-school_year", "school__name", "grade", "name")
+
+
+def class_students(school_class) -> QuerySet:
+    """The students in a class now, by name."""
+    return User.objects.filter(
+        class_memberships__school_class=school_class, class_memberships__left_at__isnull=True
+    ).order_by("first_name", "last_name", "pk")
+
+
+def organisations_managed_by(user: User) -> QuerySet:
+    """The organisations a school's administrator may import rosters for: theirs and those below."""
+    scope = scope_of(user)
+    organisations = Organisation.objects.order_by("kind", "name")
+    if scope.overseen_ids is not None:
+        organisations = organisations.filter(pk__in=scope.overseen_ids)
+    return organisations
+
+
+def school_years_near(year: str) -> list[str]:
+    """The school year before and after ``year`` too, newest first, for a choice of years."""
+    start = int(year[:4])
+    return [f"{y}-{y + 1}" for y in range(start + 1, start - 3, -1)]

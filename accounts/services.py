@@ -1,22 +1,41 @@
-"""Writes about people: the login throttle's counts, locks and unlocks, password changes.
+"""Writes about people: the login throttle's counts, locks and unlocks, password changes;
+classes and their students and teachers, from a roster file (accounts/roster.py reads it).
 
 Every change to an account's security is audited as an ``AccountEvent``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import secrets
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import throttle
-from .models import AccountEvent, LoginThrottle, User
-from .permissions import can_unlock, scope_of
+from . import roster, throttle
+from .models import (
+    AccountEvent,
+    ClassMembership,
+    ClassTeacher,
+    LoginThrottle,
+    Organisation,
+    Role,
+    RosterImport,
+    SchoolClass,
+    User,
+    validate_learner_id,
+    validate_school_year,
+)
+from .permissions import SCHOOL_ADMINS, can_unlock, organisation_subtree, require, scope_of
 
 # Expired throttle rows removed each time a new row is created: the table stays the size of
 # what is live, with no periodic job (the embedded default runs none).
@@ -218,10 +237,556 @@ def account_unlock(*, by: User | None, user_id: int, now: datetime | None = None
 
 @transaction.atomic
 def password_change(*, user: User, new_password: str, address: str = "") -> User:
-    """Set a person's own new password (already validated) and audit it."""
+    """Set a person's own new password (already validated) and audit it; a first or reset
+    password has then been changed."""
     user.set_password(new_password)
-    user.save(update_fields=["password"])
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
     AccountEvent.objects.create(
         user=user, kind=AccountEvent.Kind.PASSWORD_CHANGED, by=user, at=timezone.now(), address=address
     )
     return user
+
+
+# --- classes and rosters ---------------------------------------------------------------------------
+
+
+def _class_key(name: str) -> str:
+    return "".join(name.split()).casefold()
+
+
+def _split_name(full_name: str) -> tuple[str, str]:
+    """(family and middle names, given name): "Nguyễn Văn An" -> ("Nguyễn Văn", "An")."""
+    family, _sep, given = full_name.rpartition(" ")
+    return family[:150], given[:150]
+
+
+def _schools_for(organisation: Organisation) -> dict[str, Organisation]:
+    """The schools an import for ``organisation`` may write to, by code (folded)."""
+    if organisation.kind == Organisation.Kind.SCHOOL:
+        return {roster.fold(organisation.code): organisation}
+    below = organisation_subtree(organisation.pk)
+    schools = Organisation.objects.filter(pk__in=below, kind=Organisation.Kind.SCHOOL)
+    return {roster.fold(school.code): school for school in schools}
+
+
+@dataclass
+class RosterPlan:
+    """What an import would do; ``problems`` empty means it may be committed."""
+
+    problems: list[roster.Problem] = field(default_factory=list)
+    new_classes: list[SchoolClass] = field(default_factory=list)
+    regraded_classes: list[SchoolClass] = field(default_factory=list)
+    new_people: list[User] = field(default_factory=list)
+    changed_people: list[User] = field(default_factory=list)
+    unchanged: dict[str, int] = field(default_factory=lambda: {"teachers": 0, "students": 0})
+    memberships: list[tuple[User, SchoolClass]] = field(default_factory=list)  # to open
+    moved: list[tuple[User, SchoolClass]] = field(default_factory=list)  # of those, students who move
+    assignments: list[tuple[User, SchoolClass, int]] = field(default_factory=list)  # (teacher, class, subject id)
+    homerooms: list[tuple[SchoolClass, User]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        new = [p.role for p in self.new_people]
+        changed = [p.role for p in self.changed_people]
+        return {
+            "classes": {"created": len(self.new_classes), "updated": len(self.regraded_classes)},
+            "teachers": {
+                "created": new.count(Role.TEACHER),
+                "updated": changed.count(Role.TEACHER),
+                "unchanged": self.unchanged["teachers"],
+            },
+            "students": {
+                "created": new.count(Role.STUDENT),
+                "updated": changed.count(Role.STUDENT),
+                "moved": len(self.moved),
+                "placed": len(self.memberships),
+                "unchanged": self.unchanged["students"],
+            },
+            "assignments": {"created": len(self.assignments), "homerooms": len(self.homerooms)},
+        }
+
+
+def _no_password() -> str:
+    """An unusable password, as ``set_unusable_password`` makes one but with one call to the
+    random source instead of forty (50,000 new students a province import creates)."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+
+
+def _existing(model_field: str, values: list[str]) -> dict[str, User]:
+    found: dict[str, User] = {}
+    for start in range(0, len(values), 2000):
+        chunk = values[start : start + 2000]
+        for user in User.objects.filter(**{f"{model_field}__in": chunk}):
+            found[getattr(user, model_field)] = user
+    return found
+
+
+def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes, filename: str) -> RosterPlan:
+    """Read a roster file and decide what importing it would change, writing nothing.
+
+    Raises ``Organisation.DoesNotExist`` for an organisation the person does not oversee and
+    ``PermissionDenied`` for someone who does not manage people. Every problem with the file
+    or with what it asks is in the plan's ``problems``, each with its sheet, row and column.
+    """
+    scope = scope_of(by)
+    require(scope.has_role(*SCHOOL_ADMINS), _("Only the school's administrator manages classes and people."))
+    if not scope.oversees(organisation_id):
+        raise Organisation.DoesNotExist
+    organisation = Organisation.objects.get(pk=organisation_id)
+    validate_school_year(school_year)
+    read = roster.read_roster(data, filename)
+    plan = RosterPlan(problems=list(read.problems))
+    problem = plan.problems.append
+    schools = _schools_for(organisation)
+    single = organisation if organisation.kind == Organisation.Kind.SCHOOL else None
+
+    def school_of(row) -> Organisation | None:
+        code = roster.fold(row.school_code)
+        if single is not None and (not code or code == roster.fold(single.code)):
+            return single
+        if not code:
+            problem(roster.Problem(row.sheet, row.row, None, _("Which school? Fill in the school's code (Mã trường).")))
+            return None
+        school = schools.get(code)
+        if school is None:
+            problem(
+                roster.Problem(
+                    row.sheet, row.row, None, _("No school with the code %(code)s here.") % {"code": row.school_code}
+                )
+            )
+        return school
+
+    # Classes: those of the year, then the file's.
+    classes = {
+        (c.school_id, _class_key(c.name)): c
+        for c in SchoolClass.objects.filter(school__in=schools.values(), school_year=school_year)
+    }
+    seen_classes: dict[tuple[int, str], int] = {}
+    for row in read.classes:
+        school = school_of(row)
+        if school is None:
+            continue
+        key = (school.pk, _class_key(row.name))
+        if key in seen_classes:
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("Class %(name)s is also in row %(row)d.") % {"name": row.name, "row": seen_classes[key]},
+                )
+            )
+            continue
+        seen_classes[key] = row.row
+        current = classes.get(key)
+        if current is None:
+            created = SchoolClass(school=school, school_year=school_year, name=row.name, grade=row.grade)
+            classes[key] = created
+            plan.new_classes.append(created)
+        elif current.grade != row.grade:
+            current.grade = row.grade
+            plan.regraded_classes.append(current)
+
+    def class_of(row, school: Organisation, name: str, column: str) -> SchoolClass | None:
+        found = classes.get((school.pk, _class_key(name)))
+        if found is None:
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    column,
+                    _("Unknown class %(name)s in %(school)s for %(year)s: add it on the Classes sheet.")
+                    % {"name": name, "school": school.name, "year": school_year},
+                )
+            )
+        return found
+
+    overseen = scope.oversees
+    # Usernames are the identifiers: nobody else may hold one already.
+    taken = _existing("username", [r.staff_id for r in read.teachers] + [r.learner_id for r in read.students])
+
+    # Teachers.
+    from django.apps import apps
+
+    subject_model = apps.get_model("itembank", "Subject")
+    subjects = {}
+    for subject in subject_model.objects.all():
+        subjects[roster.fold(subject.name)] = subject.pk
+        subjects[roster.fold(subject.code)] = subject.pk
+    by_staff = _existing("staff_id", [r.staff_id for r in read.teachers])
+    assigned = set(
+        ClassTeacher.objects.filter(school_class__in=[c for c in classes.values() if c.pk]).values_list(
+            "teacher_id", "school_class_id", "subject_id"
+        )
+    )
+    homerooms: dict[int, int] = {}  # class (by object) -> the row naming its homeroom teacher
+    seen_staff: dict[str, int] = {}
+    for row in read.teachers:
+        school = school_of(row)
+        if school is None:
+            continue
+        if row.staff_id in seen_staff:
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("Staff identifier %(id)s is also in row %(row)d.")
+                    % {"id": row.staff_id, "row": seen_staff[row.staff_id]},
+                )
+            )
+            continue
+        seen_staff[row.staff_id] = row.row
+        teacher = by_staff.get(row.staff_id)
+        holder = taken.get(row.staff_id)
+        if teacher is None and holder is not None:
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("The user name %(id)s is already someone else's.") % {"id": row.staff_id},
+                )
+            )
+            continue
+        if teacher is not None and (teacher.role != Role.TEACHER or not overseen(teacher.organisation_id)):
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("Staff identifier %(id)s belongs to someone outside your organisations.") % {"id": row.staff_id},
+                )
+            )
+            continue
+        subject_ids = []
+        for name in row.subjects:
+            subject_id = subjects.get(roster.fold(name))
+            if subject_id is None:
+                problem(roster.Problem(row.sheet, row.row, None, _("Unknown subject %(name)s.") % {"name": name}))
+            else:
+                subject_ids.append(subject_id)
+        taught = [c for c in (class_of(row, school, name, None) for name in row.classes) if c is not None]
+        homeroom = class_of(row, school, row.homeroom, None) if row.homeroom else None
+        family, given = _split_name(row.full_name)
+        if teacher is None:
+            teacher = User(
+                username=row.staff_id,
+                staff_id=row.staff_id,
+                role=Role.TEACHER,
+                organisation=school,
+                last_name=family,
+                first_name=given,
+                must_change_password=True,
+                password=_no_password(),
+            )
+            plan.new_people.append(teacher)
+        elif (teacher.last_name, teacher.first_name, teacher.organisation_id) != (family, given, school.pk):
+            teacher.last_name, teacher.first_name, teacher.organisation = family, given, school
+            plan.changed_people.append(teacher)
+        else:
+            plan.unchanged["teachers"] += 1
+        plan.assignments.extend(
+            (teacher, c, s) for c in taught for s in subject_ids if (teacher.pk, c.pk, s) not in assigned
+        )
+        if homeroom is not None:
+            claimed = homerooms.setdefault(id(homeroom), row.row)
+            if claimed != row.row:
+                problem(
+                    roster.Problem(
+                        row.sheet,
+                        row.row,
+                        None,
+                        _("Class %(name)s already has its homeroom teacher in row %(row)d.")
+                        % {"name": homeroom.name, "row": claimed},
+                    )
+                )
+            elif homeroom.homeroom_teacher_id != teacher.pk or teacher.pk is None:
+                plan.homerooms.append((homeroom, teacher))
+
+    # Students.
+    by_learner = _existing("learner_id", [r.learner_id for r in read.students])
+    current = {}
+    if by_learner:
+        ids = [u.pk for u in by_learner.values()]
+        for start in range(0, len(ids), 2000):
+            for membership in ClassMembership.objects.filter(
+                student_id__in=ids[start : start + 2000], school_year=school_year, left_at__isnull=True
+            ):
+                current[membership.student_id] = membership.school_class_id
+    seen_learners: dict[str, int] = {}
+    for row in read.students:
+        try:
+            validate_learner_id(row.learner_id)
+        except ValidationError:
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("Learner identifier %(id)s is not in the expected form.") % {"id": row.learner_id},
+                )
+            )
+            continue
+        if row.learner_id in seen_learners:
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("Learner identifier %(id)s is also in row %(row)d.")
+                    % {"id": row.learner_id, "row": seen_learners[row.learner_id]},
+                )
+            )
+            continue
+        seen_learners[row.learner_id] = row.row
+        school = school_of(row)
+        if school is None:
+            continue
+        school_class = class_of(row, school, row.class_name, None)
+        if school_class is None:
+            continue
+        student = by_learner.get(row.learner_id)
+        holder = taken.get(row.learner_id)
+        if student is None and holder is not None:
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("The user name %(id)s is already someone else's.") % {"id": row.learner_id},
+                )
+            )
+            continue
+        if student is not None and (student.role != Role.STUDENT or not overseen(student.organisation_id)):
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("Learner %(id)s is registered at a school outside your organisations.") % {"id": row.learner_id},
+                )
+            )
+            continue
+        family, given = _split_name(row.full_name)
+        if student is None:
+            student = User(
+                username=row.learner_id,
+                learner_id=row.learner_id,
+                role=Role.STUDENT,
+                organisation=school,
+                last_name=family,
+                first_name=given,
+                date_of_birth=row.date_of_birth,
+                gender=row.gender,
+                must_change_password=True,
+                password=_no_password(),
+            )
+            plan.new_people.append(student)
+            plan.memberships.append((student, school_class))
+            continue
+        fields = (family, given, school.pk, row.date_of_birth, row.gender)
+        if (
+            student.last_name,
+            student.first_name,
+            student.organisation_id,
+            student.date_of_birth,
+            student.gender,
+        ) != fields:
+            student.last_name, student.first_name, student.organisation = family, given, school
+            student.date_of_birth, student.gender = row.date_of_birth, row.gender
+            plan.changed_people.append(student)
+        elif current.get(student.pk) == school_class.pk:
+            plan.unchanged["students"] += 1
+        if current.get(student.pk) != school_class.pk:
+            plan.memberships.append((student, school_class))
+            if student.pk in current:
+                plan.moved.append((student, school_class))
+    plan.problems.sort(key=lambda p: (p.sheet, p.row or 0))
+    return plan
+
+
+class RosterRefused(ValidationError):
+    """The roster has problems: nothing was written."""
+
+    def __init__(self, plan: RosterPlan) -> None:
+        super().__init__(_("The roster has problems; nothing was imported."), code="roster_problems")
+        self.plan = plan
+
+
+@transaction.atomic
+def roster_import(
+    *, by: User, organisation_id: int, school_year: str, data: bytes, filename: str
+) -> tuple[RosterPlan, RosterImport]:
+    """Import a roster: every row or none (:class:`RosterRefused` with the plan's problems)."""
+    plan = roster_plan(by=by, organisation_id=organisation_id, school_year=school_year, data=data, filename=filename)
+    if plan.problems:
+        raise RosterRefused(plan)
+    now = timezone.now()
+    SchoolClass.objects.bulk_create(plan.new_classes, batch_size=1000)
+    if plan.regraded_classes:
+        SchoolClass.objects.bulk_update(plan.regraded_classes, ["grade"], batch_size=1000)
+    User.objects.bulk_create(plan.new_people, batch_size=2000)
+    if plan.changed_people:
+        User.objects.bulk_update(
+            plan.changed_people,
+            ["last_name", "first_name", "organisation", "date_of_birth", "gender"],
+            batch_size=2000,
+        )
+    moving = [student.pk for student, _c in plan.moved]
+    for start in range(0, len(moving), 2000):
+        ClassMembership.objects.filter(
+            student_id__in=moving[start : start + 2000], school_year=school_year, left_at__isnull=True
+        ).update(left_at=now)
+    ClassMembership.objects.bulk_create(
+        [
+            ClassMembership(school_class=c, student=s, school_year=school_year, joined_at=now)
+            for s, c in plan.memberships
+        ],
+        batch_size=2000,
+    )
+    ClassTeacher.objects.bulk_create(
+        [ClassTeacher(school_class=c, teacher=t, subject_id=s) for t, c, s in plan.assignments],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    for school_class, teacher in plan.homerooms:
+        school_class.homeroom_teacher = teacher
+    if plan.homerooms:
+        SchoolClass.objects.bulk_update([c for c, _t in plan.homerooms], ["homeroom_teacher"])
+    record = RosterImport.objects.create(
+        organisation_id=organisation_id,
+        school_year=school_year,
+        filename=filename[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        counts=plan.counts(),
+        by=by,
+        at=now,
+    )
+    return plan, record
+
+
+def _require_school_admin_of(by: User, school_id: int) -> Organisation:
+    scope = scope_of(by)
+    require(scope.has_role(*SCHOOL_ADMINS), _("Only the school's administrator manages classes and people."))
+    if not scope.oversees(school_id):
+        raise Organisation.DoesNotExist
+    school = Organisation.objects.get(pk=school_id)
+    if school.kind != Organisation.Kind.SCHOOL:
+        raise ValidationError({"school": [_("Classes belong to a school, not to a department.")]})
+    return school
+
+
+def _check_homeroom(school: Organisation, teacher_id: int | None) -> User | None:
+    if teacher_id is None:
+        return None
+    teacher = User.objects.filter(pk=teacher_id, role=Role.TEACHER, organisation=school).first()
+    if teacher is None:
+        raise ValidationError({"homeroom_teacher": [_("The homeroom teacher must be a teacher of this school.")]})
+    return teacher
+
+
+@transaction.atomic
+def class_create(
+    *, by: User, school_id: int, school_year: str, name: str, grade: int, homeroom_teacher_id: int | None = None
+) -> SchoolClass:
+    school = _require_school_admin_of(by, school_id)
+    school_class = SchoolClass(
+        school=school,
+        school_year=school_year,
+        name=" ".join(name.split()),
+        grade=grade,
+        homeroom_teacher=_check_homeroom(school, homeroom_teacher_id),
+    )
+    school_class.full_clean()
+    school_class.save()
+    return school_class
+
+
+@transaction.atomic
+def class_update(*, by: User, class_id: int, changes: dict) -> SchoolClass:
+    """Rename, regrade or give a class another homeroom teacher (``changes``: those fields)."""
+    school_class = SchoolClass.objects.select_for_update().get(pk=class_id)
+    school = _require_school_admin_of(by, school_class.school_id)
+    if "name" in changes:
+        school_class.name = " ".join(changes["name"].split())
+    if "grade" in changes:
+        school_class.grade = changes["grade"]
+    if "homeroom_teacher" in changes:
+        school_class.homeroom_teacher = _check_homeroom(school, changes["homeroom_teacher"])
+    school_class.full_clean()
+    school_class.save()
+    return school_class
+
+
+@transaction.atomic
+def class_place_student(*, by: User, class_id: int, student_id: int) -> ClassMembership:
+    """Put a student of the class's school into the class; a student in another class of the
+    same year moves (that membership ends, its history kept). Placing a student already there
+    changes nothing."""
+    school_class = SchoolClass.objects.get(pk=class_id)
+    _require_school_admin_of(by, school_class.school_id)
+    student = User.objects.select_for_update().filter(pk=student_id, role=Role.STUDENT).first()
+    if student is None or not scope_of(by).oversees(student.organisation_id):
+        raise User.DoesNotExist
+    if student.organisation_id != school_class.school_id:
+        raise ValidationError({"student": [_("The student belongs to another school.")]})
+    current = ClassMembership.objects.filter(
+        student=student, school_year=school_class.school_year, left_at__isnull=True
+    ).first()
+    if current is not None and current.school_class_id == school_class.pk:
+        return current
+    now = timezone.now()
+    if current is not None:
+        current.left_at = now
+        current.save(update_fields=["left_at"])
+    return ClassMembership.objects.create(
+        school_class=school_class, student=student, school_year=school_class.school_year, joined_at=now
+    )
+
+
+# Letters and digits nobody misreads on a printed card (no 0/o, 1/l/i).
+FIRST_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def first_password(user: User) -> str:
+    """A random password a person can type from a card, passing the password policy."""
+    length = max(settings.PASSWORD_MIN_LENGTH, 10)
+    while True:
+        password = "".join(secrets.choice(FIRST_PASSWORD_ALPHABET) for _ in range(length))
+        try:
+            validate_password(password, user)
+        except ValidationError:
+            continue
+        return password
+
+
+def can_manage_person(scope, person: User) -> bool:
+    """A school's administrator manages the students and teachers of the organisations they oversee."""
+    return (
+        scope.has_role(*SCHOOL_ADMINS)
+        and person.role in (Role.STUDENT, Role.TEACHER)
+        and not person.is_superuser
+        and scope.oversees(person.organisation_id)
+    )
+
+
+@transaction.atomic
+def password_reset(*, by: User, user_id: int, address: str = "") -> str:
+    """Give a student or teacher a new password, to be changed at their next login; audited.
+
+    Returns the password, which is stored only hashed: show it once. Raises
+    ``User.DoesNotExist`` for someone the administrator does not manage."""
+    scope = scope_of(by)
+    require(scope.has_role(*SCHOOL_ADMINS), _("Only the school's administrator manages classes and people."))
+    person = User.objects.select_for_update().get(pk=user_id)
+    if not can_manage_person(scope, person):
+        raise User.DoesNotExist
+    password = first_password(person)
+    person.set_password(password)
+    person.must_change_password = True
+    person.save(update_fields=["password", "must_change_password"])
+    AccountEvent.objects.create(
+        user=person, kind=AccountEvent.Kind.PASSWORD_RESET, by=by, at=timezone.now(), address=address
+    )
+    return password

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, people_api
 
 urlpatterns = [
     path("auth/csrf/", api.csrf, name="api-csrf"),
@@ -10,4 +10,11 @@ urlpatterns = [
     path("me/password/", api.password_change, name="api-password-change"),
     path("accounts/locked/", api.locked_accounts, name="api-locked-accounts"),
     path("accounts/<int:user_id>/unlock/", api.account_unlock, name="api-account-unlock"),
+    path("classes/", people_api.classes, name="api-classes"),
+    path("classes/<id:class_id>/", people_api.class_detail, name="api-class"),
+    path("classes/<id:class_id>/students/", people_api.class_place, name="api-class-students"),
+    path("people/<id:user_id>/password/", people_api.person_password_reset, name="api-person-password"),
+    path("rosters/template/", people_api.roster_template, name="api-roster-template"),
+    path("rosters/preview/", people_api.roster_preview, name="api-roster-preview"),
+    path("rosters/", people_api.roster_import, name="api-rosters"),
 ]

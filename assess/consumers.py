@@ -119,6 +119,10 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if not await _db(sessions.session_exists)(session_key):
             await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
             return
+        if user.must_change_password:
+            message = _("Change the password you were given before anything else.")
+            await self.fail("password_change_required", message, close=CLOSE_NOT_AUTHENTICATED)
+            return
         try:
             self.token = await _db(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
         except Attempt.DoesNotExist:

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation
+from accounts.models import Organisation, validate_school_year  # noqa: F401 (migrations name it here)
 from itembank.models import ItemVersion, Subject, Topic
 from scoring.item_rules import ITEM_TYPES
 
 from . import statuses
-
-
-def validate_school_year(value: str) -> None:
-    match = re.fullmatch(r"(\d{4})-(\d{4})", value or "")
-    if not match or int(match.group(2)) != int(match.group(1)) + 1:
-        raise ValidationError(_("A school year is written like 2026-2027."), code="school_year")
 
 
 class RecordEntryType(models.TextChoices):

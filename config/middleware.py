@@ -10,6 +10,8 @@
   trusted one may open a websocket with the student's cookie.
 - The websocket rate limit's gate: a session refused a moment ago is turned away before any
   database work.
+- A password that must be changed (a first password, or one reset by an administrator) is
+  changed before anything else is reached.
 """
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
+from django.http import JsonResponse
 from django.http.request import split_domain_port, validate_host
+from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import is_same_domain
+from django.utils.translation import gettext as _
 
 from accounts import sessions
 from assess import ratelimit
+from config.api import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -263,3 +269,41 @@ class WebsocketSessionMiddleware:
             raise
         except Exception:
             logger.exception("keeping a websocket's session alive failed")
+
+
+# Where someone who must change their password may still go: the password pages and the API
+# that changes it, logging out, their own details, the language menu and static files.
+PASSWORD_CHANGE_EXEMPT = (
+    "/password/",
+    "/logout/",
+    "/login/",
+    "/i18n/",
+    "/static/",
+    "/healthz",
+    "/api/me/password/",
+    "/api/auth/",
+)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A first password (a login card's) or one reset by an administrator is changed before
+    anything else: pages redirect to the password page, the API answers
+    ``403 password_change_required`` (``GET /api/me/`` still answers, with the flag)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.must_change_password
+            and not request.path.startswith(PASSWORD_CHANGE_EXEMPT)
+            and request.path != "/api/me/"
+        ):
+            if request.path.startswith("/api/"):
+                message = _("Change the password you were given before anything else.")
+                return JsonResponse(error_body("password_change_required", message), status=403)
+            return redirect("password-change")
+        return self.get_response(request)

@@ -208,3 +208,37 @@ def bank_text() -> dict[str, str]:
         "rowOk": _("OK"),
         "importedCount": _("%(count)s items imported as drafts."),
     }
+
+
+def people_text() -> dict[str, str]:
+    """The words of the classes and people page's script (people.js)."""
+    return {
+        "error": _("Error"),
+        "networkError": _("The server cannot be reached. Check the connection and try again."),
+        "notFound": _("Not found, or not shared with you."),
+        "forbidden": _("You may not do this."),
+        "checking": _("Checking the file…"),
+        "importing": _("Importing…"),
+        "chooseFile": _("Choose a file first."),
+        "rosterOk": _("No problems: importing will change what is counted below."),
+        "rosterProblems": _(
+            "%(count)s problems: fix them in the file and check it again. Nothing is imported while one remains."
+        ),
+        "imported": _("Imported."),
+        "showClasses": _("Show the classes"),
+        "sheet": _("Sheet"),
+        "row": _("Row"),
+        "column": _("Column"),
+        "problem": _("Problem"),
+        "what": _("What"),
+        "created": _("new"),
+        "updated": _("changed"),
+        "unchanged": _("unchanged"),
+        "moved": _("moved to another class"),
+        "placed": _("placed in a class"),
+        "homerooms": _("homeroom teachers set"),
+        "classes": _("Classes"),
+        "teachers": _("Teachers"),
+        "students": _("Students"),
+        "assignments": _("Subject teachers"),
+    }

@@ -15,6 +15,13 @@ urlpatterns = [
     ),
     path("accounts/locked/", views.locked_accounts, name="locked-accounts"),
     path("accounts/locked/<int:user_id>/unlock/", views.locked_account_unlock, name="locked-account-unlock"),
+    path("people/", views.people, name="people"),
+    path("people/classes/<id:class_id>/", views.people_class, name="people-class"),
+    path(
+        "people/classes/<id:class_id>/students/<id:user_id>/password/",
+        views.people_password_reset,
+        name="people-password-reset",
+    ),
     path("exam/", views.exam_list, name="exam-list"),
     path("exam/<id:attempt_id>/", views.exam_page, name="exam"),
     path("board/", views.board, name="board"),

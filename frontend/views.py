@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -15,11 +16,21 @@ from django.views.decorators.http import require_POST
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.forms import AuthenticationForm, PasswordChangeForm
-from accounts.models import AccountEvent, Role, User
-from accounts.permissions import AUTHORS, BOARD, STUDENTS, UNLOCKERS, can_use_admin, page_for, scope_of
+from accounts.models import AccountEvent, Role, User, validate_school_year
+from accounts.permissions import (
+    AUTHORS,
+    BOARD,
+    CLASS_READERS,
+    SCHOOL_ADMINS,
+    STUDENTS,
+    UNLOCKERS,
+    can_use_admin,
+    page_for,
+    scope_of,
+)
 from assess import selectors, statuses
 
-from .bank_text import bank_text
+from .bank_text import bank_text, people_text
 
 OPEN_OR_WAITING = statuses.NOT_STARTED | statuses.OPEN
 
@@ -32,6 +43,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("exam-list")
     if scope.has_role(*BOARD):
         return redirect("board")
+    if scope.has_role(*SCHOOL_ADMINS):
+        return redirect("people")
     if scope.has_role(*UNLOCKERS):
         return redirect("locked-accounts")
     if scope.has_role(*AUTHORS):
@@ -216,3 +229,80 @@ def locked_account_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.info(request, _("%(name)s was not locked.") % {"name": target.get_full_name() or target.username})
     return redirect("locked-accounts")
+
+
+# --- classes and people ---------------------------------------------------------------------------
+
+
+def _current_school_year(today=None) -> str:
+    """The school year under way: it starts in September (August counts as the next one's)."""
+    today = today or timezone.localdate()
+    start = today.year if today.month >= 8 else today.year - 1
+    return f"{start}-{start + 1}"
+
+
+@page_for(*CLASS_READERS)
+def people(request: HttpRequest) -> HttpResponse:
+    """Lớp và học sinh: the classes of a school year; a school's administrator imports rosters."""
+    scope = scope_of(request.user)
+    year = request.GET.get("year") or _current_school_year()
+    try:
+        validate_school_year(year)
+    except ValidationError:
+        raise Http404 from None
+    manages = scope.has_role(*SCHOOL_ADMINS)
+    organisations = account_selectors.organisations_managed_by(request.user) if manages else []
+    return render(
+        request,
+        "frontend/people.html",
+        {
+            "year": year,
+            "years": account_selectors.school_years_near(year),
+            "classes": account_selectors.classes_for(request.user, school_year=year),
+            "manages": manages,
+            "organisations": organisations,
+            "bank_config": {},
+            "bank_text": people_text(),
+        },
+    )
+
+
+@page_for(*CLASS_READERS)
+def people_class(request: HttpRequest, class_id: int) -> HttpResponse:
+    school_class = account_selectors.classes_for(request.user).filter(pk=class_id).first()
+    if school_class is None:
+        raise Http404
+    return render(
+        request,
+        "frontend/people_class.html",
+        {
+            "school_class": school_class,
+            "students": account_selectors.class_students(school_class),
+            "manages": scope_of(request.user).has_role(*SCHOOL_ADMINS),
+            "subject_teachers": school_class.subject_teachers.select_related("teacher", "subject").order_by(
+                "subject__name", "teacher__first_name"
+            ),
+        },
+    )
+
+
+@page_for(*SCHOOL_ADMINS)
+@require_POST
+def people_password_reset(request: HttpRequest, class_id: int, user_id: int) -> HttpResponse:
+    """Give one student a new password and show it once (it is stored only hashed)."""
+    school_class = account_selectors.classes_for(request.user).filter(pk=class_id).first()
+    if school_class is None:
+        raise Http404
+    try:
+        password = account_services.password_reset(
+            by=request.user, user_id=user_id, address=request.META.get("REMOTE_ADDR", "")
+        )
+    except User.DoesNotExist:
+        raise Http404 from None
+    response = render(
+        request,
+        "frontend/password_reset_done.html",
+        {"person": User.objects.get(pk=user_id), "password": password, "school_class": school_class},
+    )
+    response["Cache-Control"] = "no-store"
+    return response

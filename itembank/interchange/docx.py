@@ -1,7 +1,7 @@
 """Import of Word (.docx) question files in the common Vietnamese layout.
 
 ``parse_docx`` reads a .docx with ``python-docx`` (after the shared zip guard,
-``itembank.interchange.archive``, has checked the container and read every part once with
+``accounts.archive``, has checked the container and read every part once with
 the limits below), turns the document into a stream of text lines, finds the questions in
 it and maps them to the bank's content model (docs/decisions/0003). Like the other
 importers it never raises for bad input: everything it cannot read is an ``ImportIssue``
@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from itembank.interchange.archive import ArchiveError, ArchiveLimits, open_archive
+from accounts.archive import ArchiveError, ArchiveLimits, open_archive
 from itembank.interchange.base import ImportedItem, ImportIssue, ParseResult, SourceLocation
 from itembank.richtext import sanitize_html
 

@@ -47,7 +47,7 @@ all or nothing, {n: 1, others 0}. (3) ``map_response`` (the template, or SCORE s
 k/n. (4) otherwise the national scale for 4 statements, else proportional, with a warning
 saying which was assumed.
 
-Media. A package is opened through the shared zip guard (``itembank.interchange.archive``,
+Media. A package is opened through the shared zip guard (``accounts.archive``,
 with the package limits below). An image (``img``) or audio file (``audio``, or a
 ``source`` inside one) that an item of the package refers to is resolved against the item
 file's folder, must stay inside the package, and is read through the guard (at most
@@ -78,7 +78,7 @@ from xml.parsers import expat
 import defusedxml
 import defusedxml.ElementTree as DET
 
-from itembank.interchange.archive import ArchiveError, ArchiveLimits, SafeArchive, open_archive
+from accounts.archive import ArchiveError, ArchiveLimits, SafeArchive, open_archive
 from itembank.interchange.base import ImportedItem, ImportIssue, ParseResult, SourceLocation
 from itembank.interchange.media import MediaRefused, check_media, safe_name
 from itembank.richtext import sanitize_html

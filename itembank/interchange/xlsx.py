@@ -75,7 +75,7 @@ stays as text) unless they contain a tag of the bank's HTML subset (``<sup>``, `
 
 Limits: the file at most :data:`MAX_FILE_BYTES`; at most :data:`MAX_ROWS` rows after the
 header; a cell at most :data:`MAX_CELL_CHARS` characters. Before openpyxl sees the file
-the shared zip guard (``itembank.interchange.archive``) checks the container (member
+the shared zip guard (``accounts.archive``) checks the container (member
 count, sizes, compression ratio of large members, member names, links, encryption) and
 reads every member once with a hard cap.
 """
@@ -91,7 +91,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from itembank.interchange.archive import ArchiveError, ArchiveLimits, open_archive
+from accounts.archive import ArchiveError, ArchiveLimits, open_archive
 from itembank.interchange.base import ImportedItem, ImportIssue, ParseResult, SourceLocation
 from itembank.richtext import sanitize_html
 from scoring.item_rules import DEFAULT_TRUE_FALSE_SCALE, parse_decimal_answer, validate_key

@@ -237,6 +237,19 @@ async def test_anonymous_and_unknown_attempts():
     assert (await ws.receive_output(timeout=3))["code"] == 4404
 
 
+async def test_a_password_that_must_be_changed_opens_no_exam():
+    """A first or reset password is changed before anything else, the exam included."""
+    _, attempts, _ = await setup_sitting()
+    student = attempts[0].student
+    student.must_change_password = True
+    await database_sync_to_async(student.save)(update_fields=["must_change_password"])
+    ws, connected, _ = await connect(attempts[0].pk, student)
+    assert connected
+    assert (await receive(ws))["code"] == "password_change_required"
+    assert (await ws.receive_output(timeout=3))["code"] == 4401
+    assert not await database_sync_to_async(AnswerEvent.objects.filter(attempt=attempts[0]).exists)()
+
+
 @pytest.mark.parametrize(
     "origin",
     [

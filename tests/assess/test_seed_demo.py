@@ -8,8 +8,15 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.models import Role, User
-from assess.management.commands.seed_demo import EVERY_TYPE, ITEMS, PASSWORD, PRACTICE_TITLE, SITTING_TITLE
+from accounts.models import ClassMembership, Role, SchoolClass, User
+from assess.management.commands.seed_demo import (
+    EVERY_TYPE,
+    ITEMS,
+    PASSWORD,
+    PRACTICE_TITLE,
+    SCHOOL_YEAR,
+    SITTING_TITLE,
+)
 from assess.models import Attempt, Sitting
 from itembank.models import ItemVersion
 from itembank.rendering import render_rich_text
@@ -39,7 +46,14 @@ def test_seed_demo_is_complete_open_and_idempotent():
     sitting.refresh_from_db()
     assert sitting.is_open()
     assert Sitting.objects.count() == 2 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
-    assert User.objects.count() == 44  # 40 students, teacher, proctor, board, admin
+    assert User.objects.count() == 45  # 40 students, teacher, proctor, board, school administrator, admin
+    # Three classes of the school year hold the 40 students; the teacher is 12A1's homeroom teacher.
+    classes = SchoolClass.objects.filter(school_year=SCHOOL_YEAR).order_by("name")
+    assert [c.name for c in classes] == ["12A1", "12A2", "12A3"]
+    assert ClassMembership.objects.filter(left_at__isnull=True).count() == 40
+    assert sorted(c.memberships.count() for c in classes) == [13, 13, 14]
+    assert classes[0].homeroom_teacher.username == "teacher"
+    assert User.objects.get(username="schooladmin").role == Role.SCHOOL_ADMIN
 
 
 def test_every_demo_formula_renders_as_mathml():

@@ -13,7 +13,8 @@ LOCALE = Path(settings.BASE_DIR) / "locale"
 
 
 def _po_entries(path: Path) -> dict[str, str]:
-    """msgid -> msgstr of a .po file (single- and multi-line strings)."""
+    """msgid -> msgstr of a .po file (single- and multi-line strings); a message with a
+    context is keyed ``context\x04msgid``, as gettext keys it."""
     entries: dict[str, str] = {}
     current: dict[str, str] = {}
     key = None
@@ -21,7 +22,7 @@ def _po_entries(path: Path) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
-        match = re.match(r'^(msgid|msgstr) (".*")$', line)
+        match = re.match(r'^(msgctxt|msgid|msgstr) (".*")$', line)
         if match:
             key = match.group(1)
             current[key] = ast.literal_eval(match.group(2))
@@ -29,9 +30,15 @@ def _po_entries(path: Path) -> dict[str, str]:
             current[key] += ast.literal_eval(line)
         elif not line.strip():
             if current.get("msgid"):
-                entries[current["msgid"]] = "" if fuzzy else current.get("msgstr", "")
+                key_of = current["msgid"] if "msgctxt" not in current else f"{current['msgctxt']}\x04{current['msgid']}"
+                entries[key_of] = "" if fuzzy else current.get("msgstr", "")
             current, key, fuzzy = {}, None, False
     return entries
+
+
+def _compiled(compiled: gettext.GNUTranslations, key: str) -> str:
+    context, separator, msgid = key.rpartition("\x04")
+    return compiled.pgettext(context, msgid) if separator else compiled.gettext(key)
 
 
 def test_every_vietnamese_message_is_translated_and_compiled():
@@ -41,7 +48,7 @@ def test_every_vietnamese_message_is_translated_and_compiled():
     assert untranslated == []
     with open(LOCALE / "vi" / "LC_MESSAGES" / "django.mo", "rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    stale = [msgid for msgid, msgstr in entries.items() if compiled.gettext(msgid) != msgstr]
+    stale = [msgid for msgid, msgstr in entries.items() if _compiled(compiled, msgid) != msgstr]
     assert stale == [], "run `make messages` to recompile locale/vi/LC_MESSAGES/django.mo"
 
 

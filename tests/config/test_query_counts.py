@@ -40,6 +40,7 @@ class World:
     subject: Subject
     student: Any
     proctor: Any = None
+    school_admin: Any = None
 
 
 @pytest.fixture
@@ -53,6 +54,7 @@ def world() -> World:
         subject=Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})[0],
         student=make_user(Role.STUDENT, school),
         proctor=make_user(Role.PROCTOR, school),
+        school_admin=make_user(Role.SCHOOL_ADMIN, school),
     )
 
 
@@ -173,6 +175,45 @@ def add_locked_students(world: World, n: int) -> None:
             account_services.login_failure_record(username=student.username, address="", policy=policy)
 
 
+def add_classes(world: World, n: int) -> None:
+    from accounts import services as account_services
+
+    start = getattr(world, "classes_made", 0)
+    for i in range(start, start + n):
+        school_class = account_services.class_create(
+            by=world.school_admin,
+            school_id=world.school.pk,
+            school_year="2026-2027",
+            name=f"10A{i}",
+            grade=10,
+            homeroom_teacher_id=world.teacher.pk,
+        )
+        account_services.class_place_student(
+            by=world.school_admin, class_id=school_class.pk, student_id=make_user(Role.STUDENT, world.school).pk
+        )
+    world.classes_made = start + n  # type: ignore[attr-defined]
+
+
+def add_class_members(world: World, n: int) -> None:
+    from accounts import services as account_services
+    from accounts.models import ClassTeacher, SchoolClass
+
+    school_class = getattr(world, "school_class", None)
+    if school_class is None:
+        school_class = world.school_class = account_services.class_create(  # type: ignore[attr-defined]
+            by=world.school_admin, school_id=world.school.pk, school_year="2026-2027", name="10A1", grade=10
+        )
+    for _ in range(n):
+        student = make_user(Role.STUDENT, world.school)
+        account_services.class_place_student(by=world.school_admin, class_id=school_class.pk, student_id=student.pk)
+        subject = Subject.objects.create(code=f"mon-{student.pk}", name=f"Môn {student.pk}")
+        ClassTeacher.objects.create(
+            school_class=SchoolClass.objects.get(pk=school_class.pk),
+            teacher=make_user(Role.TEACHER, world.school),
+            subject=subject,
+        )
+
+
 # name: (builder, who asks, url, pinned count of queries). Every request spends two queries on
 # its session and user, and staff one on their permission scope.
 LISTS = {
@@ -201,6 +242,13 @@ LISTS = {
     "locked accounts": (add_locked_students, "proctor", lambda w: "/api/accounts/locked/", 4),
     "locked accounts page": (add_locked_students, "proctor", lambda w: "/accounts/locked/", 5),
     "a student's record (board)": (add_record, "board", lambda w: f"/api/students/{w.student.pk}/record/", 5),
+    "classes": (add_classes, "school_admin", lambda w: "/api/classes/", 4),
+    "a class with its students and teachers": (
+        add_class_members,
+        "school_admin",
+        lambda w: f"/api/classes/{w.school_class.pk}/",
+        6,
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from itembank import services as bank
 from itembank.models import CognitiveLevel, ItemVersion, Subject, Topic
 
 PASSWORD = "demo"
+SCHOOL_YEAR = "2026-2027"
 SITTING_TITLE = "Kiểm tra giữa kỳ I – Toán 12 (demo)"
 
 # (topic, level, stem, options A-D, key, irt_a, irt_b)
@@ -369,7 +370,7 @@ class Command(BaseCommand):
                 subject=subject,
                 organisation=school,
                 duration=timedelta(minutes=45),
-                school_year="2026-2027",
+                school_year=SCHOOL_YEAR,
                 term=1,
                 record_entry_type=RecordEntryType.MIDTERM,
                 created_by=board,
@@ -398,12 +399,15 @@ class Command(BaseCommand):
                 )
             services.sitting_enrol(by=board, sitting=sitting, students=students)
         practice = self._practice(teacher, board, subject, school, students)
+        school_admin = self._user("schooladmin", Role.SCHOOL_ADMIN, school, "Phạm Thu", "Hà")
+        self._classes(school_admin, school, teacher, students)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}) "
                 f"and '{practice.title}' (every item type) "
                 f"open until {sitting.closes_at:%Y-%m-%d %H:%M} UTC with {sitting.attempts.count()} candidates. "
-                f"Logins: admin (the Django admin), teacher, proctor, board, student01..student40; password '{PASSWORD}'."
+                f"Logins: admin (the Django admin), schooladmin (classes and rosters), teacher, proctor, board, "
+                f"student01..student40; password '{PASSWORD}'."
             )
         )
 
@@ -472,8 +476,33 @@ class Command(BaseCommand):
             version = bank.item_version_approve(by=reviewer, version_id=version.pk)
         return bank.item_version_publish(by=reviewer, version_id=version.pk)
 
+    def _classes(self, school_admin: User, school, teacher: User, students: list[User]) -> None:
+        """Three classes of the school year, the 40 students spread over them, the teacher
+        the first one's homeroom teacher (through the same services as the Classes page)."""
+        from accounts import services as account_services
+        from accounts.models import SchoolClass
+
+        classes = []
+        for name in ("12A1", "12A2", "12A3"):
+            found = SchoolClass.objects.filter(school=school, school_year=SCHOOL_YEAR, name=name).first()
+            classes.append(
+                found
+                or account_services.class_create(
+                    by=school_admin,
+                    school_id=school.pk,
+                    school_year=SCHOOL_YEAR,
+                    name=name,
+                    grade=12,
+                    homeroom_teacher_id=teacher.pk if name == "12A1" else None,
+                )
+            )
+        for index, student in enumerate(students):
+            account_services.class_place_student(
+                by=school_admin, class_id=classes[index * len(classes) // len(students)].pk, student_id=student.pk
+            )
+
     def _user(
-        self, username, role, organisation, first, last, *, staff=False, superuser=False, learner_id=None
+        self, username, role, organisation, family, given, *, staff=False, superuser=False, learner_id=None
     ) -> User:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -481,8 +510,8 @@ class Command(BaseCommand):
                 username=username,
                 role=role,
                 organisation=organisation,
-                first_name=first,
-                last_name=last,
+                first_name=given,
+                last_name=family,
                 is_staff=staff,
                 is_superuser=superuser,
                 learner_id=learner_id,

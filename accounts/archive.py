@@ -1,4 +1,5 @@
-"""Reading zip files that strangers sent: one guard for every importer that opens a zip.
+"""Reading zip files that strangers sent: one guard for every importer that opens a zip (the
+bank's Word, Excel and QTI importers, the roster import), at the bottom of the layers.
 
 ``open_archive(data, limits=...)`` reads only the zip's directories (the central directory
 and every member's local header) and refuses the file, raising :class:`ArchiveError`,

@@ -1,4 +1,4 @@
-"""The zip guard (itembank.interchange.archive): hostile zips are refused before anything is
+"""The zip guard (accounts.archive): hostile zips are refused before anything is
 decompressed, members are read with a hard cap, and each importer turns a refusal into one
 precise issue.
 
@@ -18,9 +18,9 @@ import zlib
 
 import pytest
 
-from itembank.interchange import archive as archive_module
+from accounts import archive as archive_module
+from accounts.archive import ArchiveError, ArchiveLimits, member_path, open_archive
 from itembank.interchange import docx, qti, xlsx
-from itembank.interchange.archive import ArchiveError, ArchiveLimits, member_path, open_archive
 from itembank.interchange.detect import parse_file
 
 LIMITS = ArchiveLimits(

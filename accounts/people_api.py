@@ -1,0 +1,249 @@
+"""REST: classes of a school year, their students and teachers, and roster imports.
+
+- ``GET /api/classes/`` (staff: a school's administrators and the board those of the schools
+  they oversee, a teacher their own), ``POST`` (a school's administrator);
+- ``GET|PATCH /api/classes/<id>/``, ``POST /api/classes/<id>/students/`` (place or move one);
+- ``POST /api/people/<id>/password/``: a new password for a student or teacher, shown once;
+- ``GET /api/rosters/template/``: the workbook to fill in;
+- ``POST /api/rosters/preview/`` and ``POST /api/rosters/``: a roster file (multipart
+  ``file``, ``organisation``, ``school_year``), previewed (its problems and what it would
+  change) or imported: every row or none.
+
+Nothing of a roster file is kept on the server: the preview reads it and forgets it, and the
+import reads the file sent again.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import error_body
+from config.ids import IdField
+
+from . import roster, selectors, services
+from .models import SchoolClass, User, validate_school_year
+from .permissions import SCHOOL_ADMINS, IsClassReader, IsSchoolAdmin, require, scope_of
+
+MAX_ROSTER_BYTES = roster.MAX_FILE_BYTES
+
+
+def class_data(school_class: SchoolClass) -> dict:
+    homeroom = school_class.homeroom_teacher
+    return {
+        "id": school_class.pk,
+        "school": school_class.school_id,
+        "school_name": school_class.school.name,
+        "school_year": school_class.school_year,
+        "name": school_class.name,
+        "grade": school_class.grade,
+        "homeroom_teacher": (
+            None if homeroom is None else {"id": homeroom.pk, "name": homeroom.get_full_name() or homeroom.username}
+        ),
+        "student_count": getattr(school_class, "student_count", None),
+    }
+
+
+def person_data(user: User) -> dict:
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.get_full_name() or user.username,
+        "role": user.role,
+        "learner_id": user.learner_id,
+        "staff_id": user.staff_id,
+        "date_of_birth": user.date_of_birth.isoformat() if user.date_of_birth else None,
+        "gender": user.gender,
+        "has_logged_in": user.last_login is not None,
+    }
+
+
+class ClassListParams(serializers.Serializer):
+    school_year = serializers.CharField(required=False, validators=[validate_school_year])
+    school = IdField(required=False)
+
+
+class ClassCreateSerializer(serializers.Serializer):
+    school = IdField()
+    school_year = serializers.CharField(validators=[validate_school_year])
+    name = serializers.CharField(max_length=30)
+    grade = serializers.IntegerField(min_value=1, max_value=12)
+    homeroom_teacher = IdField(required=False, allow_null=True)
+
+
+class ClassUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=30, required=False)
+    grade = serializers.IntegerField(min_value=1, max_value=12, required=False)
+    homeroom_teacher = IdField(required=False, allow_null=True)
+
+
+class PlaceSerializer(serializers.Serializer):
+    student = IdField()
+
+
+class RosterSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=gettext_lazy("An Excel workbook (.xlsx) or a CSV file."))
+    organisation = IdField()
+    school_year = serializers.CharField(validators=[validate_school_year])
+
+
+def _require_school_admin(request: Request) -> None:
+    """Writes of a class are the school administrator's (403 before the body is read)."""
+    require(scope_of(request.user).has_role(*SCHOOL_ADMINS), IsSchoolAdmin.message)
+
+
+@api_view(["GET", "POST"])
+@permission_classes([IsClassReader])
+@parser_classes([JSONParser])
+def classes(request: Request) -> Response:
+    if request.method == "POST":
+        _require_school_admin(request)
+        body = ClassCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        created = services.class_create(
+            by=request.user,
+            school_id=data["school"],
+            school_year=data["school_year"],
+            name=data["name"],
+            grade=data["grade"],
+            homeroom_teacher_id=data.get("homeroom_teacher"),
+        )
+        return Response(class_data(created), status=status.HTTP_201_CREATED)
+    params = ClassListParams(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    found = selectors.classes_for(
+        request.user,
+        school_year=params.validated_data.get("school_year"),
+        school_id=params.validated_data.get("school"),
+    )
+    return Response({"results": [class_data(c) for c in found]})
+
+
+@api_view(["GET", "PATCH"])
+@permission_classes([IsClassReader])
+@parser_classes([JSONParser])
+def class_detail(request: Request, class_id: int) -> Response:
+    school_class = selectors.classes_for(request.user).get(pk=class_id)  # 404 outside the scope
+    if request.method == "PATCH":
+        _require_school_admin(request)
+        body = ClassUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.class_update(by=request.user, class_id=school_class.pk, changes=dict(body.validated_data))
+        school_class = selectors.classes_for(request.user).get(pk=class_id)
+    teachers = school_class.subject_teachers.select_related("teacher", "subject").order_by("subject__name")
+    return Response(
+        {
+            **class_data(school_class),
+            "students": [person_data(s) for s in selectors.class_students(school_class)],
+            "subject_teachers": [
+                {"teacher": person_data(t.teacher), "subject": t.subject.code, "subject_name": t.subject.name}
+                for t in teachers
+            ],
+        }
+    )
+
+
+@api_view(["POST"])
+@permission_classes([IsSchoolAdmin])
+@parser_classes([JSONParser])
+def class_place(request: Request, class_id: int) -> Response:
+    body = PlaceSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    membership = services.class_place_student(
+        by=request.user, class_id=class_id, student_id=body.validated_data["student"]
+    )
+    return Response(
+        {
+            "class": membership.school_class_id,
+            "student": membership.student_id,
+            "joined_at": membership.joined_at.isoformat(),
+        }
+    )
+
+
+@api_view(["POST"])
+@permission_classes([IsSchoolAdmin])
+def person_password_reset(request: Request, user_id: int) -> Response:
+    """A new password for a student or teacher, shown once, to be changed at their next login."""
+    password = services.password_reset(by=request.user, user_id=user_id, address=request.META.get("REMOTE_ADDR", ""))
+    person = User.objects.get(pk=user_id)
+    response = Response({"user": person_data(person), "password": password})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@api_view(["GET"])
+@permission_classes([IsSchoolAdmin])
+def roster_template(request: Request) -> HttpResponse:
+    response = HttpResponse(
+        roster.template_xlsx(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="danh-sach-lop-mau.xlsx"'
+    return response
+
+
+def _roster_request(request: Request) -> tuple[dict, bytes] | Response:
+    body = RosterSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    upload = data["file"]
+    if upload.size > MAX_ROSTER_BYTES:
+        return Response(
+            error_body("too_large", _("The file is larger than %(mb)d MB.") % {"mb": MAX_ROSTER_BYTES // 2**20}),
+            status=413,
+        )
+    return data, upload.read()
+
+
+def _report(plan: services.RosterPlan) -> dict:
+    return {"ok": not plan.problems, "counts": plan.counts(), "problems": [p.as_dict() for p in plan.problems]}
+
+
+@api_view(["POST"])
+@permission_classes([IsSchoolAdmin])
+@parser_classes([MultiPartParser])
+def roster_preview(request: Request) -> Response:
+    """What importing the file would change, and every problem in it; nothing is written."""
+    parsed = _roster_request(request)
+    if isinstance(parsed, Response):
+        return parsed
+    data, raw = parsed
+    plan = services.roster_plan(
+        by=request.user,
+        organisation_id=data["organisation"],
+        school_year=data["school_year"],
+        data=raw,
+        filename=data["file"].name,
+    )
+    return Response(_report(plan))
+
+
+@api_view(["POST"])
+@permission_classes([IsSchoolAdmin])
+@parser_classes([MultiPartParser])
+def roster_import(request: Request) -> Response:
+    """Import every row of the file, or none (400 ``roster_problems`` with the report)."""
+    parsed = _roster_request(request)
+    if isinstance(parsed, Response):
+        return parsed
+    data, raw = parsed
+    try:
+        plan, record = services.roster_import(
+            by=request.user,
+            organisation_id=data["organisation"],
+            school_year=data["school_year"],
+            data=raw,
+            filename=data["file"].name,
+        )
+    except services.RosterRefused as refused:
+        body = error_body("roster_problems", refused.messages[0])
+        body["report"] = _report(refused.plan)
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    return Response({"id": record.pk, **_report(plan)}, status=status.HTTP_201_CREATED)

@@ -1,0 +1,132 @@
+/* Classes and students: check a roster file (POST /api/rosters/preview/, nothing written),
+ * read every problem by sheet, row and column, then import every row or none
+ * (POST /api/rosters/) with the same file, still in the form.
+ */
+(function () {
+  "use strict";
+
+  var B = window.Bank;
+  var t = B.t;
+  var make = B.make;
+  var each = B.each;
+  var form = document.getElementById("roster-form");
+  if (!form) return;
+  var report = document.getElementById("roster-report");
+  var importButton = document.getElementById("roster-import");
+  var state = document.getElementById("roster-state");
+  var errors = form.querySelector("[data-errors]");
+
+  function formData() {
+    var data = new FormData();
+    data.append("file", form.elements.file.files[0]);
+    data.append("organisation", form.elements.organisation.value);
+    data.append("school_year", form.elements.school_year.value);
+    return data;
+  }
+
+  function showError(message) {
+    errors.textContent = message;
+    errors.hidden = !message;
+  }
+
+  function countsTable(counts) {
+    var table = make("table", "grid stack");
+    table.setAttribute("data-testid", "roster-counts");
+    var head = make("tr");
+    head.appendChild(make("th", null, ""));
+    head.appendChild(make("th", null, t("what")));
+    table.appendChild(make("thead")).appendChild(head);
+    var body = table.appendChild(make("tbody"));
+    each(["classes", "teachers", "students", "assignments"], function (kind) {
+      var parts = [];
+      var values = counts[kind] || {};
+      Object.keys(values).forEach(function (key) {
+        if (values[key]) parts.push(values[key] + " " + t(key));
+      });
+      var row = make("tr");
+      row.appendChild(make("th", null, t(kind)));
+      var cell = make("td", null, parts.length ? parts.join(", ") : "–");
+      cell.setAttribute("data-label", t("what"));
+      row.appendChild(cell);
+      body.appendChild(row);
+    });
+    return table;
+  }
+
+  function problemsTable(problems) {
+    var table = make("table", "grid stack");
+    table.setAttribute("data-testid", "roster-problems");
+    var head = make("tr");
+    each(["sheet", "row", "column", "problem"], function (key) { head.appendChild(make("th", null, t(key))); });
+    table.appendChild(make("thead")).appendChild(head);
+    var body = table.appendChild(make("tbody"));
+    each(problems, function (p) {
+      var row = make("tr", "error-row");
+      each([["sheet", p.sheet], ["row", p.row], ["column", p.column], ["problem", p.message]], function (pair) {
+        var cell = make("td", null, pair[1] === null || pair[1] === undefined ? "–" : String(pair[1]));
+        cell.setAttribute("data-label", t(pair[0]));
+        row.appendChild(cell);
+      });
+      body.appendChild(row);
+    });
+    return table;
+  }
+
+  function render(result, done) {
+    B.clear(report);
+    if (done) {
+      var notice = report.appendChild(make("p", "notice notice-ok", t("imported") + " "));
+      var link = notice.appendChild(make("a", null, t("showClasses")));
+      link.href = "?year=" + encodeURIComponent(form.elements.school_year.value);
+    } else if (result.ok) {
+      report.appendChild(make("p", "notice notice-ok", t("rosterOk")));
+    } else {
+      report.appendChild(make("p", "notice", B.format(t("rosterProblems"), { count: result.problems.length })));
+    }
+    report.appendChild(countsTable(result.counts));
+    if (result.problems.length) report.appendChild(problemsTable(result.problems));
+  }
+
+  function send(url, busy) {
+    showError("");
+    if (!form.elements.file.files.length) {
+      showError(t("chooseFile"));
+      return null;
+    }
+    state.textContent = busy;
+    importButton.disabled = true;
+    return B.api("POST", url, formData()).then(function (result) {
+      state.textContent = "";
+      return result;
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var sent = send("/api/rosters/preview/", t("checking"));
+    if (!sent) return;
+    sent.then(function (result) {
+      if (!result.ok) { showError(B.failure(result)); return; }
+      render(result.data, false);
+      importButton.disabled = !result.data.ok;
+    });
+  });
+
+  form.elements.file.addEventListener("change", function () {
+    importButton.disabled = true;
+    B.clear(report);
+  });
+
+  importButton.addEventListener("click", function () {
+    var sent = send("/api/rosters/", t("importing"));
+    if (!sent) return;
+    sent.then(function (result) {
+      if (result.status === 400 && result.data && result.data.report) {
+        render(result.data.report, false);
+        return;
+      }
+      if (!result.ok) { showError(B.failure(result)); return; }
+      render(result.data, true);
+    });
+  });
+})();
