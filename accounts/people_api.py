@@ -3,6 +3,7 @@
 - ``GET /api/classes/`` (staff: a school's administrators and the board those of the schools
   they oversee, a teacher their own), ``POST`` (a school's administrator);
 - ``GET|PATCH /api/classes/<id>/``, ``POST /api/classes/<id>/students/`` (place or move one);
+- ``POST /api/classes/<id>/login-cards/``: first passwords of the students who never logged in;
 - ``POST /api/people/<id>/password/``: a new password for a student or teacher, shown once;
 - ``GET /api/rosters/template/``: the workbook to fill in;
 - ``POST /api/rosters/preview/`` and ``POST /api/rosters/``: a roster file (multipart
@@ -175,6 +176,18 @@ def person_password_reset(request: Request, user_id: int) -> Response:
     password = services.password_reset(by=request.user, user_id=user_id, address=request.META.get("REMOTE_ADDR", ""))
     person = User.objects.get(pk=user_id)
     response = Response({"user": person_data(person), "password": password})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@api_view(["POST"])
+@permission_classes([IsSchoolAdmin])
+def class_login_cards(request: Request, class_id: int) -> Response:
+    """First passwords for the class's students who have never logged in, shown once."""
+    issued = services.class_first_passwords(
+        by=request.user, class_id=class_id, address=request.META.get("REMOTE_ADDR", "")
+    )
+    response = Response({"results": [{"user": person_data(user), "password": password} for user, password in issued]})
     response["Cache-Control"] = "no-store"
     return response
 

@@ -790,3 +790,42 @@ def password_reset(*, by: User, user_id: int, address: str = "") -> str:
         user=person, kind=AccountEvent.Kind.PASSWORD_RESET, by=by, at=timezone.now(), address=address
     )
     return password
+
+
+@transaction.atomic
+def class_first_passwords(*, by: User, class_id: int, address: str = "") -> list[tuple[User, str]]:
+    """First passwords for the students of a class who have never logged in, for their login
+    cards: each new, to be changed at the first login, audited, returned once (stored hashed).
+    Students who have logged in keep theirs (a forgotten one is reset one by one)."""
+    school_class = SchoolClass.objects.get(pk=class_id)
+    _require_school_admin_of(by, school_class.school_id)
+    students = list(
+        User.objects.select_for_update()
+        .filter(
+            role=Role.STUDENT,
+            last_login__isnull=True,
+            class_memberships__school_class=school_class,
+            class_memberships__left_at__isnull=True,
+        )
+        .order_by("first_name", "last_name", "pk")
+    )
+    now = timezone.now()
+    issued = []
+    for student in students:
+        password = first_password(student)
+        student.set_password(password)
+        student.must_change_password = True
+        issued.append((student, password))
+    User.objects.bulk_update(students, ["password", "must_change_password"])
+    AccountEvent.objects.bulk_create(
+        AccountEvent(
+            user=student,
+            kind=AccountEvent.Kind.PASSWORD_RESET,
+            by=by,
+            at=now,
+            address=address,
+            detail={"login_card": True, "class": school_class.pk},
+        )
+        for student in students
+    )
+    return issued

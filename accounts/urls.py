@@ -13,6 +13,7 @@ urlpatterns = [
     path("classes/", people_api.classes, name="api-classes"),
     path("classes/<id:class_id>/", people_api.class_detail, name="api-class"),
     path("classes/<id:class_id>/students/", people_api.class_place, name="api-class-students"),
+    path("classes/<id:class_id>/login-cards/", people_api.class_login_cards, name="api-class-login-cards"),
     path("people/<id:user_id>/password/", people_api.person_password_reset, name="api-person-password"),
     path("rosters/template/", people_api.roster_template, name="api-roster-template"),
     path("rosters/preview/", people_api.roster_preview, name="api-roster-preview"),

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/locked/<int:user_id>/unlock/", views.locked_account_unlock, name="locked-account-unlock"),
     path("people/", views.people, name="people"),
     path("people/classes/<id:class_id>/", views.people_class, name="people-class"),
+    path("people/classes/<id:class_id>/login-cards/", views.people_login_cards, name="people-login-cards"),
     path(
         "people/classes/<id:class_id>/students/<id:user_id>/password/",
         views.people_password_reset,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -10,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -304,5 +308,37 @@ def people_password_reset(request: HttpRequest, class_id: int, user_id: int) -> 
         "frontend/password_reset_done.html",
         {"person": User.objects.get(pk=user_id), "password": password, "school_class": school_class},
     )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@page_for(*SCHOOL_ADMINS)
+@require_POST
+def people_login_cards(request: HttpRequest, class_id: int) -> HttpResponse:
+    """Login cards of a class (to print) or the same as a CSV file: first passwords for the
+    students who have never logged in, issued now and shown only in this answer."""
+    school_class = account_selectors.classes_for(request.user).filter(pk=class_id).first()
+    if school_class is None:
+        raise Http404
+    issued = account_services.class_first_passwords(
+        by=request.user, class_id=class_id, address=request.META.get("REMOTE_ADDR", "")
+    )
+    login_url = request.build_absolute_uri(reverse("login"))
+    if request.POST.get("format") == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([_("Class"), _("Name"), _("Learner identifier"), _("Username"), _("Password"), _("Address")])
+        for student, password in issued:
+            full_name = student.get_full_name() or student.username
+            writer.writerow([school_class.name, full_name, student.learner_id, student.username, password, login_url])
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+        filename = f"mat-khau-lop-{slugify(school_class.name) or school_class.pk}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    else:
+        response = render(
+            request,
+            "frontend/login_cards.html",
+            {"school_class": school_class, "issued": issued, "login_url": login_url},
+        )
     response["Cache-Control"] = "no-store"
     return response

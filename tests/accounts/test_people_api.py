@@ -233,3 +233,49 @@ def test_the_class_page_gives_a_student_a_new_password(school):
     teacher_client = logged_in_client(teacher)
     assert b"reset-" not in teacher_client.get(f"/people/classes/{school_class.pk}/").content
     assert teacher_client.post(f"/people/classes/{school_class.pk}/students/{student.pk}/password/").status_code == 403
+
+
+def test_login_cards_give_first_passwords_to_those_who_never_logged_in(school):
+    import csv
+
+    from django.utils import timezone
+
+    from accounts.models import AccountEvent
+    from accounts.services import class_create, class_place_student
+
+    admin = make_user(Role.SCHOOL_ADMIN, school)
+    school_class = class_create(by=admin, school_id=school.pk, school_year=YEAR, name="10A1", grade=10)
+    new, returning = make_user(Role.STUDENT, school), make_user(Role.STUDENT, school)
+    User.objects.filter(pk=returning.pk).update(last_login=timezone.now())
+    for student in (new, returning):
+        class_place_student(by=admin, class_id=school_class.pk, student_id=student.pk)
+    client = logged_in_client(admin)
+
+    response = client.post(f"/api/classes/{school_class.pk}/login-cards/")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    [card] = response.json()["results"]
+    assert card["user"]["learner_id"] == new.learner_id
+    new.refresh_from_db()
+    assert new.check_password(card["password"]) and new.must_change_password
+    assert AccountEvent.objects.get(user=new, kind=AccountEvent.Kind.PASSWORD_RESET).detail["login_card"] is True
+    returning_before = User.objects.get(pk=returning.pk).password
+    assert User.objects.get(pk=returning.pk).password == returning_before
+
+    page = client.post(f"/people/classes/{school_class.pk}/login-cards/", {"format": "html"})
+    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    shown = page.content.decode().split('data-testid="card-password">')[1].split("<")[0]
+    new.refresh_from_db()
+    assert new.check_password(shown) and not new.check_password(card["password"])  # each issue is new
+
+    exported = client.post(f"/people/classes/{school_class.pk}/login-cards/", {"format": "csv"})
+    assert exported["Content-Type"].startswith("text/csv") and exported["Cache-Control"] == "no-store"
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][2] == new.learner_id
+    new.refresh_from_db()
+    assert new.check_password(rows[1][4])
+
+    teacher = logged_in_client(make_user(Role.TEACHER, school))
+    assert teacher.post(f"/api/classes/{school_class.pk}/login-cards/").status_code == 403
+    stranger = logged_in_client(make_user(Role.SCHOOL_ADMIN, make_school()))
+    assert stranger.post(f"/api/classes/{school_class.pk}/login-cards/").status_code == 404
+    assert stranger.post(f"/people/classes/{school_class.pk}/login-cards/").status_code == 404

@@ -220,6 +220,16 @@ def test_every_page_kind_runs_under_the_policy(world: World, server: str, chromi
     )
     assert len(heights) == 10 and all(height.endswith("%") for height in heights), heights
 
+    # A school's administrator: the classes, a class, its login cards (the print button's script).
+    school = Watched(chromium, server)
+    school.log_in("schooladmin")
+    school.open("/people/?year=2026-2027")
+    school.page.locator('[data-testid="classes"] tbody tr a').first.click()
+    school.settle("a class")
+    school.page.click('[data-testid="login-cards"]')
+    expect(school.page.locator(".login-card").first).to_be_visible()
+    school.settle("login cards")
+
     # A platform administrator: the admin's index, a list, a change form, an add form.
     admin = Watched(chromium, server)
     admin.log_in(world.admin.username)

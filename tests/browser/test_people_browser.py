@@ -79,6 +79,24 @@ def test_a_school_administrator_checks_and_imports_a_roster(school_admin, server
     expect(page.locator('[data-testid="class-students"]')).to_contain_text("HS0000000001")
     expect(page.locator('[data-testid="class-teachers"]')).to_contain_text("GV001")
 
+    # Login cards: the two students' first passwords, shown once; a student logs in with one
+    # and must choose a password of their own before anything else.
+    page.click('[data-testid="login-cards"]')
+    cards = page.locator('[data-testid="login-cards"] .login-card')
+    expect(cards).to_have_count(2)
+    page.screenshot(path=str(SCREENSHOTS / "people_cards_1366.png"), full_page=True)
+    username = cards.first.locator("dd").nth(1).inner_text()
+    password = cards.first.locator('[data-testid="card-password"]').inner_text()
+    student = new_page(browser, locale="vi-VN", viewport={"width": 1366, "height": 768})
+    pages.append(student)
+    student.goto(f"{server}/login/")
+    student.fill('input[name="username"]', username)
+    student.fill('input[name="password"]', password)
+    student.click("main form button[type=submit]")
+    expect(student).to_have_url(f"{server}/password/")
+    student.goto(f"{server}/exam/")
+    expect(student).to_have_url(f"{server}/password/")
+
     phone = new_page(browser, locale="vi-VN", viewport={"width": 375, "height": 740})
     pages.append(phone)
     log_in(phone, server, school_admin.username)
