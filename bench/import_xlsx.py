@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -138,36 +140,56 @@ def main() -> int:
     return 0 if verdict == "PASS" else 1
 
 
-def full_import(data: bytes) -> tuple[float, str, int]:
-    """Import the workbook into a fresh database as a teacher; seconds, database, items written."""
+@contextmanager
+def fresh_database(name: str) -> Iterator[None]:
+    """A throw-away database for a bench run, dropped after: SQLite in a temporary folder, or
+    ``name`` on the PostgreSQL server of ``DATABASE_URL``. Django is set up inside it, migrated."""
     url = os.environ.get("DATABASE_URL", "")
-    scratch = tempfile.mkdtemp(prefix="bench-import-")
+    scratch = tempfile.mkdtemp(prefix=f"{name}-")
     os.environ["DATA_DIR"] = scratch
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    base = url.rpartition("/")[0]
     if url:
         import psycopg
 
-        base, _, _name = url.rpartition("/")
         with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS bench_import")
-            admin.execute("CREATE DATABASE bench_import")
-        os.environ["DATABASE_URL"] = f"{base}/bench_import"
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = f"{base}/{name}"
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
 
-    from accounts.models import Organisation, Role, User
-    from itembank.importing import ImportDefaults, import_commit
-    from itembank.models import Item, Subject
-
-    call_command("migrate", verbosity=0)
-    department = Organisation.objects.create(name="Sở", code="so", kind=Organisation.Kind.DEPARTMENT)
-    school = Organisation.objects.create(name="Trường", code="truong", kind=Organisation.Kind.SCHOOL, parent=department)
-    teacher = User.objects.create(username="teacher", role=Role.TEACHER, organisation=school)
-    subject = Subject.objects.create(code="toan", name="Toán")
     try:
+        call_command("migrate", verbosity=0)
+        yield
+    finally:
+        connection.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+        if url:
+            import psycopg
+
+            with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def full_import(data: bytes) -> tuple[float, str, int]:
+    """Import the workbook into a fresh database as a teacher; seconds, database, items written."""
+    with fresh_database("bench_import"):
+        from django.db import connection
+
+        from accounts.models import Organisation, Role, User
+        from itembank.importing import ImportDefaults, import_commit
+        from itembank.models import Item, Subject
+
+        department = Organisation.objects.create(name="Sở", code="so", kind=Organisation.Kind.DEPARTMENT)
+        school = Organisation.objects.create(
+            name="Trường", code="truong", kind=Organisation.Kind.SCHOOL, parent=department
+        )
+        teacher = User.objects.create(username="teacher", role=Role.TEACHER, organisation=school)
+        subject = Subject.objects.create(code="toan", name="Toán")
         started = time.perf_counter()
         report, versions = import_commit(
             by=teacher, data=data, filename="bench.xlsx", defaults=ImportDefaults(subject=subject)
@@ -177,14 +199,6 @@ def full_import(data: bytes) -> tuple[float, str, int]:
         written = Item.objects.count()
         vendor = f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else ''}"
         return seconds, vendor.strip(), min(written, len(versions))
-    finally:
-        connection.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-        if url:
-            import psycopg
-
-            with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-                admin.execute("DROP DATABASE IF EXISTS bench_import")
 
 
 if __name__ == "__main__":

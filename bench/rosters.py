@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_xlsx import machine  # noqa: E402  (bench/import_xlsx.py: the machine's line)
+from import_xlsx import fresh_database, machine  # noqa: E402  (bench/import_xlsx.py: the machine, a database)
 
 YEAR = "2026-2027"
 IMPORT_TARGET, REIMPORT_TARGET = 60.0, 30.0
@@ -91,30 +88,13 @@ def main() -> int:
         f"{len(data) / 1e6:.1f} MB (written in {time.perf_counter() - started:.1f} s)"
     )
 
-    url = os.environ.get("DATABASE_URL", "")
-    scratch = tempfile.mkdtemp(prefix="bench-rosters-")
-    os.environ["DATA_DIR"] = scratch
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    if url:
-        import psycopg
+    with fresh_database("bench_rosters"):
+        from django.db import connection
 
-        base, _, _name = url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS bench_rosters")
-            admin.execute("CREATE DATABASE bench_rosters")
-        os.environ["DATABASE_URL"] = f"{base}/bench_rosters"
-    import django
+        from accounts.models import ClassMembership, Organisation, Role, User
+        from accounts.services import roster_import, roster_plan
+        from itembank.models import Subject
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from accounts.models import ClassMembership, Organisation, Role, User
-    from accounts.services import roster_import, roster_plan
-    from itembank.models import Subject
-
-    try:
-        call_command("migrate", verbosity=0)
         department = Organisation.objects.create(name="Sở", code="so", kind=Organisation.Kind.DEPARTMENT)
         for n in range(args.schools):
             Organisation.objects.create(
@@ -122,7 +102,6 @@ def main() -> int:
             )
         admin = User.objects.create(username="quantri", role=Role.SCHOOL_ADMIN, organisation=department)
         Subject.objects.create(code="toan", name="Toán")
-        database = f"{connection.vendor}"
 
         def timed(work):
             started = time.perf_counter()
@@ -135,26 +114,20 @@ def main() -> int:
         (plan, _record), import_seconds = timed(roster_import)
         students = User.objects.filter(role=Role.STUDENT).count()
         placed = ClassMembership.objects.filter(left_at__isnull=True).count()
-        print(f"import:     {import_seconds:.1f} s into {database}: {students:,} students in {placed:,} places")
+        print(
+            f"import:     {import_seconds:.1f} s into {connection.vendor}: {students:,} students in {placed:,} places"
+        )
         (again, _record), reimport_seconds = timed(roster_import)
         counts = again.counts()
         changes = sum(v for kind in counts.values() for k, v in kind.items() if k != "unchanged")
         print(f"re-import:  {reimport_seconds:.1f} s, {changes} changes {counts}")
-        print(f"peak RSS:   {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (whole process)")
-        ok = students == args.students and placed == args.students and changes == 0
-        verdict = "PASS" if ok and import_seconds < IMPORT_TARGET and reimport_seconds < REIMPORT_TARGET else "FAIL"
-        print(
-            f"target:     import < {IMPORT_TARGET:.0f} s, re-import < {REIMPORT_TARGET:.0f} s with 0 changes -> {verdict}"
-        )
-        return 0 if verdict == "PASS" else 1
-    finally:
-        connection.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-        if url:
-            import psycopg
-
-            with psycopg.connect(f"{base}/postgres", autocommit=True) as admin_connection:
-                admin_connection.execute("DROP DATABASE IF EXISTS bench_rosters")
+    print(f"peak RSS:   {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (whole process)")
+    ok = students == args.students and placed == args.students and changes == 0
+    verdict = "PASS" if ok and import_seconds < IMPORT_TARGET and reimport_seconds < REIMPORT_TARGET else "FAIL"
+    print(
+        f"target:     import < {IMPORT_TARGET:.0f} s, re-import < {REIMPORT_TARGET:.0f} s with 0 changes -> {verdict}"
+    )
+    return 0 if verdict == "PASS" else 1
 
 
 if __name__ == "__main__":
