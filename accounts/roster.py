@@ -37,6 +37,8 @@ from .archive import ArchiveError, ArchiveLimits, open_archive
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000  # a province's grade is about 50,000
 MAX_HEADER_SCAN = 10
+CLASS_NAME_MAX = 30  # SchoolClass.name
+STAFF_ID_PATTERN = re.compile(r"[0-9A-Za-z._-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -284,10 +286,13 @@ def _class(row: _Row) -> ClassRow:
     match = re.fullmatch(r"(?:khoi\s*)?(\d{1,2})", fold(grade_text))
     if not match or not 1 <= int(match.group(1)) <= 12:
         raise _CellError("grade", _("Not a grade from 1 to 12: %(value)s.") % {"value": grade_text})
+    name = row.text("name", required=True)
+    if len(name) > CLASS_NAME_MAX:
+        raise _CellError("name", _("A class name has at most %(count)d characters.") % {"count": CLASS_NAME_MAX})
     return ClassRow(
         sheet=row.sheet,
         row=row.number,
-        name=row.text("name", required=True),
+        name=name,
         grade=int(match.group(1)),
         school_code=row.text("school_code"),
     )

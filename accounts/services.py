@@ -437,6 +437,17 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
             )
             continue
         seen_staff[row.staff_id] = row.row
+        if not roster.STAFF_ID_PATTERN.fullmatch(row.staff_id):
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("Staff identifier %(id)s is not in the expected form (letters, digits, . _ -).")
+                    % {"id": row.staff_id},
+                )
+            )
+            continue
         teacher = by_staff.get(row.staff_id)
         holder = taken.get(row.staff_id)
         if teacher is None and holder is not None:
@@ -540,6 +551,16 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
             )
             continue
         seen_learners[row.learner_id] = row.row
+        if row.learner_id in seen_staff:  # both would be the same user name
+            problem(
+                roster.Problem(
+                    row.sheet,
+                    row.row,
+                    None,
+                    _("The user name %(id)s is already someone else's.") % {"id": row.learner_id},
+                )
+            )
+            continue
         school = school_of(row)
         if school is None:
             continue

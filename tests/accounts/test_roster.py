@@ -291,3 +291,20 @@ def test_problems_are_told_in_vietnamese_by_default(school, admin_of):
     with translation.override("vi"):
         found = problems_of(admin_of, school, full_roster(students))
     assert found == [("Học sinh", 2, "E", "Không phải giới tính: khác (ghi Nam hoặc Nữ).")]
+
+
+def test_names_and_identifiers_that_cannot_be_stored_are_problems_not_errors(school, admin_of):
+    classes = [CLASSES[0], ["10A1" + "x" * 40, 10], ["10A1", 10]]
+    teachers = [
+        TEACHERS[0],
+        ["GV 001/é", "Trần Thị Bình", "Toán", "10A1", ""],
+        ["HS0000000001", "Lê Hà", "Toán", "", ""],
+    ]
+    students = [STUDENTS[0], [1, "HS0000000001", "Nguyễn Văn An", "", "", "10A1"]]
+    found = problems_of(admin_of, school, full_roster(students, teachers, classes))
+    assert found == [
+        ("Giáo viên", 2, None, "Staff identifier GV 001/é is not in the expected form (letters, digits, . _ -)."),
+        ("Học sinh", 2, None, "The user name HS0000000001 is already someone else's."),
+        ("Lớp", 2, "A", "A class name has at most 30 characters."),
+    ]
+    assert not User.objects.filter(role__in=[Role.STUDENT, Role.TEACHER]).exists()
