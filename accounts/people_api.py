@@ -29,8 +29,9 @@ from config.api import error_body
 from config.ids import IdField
 
 from . import roster, selectors, services
+from .api import user_data
 from .models import SchoolClass, User, validate_school_year
-from .permissions import SCHOOL_ADMINS, IsClassReader, IsSchoolAdmin, require, scope_of
+from .permissions import IsClassReader, IsSchoolAdmin, require_school_admin
 
 MAX_ROSTER_BYTES = roster.MAX_FILE_BYTES
 
@@ -52,12 +53,9 @@ def class_data(school_class: SchoolClass) -> dict:
 
 
 def person_data(user: User) -> dict:
+    """The user object of ``GET /api/me/`` and what a school's administrator also sees."""
     return {
-        "id": user.pk,
-        "username": user.username,
-        "name": user.get_full_name() or user.username,
-        "role": user.role,
-        "learner_id": user.learner_id,
+        **user_data(user),
         "staff_id": user.staff_id,
         "date_of_birth": user.date_of_birth.isoformat() if user.date_of_birth else None,
         "gender": user.gender,
@@ -94,17 +92,12 @@ class RosterSerializer(serializers.Serializer):
     school_year = serializers.CharField(validators=[validate_school_year])
 
 
-def _require_school_admin(request: Request) -> None:
-    """Writes of a class are the school administrator's (403 before the body is read)."""
-    require(scope_of(request.user).has_role(*SCHOOL_ADMINS), IsSchoolAdmin.message)
-
-
 @api_view(["GET", "POST"])
 @permission_classes([IsClassReader])
 @parser_classes([JSONParser])
 def classes(request: Request) -> Response:
     if request.method == "POST":
-        _require_school_admin(request)
+        require_school_admin(request.user)  # 403 before the body is read
         body = ClassCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -133,7 +126,7 @@ def classes(request: Request) -> Response:
 def class_detail(request: Request, class_id: int) -> Response:
     school_class = selectors.classes_for(request.user).get(pk=class_id)  # 404 outside the scope
     if request.method == "PATCH":
-        _require_school_admin(request)
+        require_school_admin(request.user)  # 403 before the body is read
         body = ClassUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.class_update(by=request.user, class_id=school_class.pk, changes=dict(body.validated_data))

@@ -208,6 +208,15 @@ IsStaff = _role_permission("IsStaff", STAFF, _("Only staff may do this."))
 IsSchoolAdmin = _role_permission(
     "IsSchoolAdmin", SCHOOL_ADMINS, _("Only the school's administrator manages classes and people.")
 )
+
+
+def require_school_admin(user: Any) -> Scope:
+    """The scope of a school's administrator (or a platform administrator); ``PermissionDenied`` otherwise."""
+    scope = scope_of(user)
+    require(scope.has_role(*SCHOOL_ADMINS), IsSchoolAdmin.message)
+    return scope
+
+
 IsClassReader = _role_permission("IsClassReader", CLASS_READERS, _("Only staff see classes."))
 IsUnlocker = _role_permission(
     "IsUnlocker", UNLOCKERS, _("Only proctors, the exam board and administrators unlock accounts.")

@@ -136,7 +136,8 @@ def _labels(columns: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {fold(label): name for name, labels in columns.items() for label in labels}
 
 
-_KINDS = {"students": _labels(STUDENT_COLUMNS), "teachers": _labels(TEACHER_COLUMNS), "classes": _labels(CLASS_COLUMNS)}
+COLUMNS = {"students": STUDENT_COLUMNS, "teachers": TEACHER_COLUMNS, "classes": CLASS_COLUMNS}
+_KINDS = {kind: _labels(columns) for kind, columns in COLUMNS.items()}
 
 
 def _column_letter(index: int) -> str:
@@ -298,7 +299,7 @@ def _class(row: _Row) -> ClassRow:
     )
 
 
-_READERS = {"students": (_student, "students"), "teachers": (_teacher, "teachers"), "classes": (_class, "classes")}
+_READERS = {"students": _student, "teachers": _teacher, "classes": _class}  # kind -> reader (Roster's list)
 
 
 # --- sheets -------------------------------------------------------------------------------------
@@ -316,8 +317,7 @@ def _read_sheet(roster: Roster, title: str, rows: Iterable[tuple[Any, ...]], for
             if header is not None:
                 missing = [n for n in REQUIRED[header.kind] if n not in header.columns]
                 if missing:
-                    columns = {"students": STUDENT_COLUMNS, "teachers": TEACHER_COLUMNS, "classes": CLASS_COLUMNS}
-                    names = ", ".join(columns[header.kind][n][0] for n in missing)
+                    names = ", ".join(COLUMNS[header.kind][n][0] for n in missing)
                     roster.problems.append(
                         Problem(title, number, None, _("Missing columns: %(names)s.") % {"names": names})
                     )
@@ -343,9 +343,8 @@ def _read_sheet(roster: Roster, title: str, rows: Iterable[tuple[Any, ...]], for
                     )
                 )
                 continue
-        reader, target = _READERS[header.kind]
         try:
-            getattr(roster, target).append(reader(_Row(title, number, tuple(values), header)))
+            getattr(roster, header.kind).append(_READERS[header.kind](_Row(title, number, tuple(values), header)))
         except _CellError as exc:
             roster.problems.append(Problem(title, number, header.letter(exc.column), str(exc)))
     if header is None:
@@ -422,10 +421,7 @@ def read_roster(data: bytes, filename: str) -> Roster:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        roster.problems.append(
-            Problem(name, None, None, _("Neither an Excel workbook (.xlsx) nor a CSV file in UTF-8."))
-        )
-        return roster
+        text = "\x00"  # not text either way
     if "\x00" in text:
         roster.problems.append(
             Problem(name, None, None, _("Neither an Excel workbook (.xlsx) nor a CSV file in UTF-8."))

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
@@ -35,7 +36,7 @@ from .models import (
     validate_learner_id,
     validate_school_year,
 )
-from .permissions import SCHOOL_ADMINS, can_unlock, organisation_subtree, require, scope_of
+from .permissions import SCHOOL_ADMINS, can_unlock, organisation_subtree, require_school_admin, scope_of
 
 # Expired throttle rows removed each time a new row is created: the table stays the size of
 # what is live, with no periodic job (the embedded default runs none).
@@ -328,15 +329,17 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
     ``PermissionDenied`` for someone who does not manage people. Every problem with the file
     or with what it asks is in the plan's ``problems``, each with its sheet, row and column.
     """
-    scope = scope_of(by)
-    require(scope.has_role(*SCHOOL_ADMINS), _("Only the school's administrator manages classes and people."))
+    scope = require_school_admin(by)
     if not scope.oversees(organisation_id):
         raise Organisation.DoesNotExist
     organisation = Organisation.objects.get(pk=organisation_id)
     validate_school_year(school_year)
     read = roster.read_roster(data, filename)
     plan = RosterPlan(problems=list(read.problems))
-    problem = plan.problems.append
+
+    def refuse(row, message: str) -> None:
+        plan.problems.append(roster.Problem(row.sheet, row.row, None, message))
+
     schools = _schools_for(organisation)
     single = organisation if organisation.kind == Organisation.Kind.SCHOOL else None
 
@@ -345,15 +348,11 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
         if single is not None and (not code or code == roster.fold(single.code)):
             return single
         if not code:
-            problem(roster.Problem(row.sheet, row.row, None, _("Which school? Fill in the school's code (Mã trường).")))
+            refuse(row, _("Which school? Fill in the school's code (Mã trường)."))
             return None
         school = schools.get(code)
         if school is None:
-            problem(
-                roster.Problem(
-                    row.sheet, row.row, None, _("No school with the code %(code)s here.") % {"code": row.school_code}
-                )
-            )
+            refuse(row, _("No school with the code %(code)s here.") % {"code": row.school_code})
         return school
 
     # Classes: those of the year, then the file's.
@@ -368,14 +367,7 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
             continue
         key = (school.pk, _class_key(row.name))
         if key in seen_classes:
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("Class %(name)s is also in row %(row)d.") % {"name": row.name, "row": seen_classes[key]},
-                )
-            )
+            refuse(row, _("Class %(name)s is also in row %(row)d.") % {"name": row.name, "row": seen_classes[key]})
             continue
         seen_classes[key] = row.row
         current = classes.get(key)
@@ -387,17 +379,13 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
             current.grade = row.grade
             plan.regraded_classes.append(current)
 
-    def class_of(row, school: Organisation, name: str, column: str) -> SchoolClass | None:
+    def class_of(row, school: Organisation, name: str) -> SchoolClass | None:
         found = classes.get((school.pk, _class_key(name)))
         if found is None:
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    column,
-                    _("Unknown class %(name)s in %(school)s for %(year)s: add it on the Classes sheet.")
-                    % {"name": name, "school": school.name, "year": school_year},
-                )
+            refuse(
+                row,
+                _("Unknown class %(name)s in %(school)s for %(year)s: add it on the Classes sheet.")
+                % {"name": name, "school": school.name, "year": school_year},
             )
         return found
 
@@ -405,9 +393,18 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
     # Usernames are the identifiers: nobody else may hold one already.
     taken = _existing("username", [r.staff_id for r in read.teachers] + [r.learner_id for r in read.students])
 
-    # Teachers.
-    from django.apps import apps
+    def claim(row, identifier: str, person: User | None, role: str, outside: str) -> bool:
+        """Whether the row may stand for this person: a new one's user name nobody else's, an
+        existing one in that role and of the importer's organisations."""
+        if person is None and identifier in taken:
+            refuse(row, _("The user name %(id)s is already someone else's.") % {"id": identifier})
+            return False
+        if person is not None and (person.role != role or not overseen(person.organisation_id)):
+            refuse(row, outside)
+            return False
+        return True
 
+    # Teachers.
     subject_model = apps.get_model("itembank", "Subject")
     subjects = {}
     for subject in subject_model.objects.all():
@@ -426,59 +423,33 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
         if school is None:
             continue
         if row.staff_id in seen_staff:
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("Staff identifier %(id)s is also in row %(row)d.")
-                    % {"id": row.staff_id, "row": seen_staff[row.staff_id]},
-                )
+            refuse(
+                row,
+                _("Staff identifier %(id)s is also in row %(row)d.")
+                % {"id": row.staff_id, "row": seen_staff[row.staff_id]},
             )
             continue
         seen_staff[row.staff_id] = row.row
         if not roster.STAFF_ID_PATTERN.fullmatch(row.staff_id):
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("Staff identifier %(id)s is not in the expected form (letters, digits, . _ -).")
-                    % {"id": row.staff_id},
-                )
+            refuse(
+                row,
+                _("Staff identifier %(id)s is not in the expected form (letters, digits, . _ -).")
+                % {"id": row.staff_id},
             )
             continue
         teacher = by_staff.get(row.staff_id)
-        holder = taken.get(row.staff_id)
-        if teacher is None and holder is not None:
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("The user name %(id)s is already someone else's.") % {"id": row.staff_id},
-                )
-            )
-            continue
-        if teacher is not None and (teacher.role != Role.TEACHER or not overseen(teacher.organisation_id)):
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("Staff identifier %(id)s belongs to someone outside your organisations.") % {"id": row.staff_id},
-                )
-            )
+        outside = _("Staff identifier %(id)s belongs to someone outside your organisations.") % {"id": row.staff_id}
+        if not claim(row, row.staff_id, teacher, Role.TEACHER, outside):
             continue
         subject_ids = []
         for name in row.subjects:
             subject_id = subjects.get(roster.fold(name))
             if subject_id is None:
-                problem(roster.Problem(row.sheet, row.row, None, _("Unknown subject %(name)s.") % {"name": name}))
+                refuse(row, _("Unknown subject %(name)s.") % {"name": name})
             else:
                 subject_ids.append(subject_id)
-        taught = [c for c in (class_of(row, school, name, None) for name in row.classes) if c is not None]
-        homeroom = class_of(row, school, row.homeroom, None) if row.homeroom else None
+        taught = [c for c in (class_of(row, school, name) for name in row.classes) if c is not None]
+        homeroom = class_of(row, school, row.homeroom) if row.homeroom else None
         family, given = _split_name(row.full_name)
         if teacher is None:
             teacher = User(
@@ -503,14 +474,10 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
         if homeroom is not None:
             claimed = homerooms.setdefault(id(homeroom), row.row)
             if claimed != row.row:
-                problem(
-                    roster.Problem(
-                        row.sheet,
-                        row.row,
-                        None,
-                        _("Class %(name)s already has its homeroom teacher in row %(row)d.")
-                        % {"name": homeroom.name, "row": claimed},
-                    )
+                refuse(
+                    row,
+                    _("Class %(name)s already has its homeroom teacher in row %(row)d.")
+                    % {"name": homeroom.name, "row": claimed},
                 )
             elif homeroom.homeroom_teacher_id != teacher.pk or teacher.pk is None:
                 plan.homerooms.append((homeroom, teacher))
@@ -530,64 +497,28 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
         try:
             validate_learner_id(row.learner_id)
         except ValidationError:
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("Learner identifier %(id)s is not in the expected form.") % {"id": row.learner_id},
-                )
-            )
+            refuse(row, _("Learner identifier %(id)s is not in the expected form.") % {"id": row.learner_id})
             continue
         if row.learner_id in seen_learners:
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("Learner identifier %(id)s is also in row %(row)d.")
-                    % {"id": row.learner_id, "row": seen_learners[row.learner_id]},
-                )
+            refuse(
+                row,
+                _("Learner identifier %(id)s is also in row %(row)d.")
+                % {"id": row.learner_id, "row": seen_learners[row.learner_id]},
             )
             continue
         seen_learners[row.learner_id] = row.row
         if row.learner_id in seen_staff:  # both would be the same user name
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("The user name %(id)s is already someone else's.") % {"id": row.learner_id},
-                )
-            )
+            refuse(row, _("The user name %(id)s is already someone else's.") % {"id": row.learner_id})
             continue
         school = school_of(row)
         if school is None:
             continue
-        school_class = class_of(row, school, row.class_name, None)
+        school_class = class_of(row, school, row.class_name)
         if school_class is None:
             continue
         student = by_learner.get(row.learner_id)
-        holder = taken.get(row.learner_id)
-        if student is None and holder is not None:
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("The user name %(id)s is already someone else's.") % {"id": row.learner_id},
-                )
-            )
-            continue
-        if student is not None and (student.role != Role.STUDENT or not overseen(student.organisation_id)):
-            problem(
-                roster.Problem(
-                    row.sheet,
-                    row.row,
-                    None,
-                    _("Learner %(id)s is registered at a school outside your organisations.") % {"id": row.learner_id},
-                )
-            )
+        outside = _("Learner %(id)s is registered at a school outside your organisations.") % {"id": row.learner_id}
+        if not claim(row, row.learner_id, student, Role.STUDENT, outside):
             continue
         family, given = _split_name(row.full_name)
         if student is None:
@@ -688,8 +619,7 @@ def roster_import(
 
 
 def _require_school_admin_of(by: User, school_id: int) -> Organisation:
-    scope = scope_of(by)
-    require(scope.has_role(*SCHOOL_ADMINS), _("Only the school's administrator manages classes and people."))
+    scope = require_school_admin(by)
     if not scope.oversees(school_id):
         raise Organisation.DoesNotExist
     school = Organisation.objects.get(pk=school_id)
@@ -782,6 +712,14 @@ def first_password(user: User) -> str:
         return password
 
 
+def _issue_password(person: User) -> str:
+    """Give ``person`` (unsaved) a new first password to be changed at the next login; return it."""
+    password = first_password(person)
+    person.set_password(password)
+    person.must_change_password = True
+    return password
+
+
 def can_manage_person(scope, person: User) -> bool:
     """A school's administrator manages the students and teachers of the organisations they oversee."""
     return (
@@ -798,14 +736,11 @@ def password_reset(*, by: User, user_id: int, address: str = "") -> str:
 
     Returns the password, which is stored only hashed: show it once. Raises
     ``User.DoesNotExist`` for someone the administrator does not manage."""
-    scope = scope_of(by)
-    require(scope.has_role(*SCHOOL_ADMINS), _("Only the school's administrator manages classes and people."))
+    scope = require_school_admin(by)
     person = User.objects.select_for_update().get(pk=user_id)
     if not can_manage_person(scope, person):
         raise User.DoesNotExist
-    password = first_password(person)
-    person.set_password(password)
-    person.must_change_password = True
+    password = _issue_password(person)
     person.save(update_fields=["password", "must_change_password"])
     AccountEvent.objects.create(
         user=person, kind=AccountEvent.Kind.PASSWORD_RESET, by=by, at=timezone.now(), address=address
@@ -833,10 +768,7 @@ def class_first_passwords(*, by: User, class_id: int, address: str = "") -> list
     now = timezone.now()
     issued = []
     for student in students:
-        password = first_password(student)
-        student.set_password(password)
-        student.must_change_password = True
-        issued.append((student, password))
+        issued.append((student, _issue_password(student)))
     User.objects.bulk_update(students, ["password", "must_change_password"])
     AccountEvent.objects.bulk_create(
         AccountEvent(

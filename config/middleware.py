@@ -294,14 +294,10 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith(PASSWORD_CHANGE_EXEMPT) or request.path == "/api/me/":
+            return self.get_response(request)  # decided before the user is loaded (health checks)
         user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and user.must_change_password
-            and not request.path.startswith(PASSWORD_CHANGE_EXEMPT)
-            and request.path != "/api/me/"
-        ):
+        if user is not None and user.is_authenticated and user.must_change_password:
             if request.path.startswith("/api/"):
                 message = _("Change the password you were given before anything else.")
                 return JsonResponse(error_body("password_change_required", message), status=403)

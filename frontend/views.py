@@ -271,11 +271,17 @@ def people(request: HttpRequest) -> HttpResponse:
     )
 
 
-@page_for(*CLASS_READERS)
-def people_class(request: HttpRequest, class_id: int) -> HttpResponse:
+def _class_or_404(request: HttpRequest, class_id: int):
+    """A class the person may see (a teacher: one they teach), else 404."""
     school_class = account_selectors.classes_for(request.user).filter(pk=class_id).first()
     if school_class is None:
         raise Http404
+    return school_class
+
+
+@page_for(*CLASS_READERS)
+def people_class(request: HttpRequest, class_id: int) -> HttpResponse:
+    school_class = _class_or_404(request, class_id)
     return render(
         request,
         "frontend/people_class.html",
@@ -294,9 +300,7 @@ def people_class(request: HttpRequest, class_id: int) -> HttpResponse:
 @require_POST
 def people_password_reset(request: HttpRequest, class_id: int, user_id: int) -> HttpResponse:
     """Give one student a new password and show it once (it is stored only hashed)."""
-    school_class = account_selectors.classes_for(request.user).filter(pk=class_id).first()
-    if school_class is None:
-        raise Http404
+    school_class = _class_or_404(request, class_id)
     try:
         password = account_services.password_reset(
             by=request.user, user_id=user_id, address=request.META.get("REMOTE_ADDR", "")
@@ -317,9 +321,7 @@ def people_password_reset(request: HttpRequest, class_id: int, user_id: int) -> 
 def people_login_cards(request: HttpRequest, class_id: int) -> HttpResponse:
     """Login cards of a class (to print) or the same as a CSV file: first passwords for the
     students who have never logged in, issued now and shown only in this answer."""
-    school_class = account_selectors.classes_for(request.user).filter(pk=class_id).first()
-    if school_class is None:
-        raise Http404
+    school_class = _class_or_404(request, class_id)
     issued = account_services.class_first_passwords(
         by=request.user, class_id=class_id, address=request.META.get("REMOTE_ADDR", "")
     )
