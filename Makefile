@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-psychometrics bench-search
+.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-psychometrics bench-search
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -33,16 +33,24 @@ run: seed
 	@echo "  Exam engine on http://$(HOST):$(PORT)/"
 	@echo "    students : http://$(HOST):$(PORT)/exam/     student01 .. student40 / demo"
 	@echo "    board    : http://$(HOST):$(PORT)/board/    board / demo"
-	@echo "    teachers : http://$(HOST):$(PORT)/bank/     teacher / demo (item bank)"
+	@echo "    teachers : http://$(HOST):$(PORT)/bank/     teacher / demo (item bank; /assessments/ for quizzes and forms)"
 	@echo "    proctor  : http://$(HOST):$(PORT)/accounts/locked/  proctor / demo (locked accounts)"
 	@echo "    school   : http://$(HOST):$(PORT)/people/   schooladmin / demo (classes, roster import)"
 	@echo "    admin    : http://$(HOST):$(PORT)/admin/    admin / demo (platform administrator)"
+	@echo "    REST API : http://$(HOST):$(PORT)/api/docs/ any staff login (schema: /api/schema/)"
 	@echo "    health   : http://$(HOST):$(PORT)/healthz"
 	@echo ""
 	$(VENV)/bin/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=1024 config.asgi:application
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The REST API fuzzed from its OpenAPI schema as every role, longer than `make test` does it:
+# more examples per operation, and the coverage phase (boundary values of every parameter).
+FUZZ_EXAMPLES ?= 50
+FUZZ_PHASES ?= examples,coverage,fuzzing
+fuzz: install-dev
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_PHASES=$(FUZZ_PHASES) $(PY) -m pytest -m fuzz $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

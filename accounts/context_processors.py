@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .permissions import AUTHORS, BOARD, CLASS_READERS, UNLOCKERS, can_use_admin, scope_of
+from .permissions import ASSESSORS, AUTHORS, BOARD, CLASS_READERS, UNLOCKERS, can_use_admin, scope_of
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,6 +14,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "can": {
             "bank": scope.has_role(*AUTHORS),
+            "assess": scope.has_role(*ASSESSORS),
             "board": scope.has_role(*BOARD),
             "people": scope.has_role(*CLASS_READERS),
             "unlock": scope.has_role(*UNLOCKERS),

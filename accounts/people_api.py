@@ -4,6 +4,7 @@
   they oversee, a teacher their own), ``POST`` (a school's administrator);
 - ``GET|PATCH /api/classes/<id>/``, ``POST /api/classes/<id>/students/`` (place or move one);
 - ``POST /api/classes/<id>/login-cards/``: first passwords of the students who never logged in;
+  ``POST /api/classes/<id>/login-cards.pdf``: the same as cards to print (``accounts.login_cards``);
 - ``POST /api/people/<id>/password/``: a new password for a student or teacher, shown once;
 - ``GET /api/rosters/template/``: the workbook to fill in;
 - ``POST /api/rosters/preview/`` and ``POST /api/rosters/``: a roster file (multipart
@@ -17,20 +18,26 @@ import reads the file sent again.
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import error_body
+from config.api import ErrorSerializer, error_body
 from config.ids import IdField
+from jobs.api import JobOutput, job_data
+from jobs.services import job_start
 
-from . import roster, selectors, services
-from .api import user_data
-from .models import SchoolClass, User, validate_school_year
+from . import login_cards, roster, selectors, services
+from .api import UserOutput, user_data
+from .jobs import roster_report
+from .models import Organisation, SchoolClass, User, validate_school_year
 from .permissions import IsClassReader, IsSchoolAdmin, require_school_admin
 
 MAX_ROSTER_BYTES = roster.MAX_FILE_BYTES
@@ -63,6 +70,95 @@ def person_data(user: User) -> dict:
     }
 
 
+# --- what the calls answer (the dicts above, described for the API's schema) ------------------
+
+
+class TeacherRefOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ClassOutput(serializers.Serializer):
+    """:func:`class_data`."""
+
+    id = serializers.IntegerField()
+    school = serializers.IntegerField()
+    school_name = serializers.CharField()
+    school_year = serializers.CharField()
+    name = serializers.CharField()
+    grade = serializers.IntegerField()
+    homeroom_teacher = TeacherRefOutput(allow_null=True)
+    student_count = serializers.IntegerField(allow_null=True)
+
+
+class ClassesOutput(serializers.Serializer):
+    results = ClassOutput(many=True)
+
+
+class PersonOutput(UserOutput):
+    """:func:`person_data`."""
+
+    staff_id = serializers.CharField(allow_null=True)
+    date_of_birth = serializers.DateField(allow_null=True)
+    gender = serializers.CharField(allow_blank=True)
+    has_logged_in = serializers.BooleanField()
+
+
+class SubjectTeacherOutput(serializers.Serializer):
+    teacher = PersonOutput()
+    subject = serializers.CharField()
+    subject_name = serializers.CharField()
+
+
+class ClassDetailOutput(ClassOutput):
+    students = PersonOutput(many=True)
+    subject_teachers = SubjectTeacherOutput(many=True)
+
+
+PlacedOutput = inline_serializer(
+    "PlacedOutput",
+    {
+        "class": serializers.IntegerField(),
+        "student": serializers.IntegerField(),
+        "joined_at": serializers.DateTimeField(),
+    },
+)
+
+
+class PasswordIssuedOutput(serializers.Serializer):
+    user = PersonOutput()
+    password = serializers.CharField(help_text="Shown once; to be changed at the first login.")
+
+
+class LoginCardsOutput(serializers.Serializer):
+    results = PasswordIssuedOutput(many=True)
+
+
+class RosterProblemOutput(serializers.Serializer):
+    sheet = serializers.CharField()
+    row = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
+class RosterReportOutput(serializers.Serializer):
+    """``accounts.jobs.roster_report``."""
+
+    ok = serializers.BooleanField()
+    counts = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+    problems = RosterProblemOutput(many=True)
+
+
+class JobStartedOutput(serializers.Serializer):
+    job = JobOutput()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- what the calls read ------------------------------------------------------------------------
+
+
 class ClassListParams(serializers.Serializer):
     school_year = serializers.CharField(required=False, validators=[validate_school_year])
     school = IdField(required=False)
@@ -92,6 +188,10 @@ class RosterSerializer(serializers.Serializer):
     school_year = serializers.CharField(validators=[validate_school_year])
 
 
+@extend_schema(
+    methods=["GET"], parameters=[ClassListParams], responses={200: ClassesOutput}, operation_id="classes_list"
+)
+@extend_schema(methods=["POST"], request=ClassCreateSerializer, responses={201: ClassOutput})
 @api_view(["GET", "POST"])
 @permission_classes([IsClassReader])
 @parser_classes([JSONParser])
@@ -120,6 +220,8 @@ def classes(request: Request) -> Response:
     return Response({"results": [class_data(c) for c in found]})
 
 
+@extend_schema(methods=["GET"], responses={200: ClassDetailOutput})
+@extend_schema(methods=["PATCH"], request=ClassUpdateSerializer, responses={200: ClassDetailOutput})
 @api_view(["GET", "PATCH"])
 @permission_classes([IsClassReader])
 @parser_classes([JSONParser])
@@ -144,6 +246,7 @@ def class_detail(request: Request, class_id: int) -> Response:
     )
 
 
+@extend_schema(request=PlaceSerializer, responses={200: PlacedOutput})
 @api_view(["POST"])
 @permission_classes([IsSchoolAdmin])
 @parser_classes([JSONParser])
@@ -162,6 +265,7 @@ def class_place(request: Request, class_id: int) -> Response:
     )
 
 
+@extend_schema(request=None, responses={200: PasswordIssuedOutput})
 @api_view(["POST"])
 @permission_classes([IsSchoolAdmin])
 def person_password_reset(request: Request, user_id: int) -> Response:
@@ -173,6 +277,7 @@ def person_password_reset(request: Request, user_id: int) -> Response:
     return response
 
 
+@extend_schema(request=None, responses={200: LoginCardsOutput})
 @api_view(["POST"])
 @permission_classes([IsSchoolAdmin])
 def class_login_cards(request: Request, class_id: int) -> Response:
@@ -185,6 +290,19 @@ def class_login_cards(request: Request, class_id: int) -> Response:
     return response
 
 
+@extend_schema(request=None, responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+@api_view(["POST"])
+@permission_classes([IsSchoolAdmin])
+def class_login_cards_pdf(request: Request, class_id: int) -> HttpResponse:
+    """The same first passwords as login cards to print and cut (A4 PDF), shown once."""
+    issued = services.class_first_passwords(
+        by=request.user, class_id=class_id, address=request.META.get("REMOTE_ADDR", "")
+    )
+    school_class = SchoolClass.objects.select_related("school").get(pk=class_id)
+    return login_cards.login_cards_response(school_class, issued, request.build_absolute_uri(reverse("login")))
+
+
+@extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
 @api_view(["GET"])
 @permission_classes([IsSchoolAdmin])
 def roster_template(request: Request) -> HttpResponse:
@@ -208,10 +326,7 @@ def _roster_request(request: Request) -> tuple[dict, bytes] | Response:
     return data, upload.read()
 
 
-def _report(plan: services.RosterPlan) -> dict:
-    return {"ok": not plan.problems, "counts": plan.counts(), "problems": [p.as_dict() for p in plan.problems]}
-
-
+@extend_schema(request=RosterSerializer, responses={200: RosterReportOutput, 413: ErrorSerializer})
 @api_view(["POST"])
 @permission_classes([IsSchoolAdmin])
 @parser_classes([MultiPartParser])
@@ -228,28 +343,38 @@ def roster_preview(request: Request) -> Response:
         data=raw,
         filename=data["file"].name,
     )
-    return Response(_report(plan))
+    return Response(roster_report(plan))
 
 
+@extend_schema(
+    request=RosterSerializer,
+    responses={
+        202: OpenApiResponse(JobStartedOutput, description="The job's result: the report and the import's id."),
+        413: ErrorSerializer,
+    },
+)
 @api_view(["POST"])
 @permission_classes([IsSchoolAdmin])
 @parser_classes([MultiPartParser])
 def roster_import(request: Request) -> Response:
-    """Import every row of the file, or none (400 ``roster_problems`` with the report)."""
+    """Import every row of the file, or none, as a job (``GET /api/jobs/<id>/`` follows it):
+    its result is the import's report, or its error ``roster_problems`` with the report."""
     parsed = _roster_request(request)
     if isinstance(parsed, Response):
         return parsed
     data, raw = parsed
-    try:
-        plan, record = services.roster_import(
-            by=request.user,
-            organisation_id=data["organisation"],
-            school_year=data["school_year"],
-            data=raw,
-            filename=data["file"].name,
-        )
-    except services.RosterRefused as refused:
-        body = error_body("roster_problems", refused.messages[0])
-        body["report"] = _report(refused.plan)
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    return Response({"id": record.pk, **_report(plan)}, status=status.HTTP_201_CREATED)
+    # Who may is asked now, not only in the job: another organisation does not exist (404).
+    if not require_school_admin(request.user).oversees(data["organisation"]):
+        raise Organisation.DoesNotExist
+    job = job_start(
+        by=request.user,
+        kind="roster_import",
+        params={
+            "organisation": data["organisation"],
+            "school_year": data["school_year"],
+            "filename": data["file"].name,
+        },
+        payload=raw,
+    )
+    job.refresh_from_db()  # the embedded default ran it already
+    return Response({"job": job_data(job)}, status=status.HTTP_202_ACCEPTED)

@@ -49,6 +49,8 @@ PROCTORS = (Role.PROCTOR, Role.BOARD, Role.ADMIN)  # pause and resume attempts, 
 STAFF = (Role.TEACHER, Role.PROCTOR, Role.BOARD, Role.ADMIN)  # everyone who oversees an organisation
 SCHOOL_ADMINS = (Role.SCHOOL_ADMIN, Role.ADMIN)  # classes, rosters and people of their organisations
 CLASS_READERS = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # see classes and their students
+TAXONOMY_READERS = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # see subjects and their topic trees
+TAXONOMY_KEEPERS = (Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # add subjects and topics; change their organisations'
 
 
 @dataclass(frozen=True)
@@ -180,9 +182,43 @@ def can_unlock(scope: Scope, *, role: str, is_superuser: bool, organisation_id: 
     return scope.oversees(organisation_id)
 
 
+def can_change_taxonomy(scope: Scope, *, owner_id: int | None) -> bool:
+    """Whether ``scope`` may rename, move or delete a subject or topic kept by ``owner_id``.
+
+    Subjects and topic trees are one vocabulary every organisation reads (items and blueprints
+    are shared across schools and departments), so a change reaches every organisation: the
+    exam board and school administrators change only what their organisations added; what no
+    organisation keeps (``owner_id`` None: the platform's own list) only administrators.
+    Adding a subject or topic needs only the role (``TAXONOMY_KEEPERS``).
+    """
+    return scope.has_role(*TAXONOMY_KEEPERS) and scope.oversees(owner_id)
+
+
 def can_use_admin(scope: Scope) -> bool:
     """The Django admin bypasses the services' checks: platform administrators only."""
     return scope.is_admin
+
+
+# Assessments, forms and test codes (``assess.authoring``): an exam board builds any kind for
+# the organisations it oversees; a teacher builds continuous assessments for their own school
+# and manages only the ones they created.
+ASSESSORS = AUTHORS
+
+
+def can_create_assessment(scope: Scope, *, organisation_id: int | None, periodic: bool) -> bool:
+    if scope.has_role(*BOARD):
+        return scope.oversees(organisation_id)
+    if scope.has_role(Role.TEACHER):
+        return not periodic and organisation_id is not None and organisation_id == scope.organisation_id
+    return False
+
+
+def can_manage_assessment(scope: Scope, *, organisation_id: int, created_by_id: int) -> bool:
+    if scope.has_role(*BOARD):
+        return scope.oversees(organisation_id)
+    if scope.has_role(Role.TEACHER):
+        return created_by_id == scope.user_id and scope.oversees(organisation_id)
+    return False
 
 
 # --- REST: DRF permission classes --------------------------------------------------------------
@@ -217,10 +253,36 @@ def require_school_admin(user: Any) -> Scope:
     return scope
 
 
+IsAssessor = _role_permission("IsAssessor", ASSESSORS, _("Only teachers and the exam board build assessments."))
 IsClassReader = _role_permission("IsClassReader", CLASS_READERS, _("Only staff see classes."))
+IsTaxonomyReader = _role_permission("IsTaxonomyReader", TAXONOMY_READERS, _("Only staff see subjects and topics."))
+IsTaxonomyKeeper = _role_permission(
+    "IsTaxonomyKeeper",
+    TAXONOMY_KEEPERS,
+    _("Only the exam board and school administrators manage subjects and topics."),
+)
+
+
+class ReadsOrKeepsTaxonomy(BasePermission):
+    """Subjects and topics: readers may look (GET, HEAD, OPTIONS), keepers may also change."""
+
+    message: Any = IsTaxonomyReader.message
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return scope_of(request.user).has_role(*TAXONOMY_READERS)
+        self.message = IsTaxonomyKeeper.message
+        return scope_of(request.user).has_role(*TAXONOMY_KEEPERS)
+
+
 IsUnlocker = _role_permission(
     "IsUnlocker", UNLOCKERS, _("Only proctors, the exam board and administrators unlock accounts.")
 )
+
+# The API's schema and its documentation page (/api/schema/, /api/docs/): every logged-in
+# role but students, who have no use for it (docs/security.md says why it is not public).
+SCHEMA_READERS = (Role.TEACHER, Role.PROCTOR, Role.BOARD, Role.SCHOOL_ADMIN, Role.ADMIN)
+IsSchemaReader = _role_permission("IsSchemaReader", SCHEMA_READERS, _("Only staff read the API's documentation."))
 
 
 # --- pages --------------------------------------------------------------------------------------

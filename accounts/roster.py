@@ -394,40 +394,48 @@ def _limits() -> ArchiveLimits:
     )
 
 
-def read_roster(data: bytes, filename: str) -> Roster:
-    """The rows of a roster file and every problem found in it; never raises for bad input."""
-    roster = Roster()
-    name = filename or "roster"
+class UnreadableFile(ValueError):
+    """Neither a workbook nor a CSV file that can be read; the message says so."""
+
+
+def read_tables(data: bytes) -> list[tuple[str | None, list[tuple[Any, ...]]]]:
+    """Every sheet of an XLSX workbook (checked as an archive first), or the one table of a CSV
+    file in UTF-8 (comma or semicolon), as (sheet title or None, rows).
+
+    Raises :class:`UnreadableFile` with a message for a file that is larger than allowed or
+    neither; never anything else for bad input.
+    """
     if len(data) > MAX_FILE_BYTES:
-        roster.problems.append(
-            Problem(name, None, None, _("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES // 2**20})
-        )
-        return roster
+        raise UnreadableFile(_("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES // 2**20})
     if data[:4] == b"PK\x03\x04":
         try:
             archive = open_archive(data, limits=_limits())
             if "xl/workbook.xml" not in archive:
                 raise ArchiveError("not_xlsx", "no xl/workbook.xml")
             archive.verify()
-        except ArchiveError:
-            roster.problems.append(Problem(name, None, None, _("Not an Excel workbook (.xlsx) that can be read.")))
-            return roster
-        try:
-            for title, rows in _workbook_sheets(data):
-                _read_sheet(roster, title, rows, formulas=True)
-        except Exception:  # noqa: BLE001 - a report, never a crash, for any input
-            roster.problems.append(Problem(name, None, None, _("Not an Excel workbook (.xlsx) that can be read.")))
-        return roster
+            return [(title, list(rows)) for title, rows in _workbook_sheets(data)]
+        except Exception:  # noqa: BLE001 - a message, never a crash, for any input
+            raise UnreadableFile(_("Not an Excel workbook (.xlsx) that can be read.")) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = "\x00"  # not text either way
     if "\x00" in text:
-        roster.problems.append(
-            Problem(name, None, None, _("Neither an Excel workbook (.xlsx) nor a CSV file in UTF-8."))
-        )
+        raise UnreadableFile(_("Neither an Excel workbook (.xlsx) nor a CSV file in UTF-8."))
+    return [(None, list(_csv_rows(text)))]
+
+
+def read_roster(data: bytes, filename: str) -> Roster:
+    """The rows of a roster file and every problem found in it; never raises for bad input."""
+    roster = Roster()
+    name = filename or "roster"
+    try:
+        tables = read_tables(data)
+    except UnreadableFile as error:
+        roster.problems.append(Problem(name, None, None, str(error)))
         return roster
-    _read_sheet(roster, name, _csv_rows(text), formulas=True)
+    for title, rows in tables:
+        _read_sheet(roster, title or name, rows, formulas=True)
     return roster
 
 

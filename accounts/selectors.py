@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from . import throttle
 from .models import AccountEvent, LoginThrottle, Organisation, Role, SchoolClass, User
@@ -93,6 +94,13 @@ def organisations_managed_by(user: User) -> QuerySet:
     if scope.overseen_ids is not None:
         organisations = organisations.filter(pk__in=scope.overseen_ids)
     return organisations
+
+
+def current_school_year(today=None) -> str:
+    """The school year under way: it starts in September (August counts as the next one's)."""
+    today = today or timezone.localdate()
+    start = today.year if today.month >= 8 else today.year - 1
+    return f"{start}-{start + 1}"
 
 
 def school_years_near(year: str) -> list[str]:

@@ -566,14 +566,24 @@ class RosterRefused(ValidationError):
         self.plan = plan
 
 
+def _no_report(done: int, total: int, message: str = "") -> None:
+    return None
+
+
 @transaction.atomic
 def roster_import(
-    *, by: User, organisation_id: int, school_year: str, data: bytes, filename: str
+    *, by: User, organisation_id: int, school_year: str, data: bytes, filename: str, report=_no_report
 ) -> tuple[RosterPlan, RosterImport]:
-    """Import a roster: every row or none (:class:`RosterRefused` with the plan's problems)."""
+    """Import a roster: every row or none (:class:`RosterRefused` with the plan's problems).
+
+    ``report(done, total, message)`` hears how far it is (a job's progress bar).
+    """
+    steps = 5
+    report(0, steps, _("Reading and checking every row"))
     plan = roster_plan(by=by, organisation_id=organisation_id, school_year=school_year, data=data, filename=filename)
     if plan.problems:
         raise RosterRefused(plan)
+    report(1, steps, _("Writing classes and people"))
     now = timezone.now()
     SchoolClass.objects.bulk_create(plan.new_classes, batch_size=1000)
     if plan.regraded_classes:
@@ -585,6 +595,7 @@ def roster_import(
             ["last_name", "first_name", "organisation", "date_of_birth", "gender"],
             batch_size=2000,
         )
+    report(2, steps, _("Placing students in their classes"))
     moving = [student.pk for student, _c in plan.moved]
     for start in range(0, len(moving), 2000):
         ClassMembership.objects.filter(
@@ -597,6 +608,7 @@ def roster_import(
         ],
         batch_size=2000,
     )
+    report(3, steps, _("Giving classes their teachers"))
     ClassTeacher.objects.bulk_create(
         [ClassTeacher(school_class=c, teacher=t, subject_id=s) for t, c, s in plan.assignments],
         batch_size=2000,
@@ -615,6 +627,7 @@ def roster_import(
         by=by,
         at=now,
     )
+    report(steps, steps, "")
     return plan, record
 
 

@@ -4,17 +4,154 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role, User
-from accounts.permissions import IsAuthor, IsBoard, IsStudent, scope_of
+from accounts.permissions import IsAuthor, IsStudent, scope_of
+from config.api import Instant
+from itembank.api import StudentItemOutput
 from itembank.selectors import items_visible_to
 
-from . import selectors
+from . import dashboard, selectors, statuses
+from .models import Assessment, RecordEntryType, Sitting
+
+# --- what the calls answer (the dicts of assess.selectors and assess.dashboard, described) -----
 
 
+class AttemptSittingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    opens_at = Instant()
+    closes_at = Instant()
+    open = serializers.BooleanField(help_text="Whether the window holds the server's now: an attempt starts only then.")
+
+
+class AttemptAssessmentOutput(serializers.Serializer):
+    title = serializers.CharField()
+    subject = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Assessment.Kind.choices)
+    duration_seconds = serializers.IntegerField()
+
+
+class AttemptOutput(serializers.Serializer):
+    """``assess.selectors.attempt_summary`` (docs/protocol.md, section 4)."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=statuses.ALL)
+    sitting = AttemptSittingOutput()
+    assessment = AttemptAssessmentOutput()
+    deadline = Instant(allow_null=True)
+    remaining_ms = serializers.IntegerField(allow_null=True)
+    ws_path = serializers.CharField()
+
+
+class AttemptsOutput(serializers.Serializer):
+    results = AttemptOutput(many=True)
+
+
+class DashboardSittingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Sitting.Kind.choices)
+    subject = serializers.CharField()
+    assessment = serializers.CharField()
+    opens_at = Instant()
+    closes_at = Instant()
+    latest_start = Instant(allow_null=True)
+    duration_minutes = serializers.IntegerField()
+    needs_access_code = serializers.BooleanField()
+    practice = serializers.BooleanField()
+
+
+class ShownResultOutput(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    number = serializers.IntegerField()
+    score_10 = serializers.CharField()
+    raw_score = serializers.CharField()
+    max_score = serializers.CharField()
+    reviewable = serializers.BooleanField()
+
+
+class DashboardRowOutput(serializers.Serializer):
+    sitting = DashboardSittingOutput()
+    state = serializers.ChoiceField(choices=dashboard.SECTIONS)
+    attempt = serializers.IntegerField()
+    attempts_used = serializers.IntegerField()
+    max_attempts = serializers.IntegerField()
+    can_try_again = serializers.BooleanField()
+    remaining_ms = serializers.IntegerField(allow_null=True)
+    closes_in_ms = serializers.IntegerField(allow_null=True)
+    results = ShownResultOutput(many=True)
+    feedback_detail = serializers.ChoiceField(choices=Sitting.FeedbackDetail.choices, allow_null=True)
+
+
+class DashboardOutput(serializers.Serializer):
+    """``assess.dashboard.student_dashboard``."""
+
+    server_time = Instant()
+    sections = inline_serializer(
+        "DashboardSectionsOutput", {name: DashboardRowOutput(many=True) for name in dashboard.SECTIONS}
+    )
+
+
+class ReviewItemOutput(StudentItemOutput):
+    response = serializers.JSONField(allow_null=True, help_text="The student's answer, in the shown ids.")
+    score = serializers.CharField(allow_null=True)
+    correct = serializers.JSONField(
+        required=False, allow_null=True, help_text="With feedback answers or explanations: a full-marks response."
+    )
+    explanation_html = serializers.CharField(required=False)
+
+
+class AttemptReviewOutput(serializers.Serializer):
+    """``assess.dashboard.attempt_review``."""
+
+    attempt = serializers.IntegerField()
+    sitting = serializers.IntegerField()
+    title = serializers.CharField()
+    feedback_detail = serializers.ChoiceField(choices=Sitting.FeedbackDetail.choices)
+    score_10 = serializers.CharField()
+    raw_score = serializers.CharField()
+    max_score = serializers.CharField()
+    items = ReviewItemOutput(many=True)
+
+
+class RecordStudentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    learner_id = serializers.CharField(allow_null=True)
+
+
+class RecordEntryOutput(serializers.Serializer):
+    subject = serializers.CharField(source="subject.name")
+    school_year = serializers.CharField()
+    term = serializers.IntegerField()
+    entry_type = serializers.ChoiceField(choices=RecordEntryType.choices)
+    score = serializers.CharField(help_text='On 10 points, one decimal: "8.5".')
+    attempt = serializers.IntegerField(source="attempt_id")
+    created_at = Instant()
+
+
+class RecordOutput(serializers.Serializer):
+    student = RecordStudentOutput()
+    entries = RecordEntryOutput(many=True)
+
+
+class ItemUsageOutput(serializers.Serializer):
+    """``assess.selectors.item_usage``, for one item."""
+
+    item = serializers.IntegerField()
+    forms = serializers.IntegerField()
+    sittings = serializers.IntegerField()
+    exposures = serializers.IntegerField(help_text="Attempts started on a form holding it.")
+    last_used = Instant(allow_null=True)
+
+
+@extend_schema(responses={200: AttemptsOutput})
 @api_view(["GET"])
 @permission_classes([IsStudent])
 def my_attempts(request: Request) -> Response:
@@ -22,6 +159,23 @@ def my_attempts(request: Request) -> Response:
     return Response({"results": [selectors.attempt_summary(a) for a in selectors.attempts_of_student(request.user)]})
 
 
+@extend_schema(responses={200: DashboardOutput})
+@api_view(["GET"])
+@permission_classes([IsStudent])
+def my_dashboard(request: Request) -> Response:
+    """The student's sittings by state (upcoming, open, in progress, done, missed, cancelled)."""
+    return Response(dashboard.student_dashboard(request.user))
+
+
+@extend_schema(responses={200: AttemptReviewOutput})
+@api_view(["GET"])
+@permission_classes([IsStudent])
+def attempt_review(request: Request, attempt_id: int) -> Response:
+    """A published attempt of the student's own with what its feedback policy shows."""
+    return Response(dashboard.attempt_review(request.user, attempt_id))
+
+
+@extend_schema(responses={200: AttemptOutput})
 @api_view(["GET"])
 @permission_classes([IsStudent])
 def attempt_detail(request: Request, attempt_id: int) -> Response:
@@ -29,34 +183,7 @@ def attempt_detail(request: Request, attempt_id: int) -> Response:
     return Response(selectors.attempt_summary(attempt))
 
 
-@api_view(["GET"])
-@permission_classes([IsBoard])
-def sittings(request: Request) -> Response:
-    return Response(
-        {
-            "results": [
-                {
-                    "id": s.pk,
-                    "title": s.title,
-                    "assessment": s.assessment.title,
-                    "subject": s.assessment.subject.name,
-                    "organisation": s.organisation.name,
-                    "opens_at": s.opens_at.isoformat(),
-                    "closes_at": s.closes_at.isoformat(),
-                }
-                for s in selectors.sittings_overseen_by(request.user)
-            ]
-        }
-    )
-
-
-@api_view(["GET"])
-@permission_classes([IsBoard])
-def sitting_results(request: Request, sitting_id: int) -> Response:
-    sitting = selectors.sittings_overseen_by(request.user).get(pk=sitting_id)
-    return Response(selectors.sitting_results(sitting))
-
-
+@extend_schema(responses={200: RecordOutput})
 @api_view(["GET"])
 def student_record(request: Request, student_id: int) -> Response:
     """A student's record entries: the student's own once published, or any the board oversees."""
@@ -66,25 +193,10 @@ def student_record(request: Request, student_id: int) -> Response:
     if not own and not (scope.has_role(*selectors.RECORD_READERS) and scope.oversees(student.organisation_id)):
         raise PermissionDenied(_("You may not see this record."))
     entries = selectors.record_of_student(student.pk, published_only=own)
-    return Response(
-        {
-            "student": {"id": student.pk, "username": student.username, "learner_id": student.learner_id},
-            "entries": [
-                {
-                    "subject": entry.subject.name,
-                    "school_year": entry.school_year,
-                    "term": entry.term,
-                    "entry_type": entry.entry_type,
-                    "score": str(entry.score),
-                    "attempt": entry.attempt_id,
-                    "created_at": entry.created_at.isoformat(),
-                }
-                for entry in entries
-            ],
-        }
-    )
+    return Response(RecordOutput({"student": student, "entries": entries}).data)
 
 
+@extend_schema(responses={200: ItemUsageOutput})
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def item_usage(request: Request, item_id: int) -> Response:

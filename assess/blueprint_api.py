@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
@@ -17,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.permissions import IsAuthor
+from config.api import Instant
 from config.ids import CodeRelatedField, IdField
 from itembank.models import Subject
 from scoring.item_rules import ITEM_TYPES
@@ -52,7 +55,8 @@ class BlueprintSerializer(serializers.Serializer):
         n_cells = sum(len(part["cells"]) for part in parts)
         if n_cells > blueprints.MAX_CELLS:
             raise serializers.ValidationError(
-                f"A blueprint has at most {blueprints.MAX_CELLS} cells; this one has {n_cells}."
+                _("A blueprint has at most %(max)d cells; this one has %(count)d.")
+                % {"max": blueprints.MAX_CELLS, "count": n_cells}
             )
         return parts
 
@@ -149,6 +153,128 @@ class ListSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
+# --- what the calls answer (blueprint_data and assess.blueprints.blueprint_availability) -------
+
+
+class BlueprintCellOutput(serializers.Serializer):
+    topic = serializers.IntegerField()
+    level = serializers.CharField()
+    item_count = serializers.IntegerField()
+
+
+class BlueprintPartOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    label = serializers.CharField()
+    item_type = serializers.CharField()
+    points_per_item = serializers.CharField()
+    cells = BlueprintCellOutput(many=True, required=False, help_text="Left out of the list.")
+
+
+class BlueprintOutput(serializers.Serializer):
+    """:func:`blueprint_data`."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    subject = serializers.CharField()
+    grade = serializers.IntegerField(allow_null=True)
+    owner = serializers.IntegerField()
+    assessment = serializers.IntegerField(allow_null=True)
+    created_by = serializers.IntegerField()
+    created_at = Instant()
+    updated_at = Instant()
+    total_items = serializers.IntegerField()
+    total_points = serializers.CharField()
+    parts = BlueprintPartOutput(many=True)
+
+
+class BlueprintsOutput(serializers.Serializer):
+    results = BlueprintOutput(many=True)
+
+
+class CellAvailabilityOutput(serializers.Serializer):
+    topic = serializers.IntegerField()
+    topic_name = serializers.CharField(allow_blank=True)
+    level = serializers.CharField()
+    needed = serializers.IntegerField()
+    available = serializers.IntegerField()
+    shortfall = serializers.IntegerField()
+    points = serializers.CharField()
+    message = serializers.CharField(required=False, help_text="What the cell lacks, when it lacks items.")
+
+
+class ShortfallOutput(CellAvailabilityOutput):
+    part = serializers.IntegerField()
+
+
+class PartAvailabilityOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    label = serializers.CharField()
+    item_type = serializers.CharField()
+    points_per_item = serializers.CharField()
+    needed = serializers.IntegerField()
+    shortfall = serializers.IntegerField()
+    points = serializers.CharField()
+    cells = CellAvailabilityOutput(many=True)
+
+
+class LevelShareOutput(serializers.Serializer):
+    level = serializers.CharField()
+    name = serializers.CharField()
+    needed = serializers.IntegerField()
+    shortfall = serializers.IntegerField()
+    points = serializers.CharField()
+    share_of_items = serializers.CharField(allow_null=True, help_text='A percentage: "37.5".')
+    share_of_points = serializers.CharField(allow_null=True)
+
+
+class TopicNeedOutput(serializers.Serializer):
+    topic = serializers.IntegerField()
+    topic_name = serializers.CharField(allow_blank=True)
+    needed = serializers.IntegerField()
+    shortfall = serializers.IntegerField()
+    points = serializers.CharField()
+
+
+class SharedCellOutput(serializers.Serializer):
+    part = serializers.IntegerField()
+    topic = serializers.IntegerField()
+
+
+class SharedShortfallOutput(serializers.Serializer):
+    """Cells of several parts drawing on the same items, which together lack some."""
+
+    topic = serializers.IntegerField()
+    topic_name = serializers.CharField(allow_blank=True)
+    level = serializers.CharField()
+    item_type = serializers.CharField()
+    parts = serializers.ListField(child=serializers.IntegerField())
+    cells = SharedCellOutput(many=True)
+    needed = serializers.IntegerField()
+    available = serializers.IntegerField()
+    shortfall = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class AvailabilityOutput(serializers.Serializer):
+    """``assess.blueprints.blueprint_availability``."""
+
+    blueprint = serializers.IntegerField()
+    subject = serializers.CharField()
+    ok = serializers.BooleanField()
+    total_items = serializers.IntegerField()
+    total_points = serializers.CharField()
+    shortfall = serializers.IntegerField()
+    parts = PartAvailabilityOutput(many=True)
+    levels = LevelShareOutput(many=True)
+    topics = TopicNeedOutput(many=True)
+    shortfalls = ShortfallOutput(many=True)
+    shared_shortfalls = SharedShortfallOutput(many=True)
+
+
+@extend_schema(
+    methods=["GET"], parameters=[ListSerializer], responses={200: BlueprintsOutput}, operation_id="blueprints_list"
+)
+@extend_schema(methods=["POST"], request=BlueprintSerializer, responses={201: BlueprintOutput})
 @api_view(["GET", "POST"])
 @permission_classes([IsAuthor])
 def blueprint_list(request: Request) -> Response:
@@ -163,6 +289,9 @@ def blueprint_list(request: Request) -> Response:
     return Response(blueprint_data(_visible(request).get(pk=blueprint.pk)), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(methods=["GET"], responses={200: BlueprintOutput})
+@extend_schema(methods=["PUT"], request=BlueprintSerializer, responses={200: BlueprintOutput})
+@extend_schema(methods=["DELETE"], responses={204: None})
 @api_view(["GET", "PUT", "DELETE"])
 @permission_classes([IsAuthor])
 def blueprint_detail(request: Request, blueprint_id: int) -> Response:
@@ -176,6 +305,7 @@ def blueprint_detail(request: Request, blueprint_id: int) -> Response:
     return Response(blueprint_data(_visible(request).get(pk=blueprint.pk)))
 
 
+@extend_schema(responses={200: AvailabilityOutput})
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def blueprint_availability(request: Request, blueprint_id: int) -> Response:

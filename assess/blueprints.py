@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.permissions import AUTHORS, scope_of
-from itembank.models import ItemVersion, Subject, Topic, cognitive_levels
+from itembank.models import ItemVersion, Subject, Topic, cognitive_levels, level_names
 from itembank.selectors import items_visible_to
 from scoring.item_rules import ITEM_TYPES
 
@@ -83,12 +83,6 @@ def blueprints_visible_to(user: User) -> QuerySet[Blueprint]:
     return blueprints if scope.is_admin else blueprints.filter(owner_id__in=scope.overseen)
 
 
-def _level_names() -> dict[str, str]:
-    # The labels read like "Vận dụng (applying)"; messages use the Vietnamese term in both
-    # languages, as teachers say it.
-    return {code: str(label).split(" (")[0] for code, label in cognitive_levels()}
-
-
 def _points(value: Decimal) -> str:
     return str(value.quantize(_CENT))
 
@@ -126,7 +120,7 @@ def blueprint_availability(blueprint: Blueprint, user: User) -> dict[str, Any]:
     topics = list(Topic.objects.filter(subject_id=blueprint.subject_id).order_by().values("id", "parent_id", "name"))
     names = {topic["id"]: topic["name"] for topic in topics}
     subtree = _subtrees(topics, {cell.topic_id for part in parts for cell in part.cells.all()})
-    level_names = _level_names()
+    levels_named = level_names()
 
     usable = ItemVersion.objects.usable_in_forms().filter(item_id=OuterRef("pk"))
     counts: dict[tuple[int, str, str], int] = {
@@ -149,7 +143,7 @@ def blueprint_availability(blueprint: Blueprint, user: User) -> dict[str, Any]:
     def zero() -> dict[str, Any]:
         return {"needed": 0, "shortfall": 0, "points": Decimal(0)}
 
-    by_level: dict[str, dict[str, Any]] = {code: zero() for code in level_names}
+    by_level: dict[str, dict[str, Any]] = {code: zero() for code in levels_named}
     by_topic: dict[int, dict[str, Any]] = {}
     total = zero()
     part_reports = []
@@ -183,7 +177,7 @@ def blueprint_availability(blueprint: Blueprint, user: User) -> dict[str, Any]:
                 report["message"] = _cell_message(
                     part=part.label,
                     topic=names.get(cell.topic_id, str(cell.topic_id)),
-                    level=level_names.get(cell.level, cell.level),
+                    level=levels_named.get(cell.level, cell.level),
                     needed=cell.item_count,
                     have=have,
                 )
@@ -200,7 +194,7 @@ def blueprint_availability(blueprint: Blueprint, user: User) -> dict[str, Any]:
             }
         )
 
-    shared = _shared_shortfalls(parts, subtree, available, names, level_names)
+    shared = _shared_shortfalls(parts, subtree, available, names, levels_named)
     return {
         "blueprint": blueprint.pk,
         "subject": blueprint.subject.code,
@@ -212,7 +206,7 @@ def blueprint_availability(blueprint: Blueprint, user: User) -> dict[str, Any]:
         "levels": [
             {
                 "level": code,
-                "name": level_names.get(code, code),
+                "name": levels_named.get(code, code),
                 **_shape(bucket),
                 "share_of_items": _percent(bucket["needed"], total["needed"]),
                 "share_of_points": _percent(bucket["points"], total["points"]),
@@ -232,10 +226,14 @@ def _shape(bucket: dict[str, Any]) -> dict[str, Any]:
     return {"needed": bucket["needed"], "shortfall": bucket["shortfall"], "points": _points(bucket["points"])}
 
 
-def _cell_message(*, part: str, topic: str, level: str, needed: int, have: int) -> dict[str, str]:
-    return {
-        "vi": f"{part}: chủ đề {topic} cần {needed} câu {level} đã duyệt, ngân hàng có {have}.",
-        "en": f"{part}: topic {topic} needs {needed} approved {level} items, the bank has {have}.",
+def _cell_message(*, part: str, topic: str, level: str, needed: int, have: int) -> str:
+    """What a cell lacks, in one line in the language of the request (the blueprint page shows it as is)."""
+    return _("%(part)s: topic %(topic)s needs %(needed)s approved %(level)s items, the bank has %(have)s.") % {
+        "part": part,
+        "topic": topic,
+        "needed": needed,
+        "level": level,
+        "have": have,
     }
 
 
@@ -284,12 +282,11 @@ def _shared_shortfalls(
                 "needed": needed,
                 "available": have,
                 "shortfall": needed - have,
-                "message": {
-                    "vi": f"{labels}: chủ đề {topic} và các chủ đề con cần tổng cộng {needed} câu {level} "
-                    f"đã duyệt, ngân hàng có {have}.",
-                    "en": f"{labels}: topic {topic} with its subtopics needs {needed} approved {level} items "
-                    f"in all, the bank has {have}.",
-                },
+                "message": _(
+                    "%(parts)s: topic %(topic)s with its subtopics needs %(needed)s approved %(level)s items "
+                    "in all, the bank has %(have)s."
+                )
+                % {"parts": labels, "topic": topic, "needed": needed, "level": level, "have": have},
             }
         )
     return reports
@@ -311,30 +308,32 @@ def _check_spec(spec: BlueprintSpec, *, by: User) -> int:
         raise PermissionDenied(_("Only teachers, the exam board and administrators write blueprints."))
     owner_id = spec.owner_id or by.organisation_id
     if owner_id is None:
-        raise ValidationError({"owner": ["Say which organisation owns the blueprint."]})
+        raise ValidationError({"owner": [_("Say which organisation owns the blueprint.")]})
     _check_editor(by, owner_id)
     # Only an administrator gets this far with an organisation that does not exist.
     if not Organisation.objects.filter(pk=owner_id).exists():
-        raise ValidationError({"owner": ["No such organisation."]})
+        raise ValidationError({"owner": [_("No such organisation.")]})
 
     errors: dict[str, list[str]] = defaultdict(list)
     if not Subject.objects.filter(pk=spec.subject_id).exists():
-        errors["subject"].append("No such subject.")
+        errors["subject"].append(_("No such subject."))
     if not spec.title.strip() or len(spec.title) > MAX_TITLE:
-        errors["title"].append(f"Give a title of 1 to {MAX_TITLE} characters.")
+        errors["title"].append(_("Give a title of 1 to %(max)d characters.") % {"max": MAX_TITLE})
     if spec.grade is not None and spec.grade not in GRADES:
-        errors["grade"].append("The grade is 1 to 12.")
+        errors["grade"].append(_("The grade is 1 to 12."))
     if spec.assessment_id is not None:
         assessment = Assessment.objects.filter(pk=spec.assessment_id).first()
         if assessment is None or not scope_of(by).oversees(assessment.organisation_id):
-            errors["assessment"].append("No such assessment.")
+            errors["assessment"].append(_("No such assessment."))
         elif assessment.subject_id != spec.subject_id:
-            errors["assessment"].append("The assessment is of another subject.")
+            errors["assessment"].append(_("The assessment is of another subject."))
     if not 1 <= len(spec.parts) <= MAX_PARTS:
-        errors["parts"].append(f"Give 1 to {MAX_PARTS} parts.")
+        errors["parts"].append(_("Give 1 to %(max)d parts.") % {"max": MAX_PARTS})
     n_cells = sum(len(part.cells) for part in spec.parts)
     if n_cells > MAX_CELLS:
-        errors["parts"].append(f"A blueprint has at most {MAX_CELLS} cells; this one has {n_cells}.")
+        errors["parts"].append(
+            _("A blueprint has at most %(max)d cells; this one has %(count)d.") % {"max": MAX_CELLS, "count": n_cells}
+        )
 
     levels = dict(cognitive_levels())
     topic_ids = {cell.topic_id for part in spec.parts for cell in part.cells}
@@ -344,28 +343,40 @@ def _check_spec(spec: BlueprintSpec, *, by: User) -> int:
     for p, part in enumerate(spec.parts):
         where = f"parts.{p}"
         if not part.label.strip() or len(part.label) > MAX_LABEL:
-            errors[f"{where}.label"].append(f"Give a label of 1 to {MAX_LABEL} characters, like Phần I.")
+            errors[f"{where}.label"].append(
+                _("Give a label of 1 to %(max)d characters, like Part I.") % {"max": MAX_LABEL}
+            )
         if part.item_type not in ITEM_TYPES:
-            errors[f"{where}.item_type"].append(f"Unknown item type {part.item_type}; one of {', '.join(ITEM_TYPES)}.")
+            errors[f"{where}.item_type"].append(
+                _("Unknown item type %(type)s; one of %(types)s.")
+                % {"type": part.item_type, "types": ", ".join(ITEM_TYPES)}
+            )
         points = part.points_per_item
         if not (0 < points <= MAX_POINTS_PER_ITEM) or points != points.quantize(_CENT):
             errors[f"{where}.points_per_item"].append(
-                f"Points per item are more than 0 and at most {MAX_POINTS_PER_ITEM}, in hundredths."
+                _("Points per item are more than 0 and at most %(max)s, in hundredths.") % {"max": MAX_POINTS_PER_ITEM}
             )
         if not part.cells:
-            errors[f"{where}.cells"].append("A part needs at least one cell.")
+            errors[f"{where}.cells"].append(_("A part needs at least one cell."))
         seen: dict[tuple[int, str], int] = {}
         for c, cell in enumerate(part.cells):
             at = f"{where}.cells.{c}"
             if cell.topic_id not in subject_topics:
-                errors[f"{at}.topic"].append(f"Topic {cell.topic_id} is not a topic of this blueprint's subject.")
+                errors[f"{at}.topic"].append(
+                    _("Topic %(topic)s is not a topic of this blueprint's subject.") % {"topic": cell.topic_id}
+                )
             if cell.level not in levels:
-                errors[f"{at}.level"].append(f"Unknown cognitive level {cell.level}; one of {', '.join(levels)}.")
+                errors[f"{at}.level"].append(
+                    _("Unknown cognitive level %(level)s; one of %(levels)s.")
+                    % {"level": cell.level, "levels": ", ".join(levels)}
+                )
             if not 1 <= cell.item_count <= MAX_ITEMS_PER_CELL:
-                errors[f"{at}.item_count"].append(f"A cell holds 1 to {MAX_ITEMS_PER_CELL} items.")
+                errors[f"{at}.item_count"].append(_("A cell holds 1 to %(max)d items.") % {"max": MAX_ITEMS_PER_CELL})
             first = seen.setdefault((cell.topic_id, cell.level), c)
             if first != c:
-                errors[at].append(f"The same topic and level as cell {first} of this part; merge them.")
+                errors[at].append(
+                    _("The same topic and level as cell %(cell)d of this part; merge them.") % {"cell": first}
+                )
     if errors:
         raise ValidationError(dict(errors))
     return owner_id

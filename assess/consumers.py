@@ -232,8 +232,15 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             )
             await self.send_ack(ack)
         elif isinstance(message, protocol.Start):
-            await _db(services.attempt_start)(attempt_id=self.attempt_id, user=user, token=self.token)
+            await _db(services.attempt_start)(
+                attempt_id=self.attempt_id, user=user, token=self.token, access_code=message.access_code
+            )
             await self.send_state()
+        elif isinstance(message, protocol.Check):
+            feedback = await _db(services.attempt_check_item)(
+                attempt_id=self.attempt_id, token=self.token, item=message.item
+            )
+            await self.send_json(feedback)
         elif isinstance(message, protocol.Submit):
             attempt = await _db(services.attempt_submit)(attempt_id=self.attempt_id, user=user, token=self.token)
             # An explicit submit always gets its answer, even when repeated.

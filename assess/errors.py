@@ -21,6 +21,12 @@ class SittingNotOpen(DeliveryError):
     code = "sitting_not_open"
 
 
+class AccessCode(DeliveryError):
+    """The sitting has an access code and the start did not carry it (or a wrong one)."""
+
+    code = "access_code"
+
+
 class AttemptClosed(DeliveryError):
     code = "attempt_closed"
 
@@ -35,6 +41,18 @@ class Paused(DeliveryError):
 
 class UnknownItem(DeliveryError):
     code = "unknown_item"
+
+
+class ItemChecked(DeliveryError):
+    """The item was checked (feedback after each item): its answer no longer changes."""
+
+    code = "item_checked"
+
+
+class CheckNotAllowed(DeliveryError):
+    """Checking an item is not part of this sitting's feedback policy, or nothing to check."""
+
+    code = "check_not_allowed"
 
 
 class InvalidValue(DeliveryError):

@@ -10,28 +10,31 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, validate_school_year  # noqa: F401 (migrations name it here)
-from itembank.models import ItemVersion, Subject, Topic
+from itembank.models import ItemType, ItemVersion, Subject, Topic
 from scoring.item_rules import ITEM_TYPES
 
 from . import statuses
+
+BLUEPRINT_ITEM_TYPE_CHOICES = [(name, name) for name in ITEM_TYPES]
 
 
 class RecordEntryType(models.TextChoices):
     """How a score enters the record (Circular 22/2021): ĐĐGtx, ĐĐGgk, ĐĐGck."""
 
-    CONTINUOUS = "continuous", _("Continuous (thường xuyên)")
-    MIDTERM = "midterm", _("Mid-term (giữa kỳ)")
-    ENDTERM = "endterm", _("End-of-term (cuối kỳ)")
+    CONTINUOUS = "continuous", _("Continuous")
+    MIDTERM = "midterm", _("Mid-term")
+    ENDTERM = "endterm", _("End-of-term")
 
 
 class Assessment(models.Model):
     class Kind(models.TextChoices):
-        PERIODIC = "periodic", _("Periodic (định kỳ)")
-        CONTINUOUS = "continuous", _("Continuous (thường xuyên)")
+        PERIODIC = "periodic", _("Periodic")
+        CONTINUOUS = "continuous", _("Continuous")
 
     title = models.CharField(_("title"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="assessments")
+    grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="assessments")
     duration = models.DurationField(_("duration"))
     school_year = models.CharField(_("school year"), max_length=9, validators=[validate_school_year])
@@ -43,7 +46,11 @@ class Assessment(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(duration__gt=timedelta(0)), name="assessment_duration_positive")
+            models.CheckConstraint(condition=models.Q(duration__gt=timedelta(0)), name="assessment_duration_positive"),
+            models.CheckConstraint(
+                condition=models.Q(grade__isnull=True) | (models.Q(grade__gte=1) & models.Q(grade__lte=12)),
+                name="assessment_grade_range",
+            ),
         ]
         verbose_name = _("assessment")
         verbose_name_plural = _("assessments")
@@ -51,17 +58,91 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def duration_minutes(self) -> int:
+        return int(self.duration.total_seconds() // 60)
+
+
+class AssessmentPart(models.Model):
+    """One part of an assessment's structure (Phần I, II, III): what its items are and score.
+
+    ``item_type`` blank admits any type. ``scoring`` ``as_authored`` scores each item by its
+    own rule (partial credit where the item gives it); ``all_or_nothing`` gives an item's
+    points only when every part of it is right (as HUST's TSA scores).
+    """
+
+    class Scoring(models.TextChoices):
+        AS_AUTHORED = "as_authored", _("Each item's own rule")
+        ALL_OR_NOTHING = "all_or_nothing", _("All or nothing")
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="parts")
+    position = models.PositiveSmallIntegerField(_("position"))
+    label = models.CharField(_("label"), max_length=50)
+    item_type = models.CharField(_("item type"), max_length=30, blank=True, choices=ItemType.choices)
+    item_count = models.PositiveSmallIntegerField(_("number of items"))
+    points_per_item = models.DecimalField(_("points per item"), max_digits=6, decimal_places=2)
+    scoring = models.CharField(_("scoring"), max_length=20, choices=Scoring.choices, default=Scoring.AS_AUTHORED)
+
+    class Meta:
+        ordering = ["assessment_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "position"], name="assessment_part_position_unique"),
+            models.CheckConstraint(condition=models.Q(position__gte=1), name="assessment_part_position_positive"),
+            models.CheckConstraint(condition=models.Q(item_count__gte=1), name="assessment_part_items_positive"),
+            models.CheckConstraint(condition=models.Q(points_per_item__gt=0), name="assessment_part_points_positive"),
+        ]
+        verbose_name = _("assessment part")
+        verbose_name_plural = _("assessment parts")
+
+    def __str__(self) -> str:
+        return f"{self.assessment} / {self.label}"
+
 
 class Form(models.Model):
-    """One fixed, ordered list of exact item versions (a test code, mã đề)."""
+    """One fixed, ordered list of exact item versions.
+
+    A *master* form (đề gốc) is built from the bank, by hand or drawn from a blueprint; its
+    *test codes* (mã đề) are the same items shuffled within parts and options shuffled within
+    items (``assess.test_codes``), each a form of its own whose ``parent`` is the master. A
+    sitting names the master; each attempt gets one form: a code, or the master if it has none.
+    """
+
+    class Kind(models.TextChoices):
+        MASTER = "master", _("Master form")
+        CODE = "code", _("Test code")
 
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="forms")
     code = models.CharField(_("code"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MASTER)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="test_codes",
+        verbose_name=_("master form"),
+    )
+    # What made it reproducible: the draw's seed (a drawn master) or the shuffle's (a code).
+    seed = models.BigIntegerField(_("seed"), null=True, blank=True)
+    blueprint = models.ForeignKey(
+        "Blueprint", null=True, blank=True, on_delete=models.SET_NULL, related_name="forms", verbose_name=_("blueprint")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["assessment_id", "code"]
-        constraints = [models.UniqueConstraint(fields=["assessment", "code"], name="form_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "code"], name="form_code_unique"),
+            models.CheckConstraint(
+                condition=(models.Q(kind="master") & models.Q(parent__isnull=True))
+                | (models.Q(kind="code") & models.Q(parent__isnull=False)),
+                name="form_code_has_master",
+            ),
+        ]
         verbose_name = _("form")
         verbose_name_plural = _("forms")
 
@@ -72,12 +153,21 @@ class Form(models.Model):
 class FormItem(models.Model):
     form = models.ForeignKey(Form, on_delete=models.CASCADE, related_name="form_items")
     position = models.PositiveIntegerField()
+    # The assessment part it belongs to (its position), and, on a test code, the position of
+    # the same item on the master form: how every code maps back to the form.
+    part = models.PositiveSmallIntegerField(default=1)
+    master_position = models.PositiveIntegerField(null=True, blank=True)
     item_version = models.ForeignKey(ItemVersion, on_delete=models.PROTECT, related_name="form_items")
     points = models.DecimalField(max_digits=6, decimal_places=2)
     # The ids a student is shown instead of the version's (itembank.content.ResponseIds):
     # random, drawn when the form is built, so neither their text nor their order tells the
     # key. Answers are stored in the version's ids, the same on every form.
     response_ids = models.JSONField(default=dict)
+    # A test code's order of the item's options (itembank.content.Arrangement); {} keeps the
+    # authored order.
+    arrangement = models.JSONField(default=dict)
+    # Scored all or nothing (the part's rule), rather than by the item's own partial credit.
+    all_or_nothing = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["form_id", "position"]
@@ -90,14 +180,70 @@ class FormItem(models.Model):
 
 
 class Sitting(models.Model):
-    """A time window in which the candidates of an assessment take it."""
+    """A time window in which candidates take an assessment (``assess.sittings``).
+
+    An *exam* is a periodic assessment's sitting: in a lab, one attempt each, optionally an
+    access code the proctor reads out, results released by its owner. An *assignment* is a
+    continuous assessment given to classes over days: attempts allowed, which one counts, and
+    a feedback policy saying when a student sees what of their results. A practice
+    assignment feeds no record.
+    """
+
+    class Kind(models.TextChoices):
+        EXAM = "exam", _("Exam sitting")
+        ASSIGNMENT = "assignment", _("Class assignment")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Counting(models.TextChoices):
+        BEST = "best", _("The best attempt")
+        LAST = "last", _("The last attempt")
+        MEAN = "mean", _("The mean of the attempts")
+
+    class FeedbackTiming(models.TextChoices):
+        AFTER_ITEM = "after_item", _("After each item, when the student checks it")
+        AFTER_SUBMIT = "after_submit", _("After each submission")
+        AFTER_CLOSE = "after_close", _("After the window closes")
+        ON_RELEASE = "on_release", _("When the results are released")
+
+    class FeedbackDetail(models.TextChoices):
+        SCORE = "score", _("The score only")
+        ANSWERS = "answers", _("The score and the correct answers")
+        EXPLANATIONS = "explanations", _("The score, the correct answers and explanations")
 
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="sittings")
     form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="sittings")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="sittings")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.EXAM)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     title = models.CharField(_("title"), max_length=200)
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
+    # No attempt starts after this (an exam's late arrivals); null: any time the window is open.
+    latest_start = models.DateTimeField(_("latest start"), null=True, blank=True)
+    # What a candidate types before starting (read out in the room); blank: none.
+    access_code = models.CharField(_("access code"), max_length=20, blank=True)
+    makeup_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="makeups", verbose_name=_("make-up of")
+    )
+    classes = models.ManyToManyField("accounts.SchoolClass", blank=True, related_name="sittings")
+    max_attempts = models.PositiveSmallIntegerField(_("attempts allowed"), default=1)
+    counting = models.CharField(
+        _("which attempt counts"), max_length=10, choices=Counting.choices, default=Counting.BEST
+    )
+    feedback_timing = models.CharField(
+        _("feedback"), max_length=20, choices=FeedbackTiming.choices, default=FeedbackTiming.ON_RELEASE
+    )
+    feedback_detail = models.CharField(
+        _("feedback shows"), max_length=20, choices=FeedbackDetail.choices, default=FeedbackDetail.SCORE
+    )
+    practice = models.BooleanField(_("practice (feeds no record)"), default=False)
+    released_at = models.DateTimeField(_("results released at"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -106,8 +252,19 @@ class Sitting(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(closes_at__gt=models.F("opens_at")), name="sitting_window_ordered"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latest_start__isnull=True)
+                | (
+                    models.Q(latest_start__gte=models.F("opens_at")) & models.Q(latest_start__lte=models.F("closes_at"))
+                ),
+                name="sitting_latest_start_in_window",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_attempts__gte=1) & models.Q(max_attempts__lte=20), name="sitting_attempts_range"
+            ),
         ]
+        indexes = [models.Index(fields=["organisation", "opens_at"], name="sitting_org_opens")]
         verbose_name = _("sitting")
         verbose_name_plural = _("sittings")
 
@@ -116,7 +273,32 @@ class Sitting(models.Model):
 
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()
-        return self.opens_at <= now < self.closes_at
+        return self.status == self.Status.SCHEDULED and self.opens_at <= now < self.closes_at
+
+
+class SittingEvent(models.Model):
+    """Audit of a sitting: scheduled, rescheduled, cancelled, enrolments, released, withdrawn."""
+
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        ENROLLED = "enrolled", _("Candidates enrolled")
+        UNENROLLED = "unenrolled", _("Candidates removed")
+        RELEASED = "released", _("Results released")
+        WITHDRAWN = "withdrawn", _("Results withdrawn")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sitting_id", "at", "id"]
+        verbose_name = _("sitting event")
+        verbose_name_plural = _("sitting events")
 
 
 class Attempt(models.Model):
@@ -129,6 +311,11 @@ class Attempt(models.Model):
 
     sitting = models.ForeignKey(Sitting, on_delete=models.PROTECT, related_name="attempts")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
+    # The candidate's first, second, ... try (an assignment may allow several).
+    number = models.PositiveSmallIntegerField(default=1)
+    # Positions the student checked (feedback after each item): their answers no longer change.
+    # Kept on the row the answer path locks anyway, so refusing costs no query.
+    checked_items = models.JSONField(default=list, blank=True)
     form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="attempts")
     status = models.CharField(max_length=20, choices=statuses.CHOICES, default=statuses.SCHEDULED)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -149,9 +336,12 @@ class Attempt(models.Model):
     class Meta:
         ordering = ["sitting_id", "student_id"]
         constraints = [
-            models.UniqueConstraint(fields=["sitting", "student"], name="attempt_one_per_candidate"),
+            models.UniqueConstraint(fields=["sitting", "student", "number"], name="attempt_number_per_candidate"),
         ]
-        indexes = [models.Index(fields=["status", "deadline"], name="attempt_status_deadline")]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="attempt_status_deadline"),
+            models.Index(fields=["student", "sitting"], name="attempt_student_sitting"),
+        ]
         verbose_name = _("attempt")
         verbose_name_plural = _("attempts")
 
@@ -257,7 +447,6 @@ class RecordEntry(models.Model):
 # Blueprints (ma trận đề / bảng đặc tả): what a test must hold, per part, topic and level.
 # Reads and writes live in ``assess.blueprints``; these models hold only the invariants.
 
-BLUEPRINT_ITEM_TYPE_CHOICES = [(name, name) for name in ITEM_TYPES]
 BLUEPRINT_MAX_ITEMS_PER_CELL = 200
 
 

@@ -50,7 +50,7 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class Start:
-    pass
+    access_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,14 @@ class Sync:
     pass
 
 
-Message = Start | AnswerMessage | FlagMessage | Submit | Sync
+@dataclass(frozen=True)
+class Check:
+    """Feedback after each item: score this answered item now (its answer is then fixed)."""
+
+    item: int
+
+
+Message = Start | AnswerMessage | FlagMessage | Submit | Sync | Check
 
 
 def decode(text: str | None, bytes_data: bytes | None, *, max_bytes: int) -> Any:
@@ -215,8 +222,14 @@ def parse(content: Any) -> Message:
             raise ProtocolError("invalid_field", gettext_noop("flagged must be true or false."), seq)
         return FlagMessage(seq=seq, item=item, flagged=flagged)
     if kind == "start":
-        _only(content, {"type"}, None)
-        return Start()
+        _only(content, {"type", "access_code"}, None)
+        code = content.get("access_code", "")
+        if not isinstance(code, str) or len(code) > 40:
+            raise ProtocolError("invalid_field", gettext_noop("access_code must be a short text."))
+        return Start(access_code=code)
+    if kind == "check":
+        _only(content, {"type", "item"}, None)
+        return Check(item=_item(content, None))
     if kind == "submit":
         _only(content, {"type"}, None)
         return Submit()

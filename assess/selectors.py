@@ -13,7 +13,7 @@ from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.permissions import BOARD, STAFF, scope_of
+from accounts.permissions import BOARD
 from itembank import content
 from itembank.preview import student_preview
 
@@ -45,6 +45,7 @@ def attempt_summary(attempt: Attempt, now=None) -> dict:
             "opens_at": sitting.opens_at.isoformat(),
             "closes_at": sitting.closes_at.isoformat(),
             "open": sitting.is_open(now),
+            "check_items": sitting.feedback_timing == Sitting.FeedbackTiming.AFTER_ITEM,
         },
         "assessment": {
             "title": assessment.title,
@@ -58,13 +59,11 @@ def attempt_summary(attempt: Attempt, now=None) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=512)
-def form_content(form_id: int) -> tuple[dict, ...]:
+def form_view(form_id: int) -> tuple[dict, ...]:
     """The form as the student sees it (``itembank.preview.student_preview``), never a key.
 
     Every id in it is the form item's shown id (``FormItem.response_ids``), never the
-    version's. Cached per process: a form and the item versions it points at never change,
-    and rendering the mathematics of a whole form on every (re)connect is the costly part.
+    version's; a test code's options come in its order (``FormItem.arrangement``).
     """
     form_items = (
         FormItem.objects.filter(form_id=form_id)
@@ -72,9 +71,20 @@ def form_content(form_id: int) -> tuple[dict, ...]:
         .order_by("position")
     )
     return tuple(
-        student_preview(fi.item_version, position=fi.position, points=fi.points, ids=fi.response_ids)
+        student_preview(
+            fi.item_version, position=fi.position, points=fi.points, ids=fi.response_ids, arrangement=fi.arrangement
+        )
         for fi in form_items
     )
+
+
+@functools.lru_cache(maxsize=512)
+def form_content(form_id: int) -> tuple[dict, ...]:
+    """:func:`form_view`, cached per process for delivery: a form that a sitting delivers is
+    frozen (``assess.authoring.form_is_frozen``), and rendering the mathematics of a whole
+    form on every (re)connect is the costly part. Previews before that use ``form_view``.
+    """
+    return form_view(form_id)
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,33 @@ def form_index(form_id: int) -> dict[int, FormSlot]:
     return slots
 
 
+def checked_feedback(attempt: Attempt, positions: list[int]) -> dict[int, dict]:
+    """The feedback of the checked items ``positions`` of ``attempt`` (feedback after each
+    item): each item's score by its rule and what the sitting's detail shows."""
+    from . import dashboard  # the student's pages' reads; they import this module
+    from .services import item_score
+
+    if not positions:
+        return {}
+    form_items = FormItem.objects.filter(form_id=attempt.form_id, position__in=positions).select_related(
+        "item_version__item"
+    )
+    answers = dict(
+        Answer.objects.filter(attempt_id=attempt.pk, form_item__position__in=positions).values_list(
+            "form_item_id", "value"
+        )
+    )
+    feedback = {}
+    for fi in form_items:
+        score = item_score(fi, answers.get(fi.pk))
+        entry = dashboard.item_feedback(fi, answers.get(fi.pk), score.points, attempt.sitting.feedback_detail)
+        entry["type"] = "feedback"
+        entry["max_points"] = str(fi.points)
+        entry["status"] = "pending" if score.pending else str(score.detail.get("status", ""))
+        feedback[fi.position] = entry
+    return feedback
+
+
 def attempt_state(attempt_id: int, now=None) -> dict:
     """The whole state a (re)connecting client needs: status, time, form, answers, flags.
 
@@ -138,6 +175,7 @@ def attempt_state(attempt_id: int, now=None) -> dict:
         "items": [],
         "answers": {},
         "flags": [],
+        "checked": {},
     }
     if attempt.status in statuses.OPEN:
         state["items"] = list(form_content(attempt.form_id))
@@ -152,18 +190,13 @@ def attempt_state(attempt_id: int, now=None) -> dict:
             if flagged:
                 state["flags"].append(position)
         state["flags"].sort()
+        if attempt.checked_items:  # feedback after each item: what was checked stays shown
+            feedback = checked_feedback(attempt, list(attempt.checked_items))
+            state["checked"] = {str(position): entry for position, entry in feedback.items()}
     return state
 
 
 # --- exam board ---------------------------------------------------------------------------------
-
-
-def sittings_overseen_by(user: User) -> QuerySet[Sitting]:
-    scope = scope_of(user)
-    if not scope.has_role(*STAFF):
-        return Sitting.objects.none()
-    sittings = Sitting.objects.select_related("assessment__subject", "organisation")
-    return sittings if scope.is_admin else sittings.filter(organisation_id__in=scope.overseen)
 
 
 def sitting_results(sitting: Sitting) -> dict:
@@ -196,6 +229,7 @@ def sitting_results(sitting: Sitting) -> dict:
         "sitting": {
             "id": sitting.pk,
             "title": sitting.title,
+            "assessment_id": sitting.assessment_id,
             "assessment": sitting.assessment.title,
             "subject": sitting.assessment.subject.name,
             "opens_at": sitting.opens_at.isoformat(),

@@ -7,6 +7,7 @@ writes an audit row for status changes, and schedules broadcasts and tasks on co
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ import numpy as np
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,19 +25,15 @@ from django.utils.translation import gettext as _
 import scoring
 from accounts.models import Role, User
 from accounts.permissions import BOARD, PROCTORS, scope_of
-from itembank import content
-from itembank.models import ItemVersion
-from itembank.selectors import items_visible_to
-from scoring.item_rules import Score, score_response
+from scoring.item_rules import Score, all_or_nothing, score_response
 
-from . import errors, selectors, statuses
+from . import errors, selectors, sittings, statuses
 from .models import (
     Answer,
     AnswerEvent,
     Assessment,
     Attempt,
     AttemptTransition,
-    Form,
     FormItem,
     RecordEntry,
     Result,
@@ -126,10 +123,11 @@ def attempt_connect(*, attempt_id: int, user: User) -> uuid.UUID:
 
 
 @transaction.atomic
-def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
+def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID, access_code: str = "") -> Attempt:
     """Start the clock: the deadline is the duration from now, but never past the window.
 
-    Starting an attempt that runs already is a no-op (a reload sends start again).
+    Starting an attempt that runs already is a no-op (a reload sends start again). No
+    attempt starts after the sitting's latest start, nor without its access code if it has one.
     """
     now = timezone.now()
     attempt = _lock(attempt_id, with_sitting=True)
@@ -145,6 +143,12 @@ def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
             _("The sitting is open from %(opens)s to %(closes)s.")
             % {"opens": sitting.opens_at.isoformat(), "closes": sitting.closes_at.isoformat()}
         )
+    if sitting.latest_start is not None and now > sitting.latest_start:
+        raise errors.SittingNotOpen(
+            _("The last moment to start was %(latest)s.") % {"latest": sitting.latest_start.isoformat()}
+        )
+    if sitting.access_code and not secrets.compare_digest(access_code.strip().upper(), sitting.access_code.upper()):
+        raise errors.AccessCode(_("Type the access code the proctor gives in the room."))
     _move(attempt, statuses.IN_PROGRESS, by=user, now=now)
     attempt.started_at = now
     attempt.deadline = min(now + sitting.assessment.duration, sitting.closes_at)
@@ -268,7 +272,7 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
     now = timezone.now()
     attempt = (
         Attempt.objects.select_for_update()
-        .only("status", "deadline", "connection_token", "form_id", "last_seq", "event_count")
+        .only("status", "deadline", "connection_token", "form_id", "last_seq", "event_count", "checked_items")
         .get(pk=attempt_id)
     )
     _check_token(attempt, token)
@@ -276,6 +280,10 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
     refusal: errors.DeliveryError | None = None
     if slot is None:
         refusal = errors.UnknownItem(_("There is no item %(item)d on this form.") % {"item": position}, seq)
+    elif kind == AnswerEvent.Kind.ANSWER and position in attempt.checked_items:
+        refusal = errors.ItemChecked(
+            _("Item %(item)d was checked: its answer no longer changes.") % {"item": position}, seq
+        )
     elif kind == AnswerEvent.Kind.ANSWER:
         try:
             value = slot.accept(value)
@@ -356,6 +364,37 @@ def attempt_record_answer(*, attempt_id: int, token: uuid.UUID, seq: int, item: 
     return _record(
         attempt_id=attempt_id, token=token, seq=seq, position=item, kind=AnswerEvent.Kind.ANSWER, value=value
     )
+
+
+@transaction.atomic
+def attempt_check_item(*, attempt_id: int, token: uuid.UUID, item: int) -> dict:
+    """Feedback after each item: score one answered item now and fix its answer.
+
+    Only where the sitting's policy says so (``Sitting.FeedbackTiming.AFTER_ITEM``); the reply
+    shows what the policy's detail allows (``assess.dashboard.item_feedback``). Checking an
+    item again answers the same.
+    """
+    now = timezone.now()
+    attempt = _lock(attempt_id, with_sitting=True)
+    _check_token(attempt, token)
+    _check_writable(attempt, now, None)
+    sitting = attempt.sitting
+    if sitting.feedback_timing != Sitting.FeedbackTiming.AFTER_ITEM:
+        raise errors.CheckNotAllowed(_("This assessment shows no feedback before it is handed in."))
+    slot = selectors.form_index(attempt.form_id).get(item)
+    if slot is None:
+        raise errors.UnknownItem(_("There is no item %(item)d on this form.") % {"item": item})
+    answer = (
+        Answer.objects.filter(attempt_id=attempt_id, form_item_id=slot.form_item_id)
+        .values_list("value", flat=True)
+        .first()
+    )
+    if answer is None:
+        raise errors.CheckNotAllowed(_("Answer item %(item)d before checking it.") % {"item": item})
+    if item not in attempt.checked_items:
+        attempt.checked_items = sorted({*attempt.checked_items, item})
+        attempt.save(update_fields=["checked_items", "updated_at"])
+    return selectors.checked_feedback(attempt, [item])[item]
 
 
 @transaction.atomic
@@ -443,14 +482,14 @@ def attempt_score(*, attempt_id: int) -> Result | None:
     if attempt.status != statuses.SUBMITTED:
         logger.info("attempt %s is %s, not submitted: not scored", attempt_id, attempt.status)
         return None
-    form_items = list(
-        FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version__item").order_by("position")
+    # In the master form's order, whichever test code the attempt had: every code's scores
+    # line up with the form's items (item analysis, calibration).
+    form_items = sorted(
+        FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version__item"),
+        key=lambda fi: fi.master_position or fi.position,
     )
     answers = {a.form_item_id: a.value for a in Answer.objects.filter(attempt_id=attempt_id)}
-    scores = [
-        score_response(fi.item_version.item.item_type, answers.get(fi.pk), fi.item_version.scoring_key(), fi.points)
-        for fi in form_items
-    ]
+    scores = [item_score(fi, answers.get(fi.pk)) for fi in form_items]
     # An essay waits for a person (the marking workflow): it counts 0 until marked.
     item_scores = [None if s.pending else float(s.points) for s in scores]
     raw = sum((s.points for s in scores if not s.pending), Decimal("0"))
@@ -470,21 +509,59 @@ def attempt_score(*, attempt_id: int) -> Result | None:
         item_scores=item_scores,
     )
     _move(attempt, statuses.SCORED, by=None, reason="scored")
+    if sittings.results_visible(attempt.sitting):  # released, or a policy that shows it now
+        _move(attempt, statuses.PUBLISHED, by=None, reason="feedback policy")
     attempt.save(update_fields=["status", "updated_at"])
-    assessment: Assessment = attempt.sitting.assessment
-    RecordEntry.objects.get_or_create(
-        attempt=attempt,
-        defaults={
-            "student_id": attempt.student_id,
-            "subject_id": assessment.subject_id,
-            "school_year": assessment.school_year,
-            "term": assessment.term,
-            "entry_type": assessment.record_entry_type,
-            "score": score_10,
-            "organisation_id": attempt.sitting.organisation_id,
-        },
-    )
+    _write_record_entry(attempt)
     return result
+
+
+def _write_record_entry(attempt: Attempt) -> None:
+    """Write the student's one record entry for the sitting (none for practice).
+
+    With several attempts (an assignment), the entry holds the score that counts by the
+    sitting's rule (best, last or mean) and points at the attempt it came from (the last
+    one for a mean).
+    """
+    sitting: Sitting = attempt.sitting
+    if sitting.practice:
+        return
+    assessment: Assessment = sitting.assessment
+    scored = list(
+        Result.objects.filter(
+            attempt__sitting=sitting,
+            attempt__student_id=attempt.student_id,
+            attempt__status__in=(statuses.SCORED, statuses.PUBLISHED),
+        )
+        .order_by("attempt__number")
+        .values_list("attempt_id", "score_10")
+    )
+    score = sittings.counted_score([score for _a, score in scored], sitting.counting)
+    if score is None:
+        return
+    source = next((a for a, s in reversed(scored) if s == score), scored[-1][0])
+    existing = RecordEntry.objects.filter(attempt__sitting=sitting, attempt__student_id=attempt.student_id).first()
+    if existing is not None:
+        existing.attempt_id, existing.score = source, score
+        existing.save(update_fields=["attempt", "score"])
+        return
+    RecordEntry.objects.create(
+        attempt_id=source,
+        student_id=attempt.student_id,
+        subject_id=assessment.subject_id,
+        school_year=assessment.school_year,
+        term=assessment.term,
+        entry_type=assessment.record_entry_type,
+        score=score,
+        organisation_id=sitting.organisation_id,
+    )
+
+
+def item_score(form_item: FormItem, answer: object) -> Score:
+    """The item's score by its own rule, or all or nothing where its part says so."""
+    version = form_item.item_version
+    score = score_response(version.item.item_type, answer, version.scoring_key(), form_item.points)
+    return all_or_nothing(score) if form_item.all_or_nothing else score
 
 
 def _ability(form_items: list[FormItem], scores: list[Score]) -> tuple[float | None, float | None]:
@@ -506,95 +583,3 @@ def _ability(form_items: list[FormItem], scores: list[Score]) -> tuple[float | N
     )
     ability = scoring.estimate_ability(responses, items, "eap")
     return float(ability.theta[0]), float(ability.se[0])
-
-
-# --- authoring of assessments (used by the API, the admin and the demo data) ----------------------
-
-
-@transaction.atomic
-def form_create(*, by: User, assessment: Assessment, code: str, item_versions: list[ItemVersion]) -> Form:
-    """A fixed form: the given approved or published versions, in order, with their own points."""
-    _check_board(by, assessment.organisation_id, _("Only the exam board of this organisation builds forms."))
-    if not item_versions:
-        raise ValidationError({"item_versions": "A form needs at least one item."})
-    for version in item_versions:
-        if version.status not in (ItemVersion.Status.APPROVED, ItemVersion.Status.PUBLISHED):
-            raise ValidationError(
-                {"item_versions": f"{version} is {version.status}; only approved or published versions enter a form."}
-            )
-        if version.item.subject_id != assessment.subject_id:
-            raise ValidationError({"item_versions": f"{version} belongs to another subject."})
-    if len({version.item_id for version in item_versions}) != len(item_versions):
-        raise ValidationError({"item_versions": "An item appears twice on the form."})
-    visible = set(items_visible_to(by).filter(pk__in=[v.item_id for v in item_versions]).values_list("pk", flat=True))
-    if len(visible) != len(item_versions):
-        raise PermissionDenied(_("A form may hold only items shared with you."))
-    form = Form.objects.create(assessment=assessment, code=code)
-    FormItem.objects.bulk_create(
-        FormItem(
-            form=form,
-            position=index,
-            item_version=version,
-            points=version.points,
-            # Each form draws its own ids: what a student is shown says nothing of the key.
-            response_ids=content.new_response_ids(version.item.item_type, version.content),
-        )
-        for index, version in enumerate(item_versions, start=1)
-    )
-    return form
-
-
-@transaction.atomic
-def sitting_create(
-    *,
-    by: User,
-    form: Form,
-    title: str,
-    opens_at: datetime,
-    closes_at: datetime,
-    organisation_id: int,
-    students: list[User],
-) -> Sitting:
-    """A window for one form, with one scheduled attempt per candidate."""
-    _check_board(by, organisation_id, _("Only the exam board of this organisation schedules sittings."))
-    if closes_at <= opens_at:
-        raise ValidationError({"closes_at": "The window must close after it opens."})
-    sitting = Sitting.objects.create(
-        assessment=form.assessment,
-        form=form,
-        organisation_id=organisation_id,
-        title=title,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        created_by=by,
-    )
-    sitting_enrol(by=by, sitting=sitting, students=students)
-    return sitting
-
-
-def sitting_enrol(*, by: User, sitting: Sitting, students: list[User]) -> int:
-    """Add candidates (students of the organisations the sitting covers); repeats are skipped."""
-    _check_board(by, sitting.organisation_id, _("Only the exam board of this organisation enrols candidates."))
-    added = 0
-    for student in students:
-        if student.role != Role.STUDENT:
-            raise ValidationError({"students": f"{student.username} is not a student."})
-        if student.organisation_id is None or not scope_of(by).oversees(student.organisation_id):
-            raise ValidationError({"students": f"{student.username} is outside this organisation."})
-        _attempt, created = Attempt.objects.get_or_create(
-            sitting=sitting, student=student, defaults={"form": sitting.form}
-        )
-        added += int(created)
-    return added
-
-
-@transaction.atomic
-def sitting_reopen_window(*, by: User, sitting_id: int, opens_at: datetime, closes_at: datetime) -> Sitting:
-    """Move a sitting's window (the demo data keeps its sitting open this way)."""
-    sitting = Sitting.objects.select_for_update().get(pk=sitting_id)
-    _check_board(by, sitting.organisation_id, _("Only the exam board of this organisation moves a sitting."))
-    if closes_at <= opens_at:
-        raise ValidationError({"closes_at": "The window must close after it opens."})
-    sitting.opens_at, sitting.closes_at = opens_at, closes_at
-    sitting.save(update_fields=["opens_at", "closes_at"])
-    return sitting

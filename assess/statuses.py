@@ -4,8 +4,11 @@ The values are stored and sent over the wire as they are: never translate them.
 
     scheduled --> checked_in --> in_progress <--> paused
         |                          |              |
-        +--------------------------+--> submitted <+--> scored --> published
+        +--------------------------+--> submitted <+--> scored <--> published
     (any state before published) --> voided
+
+Published results may be withdrawn (published --> scored) by whoever released them; both
+moves are audited like every other.
 """
 
 SCHEDULED = "scheduled"
@@ -26,7 +29,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     PAUSED: frozenset({IN_PROGRESS, SUBMITTED, VOIDED}),
     SUBMITTED: frozenset({SCORED, VOIDED}),
     SCORED: frozenset({PUBLISHED, VOIDED}),
-    PUBLISHED: frozenset(),
+    PUBLISHED: frozenset({SCORED}),
     VOIDED: frozenset(),
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import services, sittings
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -18,3 +18,9 @@ def attempt_score_task(attempt_id: int) -> str:
 def attempts_submit_expired_task() -> int:
     """Submit every running attempt whose deadline has passed (Celery beat runs this)."""
     return services.attempts_submit_expired()
+
+
+@shared_task(acks_late=True)
+def sittings_release_due_task() -> int:
+    """Publish assignment results whose window has closed, by their feedback policy (beat)."""
+    return sittings.sittings_release_due()

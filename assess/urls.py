@@ -1,14 +1,36 @@
 from django.urls import path
 
-from . import api, blueprint_api
+from . import api, authoring_api, blueprint_api, paper_api, sittings_api
 
 urlpatterns = [
     path("me/attempts/", api.my_attempts, name="api-my-attempts"),
+    path("me/dashboard/", api.my_dashboard, name="api-my-dashboard"),
     path("attempts/<id:attempt_id>/", api.attempt_detail, name="api-attempt"),
-    path("sittings/", api.sittings, name="api-sittings"),
-    path("sittings/<id:sitting_id>/results/", api.sitting_results, name="api-sitting-results"),
+    path("attempts/<id:attempt_id>/review/", api.attempt_review, name="api-attempt-review"),
+    path("sittings/", sittings_api.sitting_list, name="api-sittings"),
+    path("sittings/<id:sitting_id>/", sittings_api.sitting_detail, name="api-sitting"),
+    path("sittings/<id:sitting_id>/enrol/", sittings_api.sitting_enrol, name="api-sitting-enrol"),
+    path("sittings/<id:sitting_id>/reschedule/", sittings_api.sitting_reschedule, name="api-sitting-reschedule"),
+    path("sittings/<id:sitting_id>/cancel/", sittings_api.sitting_cancel, name="api-sitting-cancel"),
+    path("sittings/<id:sitting_id>/makeup/", sittings_api.sitting_makeup, name="api-sitting-makeup"),
+    path("sittings/<id:sitting_id>/release/", sittings_api.sitting_release, name="api-sitting-release"),
+    path("sittings/<id:sitting_id>/withdraw/", sittings_api.sitting_withdraw, name="api-sitting-withdraw"),
+    path("sittings/<id:sitting_id>/attempts/", sittings_api.attempt_again, name="api-sitting-attempt-again"),
+    path("sittings/<id:sitting_id>/results/", sittings_api.sitting_results, name="api-sitting-results"),
     path("students/<id:student_id>/record/", api.student_record, name="api-student-record"),
     path("items/<id:item_id>/usage/", api.item_usage, name="api-item-usage"),
+    path("assessment-presets/", authoring_api.preset_list, name="api-assessment-presets"),
+    path("assessments/", authoring_api.assessment_list, name="api-assessments"),
+    path("assessments/<id:assessment_id>/", authoring_api.assessment_detail, name="api-assessment"),
+    path("assessments/<id:assessment_id>/forms/", authoring_api.form_list, name="api-assessment-forms"),
+    path("assessments/<id:assessment_id>/forms/draw/", authoring_api.form_draw, name="api-assessment-form-draw"),
+    path("forms/<id:form_id>/", authoring_api.form_detail, name="api-form"),
+    path("forms/<id:form_id>/codes/", authoring_api.form_codes, name="api-form-codes"),
+    path("forms/<id:form_id>/keys/", authoring_api.form_keys, name="api-form-keys"),
+    path("forms/<id:form_id>/keys.xlsx", authoring_api.form_keys_xlsx, name="api-form-keys-xlsx"),
+    path("forms/<id:form_id>/keys.pdf", paper_api.form_keys_pdf, name="api-form-keys-pdf"),
+    path("forms/<id:form_id>/paper.pdf", paper_api.form_paper_pdf, name="api-form-paper-pdf"),
+    path("forms/<id:form_id>/preview/", authoring_api.form_preview, name="api-form-preview"),
     path("blueprints/", blueprint_api.blueprint_list, name="api-blueprints"),
     path("blueprints/<id:blueprint_id>/", blueprint_api.blueprint_detail, name="api-blueprint"),
     path(

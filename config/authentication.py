@@ -19,3 +19,10 @@ class SessionAuthentication(authentication.SessionAuthentication):
             super().enforce_csrf(request)
         except exceptions.PermissionDenied as exc:
             raise CsrfFailed(f"{exc.detail} Fetch /api/auth/csrf/ and send X-CSRFToken.") from exc
+
+
+def enforce_csrf(request) -> None:
+    """The CSRF check, for anonymous requests too: DRF checks only a logged-in person's, but
+    logging in and out are forms like any other (a forged login would log a victim into
+    someone else's account). Raises ``CsrfFailed``; a no-op for GET, HEAD and OPTIONS."""
+    SessionAuthentication().enforce_csrf(request)

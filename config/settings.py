@@ -105,11 +105,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "drf_spectacular",  # the OpenAPI schema of the REST API, /api/schema/ and /api/docs/
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the site itself (no CDN)
     "csp",
     "accounts",
     "itembank",
     "assess",
     "proctoring",
+    "jobs",
     "frontend",
 ]
 
@@ -261,6 +264,10 @@ IMPORT_UPLOAD_SWEEP_SECONDS = env_int("IMPORT_UPLOAD_SWEEP_SECONDS", 3600, minim
 # Per person: files kept waiting for their import, and their bytes together.
 IMPORT_MAX_PENDING_UPLOADS = env_int("IMPORT_MAX_PENDING_UPLOADS", 5, minimum=1)
 IMPORT_MAX_PENDING_BYTES = env_int("IMPORT_MAX_PENDING_BYTES", 200 * 1024 * 1024, minimum=1024)
+CELERY_BEAT_SCHEDULE["release-assignment-results"] = {
+    "task": "assess.tasks.sittings_release_due_task",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["sweep-import-uploads"] = {
     "task": "itembank.tasks.import_uploads_sweep_task",
     "schedule": float(IMPORT_UPLOAD_SWEEP_SECONDS),
@@ -400,6 +407,47 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     # "format" is a parameter of the bank's import and export calls, not a renderer override.
     "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.AutoSchema",
+}
+
+# The OpenAPI 3 schema of the REST API, generated from the views and their serializers
+# (drf-spectacular): /api/schema/ (YAML, or JSON with ?format=json) and the Swagger UI page
+# /api/docs/, for logged-in staff (docs/security.md). `manage.py spectacular --validate
+# --fail-on-warn` must pass; tests/config/test_api_fuzz.py fuzzes the API from it.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Assessment engine API",
+    "DESCRIPTION": (
+        "REST API of the assessment engine: the item bank, assessments, forms and test codes, "
+        "sittings, classes and rosters, logins. Session cookie authentication; every non-GET "
+        "request of a logged-in person sends the X-CSRFToken header. Errors have one shape: "
+        '{"error": {"code", "message", "fields"}}. The exam websocket is described in '
+        "docs/protocol.md."
+    ),
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["accounts.permissions.IsSchemaReader"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    # Request bodies get components of their own (ItemRequest), apart from answers (Item).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # `<id:...>` in a route (config/ids.py): 1 to 18 digits.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
+    # One name for each set of choices several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "ItemTypeEnum": "itembank.models.ItemType",
+        "PartItemTypeEnum": "assess.authoring_api.PART_ITEM_TYPES",
+        "VersionStatusEnum": "itembank.models.ItemVersion.Status",
+        "StimulusKindEnum": "itembank.models.Stimulus.Kind",
+        "TopicKindEnum": "itembank.models.Topic.Kind",
+        "AttemptStatusEnum": "assess.statuses.ALL",
+        "AssessmentKindEnum": "assess.models.Assessment.Kind",
+        "SittingKindEnum": "assess.models.Sitting.Kind",
+        "FeedbackDetailEnum": "assess.models.Sitting.FeedbackDetail",
+    },
+    # Swagger UI and its favicon from drf-spectacular-sidecar, served as the site's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "tryItOutEnabled": False},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -8,10 +8,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from config import errors
 from config.api import error_body
 
 
@@ -59,8 +60,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
-    """A refused CSRF check: the API's JSON error shape, Django's page elsewhere."""
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused CSRF check: the API's JSON error shape, the site's page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(
             error_body(
@@ -69,6 +70,4 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
             ),
             status=403,
         )
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
-    return django_csrf_failure(request, reason=reason)
+    return errors.csrf_failure_page(request)

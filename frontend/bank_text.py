@@ -7,6 +7,7 @@ never hold UI text of their own. Placeholders read ``%(name)s``; the scripts fil
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def bank_text() -> dict[str, str]:
@@ -37,6 +38,8 @@ def bank_text() -> dict[str, str]:
         "grade": _("Grade"),
         "version": _("Version"),
         "noTopic": _("(no topic)"),
+        "pinned": _("Keep in place"),
+        "pinnedHint": _("Test codes shuffle the options but leave this one where it is (e.g. “all of the above”)."),
         "keyTrue": _("True"),
         "keyFalse": _("False"),
         "nationalScaleShort": _("the national scale"),
@@ -50,6 +53,16 @@ def bank_text() -> dict[str, str]:
         "itemCount": _("%(count)s items"),
         "noItems": _("No items match."),
         "pageOf": _("Page %(page)s of %(pages)s"),
+        # the list's bulk actions
+        "selectItem": _("Select item #%(id)s"),
+        "selectedCount": _("%(count)s selected"),
+        "chooseAction": _("Choose an action."),
+        "chooseVisibility": _("Choose who the items are shared with."),
+        "chooseItems": _("Select items first."),
+        "bulkTooMany": _("Choose at most %(max)s items at a time."),
+        "bulkWorking": _("Applying… (%(count)s selected)"),
+        "bulkReport": _("%(done)s done, %(unchanged)s already so, %(refused)s refused."),
+        "bulkRefused": _("Refused"),
         # the editor
         "editItem": _("Edit item"),
         "created": _("Created as a draft. Submit it for review when it is ready."),
@@ -241,4 +254,74 @@ def people_text() -> dict[str, str]:
         "teachers": _("Teachers"),
         "students": _("Students"),
         "assignments": _("Subject teachers"),
+    }
+
+
+def subjects_text() -> dict[str, str]:
+    """The words of the subjects and topics page's script (bank_subjects.js)."""
+    return {
+        "error": _("Error"),
+        "networkError": _("The server cannot be reached. Check the connection and try again."),
+        "notFound": _("Not found, or not shared with you."),
+        "forbidden": _("You may not do this."),
+        "loading": _("Loading…"),
+        "save": _("Save"),
+        "cancel": _("Cancel"),
+        "rename": _("Rename"),
+        "move": _("Move"),
+        "delete": _("Delete"),
+        "addSubtopic": _("Add a subtopic"),
+        "showTopics": _("Show its topics"),
+        "name": _("Name of the topic"),
+        "kind": _("Kind"),
+        "moveUnder": _("Move under"),
+        "topLevel": _("(top level)"),
+        "platformList": _("the platform's list"),
+        "keptBy": _("kept by %(name)s"),
+        "topicUsage": _("items: %(items)s · blueprints: %(blueprints)s"),
+        "topicCount": _("topics: %(count)s"),
+        "noSubjects": _("No subjects yet."),
+        "noTopics": _("No topics yet."),
+        "topicsOf": _("Topics of %(subject)s"),
+        "subjectAdded": _("Subject %(name)s added."),
+        "subjectSaved": _("Subject saved."),
+        "topicAdded": _("Topic %(name)s added."),
+        "topicSaved": _("Topic saved."),
+        "topicDeleted": _("Topic %(name)s deleted."),
+        "confirmDeleteTopic": _("Delete the topic “%(name)s”?"),
+        "onlyKeepers": _("Only the organisation that added it (or an administrator) changes it."),
+    }
+
+
+def item_text() -> dict[str, str]:
+    """The words of the item renderer (items.js) around an item, for students and authors alike.
+
+    Every page that loads items.js puts this dict in ``#item-text``; items.js holds none of
+    its own. One language at a time: the page's.
+    """
+    return {
+        "options": _("Options"),
+        "chooseAll": _("Choose every correct option."),
+        "statements": _("Statements"),
+        "statement": _("Statement"),
+        "trueLabel": _("True"),
+        "falseLabel": _("False"),
+        "answer": pgettext("the student's answer", "Answer"),
+        "box": _("Box"),
+        "boxesHint": _("One character per box: digits, a decimal comma (,) and a minus sign (-)."),
+        "numericHint": _("Enter a number; use a comma (,) for decimals."),
+        "gap": _("Gap"),
+        "responses": _("Choices to match"),
+        "matchWith": _("Match with"),
+        "up": _("Up"),
+        "down": _("Down"),
+        "keepOrder": _("Keep this order"),
+        "notOrdered": _("Not yet ordered: use Up and Down, or Keep this order."),
+        "orderHint": _("Put these in the right order."),
+        "movedTo": _("Moved to position"),
+        "essay": _("Your answer"),
+        "words": _("words"),
+        "overLimit": _("Over the word limit"),
+        "stimulus": _("Shared material"),
+        "unsupported": _("This question type is not supported"),
     }

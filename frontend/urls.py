@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import assessment_views, student_views, subject_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,7 +14,7 @@ urlpatterns = [
         name="password-change-done",
     ),
     path("accounts/locked/", views.locked_accounts, name="locked-accounts"),
-    path("accounts/locked/<int:user_id>/unlock/", views.locked_account_unlock, name="locked-account-unlock"),
+    path("accounts/locked/<id:user_id>/unlock/", views.locked_account_unlock, name="locked-account-unlock"),
     path("people/", views.people, name="people"),
     path("people/classes/<id:class_id>/", views.people_class, name="people-class"),
     path("people/classes/<id:class_id>/login-cards/", views.people_login_cards, name="people-login-cards"),
@@ -23,8 +23,9 @@ urlpatterns = [
         views.people_password_reset,
         name="people-password-reset",
     ),
-    path("exam/", views.exam_list, name="exam-list"),
+    path("exam/", student_views.exam_list, name="exam-list"),
     path("exam/<id:attempt_id>/", views.exam_page, name="exam"),
+    path("exam/attempts/<id:attempt_id>/review/", student_views.attempt_review, name="exam-review"),
     path("board/", views.board, name="board"),
     path("board/sittings/<id:sitting_id>/", views.board_sitting, name="board-sitting"),
     path("bank/", views.bank_list, name="bank-list"),
@@ -35,4 +36,8 @@ urlpatterns = [
     path("bank/blueprints/new/", views.bank_blueprint_new, name="bank-blueprint-new"),
     path("bank/blueprints/<id:blueprint_id>/", views.bank_blueprint, name="bank-blueprint"),
     path("bank/import/", views.bank_import, name="bank-import"),
+    path("bank/subjects/", subject_views.bank_subjects, name="bank-subjects"),
+    path("assessments/", assessment_views.assessments, name="assessments"),
+    path("assessments/<id:assessment_id>/", assessment_views.assessment_page, name="assessment"),
+    path("assessments/forms/<id:form_id>/preview/", assessment_views.form_preview, name="form-preview"),
 ]

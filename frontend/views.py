@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -15,13 +17,16 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from accounts import login_cards
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.forms import AuthenticationForm, PasswordChangeForm
 from accounts.models import AccountEvent, Role, User, validate_school_year
 from accounts.permissions import (
+    ASSESSORS,
     AUTHORS,
     BOARD,
     CLASS_READERS,
@@ -32,11 +37,10 @@ from accounts.permissions import (
     page_for,
     scope_of,
 )
-from assess import selectors, statuses
+from assess import selectors, sittings
+from itembank.bulk import MAX_BULK_ITEMS
 
-from .bank_text import bank_text, people_text
-
-OPEN_OR_WAITING = statuses.NOT_STARTED | statuses.OPEN
+from .bank_text import bank_text, item_text, people_text
 
 
 @login_required
@@ -59,16 +63,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @page_for(*STUDENTS)
-def exam_list(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    attempts = [
-        {"attempt": attempt, "open": attempt.sitting.is_open(now), "can_enter": attempt.status in OPEN_OR_WAITING}
-        for attempt in selectors.attempts_of_student(request.user)
-    ]
-    return render(request, "frontend/exam_list.html", {"attempts": attempts})
-
-
-@page_for(*STUDENTS)
 def exam_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """The exam runner. The page holds no content: it all comes over the websocket."""
     attempt = selectors.attempts_of_student(request.user).filter(pk=attempt_id).first()
@@ -79,24 +73,68 @@ def exam_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "frontend/exam.html",
         {
             "attempt": selectors.attempt_summary(attempt),
+            "needs_access_code": bool(attempt.sitting.access_code),  # never the code itself
             "runner_config": {
                 "attemptId": attempt.pk,
                 "wsPath": f"/ws/attempts/{attempt.pk}/",
                 "listUrl": reverse("exam-list"),
             },
             "runner_text": _runner_text(),
+            "item_text": item_text(),
         },
     )
 
 
 @page_for(*BOARD)
 def board(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/board.html", {"sittings": selectors.sittings_overseen_by(request.user)})
+    """The board's sittings: a month's calendar (``?month=2026-12``) and the list of that month."""
+    today = timezone.localdate()
+    try:
+        year, month = (int(part) for part in request.GET.get("month", f"{today:%Y-%m}").split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        raise Http404 from None
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    start, end = weeks[0][0], weeks[-1][-1]
+    zone = timezone.get_current_timezone()
+    window_start = datetime.combine(start, time.min, tzinfo=zone)
+    window_end = datetime.combine(end, time.max, tzinfo=zone)
+    runs = list(
+        sittings.sittings_run_by(request.user)
+        .filter(opens_at__lte=window_end, closes_at__gte=window_start)
+        .order_by("opens_at", "pk")
+    )
+    days: dict[date, list] = {}
+    for sitting in runs:
+        opens = timezone.localtime(sitting.opens_at).date()
+        closes = timezone.localtime(sitting.closes_at).date()
+        day = max(opens, start)
+        while day <= min(closes, end):
+            days.setdefault(day, []).append({"sitting": sitting, "first": day == opens})
+            day += timedelta(days=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return render(
+        request,
+        "frontend/board.html",
+        {
+            "sittings": [s for s in runs if s.opens_at.date() <= end],
+            "month": first,
+            "previous": f"{previous:%Y-%m}",
+            "following": f"{following:%Y-%m}",
+            "today": today,
+            "weeks": [
+                [{"date": d, "in_month": d.month == first.month, "entries": days.get(d, [])} for d in week]
+                for week in weeks
+            ],
+        },
+    )
 
 
-@page_for(*BOARD)
+@page_for(*ASSESSORS)
 def board_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
-    sitting = selectors.sittings_overseen_by(request.user).filter(pk=sitting_id).first()
+    """A sitting's candidates and results, for whoever runs it (a board, or the teacher of an assignment)."""
+    sitting = sittings.sittings_run_by(request.user).filter(pk=sitting_id).first()
     if sitting is None:
         raise Http404
     results = selectors.sitting_results(sitting)
@@ -114,6 +152,17 @@ def _runner_text() -> dict[str, str]:
         "saving": _("Saving…"),
         "saved": _("All answers saved"),
         "question": _("Question"),
+        "check": _("Check my answer"),
+        "checkAnswerFirst": _("Answer the question before checking it."),
+        "correctAnswer": _("Correct answer"),
+        "fb_correct": _("Right"),
+        "fb_partial": _("Partly right"),
+        "fb_incorrect": _("Not right"),
+        "fb_unanswered": _("Not answered"),
+        "fb_invalid": _("Not right"),
+        "fb_pending": _("Marked by your teacher later"),
+        "trueShort": pgettext("true/false key", "T"),
+        "falseShort": pgettext("true/false key", "F"),
         "flag": _("Mark for review"),
         "clear": _("Clear answer"),
         "confirmSubmit": _("Submit your exam now? You cannot change your answers afterwards."),
@@ -141,6 +190,7 @@ def _bank_page(request: HttpRequest, template: str, **config: object) -> HttpRes
                 **config,
             },
             "bank_text": bank_text(),
+            "item_text": item_text(),
             "grades": range(1, 13),
         },
     )
@@ -148,7 +198,7 @@ def _bank_page(request: HttpRequest, template: str, **config: object) -> HttpRes
 
 @page_for(*AUTHORS)
 def bank_list(request: HttpRequest) -> HttpResponse:
-    return _bank_page(request, "list.html")
+    return _bank_page(request, "list.html", maxBulk=MAX_BULK_ITEMS)
 
 
 @page_for(*AUTHORS)
@@ -238,18 +288,11 @@ def locked_account_unlock(request: HttpRequest, user_id: int) -> HttpResponse:
 # --- classes and people ---------------------------------------------------------------------------
 
 
-def _current_school_year(today=None) -> str:
-    """The school year under way: it starts in September (August counts as the next one's)."""
-    today = today or timezone.localdate()
-    start = today.year if today.month >= 8 else today.year - 1
-    return f"{start}-{start + 1}"
-
-
 @page_for(*CLASS_READERS)
 def people(request: HttpRequest) -> HttpResponse:
     """Lớp và học sinh: the classes of a school year; a school's administrator imports rosters."""
     scope = scope_of(request.user)
-    year = request.GET.get("year") or _current_school_year()
+    year = request.GET.get("year") or account_selectors.current_school_year()
     try:
         validate_school_year(year)
     except ValidationError:
@@ -319,13 +362,15 @@ def people_password_reset(request: HttpRequest, class_id: int, user_id: int) -> 
 @page_for(*SCHOOL_ADMINS)
 @require_POST
 def people_login_cards(request: HttpRequest, class_id: int) -> HttpResponse:
-    """Login cards of a class (to print) or the same as a CSV file: first passwords for the
-    students who have never logged in, issued now and shown only in this answer."""
+    """Login cards of a class (to print, or as a PDF) or the same as a CSV file: first passwords
+    for the students who have never logged in, issued now and shown only in this answer."""
     school_class = _class_or_404(request, class_id)
     issued = account_services.class_first_passwords(
         by=request.user, class_id=class_id, address=request.META.get("REMOTE_ADDR", "")
     )
     login_url = request.build_absolute_uri(reverse("login"))
+    if request.POST.get("format") == "pdf":
+        return login_cards.login_cards_response(school_class, issued, login_url)
     if request.POST.get("format") == "csv":
         out = io.StringIO()
         writer = csv.writer(out)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import MultiPartParser
@@ -15,13 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsAuthor, IsBoard, scope_of
-from config.api import error_body
+from config.api import ErrorSerializer, Instant, error_body
 from config.ids import CodeRelatedField, IdField
 
 from . import content, services, textsearch, workflow
 from .media import media_store
 from .models import Item, ItemReviewEvent, ItemType, ItemVersion, Stimulus, Subject, Topic, Visibility, cognitive_levels
 from .preview import media_url, student_preview
+from .rendering import render_excerpt
 from .selectors import can_edit_item, item_versions_visible_to, items_editable_by, items_visible_to
 
 
@@ -30,7 +32,9 @@ class VersionContentSerializer(serializers.Serializer):
 
     content = serializers.JSONField()
     points = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), required=False)
-    stimulus = serializers.PrimaryKeyRelatedField(queryset=Stimulus.objects.all(), required=False, allow_null=True)
+    stimulus = serializers.PrimaryKeyRelatedField(
+        queryset=Stimulus.objects.all(), pk_field=IdField(), required=False, allow_null=True
+    )
 
     def validate(self, attrs: dict) -> dict:
         # IRT parameters come from a calibration, recorded by the exam board (version_calibration).
@@ -42,7 +46,9 @@ class VersionContentSerializer(serializers.Serializer):
 
 
 class ItemMetadataSerializer(serializers.Serializer):
-    topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), required=False, allow_null=True)
+    topic = serializers.PrimaryKeyRelatedField(
+        queryset=Topic.objects.all(), pk_field=IdField(), required=False, allow_null=True
+    )
     level = serializers.CharField(max_length=20, required=False)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -61,6 +67,99 @@ class ItemCreateSerializer(VersionContentSerializer, ItemMetadataSerializer):
 
 class VersionUpdateSerializer(VersionContentSerializer):
     content = serializers.JSONField(required=False)
+
+
+# --- what the calls answer (the dicts of the functions below, described for the API's schema) ----
+
+
+class StimulusViewOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    html = serializers.CharField()
+
+
+class StudentItemOutput(serializers.Serializer):
+    """An item as a student is shown it (``itembank.content.student_view``; docs/protocol.md,
+    "Items of each type"): these fields, and the fields of its type."""
+
+    item = serializers.IntegerField(help_text="Its position on the form, from 1.")
+    points = serializers.CharField()
+    type = serializers.ChoiceField(choices=ItemType.choices)
+    stem_html = serializers.CharField()
+    stimulus = StimulusViewOutput(allow_null=True)
+
+
+class VersionOutput(serializers.Serializer):
+    """:func:`version_data`."""
+
+    id = serializers.IntegerField()
+    item = serializers.IntegerField()
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ItemVersion.Status.choices)
+    item_type = serializers.ChoiceField(choices=ItemType.choices)
+    content = serializers.DictField(help_text="The item's document, as its type defines it (docs/itembank.md).")
+    key_summary = serializers.CharField()
+    preview = StudentItemOutput()
+    stimulus = serializers.IntegerField(allow_null=True)
+    points = serializers.CharField()
+    irt_a = serializers.FloatField(allow_null=True)
+    irt_b = serializers.FloatField(allow_null=True)
+    irt_c = serializers.FloatField(allow_null=True)
+    irt_calibration = serializers.CharField(allow_blank=True)
+    irt_calibrated_at = Instant(allow_null=True)
+    created_by = serializers.IntegerField()
+    created_at = Instant()
+    published_at = Instant(allow_null=True)
+
+
+class LatestVersionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ItemVersion.Status.choices)
+    status_label = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    text_html = serializers.CharField(allow_blank=True)
+    key_summary = serializers.CharField(allow_blank=True)
+
+
+class ItemSummaryOutput(serializers.Serializer):
+    """:func:`item_summary`."""
+
+    id = serializers.IntegerField()
+    subject = serializers.CharField()
+    subject_name = serializers.CharField()
+    topic = serializers.IntegerField(allow_null=True)
+    topic_name = serializers.CharField(allow_blank=True)
+    level = serializers.CharField()
+    level_label = serializers.CharField()
+    item_type = serializers.ChoiceField(choices=ItemType.choices)
+    item_type_label = serializers.CharField()
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    title = serializers.CharField(allow_blank=True)
+    grade = serializers.IntegerField(allow_null=True)
+    owner_name = serializers.CharField()
+    author_name = serializers.CharField()
+    editable = serializers.BooleanField()
+    latest = LatestVersionOutput(allow_null=True)
+
+
+class ItemOutput(ItemSummaryOutput):
+    """:func:`item_data`."""
+
+    owner = serializers.IntegerField()
+    author = serializers.IntegerField()
+    learning_outcome = serializers.CharField(allow_blank=True)
+    expected_seconds = serializers.IntegerField(allow_null=True)
+    source = serializers.CharField(allow_blank=True)
+    language = serializers.CharField()
+    versions = VersionOutput(many=True)
+
+
+class ItemPageOutput(serializers.Serializer):
+    results = ItemSummaryOutput(many=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
 
 
 def version_data(version: ItemVersion, *, item: Item | None = None) -> dict:
@@ -117,6 +216,14 @@ class SearchSerializer(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
 
 
+def text_excerpt(item_type: str, document: dict) -> dict:
+    """A version's student-visible text for a list row: ``text`` plain (its first 200
+    characters, LaTeX as typed), ``text_html`` the same start with its formulas as MathML
+    (escaped and sanitised on the server: a script may insert it as HTML)."""
+    text = content.search_text(item_type, document)
+    return {"text": text[:200], "text_html": str(render_excerpt(text, limit=200))}
+
+
 def item_summary(item: Item, *, user) -> dict:
     versions = sorted(item.versions.all(), key=lambda v: v.number)
     latest = versions[-1] if versions else None
@@ -143,12 +250,16 @@ def item_summary(item: Item, *, user) -> dict:
             "number": latest.number,
             "status": latest.status,
             "status_label": latest.get_status_display(),
-            "text": content.search_text(item.item_type, latest.content)[:200],
+            **text_excerpt(item.item_type, latest.content),
             "key_summary": content.key_summary(item.item_type, latest.content),
         },
     }
 
 
+@extend_schema(
+    methods=["GET"], parameters=[SearchSerializer], responses={200: ItemPageOutput}, operation_id="items_list"
+)
+@extend_schema(methods=["POST"], request=ItemCreateSerializer, responses={201: ItemOutput})
 @api_view(["GET", "POST"])
 @permission_classes([IsAuthor])
 def items(request: Request) -> Response:
@@ -176,6 +287,8 @@ def items(request: Request) -> Response:
     return Response(item_data(version.item, user=request.user), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(methods=["GET"], responses={200: ItemOutput})
+@extend_schema(methods=["PATCH"], request=ItemMetadataSerializer, responses={200: ItemOutput})
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthor])
 def item_detail(request: Request, item_id: int) -> Response:
@@ -187,6 +300,7 @@ def item_detail(request: Request, item_id: int) -> Response:
     return Response(item_data(item, user=request.user))
 
 
+@extend_schema(request=VersionUpdateSerializer, responses={201: VersionOutput})
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def item_versions(request: Request, item_id: int) -> Response:
@@ -197,6 +311,8 @@ def item_versions(request: Request, item_id: int) -> Response:
     return Response(version_data(version), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(methods=["GET"], responses={200: VersionOutput})
+@extend_schema(methods=["PATCH"], request=VersionUpdateSerializer, responses={200: VersionOutput})
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthor])
 def version_detail(request: Request, version_id: int) -> Response:
@@ -213,6 +329,21 @@ class DiffSerializer(serializers.Serializer):
     against = IdField(required=False)
 
 
+class ChangeOutput(serializers.Serializer):
+    field = serializers.CharField(help_text="stem, options[2].text, keys.b, points, stimulus, irt_a, ...")
+    before = serializers.CharField(allow_blank=True)
+    after = serializers.CharField(allow_blank=True)
+    html = serializers.CharField(required=False, help_text="The change with <del>/<ins> marks (content fields).")
+
+
+class DiffOutput(serializers.Serializer):
+    base = serializers.IntegerField(allow_null=True, help_text="null: the first version, nothing to compare.")
+    base_number = serializers.IntegerField(required=False)
+    version = serializers.IntegerField()
+    changes = ChangeOutput(many=True)
+
+
+@extend_schema(parameters=[DiffSerializer], responses={200: DiffOutput})
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def version_diff(request: Request, version_id: int) -> Response:
@@ -239,6 +370,35 @@ def version_diff(request: Request, version_id: int) -> Response:
 
 class TransitionSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class ReviewEventOutput(serializers.Serializer):
+    """:func:`event_data`."""
+
+    id = serializers.IntegerField()
+    from_status = serializers.CharField(allow_blank=True)
+    to_status = serializers.CharField()
+    by = serializers.IntegerField()
+    by_name = serializers.CharField()
+    comment = serializers.CharField(allow_blank=True)
+    at = Instant()
+
+
+class EditOutput(serializers.Serializer):
+    by = serializers.IntegerField()
+    by_name = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+    at = Instant()
+
+
+class HistoryOutput(serializers.Serializer):
+    results = ReviewEventOutput(many=True)
+    edits = EditOutput(many=True)
+
+
+# Each review move: an optional JSON body with a comment; 400 illegal_transition when the
+# version's status does not allow it.
+MOVE_SCHEMA = extend_schema(request=TransitionSerializer, responses={200: VersionOutput})
 
 
 def event_data(event: ItemReviewEvent) -> dict:
@@ -269,36 +429,42 @@ def _move(request: Request, version_id: int, to: str) -> Response:
     return Response(version_data(version))
 
 
+@MOVE_SCHEMA
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def version_submit(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.SUBMITTED)
 
 
+@MOVE_SCHEMA
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def version_approve(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.APPROVED)
 
 
+@MOVE_SCHEMA
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def version_request_changes(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.CHANGES_REQUESTED)
 
 
+@MOVE_SCHEMA
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def version_publish(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.PUBLISHED)
 
 
+@MOVE_SCHEMA
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def version_retire(request: Request, version_id: int) -> Response:
     return _move(request, version_id, workflow.RETIRED)
 
 
+@extend_schema(responses={200: HistoryOutput})
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def version_history(request: Request, version_id: int) -> Response:
@@ -326,6 +492,14 @@ class MediaUploadSerializer(serializers.Serializer):
     alt_text = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+class MediaOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField()
+    ref = serializers.CharField(help_text="What item text writes to show it: media:<id>.")
+    type = serializers.CharField(help_text="Its content type: image/png, audio/mpeg, ...")
+
+
+@extend_schema(request=MediaUploadSerializer, responses={201: MediaOutput, 413: ErrorSerializer})
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 @parser_classes([MultiPartParser])
@@ -361,6 +535,12 @@ class PreviewSerializer(serializers.Serializer):
     points = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0.01"), default=Decimal("1"))
 
 
+class PreviewOutput(serializers.Serializer):
+    preview = StudentItemOutput()
+    key_summary = serializers.CharField()
+
+
+@extend_schema(request=PreviewSerializer, responses={200: PreviewOutput})
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def item_preview(request: Request) -> Response:
@@ -383,6 +563,17 @@ class NearDuplicateSerializer(serializers.Serializer):
     exclude_item = IdField(required=False, allow_null=True)
 
 
+class NearDuplicateOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    similarity = serializers.FloatField(help_text="From 0 to 1.")
+    text = serializers.CharField(allow_blank=True)
+
+
+class NearDuplicatesOutput(serializers.Serializer):
+    results = NearDuplicateOutput(many=True)
+
+
+@extend_schema(request=NearDuplicateSerializer, responses={200: NearDuplicatesOutput})
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def item_near_duplicates(request: Request) -> Response:
@@ -406,6 +597,25 @@ def item_near_duplicates(request: Request) -> Response:
     )
 
 
+class ReviewRowOutput(serializers.Serializer):
+    version = serializers.IntegerField()
+    item = serializers.IntegerField()
+    number = serializers.IntegerField()
+    subject_name = serializers.CharField()
+    item_type = serializers.ChoiceField(choices=ItemType.choices)
+    item_type_label = serializers.CharField()
+    author_name = serializers.CharField()
+    submitted_at = Instant(allow_null=True)
+    text = serializers.CharField(allow_blank=True)
+    text_html = serializers.CharField(allow_blank=True)
+    key_summary = serializers.CharField(allow_blank=True)
+
+
+class ReviewQueueOutput(serializers.Serializer):
+    results = ReviewRowOutput(many=True)
+
+
+@extend_schema(responses={200: ReviewQueueOutput})
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def review_queue(request: Request) -> Response:
@@ -434,7 +644,7 @@ def review_queue(request: Request) -> Response:
                     "item_type_label": v.item.get_item_type_display(),
                     "author_name": v.created_by.get_full_name() or v.created_by.get_username(),
                     "submitted_at": submitted[v.pk].isoformat() if v.pk in submitted else None,
-                    "text": content.search_text(v.item.item_type, v.content)[:200],
+                    **text_excerpt(v.item.item_type, v.content),
                     "key_summary": content.key_summary(v.item.item_type, v.content),
                 }
                 for v in versions[:200]
@@ -443,6 +653,33 @@ def review_queue(request: Request) -> Response:
     )
 
 
+class MetaTopicOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    parent = serializers.IntegerField(allow_null=True)
+
+
+class MetaSubjectOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    topics = MetaTopicOutput(many=True)
+
+
+class LabelOutput(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
+class BankMetaOutput(serializers.Serializer):
+    subjects = MetaSubjectOutput(many=True)
+    levels = LabelOutput(many=True)
+    item_types = LabelOutput(many=True)
+    visibilities = LabelOutput(many=True)
+    statuses = LabelOutput(many=True)
+
+
+@extend_schema(responses={200: BankMetaOutput})
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def bank_meta(request: Request) -> Response:
@@ -471,9 +708,10 @@ class CalibrationSerializer(serializers.Serializer):
     irt_b = serializers.FloatField(min_value=-10, max_value=10)
     irt_c = serializers.FloatField(min_value=0, max_value=0.99, required=False, allow_null=True, default=None)
     calibration = serializers.CharField(max_length=200)
-    calibrated_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    calibrated_at = Instant(required=False, allow_null=True, default=None)
 
 
+@extend_schema(request=CalibrationSerializer, responses={200: VersionOutput})
 @api_view(["POST"])
 @permission_classes([IsBoard])
 def version_calibration(request: Request, version_id: int) -> Response:
@@ -492,3 +730,35 @@ def version_calibration(request: Request, version_id: int) -> Response:
         calibrated_at=data["calibrated_at"],
     )
     return Response(version_data(version))
+
+
+class EnemiesSerializer(serializers.Serializer):
+    items = serializers.ListField(child=IdField(), max_length=services.MAX_ENEMIES + 1)
+
+
+class EnemyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField(allow_blank=True)
+    item_type = serializers.ChoiceField(choices=ItemType.choices)
+
+
+class EnemiesOutput(serializers.Serializer):
+    item = serializers.IntegerField()
+    items = EnemyOutput(many=True)
+
+
+@extend_schema(methods=["GET"], responses={200: EnemiesOutput})
+@extend_schema(methods=["PUT"], request=EnemiesSerializer, responses={200: EnemiesOutput})
+@api_view(["GET", "PUT"])
+@permission_classes([IsAuthor])
+def item_enemies(request: Request, item_id: int) -> Response:
+    """The items that must never sit on a form with this one (``PUT`` replaces the list)."""
+    item = items_visible_to(request.user).get(pk=item_id)
+    if request.method == "PUT":
+        serializer = EnemiesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.item_set_enemies(by=request.user, item_id=item.pk, enemy_ids=serializer.validated_data["items"])
+    enemies = items_visible_to(request.user).filter(enemies=item).order_by("pk")
+    return Response(
+        {"item": item.pk, "items": [{"id": e.pk, "title": e.title, "item_type": e.item_type} for e in enemies]}
+    )

@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from scoring.item_rules import (
     DEFAULT_TRUE_FALSE_SCALE,
@@ -79,6 +79,10 @@ __all__ = [
 MediaUrl = Callable[[str], str]
 
 MAX_STEM_CHARS = 20_000
+EXPLANATION = "explanation"
+"""An optional field of every type: why the key is right, shown to a student only when the
+feedback policy of their sitting allows it, after their results are released."""
+
 MAX_OPTION_CHARS = 5_000
 """Limit of every option-like text: options, statements, gap options, premises, responses, elements."""
 MAX_ID_CHARS = 40
@@ -252,11 +256,14 @@ def _choices(
     plural: str,
     limits: tuple[int, int],
     where: str = "",
-) -> list[dict[str, str]] | None:
+    pinnable: bool = False,
+) -> list[dict[str, Any]] | None:
     """A list of ``{id, text}``: count, shape, ids and texts checked; ``None`` if unusable.
 
     ``label(n)`` names the n-th entry in messages ("Option 3"); ``where`` prefixes the
-    count message ("Gap g1").
+    count message ("Gap g1"). With ``pinnable``, an entry may carry ``"pinned": true``: it
+    keeps its place when a test code shuffles the others (:func:`new_arrangement`), as
+    "all of the above" must; ``false`` is dropped, so unpinned content stays as it was.
     """
     entries = _list_of(value)
     if entries is None:
@@ -266,16 +273,17 @@ def _choices(
     problem = _count_problem(entries, limits, plural, where)
     if problem:
         errors.add(field, problem)
-    result: list[dict[str, str]] = []
+    result: list[dict[str, Any]] = []
     seen: set[str] = set()
     ok = problem is None
+    allowed = {"id", "text", "pinned"} if pinnable else {"id", "text"}
     for number, entry in enumerate(entries, start=1):
         name = label(number)
         if not isinstance(entry, Mapping):
             errors.add(field, _("%(where)s must be an object with an id and a text.") % {"where": name})
             ok = False
             continue
-        unknown = sorted(str(key) for key in entry if key not in {"id", "text"})
+        unknown = sorted(str(key) for key in entry if key not in allowed)
         if unknown:
             errors.add(
                 field, _("%(where)s has unknown fields: %(fields)s.") % {"where": name, "fields": ", ".join(unknown)}
@@ -298,9 +306,13 @@ def _choices(
                 field, _("%(where)s is longer than %(max)d characters.") % {"where": name, "max": MAX_OPTION_CHARS}
             )
             ok = False
+        pinned = entry.get("pinned", False)
+        if not isinstance(pinned, bool):
+            errors.add(field, _("%(where)s: 'pinned' must be true or false.") % {"where": name})
+            ok = False
         if isinstance(entry_id, str) and text is not None:
             seen.add(entry_id)
-            result.append({"id": entry_id, "text": text})
+            result.append({"id": entry_id, "text": text, **({"pinned": True} if pinned is True else {})})
     return result if ok else None
 
 
@@ -437,6 +449,8 @@ class _ItemType(ABC):
     fields: ClassVar[tuple[str, ...]]  # every field of the document, in the normalised order
     key_field: ClassVar[str]  # where a key problem found by the scoring rules is reported
     empty_stem_allowed: ClassVar[bool] = False
+    # The lists a test code shows in an order of its own (:func:`new_arrangement`).
+    arranged: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def validate(self, content: Mapping[str, Any], points: Decimal, errors: _Errors) -> dict[str, Any]:
@@ -482,6 +496,8 @@ class _ItemType(ABC):
 class _Choice(_ItemType):
     """Shared by single choice and multiple response: a list of options."""
 
+    arranged = ("options",)
+
     def options(self, content: Mapping[str, Any], errors: _Errors) -> list[dict[str, str]] | None:
         return _choices(
             content.get("options"),
@@ -490,6 +506,7 @@ class _Choice(_ItemType):
             label=lambda n: _("Option %(number)d") % {"number": n},
             plural=gettext_noop("options"),
             limits=COUNT_LIMITS["options"],
+            pinnable=True,
         )
 
     def view(self, content: Mapping[str, Any], seed: int, media_url: MediaUrl | None) -> dict[str, Any]:
@@ -1350,10 +1367,10 @@ def validate_content(item_type: str, content: object, points: object) -> dict[st
     if not isinstance(content, Mapping):
         raise ValidationError({"content": _("The content must be an object.")})
     errors = _Errors()
-    unknown = sorted(str(name) for name in content if name not in handler.fields)
+    unknown = sorted(str(name) for name in content if name not in handler.fields and name != EXPLANATION)
     if unknown:
         errors.add("content", _("Unknown fields for this item type: %(fields)s.") % {"fields": ", ".join(unknown)})
-    for name in handler.fields:  # text that would load anything but the bank's media is refused
+    for name in (*handler.fields, EXPLANATION):  # text that would load anything but the bank's media is refused
         found: list[str] = []
         map_texts(content.get(name), partial(_collect_reference_problems, found))
         for problem in dict.fromkeys(found):
@@ -1370,6 +1387,12 @@ def validate_content(item_type: str, content: object, points: object) -> dict[st
         errors.add("stem", _("The stem is longer than %(max)d characters.") % {"max": MAX_STEM_CHARS})
     elif _is_blank(stem) and not handler.empty_stem_allowed:
         errors.add("stem", _("The stem is empty."))
+    explanation = _html_text(content.get(EXPLANATION, ""))
+    if explanation is None:
+        errors.add(EXPLANATION, _("The explanation must be text."))
+        explanation = ""
+    elif len(explanation) > MAX_STEM_CHARS:
+        errors.add(EXPLANATION, _("The explanation is longer than %(max)d characters.") % {"max": MAX_STEM_CHARS})
     normalised: dict[str, Any] = {"stem": stem, **handler.validate(content, total, errors)}
     if not errors.by_field:
         try:
@@ -1377,7 +1400,10 @@ def validate_content(item_type: str, content: object, points: object) -> dict[st
         except ValueError as exc:  # a check the scoring rule makes that the ones above missed
             errors.add(handler.key_field, _("The scoring rule refuses the key: %(reason)s.") % {"reason": exc})
     errors.raise_any()
-    return {name: normalised[name] for name in handler.fields}
+    document = {name: normalised[name] for name in handler.fields}
+    if not _is_blank(explanation):
+        document[EXPLANATION] = explanation
+    return document
 
 
 def scoring_key(item_type: str, content: Mapping[str, Any]) -> dict[str, Any]:
@@ -1397,6 +1423,7 @@ def student_view(
     seed: int,
     media_url: MediaUrl | None = None,
     ids: ResponseIds | None = None,
+    arrangement: Arrangement | None = None,
 ) -> dict[str, Any]:
     """What a student sees of an item: ``type``, ``stem_html`` and the type's fields.
 
@@ -1411,12 +1438,92 @@ def student_view(
     gap, gap option, premise, response and element carries its shown id instead of the
     version's; the view is otherwise the same, entry for entry and byte for byte (the
     shuffles do not depend on the ids). Without, the version's own ids (the authors' preview).
+    With ``arrangement`` (a test code's, :func:`new_arrangement`), the options in its order.
     """
     handler = _handler(item_type)
+    if arrangement:
+        content = arrange(item_type, content, arrangement)
     if ids is not None:
         content = handler.relabel(content, _renamer(ids))
     stem_html = render_html(str(content.get("stem", "")), media_url=media_url, gaps=handler.stem_gaps(content))
     return {"type": item_type, "stem_html": str(stem_html), **handler.view(content, seed, media_url)}
+
+
+Arrangement = Mapping[str, Sequence[str]]
+"""A test code's order of an item's lists: group ("options") -> the version's ids, in order."""
+
+OPTION_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def new_arrangement(item_type: str, content: Mapping[str, Any], rng: random.Random) -> dict[str, list[str]]:
+    """A shuffled order of each list a test code may reorder (the options of a choice item).
+
+    Pinned entries (``"pinned": true``, e.g. "all of the above") keep their places; the
+    others are shuffled among the remaining places with ``rng`` (so a seed gives the same
+    codes again). Types with nothing to reorder give ``{}``.
+    """
+    arrangement: dict[str, list[str]] = {}
+    for group in _handler(item_type).arranged:
+        entries = content[group]
+        movable = [entry["id"] for entry in entries if not entry.get("pinned")]
+        rng.shuffle(movable)
+        shuffled = iter(movable)
+        arrangement[group] = [entry["id"] if entry.get("pinned") else next(shuffled) for entry in entries]
+    return arrangement
+
+
+def arrange(item_type: str, content: Mapping[str, Any], arrangement: Arrangement | None) -> dict[str, Any]:
+    """``content`` with its lists in the test code's order; a missing group keeps its order.
+
+    Raises ``ValueError`` if an arrangement does not hold exactly the list's ids (a code that
+    would not map back to its form).
+    """
+    arranged = dict(content)
+    for group in _handler(item_type).arranged:
+        order = (arrangement or {}).get(group)
+        if order is None:
+            continue
+        by_id = {entry["id"]: entry for entry in content[group]}
+        if sorted(order) != sorted(by_id) or len(order) != len(by_id):
+            raise ValueError(f"the arrangement of {group!r} does not hold the item's ids")
+        arranged[group] = [by_id[entry_id] for entry_id in order]
+    return arranged
+
+
+def arranged_key(item_type: str, content: Mapping[str, Any], arrangement: Arrangement | None) -> str:
+    """The key as a key table prints it for a test code: option letters in the code's order
+    (single and multiple choice), one letter a statement for true/false groups (Đ/S), the
+    answer for short numeric; the key summary for the other types."""
+    content = arrange(item_type, content, arrangement)
+    if item_type in ("single_choice", "multiple_response"):
+        letters = {entry["id"]: OPTION_LETTERS[index] for index, entry in enumerate(content["options"])}
+        keys = [content["key"]] if item_type == "single_choice" else content["keys"]
+        return "".join(sorted(letters[key] for key in keys))
+    if item_type == "true_false_group":
+        true, false = pgettext("key table", "T"), pgettext("key table", "F")
+        return "".join(true if content["keys"][entry["id"]] else false for entry in content["statements"])
+    if item_type == "short_numeric":
+        return str(content.get("answer", ""))
+    return _handler(item_type).summary(content)
+
+
+def correct_response(item_type: str, content: Mapping[str, Any]) -> object | None:
+    """A response that earns full marks, in the shape a student answers with (the version's
+    ids), for a review after release; ``None`` where there is no single one to show (an
+    essay, a text matched by a pattern)."""
+    if item_type == "single_choice":
+        return content["key"]
+    if item_type in ("multiple_response", "true_false_group", "inline_choice"):
+        return content["keys"]
+    if item_type == "short_numeric":
+        return str(content["answer"]).replace(".", ",")
+    if item_type == "text_entry":
+        return None if content.get("match") == "pattern" else (content.get("answers") or [None])[0]
+    if item_type == "matching":
+        return content["pairs"]
+    if item_type == "ordering":
+        return content["order"]
+    return None
 
 
 def new_response_ids(item_type: str, content: Mapping[str, Any]) -> dict[str, dict[str, str]]:

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import MultiPartParser
@@ -15,8 +17,8 @@ from rest_framework.response import Response
 
 from accounts.models import Organisation
 from accounts.permissions import IsAuthor, scope_of
-from config.api import error_body
-from config.ids import CodeRelatedField
+from config.api import ErrorSerializer, error_body
+from config.ids import CodeRelatedField, IdField
 
 from . import uploads
 from .exporting import CONTENT_TYPES, EXPORT_FORMATS, EXTENSIONS, export_versions, versions_for_export
@@ -31,12 +33,58 @@ class ImportSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS, default="auto")
     subject = CodeRelatedField(queryset=Subject.objects.all(), required=False)
     level = serializers.CharField(max_length=20, required=False, default="biet")
-    topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.all(), required=False, allow_null=True)
+    topic = serializers.PrimaryKeyRelatedField(
+        queryset=Topic.objects.all(), pk_field=IdField(), required=False, allow_null=True
+    )
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.SCHOOL)
     grade = serializers.IntegerField(min_value=1, max_value=12, required=False, allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.all(), required=False, help_text="the organisation the items belong to"
+        queryset=Organisation.objects.all(),
+        pk_field=IdField(),
+        required=False,
+        help_text="the organisation the items belong to",
     )
+
+
+class ItemReportOutput(serializers.Serializer):
+    """``itembank.importing.ItemReport.as_dict``."""
+
+    index = serializers.IntegerField()
+    source = serializers.CharField(allow_blank=True)
+    item_type = serializers.CharField(allow_blank=True)
+    title = serializers.CharField(allow_blank=True)
+    preview = serializers.CharField(allow_blank=True)
+    subject = serializers.CharField(allow_blank=True)
+    topic = serializers.CharField(allow_blank=True)
+    level = serializers.CharField(allow_blank=True)
+    points = serializers.CharField(allow_blank=True)
+    ok = serializers.BooleanField()
+    errors = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ImportReportOutput(serializers.Serializer):
+    """``itembank.importing.ImportReport.as_dict``: one entry per item read, problems first."""
+
+    filename = serializers.CharField()
+    format = serializers.CharField()
+    ok = serializers.BooleanField()
+    item_count = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    imported = serializers.IntegerField()
+    file_errors = serializers.ListField(child=serializers.CharField())
+    file_warnings = serializers.ListField(child=serializers.CharField())
+    items = ItemReportOutput(many=True)
+
+
+class UploadOutput(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The upload, to import with POST /api/imports/<id>/commit/.")
+    report = ImportReportOutput()
+
+
+class CommitOutput(serializers.Serializer):
+    report = ImportReportOutput()
+    items = serializers.ListField(child=serializers.IntegerField(), help_text="The ids of the items written.")
 
 
 def _defaults(options: dict) -> ImportDefaults:
@@ -49,6 +97,14 @@ def _defaults(options: dict) -> ImportDefaults:
     )
 
 
+@extend_schema(
+    request=ImportSerializer,
+    responses={
+        201: UploadOutput,
+        413: ErrorSerializer,
+        429: OpenApiResponse(ErrorSerializer, description="upload_quota"),
+    },
+)
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 @parser_classes([MultiPartParser])
@@ -105,6 +161,14 @@ def import_upload(request: Request) -> Response:
     return Response({"id": str(batch.pk), "report": batch.report}, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    request=None,
+    responses={
+        200: CommitOutput,
+        400: OpenApiResponse(ErrorSerializer, description="import_rejected, with the report beside the error"),
+        410: OpenApiResponse(ErrorSerializer, description="upload_gone"),
+    },
+)
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def import_commit_view(request: Request, batch_id) -> Response:
@@ -166,6 +230,10 @@ class ExportSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ItemVersion.Status.choices, required=False)
 
 
+@extend_schema(
+    parameters=[ExportSerializer],
+    responses={(200, content_type): OpenApiTypes.BINARY for content_type in sorted(set(CONTENT_TYPES.values()))},
+)
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def export(request: Request) -> HttpResponse:
@@ -183,6 +251,7 @@ def export(request: Request) -> HttpResponse:
     return response
 
 
+@extend_schema(responses={(200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY})
 @api_view(["GET"])
 @permission_classes([IsAuthor])
 def excel_template(request: Request) -> HttpResponse:

@@ -453,7 +453,8 @@ def import_preview(
     return report, planned
 
 
-def _topic(subject: Subject, path: tuple[str, ...], default: Topic | None, cache: dict) -> Topic | None:
+def _topic(subject: Subject, path: tuple[str, ...], default: Topic | None, cache: dict, owner_id: int) -> Topic | None:
+    """The topic at ``path`` in the subject's tree; the missing ones are added, kept by ``owner_id``."""
     if not path:
         return default if default is not None and default.subject_id == subject.pk else None
     parent = None
@@ -462,7 +463,7 @@ def _topic(subject: Subject, path: tuple[str, ...], default: Topic | None, cache
         if key not in cache:
             kind = Topic.Kind.CHAPTER if depth == 0 and len(path) > 1 else Topic.Kind.TOPIC
             cache[key], _created = Topic.objects.get_or_create(
-                subject=subject, parent=parent, name=name[:200], defaults={"kind": kind}
+                subject=subject, parent=parent, name=name[:200], defaults={"kind": kind, "owner_id": owner_id}
             )
         parent = cache[key]
     return parent
@@ -502,7 +503,7 @@ def import_commit(
                 rows.append(
                     NewItem(
                         subject=plan.subject,
-                        topic=_topic(plan.subject, plan.topic_path, defaults.topic, topics),
+                        topic=_topic(plan.subject, plan.topic_path, defaults.topic, topics, owner_id),
                         level=plan.level,
                         item_type=plan.item_type,
                         content=document,

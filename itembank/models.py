@@ -19,6 +19,11 @@ from . import workflow
 class Subject(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # Who keeps it (accounts.permissions.can_change_taxonomy): the organisation of whoever added
+    # it; None for the platform's own list, which only administrators change. Everyone reads all.
+    owner = models.ForeignKey(
+        Organisation, verbose_name=_("kept by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -33,14 +38,18 @@ class Topic(models.Model):
     """A node of a subject's topic tree: a chapter, a lesson within it, or a finer topic."""
 
     class Kind(models.TextChoices):
-        CHAPTER = "chapter", _("Chương (chapter)")
-        LESSON = "lesson", _("Bài (lesson)")
-        TOPIC = "topic", _("Chủ đề (topic)")
+        CHAPTER = "chapter", _("Chapter")
+        LESSON = "lesson", _("Lesson")
+        TOPIC = "topic", _("Topic")
 
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="topics")
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TOPIC)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # As Subject.owner: who may rename, move or delete it (itembank.subjects).
+    owner = models.ForeignKey(
+        Organisation, verbose_name=_("kept by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["subject", "name"]
@@ -57,9 +66,9 @@ class Topic(models.Model):
 
 
 class CognitiveLevel(models.TextChoices):
-    KNOW = "biet", _("Biết (knowing)")
-    UNDERSTAND = "hieu", _("Hiểu (understanding)")
-    APPLY = "van_dung", _("Vận dụng (applying)")
+    KNOW = "biet", _("Knowing")
+    UNDERSTAND = "hieu", _("Understanding")
+    APPLY = "van_dung", _("Applying")
 
 
 def cognitive_levels() -> list[tuple[str, str]]:
@@ -68,21 +77,26 @@ def cognitive_levels() -> list[tuple[str, str]]:
     return list(configured) if configured else list(CognitiveLevel.choices)
 
 
+def level_names() -> dict[str, str]:
+    """Each configured cognitive level's name in the active language."""
+    return {code: str(label) for code, label in cognitive_levels()}
+
+
 def validate_level(value: str) -> None:
     if value not in {code for code, _label in cognitive_levels()}:
         raise ValidationError(_("Unknown cognitive level %(level)s.") % {"level": value})
 
 
 class ItemType(models.TextChoices):
-    SINGLE_CHOICE = "single_choice", _("Một lựa chọn (single choice)")
-    MULTIPLE_RESPONSE = "multiple_response", _("Nhiều lựa chọn (multiple response)")
-    TRUE_FALSE_GROUP = "true_false_group", _("Đúng/Sai nhiều ý (true/false group)")
-    SHORT_NUMERIC = "short_numeric", _("Trả lời ngắn số (short numeric)")
-    TEXT_ENTRY = "text_entry", _("Điền từ (text entry)")
-    INLINE_CHOICE = "inline_choice", _("Chọn từ điền khuyết (inline choice cloze)")
-    MATCHING = "matching", _("Ghép nối (matching)")
-    ORDERING = "ordering", _("Sắp xếp thứ tự (ordering)")
-    ESSAY = "essay", _("Tự luận (essay)")
+    SINGLE_CHOICE = "single_choice", _("Single choice")
+    MULTIPLE_RESPONSE = "multiple_response", _("Multiple response")
+    TRUE_FALSE_GROUP = "true_false_group", _("True/false group")
+    SHORT_NUMERIC = "short_numeric", _("Short numeric answer")
+    TEXT_ENTRY = "text_entry", _("Text entry")
+    INLINE_CHOICE = "inline_choice", _("Inline choice (cloze)")
+    MATCHING = "matching", _("Matching")
+    ORDERING = "ordering", _("Ordering")
+    ESSAY = "essay", _("Essay")
 
 
 assert tuple(ItemType.values) == tuple(ITEM_TYPES), "the bank's item types are the scoring rules' types"
@@ -91,10 +105,10 @@ assert tuple(ItemType.values) == tuple(ITEM_TYPES), "the bank's item types are t
 class Visibility(models.TextChoices):
     """Who may see and use an item besides its owner organisation's authors."""
 
-    PRIVATE = "private", _("Riêng tư (private: author only)")
-    SCHOOL = "school", _("Trường (school)")
-    DEPARTMENT = "department", _("Sở (department)")
-    NATIONAL = "national", _("Toàn quốc (national)")
+    PRIVATE = "private", _("Private: the author only")
+    SCHOOL = "school", _("School")
+    DEPARTMENT = "department", _("Department")
+    NATIONAL = "national", _("National")
 
 
 class MediaFile(models.Model):
@@ -135,10 +149,10 @@ class Stimulus(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PASSAGE = "passage", _("Đoạn văn (reading passage)")
-        TABLE = "table", _("Bảng (table)")
-        IMAGE = "image", _("Hình ảnh (image)")
-        AUDIO = "audio", _("Âm thanh (audio clip)")
+        PASSAGE = "passage", _("Reading passage")
+        TABLE = "table", _("Table")
+        IMAGE = "image", _("Image")
+        AUDIO = "audio", _("Audio clip")
 
     owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="stimuli")
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="stimuli")
@@ -193,6 +207,9 @@ class Item(models.Model):
     expected_seconds = models.PositiveIntegerField(_("expected time (seconds)"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=300, blank=True)
     language = models.CharField(_("language"), max_length=10, default="vi")
+    # Items that must never sit on one form together (one gives away the other's answer, or
+    # they ask the same thing): a form drawn from a blueprint never takes both.
+    enemies = models.ManyToManyField("self", symmetrical=True, blank=True, verbose_name=_("enemy items"))
     # The latest version's student-visible text, lower-cased without diacritics, for search
     # and the near-duplicate check (itembank.search); kept by the services.
     search_text = models.TextField(blank=True, editable=False)
@@ -376,10 +393,10 @@ class ImportBatch(models.Model):
     """One file brought to the bank: previewed, then imported whole or not at all (audited)."""
 
     class Status(models.TextChoices):
-        PREVIEWED = "previewed", _("Đã xem trước (previewed)")
-        IMPORTED = "imported", _("Đã nhập (imported)")
-        REJECTED = "rejected", _("Bị từ chối (rejected)")
-        EXPIRED = "expired", _("Hết hạn (expired: never imported, the file was deleted)")
+        PREVIEWED = "previewed", _("Previewed")
+        IMPORTED = "imported", _("Imported")
+        REJECTED = "rejected", _("Rejected")
+        EXPIRED = "expired", _("Expired: never imported, the file was deleted")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="import_batches")

@@ -45,10 +45,14 @@ def student_preview(
     position: int = 1,
     points=None,
     ids: content.ResponseIds | None = None,
+    arrangement: content.Arrangement | None = None,
 ) -> dict:
-    """The student view of ``version`` at ``position``; with ``ids``, in those shown ids."""
+    """The student view of ``version`` at ``position``; with ``ids``, in those shown ids; with
+    ``arrangement``, the options in a test code's order."""
     item = item or version.item
-    view = content.student_view(item.item_type, version.content, seed=version.pk or 0, media_url=media_url, ids=ids)
+    view = content.student_view(
+        item.item_type, version.content, seed=version.pk or 0, media_url=media_url, ids=ids, arrangement=arrangement
+    )
     view = {"item": position, "points": str(points if points is not None else version.points), **view}
     view["stimulus"] = stimulus_view(version.stimulus) if version.stimulus_id else None
     return view

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from html.parser import HTMLParser
 
 import nh3
@@ -28,7 +28,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 from .chemistry import expand_ce
 from .richtext import sanitize_html
 
-__all__ = ["GAP_MARKER", "render_html", "render_rich_text"]
+__all__ = ["GAP_MARKER", "math_segments", "render_excerpt", "render_html", "render_rich_text"]
 
 # $$display$$ first, then $inline$; a backslash-escaped \$ is a literal dollar sign.
 _MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.DOTALL)
@@ -79,6 +79,27 @@ def render_rich_text(text: str) -> SafeString:
         position = match.end()
     parts.append(_plain(text[position:]))
     return mark_safe("".join(parts))
+
+
+def render_excerpt(text: str, *, limit: int = 200) -> SafeString:
+    """The start of plain text (``itembank.content.search_text``) as HTML, its LaTeX as MathML.
+
+    For lists (the bank's rows, the review queue): ``text`` is cut after about ``limit``
+    characters, never inside a formula. A formula that would end past the limit is left out,
+    unless nothing comes before it (then it is shown whole); ``…`` marks a cut. Everything
+    outside the formulas is escaped, as in :func:`render_rich_text`, so the result is safe
+    to insert as HTML.
+    """
+    if len(text) <= limit:
+        return render_rich_text(text)
+    end = limit
+    for match in _MATH.finditer(text):
+        if match.start() >= limit:
+            break
+        if match.end() > limit:
+            end = match.start() or match.end()
+            break
+    return mark_safe(render_rich_text(text[:end].rstrip()) + "…")
 
 
 def _plain(text: str) -> str:
@@ -193,15 +214,27 @@ class _Renderer(HTMLParser):
         self.parts.append(_text_with_latex(text[position:]))
 
 
-def _text_with_latex(text: str) -> str:
-    """Unescaped text of one text node -> escaped HTML with its LaTeX as MathML."""
-    parts: list[str] = []
+def math_segments(text: str) -> Iterator[tuple[str, bool | None]]:
+    """Unescaped text of one text node, split where its formulas are: ``(plain text, None)``
+    with ``\\$`` read as ``$``, ``(LaTeX, False)`` for ``$…$``, ``(LaTeX, True)`` for ``$$…$$``.
+
+    The one reading of formulas in item text: the page's MathML and the printed papers
+    (``assess.papers``) both follow it.
+    """
     position = 0
     for match in _MATH.finditer(text):
-        parts.append(html.escape(text[position : match.start()].replace("\\$", "$"), quote=False))
+        if match.start() > position:
+            yield text[position : match.start()].replace("\\$", "$"), None
         display = match.group(1) is not None
-        source = match.group(1) if display else match.group(2)
-        parts.append(_math(source.strip(), display=display))
+        yield (match.group(1) if display else match.group(2)).strip(), display
         position = match.end()
-    parts.append(html.escape(text[position:].replace("\\$", "$"), quote=False))
-    return "".join(parts)
+    if position < len(text):
+        yield text[position:].replace("\\$", "$"), None
+
+
+def _text_with_latex(text: str) -> str:
+    """Unescaped text of one text node -> escaped HTML with its LaTeX as MathML."""
+    return "".join(
+        html.escape(segment, quote=False) if display is None else _math(segment, display=display)
+        for segment, display in math_segments(text)
+    )

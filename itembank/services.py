@@ -17,7 +17,7 @@ from accounts.permissions import AUTHORS, BOARD, scope_of
 
 from . import content, workflow
 from .models import Item, ItemReviewEvent, ItemVersion, ItemVersionEdit, Stimulus, Subject, Topic, Visibility
-from .selectors import can_edit_item, stimulus_usable_by
+from .selectors import can_edit_item, items_visible_to, stimulus_usable_by
 from .textsearch import search_key
 
 
@@ -130,6 +130,37 @@ def item_update(*, by: User, item_id: int, **fields: Any) -> Item:
     return item
 
 
+MAX_ENEMIES = 50
+
+
+@transaction.atomic
+def item_set_enemies(*, by: User, item_id: int, enemy_ids: list[int]) -> list[int]:
+    """Say which items must never sit on a form with this one (both ways); returns them.
+
+    The author's side of the pair decides: the others must be items of the same subject
+    that ``by`` may see. Refused whole with a message naming each problem.
+    """
+    item = Item.objects.select_for_update().get(pk=item_id)
+    _check_editor(by, item)
+    wanted = list(dict.fromkeys(enemy_ids))
+    problems = []
+    if len(wanted) > MAX_ENEMIES:
+        problems.append(_("An item has at most %(max)d enemies.") % {"max": MAX_ENEMIES})
+    if item.pk in wanted:
+        problems.append(_("An item cannot be its own enemy."))
+    found = set(items_visible_to(by).filter(pk__in=wanted, subject_id=item.subject_id).values_list("pk", flat=True))
+    missing = [str(pk) for pk in wanted if pk != item.pk and pk not in found]
+    if missing:
+        problems.append(
+            _("Not items of this subject shared with you: %(items)s.")
+            % {"items": ", ".join(f"#{pk}" for pk in missing)}
+        )
+    if problems:
+        raise ValidationError({"items": problems})
+    item.enemies.set(sorted(found))
+    return sorted(found)
+
+
 @transaction.atomic
 def item_version_create(*, by: User, item_id: int, **changes: Any) -> ItemVersion:
     """Start a new draft from the latest version, with ``changes`` (``VERSION_FIELDS``) applied."""
@@ -191,9 +222,9 @@ def item_version_move(*, by: User, version_id: int, to: str, comment: str = "") 
     workflow.check_transition(version.status, to)
     comment = comment.strip()
     if to == workflow.SUBMITTED and version.item.visibility == Visibility.PRIVATE:
-        raise ValidationError({"visibility": "A private item cannot be reviewed; share it with your school first."})
+        raise ValidationError({"visibility": _("A private item cannot be reviewed; share it with your school first.")})
     if to in workflow.COMMENT_REQUIRED and not comment:
-        raise ValidationError({"comment": "Say what should change."})
+        raise ValidationError({"comment": _("Say what should change.")})
     if to == workflow.APPROVED and version.stimulus_id:
         # Approval freezes the stimulus too: wait for (and block) any edit of it meanwhile.
         Stimulus.objects.select_for_update().filter(pk=version.stimulus_id).first()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -25,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsAuthor
-from config.api import error_body
+from config.api import ErrorSerializer, Instant, error_body
 from config.ids import CodeRelatedField
 
 from . import stimuli
@@ -66,6 +67,40 @@ class ListSerializer(serializers.Serializer):
 class CopySerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+
+
+class StimulusMediaOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField()
+    type = serializers.CharField()
+    alt_text = serializers.CharField(allow_blank=True)
+
+
+class StimulusOutput(serializers.Serializer):
+    """:func:`stimulus_data`."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Stimulus.Kind.choices)
+    subject = serializers.CharField()
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    owner_name = serializers.CharField()
+    html = serializers.CharField(allow_blank=True, help_text="What a student sees above each item using it.")
+    body = serializers.CharField(allow_blank=True, help_text="The stored (sanitised) text.")
+    frozen = serializers.BooleanField()
+    editable = serializers.BooleanField()
+    media = StimulusMediaOutput(allow_null=True)
+    used_by = serializers.IntegerField()
+    created_at = Instant()
+
+
+class StimuliOutput(serializers.Serializer):
+    results = StimulusOutput(many=True)
+
+
+# A change refused once an approved version uses the stimulus: 400 ``frozen``; a file over
+# every media limit: 413 ``too_large``.
+CHANGE_ERRORS = {400: OpenApiResponse(ErrorSerializer, description="invalid, or frozen"), 413: ErrorSerializer}
 
 
 def stimulus_data(stimulus: Stimulus, *, editable: bool, frozen: bool, used_by: int) -> dict:
@@ -121,6 +156,10 @@ def _frozen(exc: stimuli.StimulusFrozen) -> Response:
     return Response(error_body(exc.code, exc.messages[0]), status=status.HTTP_400_BAD_REQUEST)
 
 
+@extend_schema(
+    methods=["GET"], parameters=[ListSerializer], responses={200: StimuliOutput}, operation_id="stimuli_list"
+)
+@extend_schema(methods=["POST"], request=StimulusSerializer, responses={201: StimulusOutput, **CHANGE_ERRORS})
 @api_view(["GET", "POST"])
 @permission_classes([IsAuthor])
 @parser_classes([JSONParser, MultiPartParser])
@@ -152,6 +191,8 @@ def stimulus_list(request: Request) -> Response:
     return Response(_detail(request, stimulus), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(methods=["GET"], responses={200: StimulusOutput})
+@extend_schema(methods=["PATCH"], request=StimulusUpdateSerializer, responses={200: StimulusOutput, **CHANGE_ERRORS})
 @api_view(["GET", "PATCH"])
 @permission_classes([IsAuthor])
 @parser_classes([JSONParser, MultiPartParser])
@@ -170,6 +211,7 @@ def stimulus_detail(request: Request, stimulus_id: int) -> Response:
     return Response(_detail(request, stimulus))
 
 
+@extend_schema(request=CopySerializer, responses={201: StimulusOutput})
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 @parser_classes([JSONParser, MultiPartParser])

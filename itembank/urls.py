@@ -1,12 +1,17 @@
 from django.urls import path
 
-from . import api, import_api, stimulus_api
+from . import api, bulk_api, import_api, stimulus_api, subjects_api
 
 urlpatterns = [
     path("items/", api.items, name="api-items"),
     path("items/preview/", api.item_preview, name="api-item-preview"),
     path("items/near-duplicates/", api.item_near_duplicates, name="api-item-near-duplicates"),
     path("items/template.xlsx", import_api.excel_template, name="api-items-template"),
+    path("items/bulk/", bulk_api.items_bulk, name="api-items-bulk"),
+    path("subjects/", subjects_api.subject_list, name="api-subjects"),
+    path("subjects/<id:subject_id>/", subjects_api.subject_detail, name="api-subject"),
+    path("subjects/<id:subject_id>/topics/", subjects_api.subject_topics, name="api-subject-topics"),
+    path("topics/<id:topic_id>/", subjects_api.topic_detail, name="api-topic"),
     path("review-queue/", api.review_queue, name="api-review-queue"),
     path("bank/meta/", api.bank_meta, name="api-bank-meta"),
     path("imports/", import_api.import_upload, name="api-imports"),
@@ -17,6 +22,7 @@ urlpatterns = [
     path("stimuli/<id:stimulus_id>/", stimulus_api.stimulus_detail, name="api-stimulus"),
     path("stimuli/<id:stimulus_id>/copy/", stimulus_api.stimulus_copy, name="api-stimulus-copy"),
     path("items/<id:item_id>/", api.item_detail, name="api-item"),
+    path("items/<id:item_id>/enemies/", api.item_enemies, name="api-item-enemies"),
     path("items/<id:item_id>/versions/", api.item_versions, name="api-item-versions"),
     path("item-versions/<id:version_id>/", api.version_detail, name="api-item-version"),
     path("item-versions/<id:version_id>/submit/", api.version_submit, name="api-item-version-submit"),

@@ -187,6 +187,17 @@ def _invalid(points: Decimal, reason: str, **detail: object) -> Score:
 # --------------------------------------------------------------------------- key validation
 
 
+def all_or_nothing(score: Score) -> Score:
+    """``score`` under an all-or-nothing rule: full points only when every part is right.
+
+    A part of an assessment may score its items so (HUST's TSA does), overriding the items'
+    own partial credit; a pending score stays pending.
+    """
+    if score.pending or score.fraction == _ONE or score.points == _ZERO:
+        return score
+    return Score(_ZERO, score.max_points, _ZERO, {**score.detail, "status": "incorrect", "all_or_nothing": True})
+
+
 def _decimal(value: object, what: str) -> Decimal:
     """Read a key-side decimal: Decimal, int, decimal string (point or comma) or float via str()."""
     if isinstance(value, bool):

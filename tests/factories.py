@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
-from assess import services
+from assess import authoring, services
 from assess.models import Assessment, Attempt, RecordEntryType, Sitting
 from itembank import services as bank
 from itembank.models import CognitiveLevel, ItemVersion, Subject
@@ -163,18 +163,35 @@ def make_sitting(
     subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
     versions = make_versions(teacher, subject, n_items, irt=irt, reviewer=board)
     assessment = make_assessment(organisation=school, subject=subject, created_by=board, duration=duration)
-    form = services.form_create(by=board, assessment=assessment, code="101", item_versions=versions)
+    form = authoring.form_of_versions(by=board, assessment=assessment, code="101", item_versions=versions)
     now = timezone.now()
     students = [make_user(Role.STUDENT, school) for _ in range(n_students)]
-    return services.sitting_create(
+    return schedule(
         by=board,
         form=form,
-        title="Ca thi thử",
+        students=students,
         opens_at=opens_at or now - timedelta(minutes=5),
         closes_at=closes_at or now + timedelta(hours=3),
-        organisation_id=school.pk,
-        students=students,
     )
+
+
+def schedule(*, by: User, form, students, opens_at=None, closes_at=None, title: str = "Ca thi thử", **spec) -> Sitting:
+    """A sitting of ``form`` with ``students`` enrolled in the order given (through the services)."""
+    from assess import sittings
+
+    now = timezone.now()
+    sitting, _enrolment = sittings.sitting_schedule(
+        by=by,
+        form_id=form.pk,
+        spec=sittings.SittingSpec(
+            title=title,
+            opens_at=opens_at or now - timedelta(minutes=5),
+            closes_at=closes_at or now + timedelta(hours=3),
+            **spec,
+        ),
+        candidates=sittings.Candidates(names=tuple(student.username for student in students)),
+    )
+    return sitting
 
 
 @pytest.fixture

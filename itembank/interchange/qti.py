@@ -714,15 +714,19 @@ def _stem(item: _Item, body: ET.Element, replace: dict[int, str]) -> str:
 _Read = tuple[str, dict[str, Any], dict[str, Any]]
 
 
-def _choices(item: _Item, interaction: ET.Element, tag: str) -> list[dict[str, str]]:
-    options = []
+def _choices(item: _Item, interaction: ET.Element, tag: str, *, pinnable: bool = False) -> list[dict[str, Any]]:
+    """The choices' ids and texts; with ``pinnable``, ``fixed="true"`` pins a choice in place."""
+    options: list[dict[str, Any]] = []
     seen = set()
     for choice in interaction.iter(tag):
         cid = choice.get("identifier") or ""
         if not cid or cid in seen:
             raise _Invalid(f"a choice has a missing or repeated identifier {cid!r}", choice)
         seen.add(cid)
-        options.append({"id": cid, "text": _html(item, choice)})
+        option: dict[str, Any] = {"id": cid, "text": _html(item, choice)}
+        if pinnable and choice.get("fixed") == "true":
+            option["pinned"] = True
+        options.append(option)
     return options
 
 
@@ -735,7 +739,7 @@ def _correct_or_mapped(decl: _Declaration) -> list[str]:
 def _read_choice(item: _Item, body: ET.Element, interactions: list[ET.Element], decls: dict) -> _Read:
     interaction = interactions[0]
     decl = _decl(item, interaction, decls)
-    options = _choices(item, interaction, "simpleChoice")
+    options = _choices(item, interaction, "simpleChoice", pinnable=True)
     if len(options) < 2:
         raise _Invalid("a choice interaction needs at least two choices", interaction)
     ids = {o["id"] for o in options}

@@ -362,7 +362,8 @@ def _processing_mapped(identifiers: Sequence[str]) -> _El:
 
 def _choices(parent: _El, tag: str, options: Sequence[dict[str, Any]], extra: dict[str, str] | None = None) -> None:
     for option in options:
-        choice = parent.sub(tag, {"identifier": str(option["id"]), **(extra or {})})
+        pinned = {"fixed": "true"} if option.get("pinned") else {}
+        choice = parent.sub(tag, {"identifier": str(option["id"]), **pinned, **(extra or {})})
         _fragment(str(option.get("text") or ""), choice)
 
 

@@ -31,6 +31,19 @@ def post_roster(client, path, school, data, year=YEAR, name="lop.xlsx"):
     return client.post(path, {"file": upload(data, name), "organisation": school.pk, "school_year": year})
 
 
+def import_roster(client, school, data, year=YEAR):
+    """POST /api/rosters/ (202 and a job), the job run as the worker would, then the job as
+    ``GET /api/jobs/<id>/`` shows it: (status code of the post, the job)."""
+    from django.test.testcases import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = post_roster(client, "/api/rosters/", school, data, year=year)
+    if response.status_code != 202:
+        return response.status_code, response.json()
+    job = client.get(f"/api/jobs/{response.json()['job']['id']}/").json()
+    return response.status_code, job
+
+
 def test_a_school_administrator_downloads_the_template_previews_then_imports(school):
     client = logged_in_client(make_user(Role.SCHOOL_ADMIN, school))
     template = client.get("/api/rosters/template/")
@@ -45,11 +58,11 @@ def test_a_school_administrator_downloads_the_template_previews_then_imports(sch
     assert body["counts"]["students"]["created"] == 3
     assert not User.objects.filter(role=Role.STUDENT).exists()  # a preview writes nothing
 
-    imported = post_roster(client, "/api/rosters/", school, full_roster())
-    assert imported.status_code == 201, imported.json()
-    assert imported.json()["counts"]["students"]["created"] == 3
-    again = post_roster(client, "/api/rosters/", school, full_roster())
-    assert again.status_code == 201 and again.json()["counts"]["students"]["unchanged"] == 3
+    code, job = import_roster(client, school, full_roster())
+    assert code == 202 and job["status"] == "succeeded" and job["percent"] == 100, job
+    assert job["result"]["counts"]["students"]["created"] == 3
+    code, again = import_roster(client, school, full_roster())
+    assert again["status"] == "succeeded" and again["result"]["counts"]["students"]["unchanged"] == 3
 
     listed = client.get("/api/classes/", {"school_year": YEAR}).json()["results"]
     assert [(c["name"], c["grade"], c["student_count"]) for c in listed] == [("10A1", 10, 2), ("10A2", 10, 1)]
@@ -68,12 +81,12 @@ def test_a_roster_with_problems_is_refused_whole_with_its_report(school):
             ["HS0000000002", "Bình", "11B7"],
         ]
     )
-    response = post_roster(client, "/api/rosters/", school, bad)
-    assert response.status_code == 400
-    body = response.json()
-    assert body["error"]["code"] == "roster_problems"
-    assert body["report"]["ok"] is False
-    assert [(p["sheet"], p["row"]) for p in body["report"]["problems"]] == [("Học sinh", 3)]
+    code, job = import_roster(client, school, bad)
+    assert code == 202 and job["status"] == "failed"
+    error = job["error"]
+    assert error["code"] == "roster_problems"
+    assert error["report"]["ok"] is False
+    assert [(p["sheet"], p["row"]) for p in error["report"]["problems"]] == [("Học sinh", 3)]
     assert not User.objects.filter(role=Role.STUDENT).exists() and not SchoolClass.objects.exists()
 
     for data, name in ((b"not a roster at all", "lop.csv"), (b"PK\x03\x04broken", "lop.xlsx")):
@@ -87,7 +100,7 @@ def test_a_roster_with_problems_is_refused_whole_with_its_report(school):
 
 def test_who_may_import_and_see_classes(school):
     admin_client = logged_in_client(make_user(Role.SCHOOL_ADMIN, school))
-    assert post_roster(admin_client, "/api/rosters/", school, full_roster()).status_code == 201
+    assert import_roster(admin_client, school, full_roster())[1]["status"] == "succeeded"
     for role in (Role.TEACHER, Role.BOARD, Role.PROCTOR, Role.STUDENT):
         client = logged_in_client(make_user(role, school))
         assert post_roster(client, "/api/rosters/", school, full_roster()).status_code == 403
@@ -95,6 +108,10 @@ def test_who_may_import_and_see_classes(school):
     # Another school's administrator does not even learn that the school exists.
     stranger = logged_in_client(make_user(Role.SCHOOL_ADMIN, make_school()))
     assert post_roster(stranger, "/api/rosters/preview/", school, full_roster()).status_code == 404
+    assert post_roster(stranger, "/api/rosters/", school, full_roster()).status_code == 404
+    # A job is its owner's: anyone else does not see it.
+    code, job = import_roster(admin_client, school, full_roster())
+    assert stranger.get(f"/api/jobs/{job['id']}/").status_code == 404
     assert stranger.get("/api/classes/").json()["results"] == []
     a1 = SchoolClass.objects.get(name="10A1")
     assert stranger.get(f"/api/classes/{a1.pk}/").status_code == 404

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from assess import selectors, services
+from assess import authoring, selectors, services
 from assess.management.commands.seed_demo import EVERY_TYPE
 from assess.models import Answer, AnswerEvent, FormItem, Result
 from itembank import content
@@ -24,7 +24,7 @@ from itembank import services as bank
 from itembank.models import CognitiveLevel, Subject
 from itembank.preview import student_preview
 from scoring.item_rules import score_response
-from tests.factories import make_assessment, make_school, make_user, release_version
+from tests.factories import make_assessment, make_school, make_user, release_version, schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -81,15 +81,16 @@ def _every_type(people):
 
 def _started_attempt(people, versions, code: str):
     """A form of ``versions``, a sitting of it with one candidate, started: (attempt, token)."""
-    form = services.form_create(by=people["board"], assessment=people["assessment"], code=code, item_versions=versions)
+    form = authoring.form_of_versions(
+        by=people["board"], assessment=people["assessment"], code=code, item_versions=versions
+    )
     now = timezone.now()
-    sitting = services.sitting_create(
+    sitting = schedule(
         by=people["board"],
         form=form,
         title=f"Ca {code}",
         opens_at=now - timedelta(minutes=5),
         closes_at=now + timedelta(hours=3),
-        organisation_id=people["school"].pk,
         students=[people["student"]],
     )
     attempt = sitting.attempts.get()

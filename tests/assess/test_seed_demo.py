@@ -14,10 +14,13 @@ from assess.management.commands.seed_demo import (
     ITEMS,
     PASSWORD,
     PRACTICE_TITLE,
+    QUIZ_TITLE,
     SCHOOL_YEAR,
     SITTING_TITLE,
 )
 from assess.models import Attempt, Sitting
+from itembank.importing import ImportDefaults, import_preview
+from itembank.interchange.xlsx import template_xlsx
 from itembank.models import ItemVersion
 from itembank.rendering import render_rich_text
 from scoring.item_rules import ITEM_TYPES
@@ -31,6 +34,16 @@ def test_seed_demo_is_complete_open_and_idempotent():
     assert sitting.is_open()
     assert sitting.form.form_items.count() == 20
     assert Attempt.objects.filter(sitting=sitting).count() == 40
+    # A periodic exam with 4 test codes, dealt in roster order: neighbours differ.
+    codes = list(Attempt.objects.filter(sitting=sitting).order_by("pk").values_list("form__code", flat=True))
+    assert sorted(set(codes)) == ["101", "102", "103", "104"]
+    assert all(a != b for a, b in zip(codes, codes[1:], strict=False))
+    # A continuous quiz drawn from a blueprint, assigned to one class.
+    quiz = Sitting.objects.get(title=QUIZ_TITLE)
+    assert quiz.is_open() and quiz.kind == "assignment" and quiz.max_attempts == 2
+    assert list(quiz.classes.values_list("name", flat=True)) == ["12A1"]
+    assert quiz.attempts.count() == 14 and quiz.form.blueprint is not None
+    assert quiz.form.test_codes.count() == 4
     for username in ["teacher", "proctor", "board", "student01", "student40"]:
         assert User.objects.get(username=username).check_password(PASSWORD)
     assert User.objects.filter(role=Role.STUDENT).count() == 40
@@ -45,14 +58,15 @@ def test_seed_demo_is_complete_open_and_idempotent():
     call_command("seed_demo")
     sitting.refresh_from_db()
     assert sitting.is_open()
-    assert Sitting.objects.count() == 2 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
-    assert User.objects.count() == 45  # 40 students, teacher, proctor, board, school administrator, admin
+    assert Sitting.objects.count() == 3 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
+    assert User.objects.count() == 47  # 40 students, 3 teachers, proctor, board, school administrator, admin
     # Three classes of the school year hold the 40 students; the teacher is 12A1's homeroom teacher.
     classes = SchoolClass.objects.filter(school_year=SCHOOL_YEAR).order_by("name")
     assert [c.name for c in classes] == ["12A1", "12A2", "12A3"]
     assert ClassMembership.objects.filter(left_at__isnull=True).count() == 40
     assert sorted(c.memberships.count() for c in classes) == [13, 13, 14]
-    assert classes[0].homeroom_teacher.username == "teacher"
+    assert [c.homeroom_teacher.username for c in classes] == ["teacher", "teacher2", "teacher3"]
+    assert all(c.subject_teachers.filter(teacher__username="teacher").exists() for c in classes)
     assert User.objects.get(username="schooladmin").role == Role.SCHOOL_ADMIN
 
 
@@ -63,3 +77,10 @@ def test_every_demo_formula_renders_as_mathml():
             assert "latex-error" not in html, text
             if "$" in text:
                 assert "<math" in html, text
+
+
+def test_the_excel_template_imports_into_the_demo():
+    """Every example row of the bank's Excel template names a subject the demo has."""
+    call_command("seed_demo", verbosity=0)
+    report, _planned = import_preview(data=template_xlsx(), filename="template.xlsx", defaults=ImportDefaults())
+    assert report.ok, [(row.source, row.errors) for row in report.items if not row.ok]

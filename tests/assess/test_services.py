@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.models import Role
-from assess import errors, services, statuses
+from assess import errors, services, sittings, statuses
 from assess.models import Answer, AnswerEvent, Attempt, AttemptTransition, FormItem, RecordEntry, Result
 from assess.selectors import attempt_state
 from tests.factories import make_sitting, make_user
@@ -221,7 +221,7 @@ def test_state_never_contains_keys(started):
 def test_only_board_of_the_organisation_schedules(db, sitting):
     teacher = make_user(Role.TEACHER, sitting.organisation)
     with pytest.raises(PermissionDenied):
-        services.sitting_enrol(by=teacher, sitting=sitting, students=[])
+        sittings.sitting_enrol(by=teacher, sitting_id=sitting.pk, candidates=sittings.Candidates(names=("x",)))
 
 
 def test_unknown_token_is_superseded(started):

@@ -209,6 +209,10 @@ def test_every_page_kind_runs_under_the_policy(world: World, server: str, chromi
         teacher.open(path)
         if path == f"/bank/items/{world.item.pk}/":
             expect(teacher.page.locator("#preview math").first).to_be_attached()  # the live preview ran
+    # The API's documentation: Swagger UI from the site's own files draws every operation.
+    teacher.open("/api/docs/")
+    expect(teacher.page.locator(".opblock").first).to_be_visible()
+    teacher.settle("API docs")
 
     # The exam board: sittings and a sitting's results, whose histogram heights come from a script.
     board = Watched(chromium, server)

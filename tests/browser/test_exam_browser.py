@@ -164,9 +164,9 @@ def test_student_takes_exam_and_board_sees_score(exam: Exam, server: str, browse
     page = new_page(browser, locale="vi-VN")
     log_in(page, server, exam.student.username)
 
-    # Students land on their exam list; the sitting is open, so the row links to the exam.
+    # Students land on their dashboard; the sitting is open, so its card links to the exam.
     expect(page).to_have_url(f"{server}/exam/")
-    page.click(f'tr[data-attempt="{exam.attempt.pk}"] a.button')
+    page.click(f'article[data-attempt="{exam.attempt.pk}"] a[data-action="open"]')
     expect(page).to_have_url(f"{server}/exam/{exam.attempt.pk}/")
     expect(page.locator("#connection")).to_have_attribute("data-state", "open")
     expect(page.locator("#start")).to_be_visible()

@@ -10,6 +10,8 @@ that records what the renderer reads: it never looks for a key.
 from __future__ import annotations
 
 import copy
+import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -105,8 +107,30 @@ READ_ONLY = [12]
 KEY_FIELDS = {"key", "keys", "answer", "answers", "tolerance", "pairs", "order", "rubric", "scoring", "match"}
 
 
-@pytest.fixture
-def page():
+def item_words(language: str) -> dict[str, str]:
+    """The words a page hands items.js in #item-text (frontend/bank_text.py), in one language."""
+    from django.utils import translation
+
+    from frontend.bank_text import item_text
+
+    with translation.override(language):
+        return item_text()
+
+
+# What the server sends a Vietnamese page; the words not yet in the catalogue show in English.
+VI = item_words("vi")
+SET_WORDS = """(words) => {
+    const node = document.createElement("script");
+    node.type = "application/json";
+    node.id = "item-text";
+    node.textContent = JSON.stringify(words);
+    document.head.appendChild(node);
+}"""
+
+
+@contextmanager
+def harness(words: dict[str, str]):
+    """The harness in Chromium with every item rendered, the page holding these words."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)
@@ -129,12 +153,19 @@ def page():
             pg.on("pageerror", lambda error: errors.append(str(error)))
             pg.goto(HARNESS.resolve().as_uri())
             pg.wait_for_function("() => window.ItemRenderer && typeof window.ItemRenderer.render === 'function'")
+            pg.evaluate(SET_WORDS, words)  # as a page's json_script: items.js reads it at its first render
             pg.evaluate("([items, readOnly]) => window.renderAll(items, readOnly)", [copy.deepcopy(ITEMS), READ_ONLY])
             yield pg
             assert errors == []
             assert all(url.startswith("file://") for url in requests), requests
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page():
+    with harness(VI) as pg:
+        yield pg
 
 
 def changes(page, item: int) -> list:
@@ -220,7 +251,7 @@ def test_true_false_group_table(page) -> None:
     from playwright.sync_api import expect
 
     table = page.locator("#item-3 table.tf-table")
-    expect(table.locator("thead th")).to_have_text(["Mệnh đề / Statement", "Đúng / True", "Sai / False"])
+    expect(table.locator("thead th")).to_have_text(["Mệnh đề", "Đúng", "Sai"])
     expect(table.locator("tbody tr")).to_have_count(4)
     expect(table.locator("tbody th .letter")).to_have_text(["a)", "b)", "c)", "d)"])
     expect(table.locator("tbody tr >> nth=1").locator("math")).to_have_count(1)
@@ -228,7 +259,7 @@ def test_true_false_group_table(page) -> None:
     page.check('#item-3 input[name="item-3-c"][value="false"]')
     page.check('#item-3 input[name="item-3-a"][value="false"]')
     assert wait_changes(page, 3, 3) == [{"a": True}, {"a": True, "c": False}, {"a": False, "c": False}]
-    expect(page.get_by_label("b) Đúng / True")).to_have_count(1)
+    expect(page.get_by_label("b) Đúng", exact=True)).to_have_count(1)
 
 
 def test_short_numeric_boxes_and_field(page) -> None:
@@ -337,9 +368,9 @@ def test_ordering_by_keyboard(page) -> None:
     assert order_shown(page, 9) == ["a", "b", "c"]
     expect(page.locator("#item-9 .ordering-status")).to_be_visible()
     expect(page.locator("#item-9 .move-up").first).to_be_disabled()
-    # Keyboard only: focus "Xuống / Down" of the first element and press Enter twice.
+    # Keyboard only: focus "Xuống" (down) of the first element and press Enter twice.
     down = page.locator('#item-9 .ordering-element[data-element="a"] .move-down')
-    expect(down).to_have_text("Xuống / Down")
+    expect(down).to_have_text("Xuống")
     down.focus()
     page.keyboard.press("Enter")
     assert order_shown(page, 9) == ["b", "a", "c"]
@@ -358,7 +389,7 @@ def test_ordering_by_keyboard(page) -> None:
     page.evaluate("() => window.__views[9].setValue(null)")
     assert order_shown(page, 9) == ["a", "b", "c"]
     keep = page.locator("#item-9 .keep-order")
-    expect(keep).to_have_text("Giữ thứ tự này / Keep this order")
+    expect(keep).to_have_text(VI["keepOrder"])
     keep.click()
     assert wait_changes(page, 9, 4)[-1] == ["a", "b", "c"]
 
@@ -369,13 +400,13 @@ def test_essay_word_count(page) -> None:
     area = page.locator("#item-10 textarea")
     counter = page.locator("#item-10 .word-count")
     expect(area).to_have_attribute("maxlength", "20000")
-    expect(counter).to_have_text("0 / 5 từ / words")
+    expect(counter).to_have_text(f"0 / 5 {VI['words']}")
     area.click()
     page.keyboard.type("Một hai ba bốn")
-    expect(counter).to_have_text("4 / 5 từ / words")
+    expect(counter).to_have_text(f"4 / 5 {VI['words']}")
     assert wait_changes(page, 10, 1) == ["Một hai ba bốn"]
     page.keyboard.type(" năm sáu")
-    expect(counter).to_contain_text("6 / 5 từ / words")
+    expect(counter).to_contain_text(f"6 / 5 {VI['words']}")
     expect(counter).to_have_class("word-count over")
     # Over the limit nothing is sent, neither when typing pauses nor when leaving the field:
     # the server would refuse it, and the text stays on the page for the student to shorten.
@@ -388,11 +419,11 @@ def test_essay_word_count(page) -> None:
     page.keyboard.press("Backspace")
     page.keyboard.press("Backspace")
     page.keyboard.press("Backspace")
-    expect(counter).to_have_text("5 / 5 từ / words")
+    expect(counter).to_have_text(f"5 / 5 {VI['words']}")
     assert wait_changes(page, 10, 2) == ["Một hai ba bốn", "Một hai ba bốn năm"]
     # Words are counted as the server counts them: a no-break space separates words too.
     area.fill("một\u00a0hai\u3000ba")
-    expect(counter).to_have_text("3 / 5 từ / words")
+    expect(counter).to_have_text(f"3 / 5 {VI['words']}")
 
 
 VALUES = {
@@ -436,7 +467,7 @@ def test_set_value_repaints_every_type_without_reporting(page) -> None:
     assert order_shown(page, 9) == ["c", "a", "b"]
     expect(page.locator("#item-9 .keep-order")).to_be_hidden()
     expect(page.locator("#item-10 textarea")).to_have_value("Một hai ba")
-    expect(page.locator("#item-10 .word-count")).to_have_text("3 / 5 từ / words")
+    expect(page.locator("#item-10 .word-count")).to_have_text(f"3 / 5 {VI['words']}")
     settle(page)
     assert page.evaluate("() => window.__changes") == []  # repainting is not a change
 
@@ -457,7 +488,7 @@ def test_set_value_repaints_every_type_without_reporting(page) -> None:
     expect(page.locator("#item-6 input")).to_have_value("")
     assert order_shown(page, 9) == ["a", "b", "c"]
     expect(page.locator("#item-9 .keep-order")).to_be_visible()
-    expect(page.locator("#item-10 .word-count")).to_have_text("0 / 5 từ / words")
+    expect(page.locator("#item-10 .word-count")).to_have_text(f"0 / 5 {VI['words']}")
     settle(page)
     assert [c["item"] for c in page.evaluate("() => window.__changes")] == [3, 9]
 
@@ -468,3 +499,39 @@ def test_flush_sends_typing_at_once(page) -> None:
     assert changes(page, 6) == ["Cần Thơ"]
     settle(page)
     assert changes(page, 6) == ["Cần Thơ"]
+
+
+# The renderer's own words, as the page shows them: labels, hints, buttons, names of controls
+# (not the item's content, which is in the language it was written in).
+CHROME_TEXT = """() => {
+    const own = "thead th, .hint, .match-heading, .ordering-status, button, .word-count, .item-error";
+    const texts = Array.from(document.querySelectorAll("#items .item-body")).flatMap((body) =>
+        Array.from(body.querySelectorAll(own)).map((node) => node.textContent.trim()));
+    const named = Array.from(document.querySelectorAll("#items [aria-label]"))
+        .filter((node) => !node.closest(".stimulus"))
+        .map((node) => node.getAttribute("aria-label"));
+    return texts.concat(named).filter((text) => text);
+}"""
+
+
+def test_the_words_are_the_pages_in_one_language() -> None:
+    """The renderer says nothing of its own: every label is the page's word, in its language."""
+    english = item_words("en")
+    with harness(english) as pg:
+        shown = pg.evaluate(CHROME_TEXT)
+        pg.screenshot(path="/tmp/item_renderer_en.png", full_page=True)
+    assert shown
+    vietnamese = [text for text in shown if re.search(r"[^\x00-\x7f]", text.replace("\u2014", ""))]
+    assert vietnamese == []
+    assert {english["statement"], english["trueLabel"], english["keepOrder"], english["boxesHint"]} <= set(shown)
+    assert not [text for text in shown if " / " in text and not re.fullmatch(r"\d+ / \d+ .*|.* \d+/\d+", text)]
+
+
+def test_items_js_holds_no_words_of_its_own() -> None:
+    """items.js lists the keys it shows; the server gives a word for each, and for nothing else."""
+    listed = re.search(r"var TEXT_KEYS = \[([^\]]*)\]", ITEMS_JS.read_text(encoding="utf-8"))
+    assert listed is not None
+    keys = set(re.findall(r'"(\w+)"', listed.group(1)))
+    assert keys == set(VI)
+    used = set(re.findall(r"\btext\.(\w+)", ITEMS_JS.read_text(encoding="utf-8"))) - {"length", "slice"}
+    assert used <= keys | {"empty"}, used - keys

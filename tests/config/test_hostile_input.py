@@ -234,10 +234,13 @@ def test_the_walk_finds_every_parameter_the_code_reads(world, monkeypatch):
     """The recorder sees each parameter name written in the code: the walk misses none."""
     client = Client(raise_request_exception=False)
     client.force_login(world.users["admin"])
+    student = Client(raise_request_exception=False)  # the student's own pages are theirs alone
+    student.force_login(world.users["student"])
     reads = _ReadParameters(monkeypatch)
     for path, real in addresses(world):
         if real and not path.startswith(("/logout/", "/api/auth/logout/", "/admin/")):
             client.get(path)
+            student.get(path)
     assert project_parameters() <= reads.names
 
 

@@ -20,11 +20,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
-from assess import services, statuses
+from assess import authoring, services, statuses
 from itembank import services as bank
 from itembank import stimuli
 from itembank.models import CognitiveLevel, ItemVersion, Subject, Topic
-from tests.factories import make_assessment, make_blueprint, make_school, make_user, make_versions
+from tests.factories import make_assessment, make_blueprint, make_school, make_user, make_versions, schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def add_stimuli(world: World, n: int) -> None:
 
 def _form(world: World):
     versions = make_versions(world.teacher, world.subject, 2, reviewer=world.board)
-    return services.form_create(
+    return authoring.form_of_versions(
         by=world.board,
         assessment=make_assessment(organisation=world.school, subject=world.subject, created_by=world.board),
         code="101",
@@ -105,13 +105,12 @@ def add_sittings(world: World, n: int) -> None:
     form = _form(world)
     now = timezone.now()
     for i in range(n):
-        services.sitting_create(
+        schedule(
             by=world.board,
             form=form,
             title=f"Ca {i}",
             opens_at=now - timedelta(minutes=5),
             closes_at=now + timedelta(hours=2),
-            organisation_id=world.school.pk,
             students=[world.student],
         )
 
@@ -127,13 +126,12 @@ def _finish(attempt, *, publish: bool) -> None:
 
 def add_candidates(world: World, n: int) -> None:
     students = [make_user(Role.STUDENT, world.school) for _ in range(n)]
-    sitting = services.sitting_create(
+    sitting = schedule(
         by=world.board,
         form=_form(world),
         title="Ca thi",
         opens_at=timezone.now() - timedelta(minutes=5),
         closes_at=timezone.now() + timedelta(hours=2),
-        organisation_id=world.school.pk,
         students=students,
     )
     for attempt in sitting.attempts.order_by("pk")[: n // 2]:
@@ -150,6 +148,28 @@ def add_record(world: World, n: int) -> None:
 def add_topics(world: World, n: int) -> None:
     for i in range(n):
         Topic.objects.create(subject=world.subject, name=f"Chủ đề {i}")
+
+
+def add_subjects(world: World, n: int) -> None:
+    start = Subject.objects.count()
+    for i in range(start, start + n):
+        subject = Subject.objects.create(code=f"mon-{i}", name=f"Môn {i}", owner=world.school)
+        Topic.objects.create(subject=subject, name="Chủ đề", owner=world.school)
+
+
+def add_used_topics(world: World, n: int) -> None:
+    start = Topic.objects.filter(subject=world.subject).count()
+    for i in range(start, start + n):
+        topic = Topic.objects.create(subject=world.subject, name=f"Bài {i}", owner=world.school)
+        bank.item_create(
+            by=world.teacher,
+            subject=world.subject,
+            level=CognitiveLevel.KNOW,
+            topic=topic,
+            content={"stem": f"Câu {i}", "options": [{"id": "A", "text": "1"}, {"id": "B", "text": "2"}], "key": "A"},
+        )
+    if start == 0:
+        make_blueprint(by=world.teacher, subject=world.subject, topic=topic, title="Ma trận")
 
 
 def add_history(world: World, n: int) -> None:
@@ -230,6 +250,8 @@ LISTS = {
     "blueprints": (add_blueprints, "teacher", lambda w: "/api/blueprints/", 6),
     "stimuli": (add_stimuli, "teacher", lambda w: "/api/stimuli/", 4),
     "bank vocabulary": (add_topics, "teacher", lambda w: "/api/bank/meta/", 5),
+    "subjects": (add_subjects, "school_admin", lambda w: "/api/subjects/", 4),
+    "a subject's topic tree": (add_used_topics, "board", lambda w: f"/api/subjects/{w.subject.pk}/topics/", 5),
     "version history": (add_history, "teacher", lambda w: f"/api/item-versions/{w.version.pk}/history/", 6),
     "export": (add_items, "teacher", lambda w: "/api/exports/?format=xlsx", 4),
     "sittings": (add_sittings, "board", lambda w: "/api/sittings/", 4),

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role
 from accounts.permissions import scope_of
-from assess import services as assess_services
+from assess import authoring
 from assess.models import Assessment, RecordEntryType
 from itembank import services
 from itembank.models import Visibility
@@ -142,14 +142,14 @@ def test_a_department_board_builds_a_form_from_an_item_a_sibling_school_shared(w
         record_entry_type=RecordEntryType.MIDTERM,
         created_by=world["dept_board"],
     )
-    form = assess_services.form_create(by=world["dept_board"], assessment=assessment, code="A", item_versions=[version])
+    form = authoring.form_of_versions(by=world["dept_board"], assessment=assessment, code="A", item_versions=[version])
     assert form.form_items.get().item_version == version
     # A board that may not see the item cannot put it on a form, even knowing its id.
     far_school = world["far_teacher"].organisation
     assessment.organisation = far_school
     assessment.save()
     with pytest.raises(PermissionDenied):
-        assess_services.form_create(by=world["far_board"], assessment=assessment, code="B", item_versions=[version])
+        authoring.form_of_versions(by=world["far_board"], assessment=assessment, code="B", item_versions=[version])
 
 
 def test_students_and_proctors_have_no_bank(world, client):

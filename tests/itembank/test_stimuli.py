@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import Organisation, Role, User
+from assess import authoring
 from assess import selectors as assess_selectors
-from assess import services as assess_services
 from assess.models import Assessment, RecordEntryType
 from itembank import services
 from itembank.models import ItemVersion, MediaFile, Stimulus, Subject
@@ -366,7 +366,7 @@ def test_a_stimulus_used_by_two_items_shows_identically_above_both_on_a_form(peo
         record_entry_type=RecordEntryType.MIDTERM,
         created_by=people.board,
     )
-    form = assess_services.form_create(by=people.board, assessment=assessment, code="101", item_versions=released)
+    form = authoring.form_of_versions(by=people.board, assessment=assessment, code="101", item_versions=released)
     first, middle, last = assess_selectors.form_content(form.pk)
     assert first["stimulus"] == last["stimulus"] == {"id": created["id"], "title": "Bài đọc", "html": created["html"]}
     assert middle["stimulus"] is None

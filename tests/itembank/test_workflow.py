@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role
-from assess import services as assess_services
+from assess import authoring
 from assess.models import Assessment, FormItem, RecordEntryType
 from itembank import services, workflow
 from itembank.models import CognitiveLevel, ItemReviewEvent, ItemVersion, Subject
@@ -225,14 +225,14 @@ def test_only_approved_or_published_versions_enter_a_form(subject, people, statu
     )
 
     def build():
-        return assess_services.form_create(
+        return authoring.form_of_versions(
             by=people["board"], assessment=assessment, code="101", item_versions=[version]
         )
 
     if status in (workflow.APPROVED, workflow.PUBLISHED):
         assert FormItem.objects.filter(form=build(), item_version=version).count() == 1
     else:
-        with pytest.raises(ValidationError, match="only approved or published"):
+        with pytest.raises(ValidationError, match="chưa có phiên bản đã duyệt hoặc đã phát hành"):
             build()
 
 

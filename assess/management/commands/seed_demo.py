@@ -7,6 +7,7 @@ demo sitting's window so that it is open now.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import Organisation, Role, User
-from assess import services
+from assess import authoring, sittings, test_codes
 from assess.models import Assessment, Form, RecordEntryType, Sitting
 from itembank import services as bank
 from itembank.models import CognitiveLevel, ItemVersion, Subject, Topic
@@ -23,6 +24,9 @@ from itembank.models import CognitiveLevel, ItemVersion, Subject, Topic
 PASSWORD = "demo"
 SCHOOL_YEAR = "2026-2027"
 SITTING_TITLE = "Kiểm tra giữa kỳ I – Toán 12 (demo)"
+MIDTERM_TITLE = "Kiểm tra giữa kỳ I – Toán 12"
+QUIZ_TITLE = "Kiểm tra 15 phút – Hàm số và lôgarit (demo)"
+QUIZ_BLUEPRINT = "Ma trận 15 phút – Hàm số và lôgarit"
 
 # (topic, level, stem, options A-D, key, irt_a, irt_b)
 ITEMS = [
@@ -360,56 +364,136 @@ class Command(BaseCommand):
         ]
 
         subject, _ = Subject.objects.get_or_create(code="toan", defaults={"name": "Toán"})
+        # The bank's Excel template names Toán and Địa lí in its example rows
+        # (itembank.interchange.xlsx): with both here, the template imports as it is.
+        Subject.objects.get_or_create(code="dia-li", defaults={"name": "Địa lí"})
         versions = self._items(teacher, board, subject)
 
-        assessment = Assessment.objects.filter(title="Kiểm tra giữa kỳ I – Toán 12", organisation=school).first()
-        if assessment is None:
-            assessment = Assessment.objects.create(
-                title="Kiểm tra giữa kỳ I – Toán 12",
-                kind=Assessment.Kind.PERIODIC,
-                subject=subject,
-                organisation=school,
-                duration=timedelta(minutes=45),
-                school_year=SCHOOL_YEAR,
-                term=1,
-                record_entry_type=RecordEntryType.MIDTERM,
-                created_by=board,
-            )
-        form = Form.objects.filter(assessment=assessment, code="101").first()
-        if form is None:
-            form = services.form_create(by=board, assessment=assessment, code="101", item_versions=versions)
+        school_admin = self._user("schooladmin", Role.SCHOOL_ADMIN, school, "Phạm Thu", "Hà")
+        homerooms = [
+            teacher,
+            self._user("teacher2", Role.TEACHER, school, "Võ Văn", "Bình"),
+            self._user("teacher3", Role.TEACHER, school, "Đặng Thu", "Trang"),
+        ]
+        classes = self._classes(school_admin, school, homerooms, students, subject)
 
         now = timezone.now()
         opens_at, closes_at = now - timedelta(hours=1), now + timedelta(days=7)
-        sitting = Sitting.objects.filter(title=SITTING_TITLE, form=form).first()
-        if sitting is None:
-            sitting = services.sitting_create(
-                by=board,
-                form=form,
-                title=SITTING_TITLE,
-                opens_at=opens_at,
-                closes_at=closes_at,
-                organisation_id=school.pk,
-                students=students,
-            )
-        else:
-            if not sitting.is_open(now) or sitting.closes_at < now + timedelta(days=1):
-                services.sitting_reopen_window(
-                    by=board, sitting_id=sitting.pk, opens_at=min(sitting.opens_at, opens_at), closes_at=closes_at
-                )
-            services.sitting_enrol(by=board, sitting=sitting, students=students)
+        sitting = self._midterm(board, school, subject, versions, classes, opens_at, closes_at)
+        quiz = self._quiz(teacher, school, subject, classes[0], opens_at, closes_at)
         practice = self._practice(teacher, board, subject, school, students)
-        school_admin = self._user("schooladmin", Role.SCHOOL_ADMIN, school, "Phạm Thu", "Hà")
-        self._classes(school_admin, school, teacher, students)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}) "
-                f"and '{practice.title}' (every item type) "
+                f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}, "
+                f"{Form.objects.filter(parent=sitting.form).count()} test codes), the quiz '{quiz.title}' "
+                f"assigned to {classes[0].name}, and '{practice.title}' (every item type) "
                 f"open until {sitting.closes_at:%Y-%m-%d %H:%M} UTC with {sitting.attempts.count()} candidates. "
-                f"Logins: admin (the Django admin), schooladmin (classes and rosters), teacher, proctor, board, "
-                f"student01..student40; password '{PASSWORD}'."
+                f"Logins: admin (the Django admin), schooladmin (classes and rosters), teacher, teacher2, teacher3, "
+                f"proctor, board, student01..student40; password '{PASSWORD}'."
             )
         )
+
+    def _midterm(self, board: User, school, subject: Subject, versions, classes, opens_at, closes_at) -> Sitting:
+        """The periodic exam: 20 single-choice items at 0.5, a master form and 4 test codes,
+        the three classes enrolled in roster order (neighbours get different codes)."""
+        part = authoring.PartSpec("Phần I", len(versions), Decimal("0.5"), "single_choice")
+        assessment = self._assessment(
+            board, school, subject, MIDTERM_TITLE, Assessment.Kind.PERIODIC, RecordEntryType.MIDTERM, 45, part
+        )
+        form = Form.objects.filter(assessment=assessment, kind=Form.Kind.MASTER).order_by("pk").first()
+        if form is None:
+            form = authoring.form_build(
+                by=board, assessment_id=assessment.pk, code="GOC", item_ids=[[v.item_id for v in versions]]
+            )
+        self._codes(board, form)
+        sitting = Sitting.objects.filter(title=SITTING_TITLE, form=form).first()
+        candidates = sittings.Candidates(class_ids=tuple(c.pk for c in classes))
+        if sitting is None:
+            spec = sittings.SittingSpec(title=SITTING_TITLE, opens_at=opens_at, closes_at=closes_at)
+            sitting, _enrolment = sittings.sitting_schedule(by=board, form_id=form.pk, spec=spec, candidates=candidates)
+        else:
+            self._keep_open(board, sitting, opens_at, closes_at)
+            sittings.sitting_enrol(by=board, sitting_id=sitting.pk, candidates=candidates)
+        return sitting
+
+    @staticmethod
+    def _assessment(by: User, school, subject: Subject, title: str, kind, entry, minutes: int, part) -> Assessment:
+        found = Assessment.objects.filter(title=title, organisation=school).first()
+        return found or authoring.assessment_create(
+            by=by,
+            spec=authoring.AssessmentSpec(
+                title=title,
+                kind=kind,
+                subject_id=subject.pk,
+                grade=12,
+                school_year=SCHOOL_YEAR,
+                term=1,
+                record_entry_type=entry,
+                duration_minutes=minutes,
+                parts=(part,),
+                organisation_id=school.pk,
+            ),
+        )
+
+    @staticmethod
+    def _codes(by: User, form: Form) -> None:
+        """4 test codes, unless it has them or a sitting of it opened (a demo from before codes)."""
+        if not form.test_codes.exists() and not authoring.form_is_frozen(form):
+            test_codes.codes_generate(by=by, form_id=form.pk, count=4, seed=2026)
+
+    def _quiz(self, teacher: User, school, subject: Subject, school_class, opens_at, closes_at) -> Sitting:
+        """A teacher's 15-minute continuous quiz drawn from a blueprint, with 4 test codes,
+        assigned to their homeroom class: two attempts, the best counts, the correct answers
+        shown after each submission."""
+        from assess.blueprints import BlueprintSpec, CellSpec, PartSpec, blueprint_create
+        from assess.models import Blueprint
+
+        topics = {t.name: t.pk for t in Topic.objects.filter(subject=subject, parent=None)}
+        blueprint = Blueprint.objects.filter(title=QUIZ_BLUEPRINT, owner=school).first()
+        if blueprint is None:
+            cells = (
+                CellSpec(topic_id=topics["Hàm số"], level=CognitiveLevel.KNOW, item_count=2),
+                CellSpec(topic_id=topics["Hàm số"], level=CognitiveLevel.UNDERSTAND, item_count=2),
+                CellSpec(topic_id=topics["Mũ và lôgarit"], level=CognitiveLevel.KNOW, item_count=1),
+            )
+            blueprint = blueprint_create(
+                by=teacher,
+                spec=BlueprintSpec(
+                    title=QUIZ_BLUEPRINT,
+                    subject_id=subject.pk,
+                    grade=12,
+                    owner_id=school.pk,
+                    parts=(PartSpec("Phần I", "single_choice", Decimal("2"), cells),),
+                ),
+            )
+        part = authoring.PartSpec("Phần I", 5, Decimal("2"), "single_choice")
+        assessment = self._assessment(
+            teacher, school, subject, QUIZ_TITLE, Assessment.Kind.CONTINUOUS, RecordEntryType.CONTINUOUS, 15, part
+        )
+        form = Form.objects.filter(assessment=assessment, kind=Form.Kind.MASTER).order_by("pk").first()
+        if form is None:
+            draw = authoring.form_draw(
+                by=teacher, assessment_id=assessment.pk, blueprint_id=blueprint.pk, code="GOC", seed=2026
+            )
+            form = draw.form
+        self._codes(teacher, form)
+        sitting = Sitting.objects.filter(title=QUIZ_TITLE, form=form).first()
+        if sitting is None:
+            spec = sittings.SittingSpec(
+                title=QUIZ_TITLE,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                max_attempts=2,
+                counting=Sitting.Counting.BEST,
+                feedback_timing=Sitting.FeedbackTiming.AFTER_SUBMIT,
+                feedback_detail=Sitting.FeedbackDetail.ANSWERS,
+            )
+            sitting, _enrolment = sittings.sitting_schedule(
+                by=teacher, form_id=form.pk, spec=spec, candidates=sittings.Candidates(class_ids=(school_class.pk,))
+            )
+        else:
+            self._keep_open(teacher, sitting, opens_at, closes_at)
+        return sitting
 
     def _practice(self, teacher: User, reviewer: User, subject: Subject, school, students) -> Sitting:
         """A continuous-assessment sitting with one item of every type."""
@@ -446,27 +530,40 @@ class Command(BaseCommand):
         )
         form = Form.objects.filter(assessment=assessment, code="LT1").first()
         if form is None:
-            form = services.form_create(by=reviewer, assessment=assessment, code="LT1", item_versions=versions)
+            form = authoring.form_of_versions(by=reviewer, assessment=assessment, code="LT1", item_versions=versions)
         now = timezone.now()
         sitting = Sitting.objects.filter(title=PRACTICE_TITLE, form=form).first()
         if sitting is None:
-            return services.sitting_create(
-                by=reviewer,
-                form=form,
-                title=PRACTICE_TITLE,
-                opens_at=now - timedelta(hours=1),
-                closes_at=now + timedelta(days=7),
-                organisation_id=school.pk,
-                students=students,
+            return self._schedule(
+                reviewer, form, PRACTICE_TITLE, now - timedelta(hours=1), now + timedelta(days=7), students
             )
-        if not sitting.is_open(now) or sitting.closes_at < now + timedelta(days=1):
-            services.sitting_reopen_window(
-                by=reviewer,
-                sitting_id=sitting.pk,
-                opens_at=min(sitting.opens_at, now),
-                closes_at=now + timedelta(days=7),
-            )
+        self._keep_open(reviewer, sitting, now - timedelta(hours=1), now + timedelta(days=7))
         return sitting
+
+    @staticmethod
+    def _candidates(students) -> sittings.Candidates:
+        return sittings.Candidates(names=tuple(student.username for student in students))
+
+    def _schedule(self, by: User, form: Form, title: str, opens_at, closes_at, students) -> Sitting:
+        spec = sittings.SittingSpec(title=title, opens_at=opens_at, closes_at=closes_at)
+        sitting, _enrolment = sittings.sitting_schedule(
+            by=by, form_id=form.pk, spec=spec, candidates=self._candidates(students)
+        )
+        return sitting
+
+    @staticmethod
+    def _keep_open(by: User, sitting: Sitting, opens_at, closes_at) -> None:
+        """A demo run days later finds its sittings open again (the move is audited)."""
+        now = timezone.now()
+        if not sitting.is_open(now) or sitting.closes_at < now + timedelta(days=1):
+            sittings.sitting_reschedule(
+                by=by,
+                sitting_id=sitting.pk,
+                opens_at=min(sitting.opens_at, opens_at),
+                closes_at=closes_at,
+                latest_start=None,
+                reason="demo data: kept open",
+            )
 
     def _release(self, version: ItemVersion, teacher: User, reviewer: User) -> ItemVersion:
         """Through the review workflow, step by step from wherever a previous run left it."""
@@ -476,30 +573,36 @@ class Command(BaseCommand):
             version = bank.item_version_approve(by=reviewer, version_id=version.pk)
         return bank.item_version_publish(by=reviewer, version_id=version.pk)
 
-    def _classes(self, school_admin: User, school, teacher: User, students: list[User]) -> None:
-        """Three classes of the school year, the 40 students spread over them, the teacher
-        the first one's homeroom teacher (through the same services as the Classes page)."""
+    def _classes(self, school_admin: User, school, homerooms: list[User], students: list[User], subject) -> list:
+        """Three classes of the school year with their homeroom teachers, the 40 students
+        spread over them, and the first teacher teaching mathematics in all three (through
+        the same services as the Classes page)."""
         from accounts import services as account_services
-        from accounts.models import SchoolClass
+        from accounts.models import ClassTeacher, SchoolClass
 
         classes = []
-        for name in ("12A1", "12A2", "12A3"):
+        for name, homeroom in zip(("12A1", "12A2", "12A3"), homerooms, strict=True):
             found = SchoolClass.objects.filter(school=school, school_year=SCHOOL_YEAR, name=name).first()
-            classes.append(
-                found
-                or account_services.class_create(
+            if found is None:
+                found = account_services.class_create(
                     by=school_admin,
                     school_id=school.pk,
                     school_year=SCHOOL_YEAR,
                     name=name,
                     grade=12,
-                    homeroom_teacher_id=teacher.pk if name == "12A1" else None,
+                    homeroom_teacher_id=homeroom.pk,
                 )
-            )
+            elif found.homeroom_teacher_id is None:
+                found = account_services.class_update(
+                    by=school_admin, class_id=found.pk, changes={"homeroom_teacher": homeroom.pk}
+                )
+            ClassTeacher.objects.get_or_create(school_class=found, teacher=homerooms[0], subject=subject)
+            classes.append(found)
         for index, student in enumerate(students):
             account_services.class_place_student(
                 by=school_admin, class_id=classes[index * len(classes) // len(students)].pk, student_id=student.pk
             )
+        return classes
 
     def _user(
         self, username, role, organisation, family, given, *, staff=False, superuser=False, learner_id=None

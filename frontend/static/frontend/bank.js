@@ -300,6 +300,44 @@
     return pill;
   }
 
+  /* --- long work: a job started by a POST, followed until it ends (GET /api/jobs/<id>/) --- */
+
+  // A <progress> bar with its words, for a job's progress.
+  function progressBar() {
+    var box = make("div", "job-progress");
+    box.setAttribute("data-testid", "job-progress");
+    var bar = box.appendChild(make("progress"));
+    bar.max = 100;
+    bar.value = 0;
+    var words = box.appendChild(make("span", "muted"));
+    words.setAttribute("aria-live", "polite");
+    return {
+      element: box,
+      show: function (job) {
+        bar.value = job.percent || 0;
+        bar.setAttribute("aria-valuenow", String(job.percent || 0));
+        words.textContent = (job.percent || 0) + "%" + (job.message ? " · " + job.message : "");
+      }
+    };
+  }
+
+  // Resolves with the job once it succeeded or failed; onProgress(job) hears each poll.
+  function followJob(job, onProgress) {
+    return new Promise(function (resolve) {
+      function step(current) {
+        if (onProgress) onProgress(current);
+        if (current.status === "succeeded" || current.status === "failed") { resolve(current); return; }
+        window.setTimeout(function () {
+          api("GET", "/api/jobs/" + current.id + "/").then(function (result) {
+            if (result.ok) step(result.data);
+            else resolve({ status: "failed", error: { message: failure(result) } });
+          });
+        }, 700);
+      }
+      step(job);
+    });
+  }
+
   /* --- the bank's vocabulary (GET /api/bank/meta/) ------------------------------------ */
 
   var metaPromise = null;
@@ -435,6 +473,8 @@
     formatDate: formatDate,
     statusPill: statusPill,
     meta: meta,
+    progressBar: progressBar,
+    followJob: followJob,
     choices: choices,
     labelOf: labelOf,
     subjectOf: subjectOf,

@@ -328,16 +328,9 @@
       });
     }
 
+    // One line in the page's language: the server translates every shortfall's message.
     function message(entry) {
-      var li = make("li", "shortfall-message");
-      var vi = make("span", null, (entry.message && entry.message.vi) || "");
-      vi.lang = "vi";
-      var en = make("span", "muted", (entry.message && entry.message.en) || "");
-      en.lang = "en";
-      li.appendChild(vi);
-      li.appendChild(make("br"));
-      li.appendChild(en);
-      return li;
+      return make("li", "shortfall-message", entry.message || "");
     }
 
     function renderAvailability(host, report) {

@@ -29,6 +29,7 @@
   var editable = el("editable");
   var typeSelect = el("f-item_type");
   var stem = el("f-stem");
+  var explanation = el("f-explanation");
   var typeHost = el("type-editor");
   var previewHost = el("preview");
   var stimulusSelect = el("f-stimulus");
@@ -168,8 +169,9 @@
     return { element: B.field(label, select, field), select: select };
   }
 
-  /* A row of an option-like list: [correct mark] letter [text]. */
-  function choiceRow(kind, groupName, data, letterOf, nameKey) {
+  /* A row of an option-like list: [correct mark] letter [text] [pinned: keeps its place in
+   * test codes, for options of choice items]. */
+  function choiceRow(kind, groupName, data, letterOf, nameKey, pinnable) {
     var mark = make("input");
     mark.type = kind;
     mark.name = groupName;
@@ -179,8 +181,20 @@
     markLabel.appendChild(make("span", null, t("correct")));
     var letter = make("span", "letter");
     var input = textInput(data.text, "");
+    var nodes = [markLabel, letter, input];
+    var pin = null;
+    if (pinnable) {
+      pin = make("input");
+      pin.type = "checkbox";
+      pin.checked = !!data.pinned;
+      var pinLabel = make("label", "pin-mark");
+      pinLabel.title = t("pinnedHint");
+      pinLabel.appendChild(pin);
+      pinLabel.appendChild(make("span", null, t("pinned")));
+      nodes.push(pinLabel);
+    }
     return {
-      nodes: [markLabel, letter, input],
+      nodes: nodes,
       first: input,
       mark: mark,
       input: input,
@@ -191,8 +205,15 @@
         mark.value = letterOf(i);
       },
       name: function (i) { return t(nameKey) + " " + letterOf(i); },
-      read: function (i) { return { id: letterOf(i), text: input.value, correct: mark.checked }; }
+      read: function (i) {
+        return { id: letterOf(i), text: input.value, correct: mark.checked, pinned: !!(pin && pin.checked) };
+      }
     };
+  }
+
+  // An option as the content keeps it: "pinned" only when it is.
+  function optionOf(o) {
+    return o.pinned ? { id: o.id, text: o.text, pinned: true } : { id: o.id, text: o.text };
   }
 
   /* --- one editor per item type: build(host, content) -> {read() -> content minus stem} -- */
@@ -206,13 +227,13 @@
       field: kind === "radio" ? "options key" : "options keys",
       hint: kind === "radio" ? t("hintSingle") : t("hintMultiple"),
       items: (options && options.length ? options : [{}, {}, {}, {}]).map(function (o) {
-        return { text: o.text, correct: isCorrect(o.id) };
+        return { text: o.text, correct: isCorrect(o.id), pinned: !!o.pinned };
       }),
       min: 2,
       max: 10,
       addLabel: t("addOption"),
       blank: function () { return {}; },
-      build: function (data) { return choiceRow(kind, group, data, upper, "option"); }
+      build: function (data) { return choiceRow(kind, group, data, upper, "option", true); }
     });
     host.appendChild(rows.element);
     return rows;
@@ -225,7 +246,7 @@
         var options = rows.read();
         var key = null;
         each(options, function (o) { if (o.correct) key = o.id; });
-        return { options: options.map(function (o) { return { id: o.id, text: o.text }; }), key: key };
+        return { options: options.map(optionOf), key: key };
       }
     };
   };
@@ -239,7 +260,7 @@
       read: function () {
         var options = rows.read();
         return {
-          options: options.map(function (o) { return { id: o.id, text: o.text }; }),
+          options: options.map(optionOf),
           scoring: scoring.select.value,
           keys: options.filter(function (o) { return o.correct; }).map(function (o) { return o.id; })
         };
@@ -725,6 +746,7 @@
     var content = state.editor.read();
     var out = { stem: stem.value };
     Object.keys(content).forEach(function (k) { out[k] = content[k]; });
+    if (explanation.value.trim()) out.explanation = explanation.value;
     return out;
   }
 
@@ -1001,9 +1023,31 @@
 
   function statusLabel(code) { return B.labelOf(state.meta && state.meta.statuses, code); }
 
+  // Enemy items (GET/PUT /api/items/<id>/enemies/): a list of item numbers, saved on its own.
+  var enemiesField = el("enemies-field");
+  function loadEnemies(itemId) {
+    enemiesField.hidden = false;
+    B.api("GET", "/api/items/" + itemId + "/enemies/").then(function (result) {
+      if (result.ok) el("f-enemies").value = result.data.items.map(function (i) { return i.id; }).join(", ");
+    });
+  }
+  el("save-enemies").addEventListener("click", function () {
+    var ids = el("f-enemies").value.split(/[^0-9]+/).filter(Boolean).map(Number);
+    B.errors.clear(enemiesField);
+    B.api("PUT", "/api/items/" + state.itemId + "/enemies/", { items: ids }).then(function (result) {
+      if (result.ok) {
+        el("f-enemies").value = result.data.items.map(function (i) { return i.id; }).join(", ");
+        B.notice(el("page-notice"), t("saved"), "ok");
+      } else if (!B.errors.show(enemiesField, result.data)) {
+        B.notice(el("page-notice"), B.failure(result), "error");
+      }
+    });
+  });
+
   function loadItem(item) {
     state.item = item;
     state.itemId = item.id;
+    loadEnemies(item.id);
     state.latest = latestOf(item);
     state.newVersion = false;
     state.dirty = false;
@@ -1023,6 +1067,7 @@
     el("f-language").value = item.language || "vi";
     el("f-points").value = latest.points || "1";
     stem.value = latest.content.stem || "";
+    explanation.value = latest.content.explanation || "";
     state.stimulusId = latest.stimulus || null;
     fillStimuli();
     loadStimuli();

@@ -1,7 +1,12 @@
 /* The bank's list: search box and filters -> GET /api/items/?...&page=N, one row per item.
  *
  * The filters live in the page's address (?q=&subject=...), so a reload or the Back button
- * shows the same list; the export links follow the subject and status chosen.
+ * shows the same list; the export links follow the subject and status chosen. Each row's
+ * text is the server's text_html (formulas drawn as MathML on the server).
+ *
+ * Rows may be selected (the selection stays while paging, at most config.maxBulk items) and
+ * one action applied to all of them: POST /api/items/bulk/ submits, approves, shares or
+ * publishes each on its own, and the report says which were refused and why.
  */
 (function () {
   "use strict";
@@ -17,6 +22,9 @@
   var meta = null;
   var page = 1;
   var seq = 0;
+  var MAX_BULK = B.config.maxBulk || 200;
+  var selected = {}; // item id -> true: the selection for a bulk action, kept across pages
+  var shown = []; // the ids of the rows on the page
 
   function control(name) { return form.elements[name]; }
 
@@ -83,10 +91,11 @@
     var body = B.clear(el("results"));
     var rows = data.results || [];
     el("result-count").textContent = B.format(t("itemCount"), { count: data.count === undefined ? rows.length : data.count });
+    shown = rows.map(function (item) { return item.id; });
     if (!rows.length) {
       var empty = make("tr");
       var cell = make("td", "muted", t("noItems"));
-      cell.colSpan = 6;
+      cell.colSpan = 7;
       empty.appendChild(cell);
       body.appendChild(empty);
     }
@@ -94,9 +103,21 @@
       var latest = item.latest || {};
       var tr = make("tr");
       tr.setAttribute("data-item", item.id);
+      var pickCell = make("td", "pick");
+      var pick = make("input", "pick-item");
+      pick.type = "checkbox";
+      pick.value = String(item.id);
+      pick.checked = !!selected[item.id];
+      pick.setAttribute("aria-label", B.format(t("selectItem"), { id: item.id }));
+      pick.addEventListener("change", function () { choose(item.id, pick.checked, pick); });
+      pickCell.appendChild(pick);
+      tr.appendChild(pickCell);
       var textCell = make("td", "item-text");
-      var label = latest.text || item.title || ("#" + item.id);
-      textCell.appendChild(B.link(label, "/bank/items/" + item.id + "/", "item-link"));
+      var itemLink = B.link("", "/bank/items/" + item.id + "/", "item-link");
+      // The server's text_html: escaped text with its formulas as sanitised MathML (itembank.rendering).
+      if (latest.text_html) itemLink.innerHTML = latest.text_html;
+      else itemLink.textContent = latest.text || item.title || ("#" + item.id);
+      textCell.appendChild(itemLink);
       var sub = make("div", "muted small");
       sub.textContent = "#" + item.id + " · " + [item.subject_name, item.topic_name, item.grade ? t("grade") + " " + item.grade : ""]
         .filter(function (x) { return x; }).join(" · ");
@@ -121,7 +142,98 @@
     el("prev-page").disabled = current <= 1;
     el("next-page").disabled = current >= pages;
     el("pager").hidden = pages <= 1;
+    updateBulk();
   }
+
+  /* --- bulk actions: the selection (kept across pages) -> POST /api/items/bulk/ ---------- */
+
+  function selectedIds() {
+    return Object.keys(selected).map(function (id) { return parseInt(id, 10); });
+  }
+
+  function choose(id, on, box) {
+    if (on && !selected[id] && selectedIds().length >= MAX_BULK) {
+      if (box) box.checked = false;
+      B.notice(el("page-notice"), B.format(t("bulkTooMany"), { max: MAX_BULK }), "error");
+      return false;
+    }
+    if (on) selected[id] = true;
+    else delete selected[id];
+    updateBulk();
+    return true;
+  }
+
+  function updateBulk() {
+    var count = selectedIds().length;
+    el("bulk-count").textContent = B.format(t("selectedCount"), { count: count });
+    el("bulk-clear").disabled = count === 0;
+    var onPage = shown.filter(function (id) { return selected[id]; }).length;
+    var all = el("select-page");
+    all.checked = shown.length > 0 && onPage === shown.length;
+    all.indeterminate = onPage > 0 && onPage < shown.length;
+    all.disabled = shown.length === 0;
+    el("bulk-visibility-field").hidden = el("bulk-action").value !== "share";
+  }
+
+  function showReport(data) {
+    var box = B.clear(el("bulk-report"));
+    var counts = data.counts || {};
+    box.className = "notice bulk-report" + (counts.refused ? " notice-error" : " notice-ok");
+    box.appendChild(make("p", null, B.format(t("bulkReport"), counts)));
+    var refused = (data.results || []).filter(function (row) { return row.outcome === "refused"; });
+    if (refused.length) {
+      var list = make("ul");
+      refused.forEach(function (row) {
+        var li = make("li");
+        li.setAttribute("data-item", row.item);
+        li.setAttribute("data-code", row.code || "");
+        li.appendChild(B.link("#" + row.item, "/bank/items/" + row.item + "/"));
+        li.appendChild(document.createTextNode(": " + (row.message || t("bulkRefused"))));
+        list.appendChild(li);
+      });
+      box.appendChild(list);
+    }
+    box.hidden = false;
+    box.focus();
+  }
+
+  el("bulk").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var ids = selectedIds();
+    var action = el("bulk-action").value;
+    var visibility = el("bulk-visibility").value;
+    if (!ids.length) return B.notice(el("page-notice"), t("chooseItems"), "error");
+    if (!action) return B.notice(el("page-notice"), t("chooseAction"), "error");
+    if (action === "share" && !visibility) return B.notice(el("page-notice"), t("chooseVisibility"), "error");
+    B.notice(el("page-notice"), B.format(t("bulkWorking"), { count: ids.length }));
+    el("bulk-apply").disabled = true;
+    var body = { action: action, items: ids };
+    if (action === "share") body.visibility = visibility;
+    B.api("POST", "/api/items/bulk/", body).then(function (result) {
+      el("bulk-apply").disabled = false;
+      if (!result.ok) {
+        B.notice(el("page-notice"), B.failure(result), "error");
+        return;
+      }
+      B.notice(el("page-notice"), "");
+      selected = {};
+      showReport(result.data);
+      load(false);
+    });
+  });
+  el("bulk-action").addEventListener("change", updateBulk);
+  el("bulk-clear").addEventListener("click", function () {
+    selected = {};
+    B.each(document.querySelectorAll("#results .pick-item"), function (box) { box.checked = false; });
+    updateBulk();
+  });
+  el("select-page").addEventListener("change", function () {
+    var on = el("select-page").checked;
+    B.each(document.querySelectorAll("#results .pick-item"), function (box) {
+      if (box.checked !== on && choose(parseInt(box.value, 10), on, box)) box.checked = on;
+    });
+    updateBulk();
+  });
 
   var typed = B.debounce(function () { page = 1; load(true); }, 500);
 
@@ -156,6 +268,7 @@
     load(false);
   });
   fromAddress(true);
+  updateBulk();
 
   B.meta().then(function (data) {
     meta = data;
@@ -164,6 +277,7 @@
     B.fillSelect(control("item_type"), B.choices(data.item_types), "", t("allTypes"));
     B.fillSelect(control("status"), B.choices(data.statuses), "", t("allStatuses"));
     B.fillSelect(control("visibility"), B.choices(data.visibilities), "", t("allVisibilities"));
+    B.fillSelect(el("bulk-visibility"), B.choices(data.visibilities), "school");
     fromAddress(false);
     load(false);
   }, function (result) {

@@ -62,7 +62,11 @@
         tr.setAttribute("data-version", entry.version);
         tr.setAttribute("data-item", entry.item);
         var text = make("td", "item-text");
-        text.appendChild(make("div", null, entry.text || "#" + entry.item));
+        var excerpt = make("div", "item-excerpt");
+        // The server's text_html: escaped text with its formulas as sanitised MathML (itembank.rendering).
+        if (entry.text_html) excerpt.innerHTML = entry.text_html;
+        else excerpt.textContent = entry.text || "#" + entry.item;
+        text.appendChild(excerpt);
         text.appendChild(make("div", "muted small", "#" + entry.item + " · " + t("version") + " " + entry.number));
         tr.appendChild(text);
         tr.appendChild(make("td", null, entry.subject_name || ""));

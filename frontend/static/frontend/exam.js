@@ -39,6 +39,9 @@
   var paced = false;                 // after a rate_limited: one change out at a time until none waits
   var pacedTimer = null;
   var awaiting = null;               // a start or sync sent and not yet answered by a state
+  var checkItems = false;            // the sitting shows feedback after each item the student checks
+  var checked = {};                  // position -> feedback message of an item checked
+  var checkWanted = {};              // position -> true: check once its answer is acknowledged
   var submitWanted = false;          // hand in as soon as every change is acknowledged
   var submitSent = false;
 
@@ -116,9 +119,19 @@
     }
   }
 
-  function request(type) {   // start or sync: answered by a state
+  function request(type, fields) {   // start or sync: answered by a state
     awaiting = { type: type };
+    Object.keys(fields || {}).forEach(function (name) { awaiting[name] = fields[name]; });
     send(awaiting);
+  }
+
+  // A sitting with an access code: the start carries what the student typed; only the server
+  // knows the code. A refused start keeps the intro, so the student can type it again.
+  var accessCode = el("access-code");
+  var startRefused = false;          // the notice shows why the last start was refused
+
+  function start() {
+    request("start", accessCode ? { access_code: accessCode.value.trim() } : null);
   }
 
   function pendingSeqs() {
@@ -178,6 +191,12 @@
         savePending();
         setRemaining(message.remaining_ms);
         replied(message.seq);
+        sendWantedChecks();
+        return;
+      case "feedback":
+        checked[message.item] = message;
+        delete checkWanted[message.item];
+        paintChecks();
         return;
       case "time": return setRemaining(message.remaining_ms);
       case "submitted": return finish(message.reason);
@@ -206,7 +225,13 @@
     }
     el("intro").hidden = true;
     el("paper").hidden = false;
+    if (startRefused) {
+      startRefused = false;
+      notice("");
+    }
     items = state.items;
+    checkItems = !!(state.attempt && state.attempt.sitting && state.attempt.sitting.check_items);
+    checked = state.checked || {};
     answers = {};
     Object.keys(state.answers).forEach(function (k) { answers[k] = state.answers[k]; });
     flags = {};
@@ -223,6 +248,7 @@
     });
     nextSeq = Math.max(state.last_seq, seqs.length ? seqs[seqs.length - 1] : 0) + 1;
     render();
+    paintChecks();
     setRemaining(state.remaining_ms);
     pump();                      // after a reconnect: everything waiting (in flight is empty)
     // Typing not yet sent is newer than anything above: it becomes a change now, then the
@@ -235,6 +261,11 @@
 
   function onError(message) {
     if (message.code === "rate_limited") return onRateLimited(message);
+    if (message.code === "check_not_allowed") {  // nothing was changed: say why
+      checkWanted = {};
+      notice(message.message);
+      return;
+    }
     if (message.code === "server_error" && message.seq !== undefined && pending[message.seq]) {
       // Not stored, not lost: send it again shortly (unless a newer change replaced it).
       var seq = message.seq;
@@ -263,6 +294,15 @@
       // yet acknowledged stay in this browser and go out after the student logs in again.
       stopped = true;
       notice(message.message);
+      return;
+    }
+    if (message.code === "access_code" || message.code === "sitting_not_open") {
+      startRefused = true;
+      notice(message.message);
+      if (accessCode && message.code === "access_code") {
+        accessCode.focus();
+        accessCode.select();
+      }
       return;
     }
     notice(text.error + " (" + message.code + "): " + message.message);
@@ -335,6 +375,90 @@
     paint();
   }
 
+  /* --- feedback after each item (the sitting's policy): check, then the answer is fixed --- */
+
+  function pendingFor(position) {
+    return Object.keys(pending).some(function (seq) { return pending[seq].item === position; });
+  }
+
+  function askCheck(position) {
+    if (checked[position]) return;
+    flushAll();                        // typing not yet sent becomes a change first
+    if (!answered(position)) { notice(text.checkAnswerFirst); return; }
+    checkWanted[position] = true;
+    sendWantedChecks();
+  }
+
+  // A check goes once the item's answer is acknowledged, so the server scores what was saved.
+  function sendWantedChecks() {
+    Object.keys(checkWanted).forEach(function (key) {
+      var position = Number(key);
+      if (checkWanted[key] === "sent" || pendingFor(position)) return;
+      checkWanted[key] = "sent";
+      send({ type: "check", item: position });
+    });
+  }
+
+  function describe(item, value) {
+    // A correct response in the shown ids, as the student reads it: option letters, Đ/S, text.
+    if (value === null || value === undefined) return "";
+    var letters = "ABCDEFGHIJ";
+    var options = item.options || [];
+    function letter(id) {
+      for (var i = 0; i < options.length; i++) if (options[i].id === id) return letters[i];
+      return id;
+    }
+    if (typeof value === "string") return options.length ? letter(value) : value;
+    if (Array.isArray(value)) return value.map(letter).join(", ");
+    var statements = item.statements || [];
+    if (statements.length) {
+      return statements.map(function (s, i) {
+        return String.fromCharCode(97 + i) + ") " + (value[s.id] ? text.trueShort : text.falseShort);
+      }).join("  ");
+    }
+    return Object.keys(value).map(function (k) { return value[k]; }).join(", ");
+  }
+
+  function paintChecks() {
+    if (!checkItems) return;
+    items.forEach(function (item) {
+      var feedback = checked[item.item];
+      var box = document.querySelector('[data-feedback="' + item.item + '"]');
+      var button = document.querySelector('[data-check="' + item.item + '"]');
+      if (!box) return;
+      if (!feedback) {
+        box.hidden = true;
+        if (button) button.disabled = !!checkWanted[item.item];
+        return;
+      }
+      if (button) button.parentNode.removeChild(button);
+      var li = el("item-" + item.item);
+      li.classList.add("checked");
+      Array.prototype.forEach.call(li.querySelectorAll(".item-content input, .item-content select, .item-content textarea, .item-content button, .clear"), function (control) {
+        control.disabled = true;
+      });
+      box.hidden = false;
+      box.className = "item-feedback feedback-" + feedback.status;
+      box.textContent = "";
+      var head = document.createElement("p");
+      head.className = "feedback-status";
+      head.textContent = (text["fb_" + feedback.status] || feedback.status) +
+        (feedback.score !== null ? " · " + feedback.score + "/" + feedback.max_points : "");
+      box.appendChild(head);
+      if (feedback.correct !== undefined && feedback.correct !== null) {
+        var right = document.createElement("p");
+        right.textContent = text.correctAnswer + ": " + describe(item, feedback.correct);
+        box.appendChild(right);
+      }
+      if (feedback.explanation_html) {
+        var why = document.createElement("div");
+        why.className = "feedback-explanation";
+        why.innerHTML = feedback.explanation_html;  // rendered and sanitised on the server
+        box.appendChild(why);
+      }
+    });
+  }
+
   function render() {
     var list = el("items");
     var palette = el("palette");
@@ -392,6 +516,21 @@
           paint();
         });
         li.appendChild(clear);
+        if (checkItems) {
+          var check = document.createElement("button");
+          check.type = "button";
+          check.className = "secondary check-item";
+          check.dataset.check = item.item;
+          check.textContent = text.check;
+          check.addEventListener("click", function () { askCheck(item.item); });
+          li.appendChild(check);
+          var box = document.createElement("div");
+          box.className = "item-feedback";
+          box.dataset.feedback = item.item;
+          box.setAttribute("aria-live", "polite");
+          box.hidden = true;
+          li.appendChild(box);
+        }
         list.appendChild(li);
         var jump = document.createElement("a");
         jump.href = "#item-" + item.item;
@@ -413,7 +552,10 @@
     });
   }
 
-  el("start").addEventListener("click", function () { request("start"); });
+  el("start").addEventListener("click", start);
+  if (accessCode) {
+    accessCode.addEventListener("keydown", function (event) { if (event.key === "Enter") start(); });
+  }
   el("submit").addEventListener("click", function () {
     flushAll();
     var missing = items.filter(function (item) { return !answered(item.item); }).length;

@@ -3,7 +3,7 @@
  *   var view = ItemRenderer.render(container, item, {
  *     value: null,                      // the current response value (contract shape) or null
  *     onChange: function (value) {},    // called with the new response value, null when cleared
- *     text: {},                         // UI strings overriding ItemRenderer.defaultText
+ *     text: {},                         // words overriding the page's #item-text (ItemRenderer.defaultText())
  *     readOnly: false,                  // show, but take no input (the preview)
  *     name: "item-3",                   // optional: input names (default "item-" + item.item)
  *     collapseStimulus: false           // optional: show the shared stimulus folded in <details>
@@ -32,33 +32,26 @@
   var NUMBER = /^\s*[+\-\u2212]?(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)\s*$/;
   var WORD = /[^\t\n\v\f\r \x1c-\x1f\x85\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
 
-  var DEFAULT_TEXT = {
-    options: "Các phương án / Options",
-    chooseAll: "Chọn tất cả các phương án đúng. / Choose every correct option.",
-    statements: "Các mệnh đề / Statements",
-    statement: "Mệnh đề / Statement",
-    trueLabel: "Đúng / True",
-    falseLabel: "Sai / False",
-    answer: "Câu trả lời / Answer",
-    box: "Ô / Box",
-    boxesHint: "Mỗi ô một kí tự: chữ số, dấu phẩy (,) và dấu trừ (-). / One character per box: digits, a decimal comma (,) and a minus sign (-).",
-    numericHint: "Nhập một số; dùng dấu phẩy (,) cho phần thập phân. / Enter a number; use a comma (,) for decimals.",
-    gap: "Chỗ trống / Gap",
-    empty: "—",
-    responses: "Các lựa chọn để ghép / Choices to match",
-    matchWith: "Ghép với / Match with",
-    up: "Lên / Up",
-    down: "Xuống / Down",
-    keepOrder: "Giữ thứ tự này / Keep this order",
-    notOrdered: "Chưa sắp xếp: dùng các nút Lên / Xuống, hoặc Giữ thứ tự này. / Not yet ordered: use Up / Down, or Keep this order.",
-    orderHint: "Sắp xếp theo thứ tự đúng. / Put these in the right order.",
-    movedTo: "Đã chuyển đến vị trí / Moved to position",
-    essay: "Bài làm / Your answer",
-    words: "từ / words",
-    overLimit: "Vượt quá số từ cho phép / Over the word limit",
-    stimulus: "Ngữ liệu / Shared material",
-    unsupported: "Loại câu hỏi này chưa được hỗ trợ / This question type is not supported"
-  };
+  // The words around an item come translated from the server, in the page's language only:
+  // every page that loads this script holds them in #item-text (frontend/bank_text.py,
+  // item_text()), and options.text may override some. The script holds no words of its own:
+  // a word missing from the page shows its key.
+  var TEXT_KEYS = ["options", "chooseAll", "statements", "statement", "trueLabel", "falseLabel", "answer",
+    "box", "boxesHint", "numericHint", "gap", "responses", "matchWith", "up", "down", "keepOrder",
+    "notOrdered", "orderHint", "movedTo", "essay", "words", "overLimit", "stimulus", "unsupported"];
+  var EMPTY_CHOICE = "\u2014";  // an em dash: the choice of a select that has none yet
+  var pageText = null;
+
+  // Read once, at the first render: the harness and the pages put #item-text in before.
+  function defaultText() {
+    if (pageText !== null) return pageText;
+    var node = document.getElementById("item-text");
+    var words = node ? JSON.parse(node.textContent) : null;
+    var keys = { empty: EMPTY_CHOICE };
+    for (var i = 0; i < TEXT_KEYS.length; i++) keys[TEXT_KEYS[i]] = TEXT_KEYS[i];
+    pageText = merge(keys, words);
+    return pageText;
+  }
 
   function make(tag, className, text) {
     var node = document.createElement(tag);
@@ -696,7 +689,7 @@
 
   function render(container, item, options) {
     options = options || {};
-    var text = merge(DEFAULT_TEXT, options.text);
+    var text = merge(defaultText(), options.text);
     var name = options.name || ("item-" + item.item);
     var onChange = typeof options.onChange === "function" ? options.onChange : function () {};
     var readOnly = !!options.readOnly;
@@ -785,7 +778,7 @@
 
   window.ItemRenderer = {
     render: render,
-    defaultText: merge(DEFAULT_TEXT, null),
+    defaultText: function () { return merge(defaultText(), null); },
     types: Object.keys(BUILDERS)
   };
 })();

@@ -121,12 +121,17 @@
     var sent = send("/api/rosters/", t("importing"));
     if (!sent) return;
     sent.then(function (result) {
-      if (result.status === 400 && result.data && result.data.report) {
-        render(result.data.report, false);
-        return;
-      }
       if (!result.ok) { showError(B.failure(result)); return; }
-      render(result.data, true);
+      // The import runs as a job: follow its progress, then show its report.
+      var bar = B.progressBar();
+      B.clear(report);
+      report.appendChild(bar.element);
+      B.followJob(result.data.job, bar.show).then(function (job) {
+        B.clear(report);
+        if (job.status === "succeeded") render(job.result, true);
+        else if (job.error && job.error.report) render(job.error.report, false);
+        else showError((job.error && job.error.message) || t("error"));
+      });
     });
   });
 })();

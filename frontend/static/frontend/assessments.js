@@ -1,0 +1,454 @@
+/* The assessments pages of teachers and exam boards, every action through the REST API:
+ *
+ * - the wizard (POST /api/assessments/): a preset fills the fields and the parts;
+ * - one assessment: draw a form from a blueprint (POST .../forms/draw/, dry_run to preview),
+ *   build one by hand from a bank search (POST .../forms/), make test codes
+ *   (POST /api/forms/<id>/codes/), schedule or assign (POST /api/sittings/), release,
+ *   withdraw and cancel (POST /api/sittings/<id>/...).
+ *
+ * Words come from #bank-text (frontend/assessment_text.py); the script holds none.
+ */
+(function () {
+  "use strict";
+
+  var B = window.Bank;
+  var t = B.t;
+  var make = B.make;
+  var each = B.each;
+  var config = B.config || {};
+
+  function reloadSoon() { window.setTimeout(function () { window.location.reload(); }, 600); }
+
+  /* --- the wizard ------------------------------------------------------------------------ */
+
+  function wizard(form) {
+    var partsBox = document.getElementById("parts");
+    var totalBox = document.getElementById("parts-total");
+    var state = form.querySelector("[data-state]");
+    var presetSelect = document.getElementById("a-preset");
+    var types = [];
+
+    function partRow(part) {
+      var row = make("div", "part-row");
+      row.setAttribute("data-part", "");
+      var index = partsBox.children.length;
+      row.setAttribute("data-field", "parts." + index);
+      var label = make("input", "text-field");
+      label.type = "text";
+      label.name = "label";
+      label.maxLength = 50;
+      label.value = part.label || "";
+      var type = make("select");
+      type.name = "item_type";
+      B.fillSelect(type, types, part.item_type || "", t("anyType"));
+      var count = make("input");
+      count.type = "number";
+      count.name = "item_count";
+      count.min = 1;
+      count.max = 200;
+      count.value = part.item_count || 1;
+      var points = make("input");
+      points.type = "number";
+      points.name = "points_per_item";
+      points.step = "0.01";
+      points.min = "0.01";
+      points.value = part.points_per_item || "1";
+      var scoring = make("select");
+      scoring.name = "scoring";
+      B.fillSelect(scoring, [
+        { value: "as_authored", label: t("scoring_as_authored") },
+        { value: "all_or_nothing", label: t("scoring_all_or_nothing") }
+      ], part.scoring || "as_authored");
+      row.appendChild(B.field(t("partLabel"), label));
+      row.appendChild(B.field(t("partType"), type));
+      row.appendChild(B.field(t("partItems"), count));
+      row.appendChild(B.field(t("partPoints"), points));
+      row.appendChild(B.field(t("partScoring"), scoring));
+      row.appendChild(B.button(t("removePart"), "secondary", function () {
+        row.parentNode.removeChild(row);
+        renumber();
+      }));
+      each([count, points], function (input) { input.addEventListener("input", total); });
+      return row;
+    }
+
+    function renumber() {
+      each(Array.prototype.slice.call(partsBox.children), function (row, index) {
+        row.setAttribute("data-field", "parts." + index);
+      });
+      total();
+    }
+
+    function total() {
+      var sum = 0;
+      each(Array.prototype.slice.call(partsBox.children), function (row) {
+        sum += (Number(row.querySelector("[name=item_count]").value) || 0) *
+          (Number(row.querySelector("[name=points_per_item]").value) || 0);
+      });
+      totalBox.textContent = B.format(t("totalPoints"), { points: (Math.round(sum * 100) / 100).toString() });
+    }
+
+    function setParts(parts) {
+      B.clear(partsBox);
+      each(parts, function (part) { partsBox.appendChild(partRow(part)); });
+      renumber();
+    }
+
+    function applyPreset(key) {
+      var preset = null;
+      each(config.presets || [], function (p) { if (p.key === key) preset = p; });
+      if (!preset) return;
+      form.elements.title.value = preset.name;
+      var kind = form.elements.kind;
+      if (Array.prototype.some.call(kind.options, function (o) { return o.value === preset.kind; })) kind.value = preset.kind;
+      form.elements.record_entry_type.value = preset.record_entry_type;
+      form.elements.duration_minutes.value = preset.duration_minutes;
+      if (preset.subjects.length) {
+        var subject = form.elements.subject;
+        each(preset.subjects, function (code) {
+          if (Array.prototype.some.call(subject.options, function (o) { return o.value === code; })) subject.value = code;
+        });
+      }
+      setParts(preset.parts);
+    }
+
+    var addButton = B.button(t("addPart"), "secondary", function () {
+      partsBox.appendChild(partRow({ label: "", item_count: 1, points_per_item: "1" }));
+      renumber();
+    });
+    partsBox.parentNode.insertBefore(addButton, totalBox);
+
+    B.fillSelect(presetSelect, (config.presets || []).map(function (p) { return { value: p.key, label: p.name }; }), "", t("choosePreset"));
+    presetSelect.addEventListener("change", function () { applyPreset(presetSelect.value); });
+
+    B.meta().then(function (meta) {
+      types = B.choices(meta.item_types);
+      setParts([{ label: "", item_type: "single_choice", item_count: 10, points_per_item: "1" }]);
+    }, function () { setParts([{ label: "", item_count: 10, points_per_item: "1" }]); });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      B.errors.clear(form);
+      var body = {
+        title: form.elements.title.value,
+        subject: form.elements.subject.value,
+        grade: form.elements.grade.value ? Number(form.elements.grade.value) : null,
+        kind: form.elements.kind.value,
+        record_entry_type: form.elements.record_entry_type.value,
+        school_year: form.elements.school_year.value,
+        term: Number(form.elements.term.value),
+        duration_minutes: Number(form.elements.duration_minutes.value),
+        parts: Array.prototype.map.call(partsBox.children, function (row) {
+          return {
+            label: row.querySelector("[name=label]").value,
+            item_type: row.querySelector("[name=item_type]").value,
+            item_count: Number(row.querySelector("[name=item_count]").value),
+            points_per_item: row.querySelector("[name=points_per_item]").value,
+            scoring: row.querySelector("[name=scoring]").value
+          };
+        })
+      };
+      if (form.elements.organisation) body.organisation = Number(form.elements.organisation.value);
+      state.textContent = t("saving");
+      B.api("POST", "/api/assessments/", body).then(function (result) {
+        state.textContent = "";
+        if (result.ok) {
+          window.location.href = "/assessments/" + result.data.id + "/";
+        } else if (!B.errors.show(form, result.data)) {
+          B.errors.show(form, { error: { message: B.failure(result) } });
+        }
+      });
+    });
+  }
+
+  /* --- one assessment --------------------------------------------------------------------- */
+
+  function post(url, body, noticeNode, success) {
+    return B.api("POST", url, body || {}).then(function (result) {
+      if (result.ok) {
+        B.notice(noticeNode, success(result.data), "ok");
+        reloadSoon();
+      } else {
+        B.notice(noticeNode, B.failure(result), "error");
+      }
+      return result;
+    });
+  }
+
+  function drawPanel(form) {
+    var assessment = config.assessment;
+    var report = document.getElementById("draw-report");
+    var select = form.elements.blueprint;
+    B.api("GET", "/api/blueprints/" + B.query({ subject: assessment.subject })).then(function (result) {
+      var list = (result.ok && result.data.results) || [];
+      B.fillSelect(select, list.map(function (b) { return { value: b.id, label: b.title }; }));
+      if (!list.length) report.appendChild(make("p", "muted", t("noBlueprints")));
+    });
+
+    function showDraw(data, failed) {
+      B.clear(report);
+      var shortfalls = data.shortfalls || [];
+      var summary = make("p", shortfalls.length ? "report-short" : "report-ok");
+      summary.textContent = shortfalls.length
+        ? B.format(t("drawShort"), { count: shortfalls.reduce(function (n, s) { return n + (s.needed - s.found); }, 0) })
+        : B.format(t("drawn"), { seed: data.seed });
+      report.appendChild(summary);
+      if (shortfalls.length) {
+        var list = report.appendChild(make("ul", "shortfalls"));
+        each(shortfalls, function (s) { list.appendChild(make("li", "shortfall-message", s.message)); });
+      }
+      if (!failed && data.cells) {
+        var table = make("table", "grid stack");
+        var head = make("tr");
+        each([t("part"), t("topic"), t("level"), t("item")], function (h) { head.appendChild(make("th", null, h)); });
+        table.appendChild(make("thead")).appendChild(head);
+        var body = table.appendChild(make("tbody"));
+        each(data.cells, function (cell) {
+          each(cell.picked, function (pick) {
+            var row = make("tr");
+            row.appendChild(make("td", null, String(cell.part)));
+            row.appendChild(make("td", null, String(pick.topic)));
+            row.appendChild(make("td", null, pick.level));
+            row.appendChild(make("td", null, "#" + pick.item + " · " + B.format(t("exposure"), { count: pick.exposure })));
+            body.appendChild(row);
+          });
+        });
+        report.appendChild(table);
+      }
+      if (data.seed !== undefined && data.seed !== null) form.elements.seed.value = data.seed;
+    }
+
+    each(Array.prototype.slice.call(form.querySelectorAll("[data-draw]")), function (btn) {
+      btn.addEventListener("click", function () {
+        B.errors.clear(form);
+        var dry = btn.getAttribute("data-draw") === "preview";
+        var body = { blueprint: Number(select.value), code: form.elements.code.value, dry_run: dry };
+        if (form.elements.seed.value !== "") body.seed = Number(form.elements.seed.value);
+        B.api("POST", "/api/assessments/" + assessment.id + "/forms/draw/", body).then(function (result) {
+          if (result.ok) {
+            showDraw(result.data, false);
+            if (!dry) reloadSoon();
+          } else if (result.data && result.data.error && result.data.error.code === "shortfall") {
+            showDraw(result.data, true);
+          } else if (!B.errors.show(form, result.data)) {
+            B.errors.show(form, { error: { message: B.failure(result) } });
+          }
+        });
+      });
+    });
+  }
+
+  function buildPanel(form) {
+    var assessment = config.assessment;
+    var parts = assessment.parts;
+    var chosen = parts.map(function () { return []; });
+    var resultsBox = document.getElementById("build-results");
+    var partsBox = document.getElementById("build-parts");
+
+    function drawParts() {
+      B.clear(partsBox);
+      each(parts, function (part, index) {
+        var box = partsBox.appendChild(make("div", "build-part"));
+        box.setAttribute("data-field", "parts." + index);
+        box.appendChild(make("h3", null, B.format(t("inPart"), { part: part.label, have: chosen[index].length, want: part.item_count })));
+        var list = box.appendChild(make("ol"));
+        each(chosen[index], function (item, position) {
+          var li = list.appendChild(make("li"));
+          var text = li.appendChild(make("span"));
+          text.innerHTML = item.html;  // server-rendered, sanitised (text_html)
+          li.appendChild(B.button(t("up"), "secondary", function () {
+            if (position > 0) {
+              chosen[index].splice(position - 1, 0, chosen[index].splice(position, 1)[0]);
+              drawParts();
+            }
+          }));
+          li.appendChild(B.button(t("remove"), "secondary", function () {
+            chosen[index].splice(position, 1);
+            drawParts();
+          }));
+        });
+      });
+    }
+
+    function search() {
+      var params = { subject: assessment.subject, q: form.elements.q.value };
+      B.api("GET", "/api/items/" + B.query(params)).then(function (result) {
+        B.clear(resultsBox);
+        var rows = (result.ok && result.data.results) || [];
+        if (!rows.length) { resultsBox.appendChild(make("p", "muted", t("noResults"))); return; }
+        var list = resultsBox.appendChild(make("ul", "pick-list"));
+        each(rows, function (item) {
+          var li = list.appendChild(make("li"));
+          var text = li.appendChild(make("span"));
+          text.innerHTML = (item.latest && item.latest.text_html) || "";  // server-rendered, sanitised
+          li.appendChild(make("span", "muted", " · " + item.item_type_label + " · " + item.level_label));
+          each(parts, function (part, index) {
+            if (part.item_type && part.item_type !== item.item_type) return;
+            li.appendChild(B.button(B.format(t("addToPart"), { part: part.label }), "secondary", function () {
+              chosen[index].push({ id: item.id, html: text.innerHTML });
+              drawParts();
+            }));
+          });
+        });
+      });
+    }
+
+    form.elements.q.addEventListener("input", B.debounce(search, 300));
+    form.addEventListener("submit", function (event) { event.preventDefault(); search(); });
+    form.querySelector("[data-save-form]").addEventListener("click", function () {
+      B.errors.clear(form);
+      var body = { code: form.elements.code.value, parts: chosen.map(function (list) { return list.map(function (i) { return i.id; }); }) };
+      B.api("POST", "/api/assessments/" + assessment.id + "/forms/", body).then(function (result) {
+        if (result.ok) { B.notice(document.getElementById("forms-notice"), t("formSaved"), "ok"); reloadSoon(); }
+        else if (!B.errors.show(form, result.data)) B.errors.show(form, { error: { message: B.failure(result) } });
+      });
+    });
+    drawParts();
+    search();
+  }
+
+  function codeButtons() {
+    var noticeNode = document.getElementById("forms-notice");
+    each(Array.prototype.slice.call(document.querySelectorAll("[data-make-codes]")), function (btn) {
+      btn.addEventListener("click", function () {
+        var count = Number(btn.parentNode.querySelector("[data-codes-count]").value);
+        post("/api/forms/" + btn.getAttribute("data-make-codes") + "/codes/", { count: count }, noticeNode, function (data) {
+          return B.format(t("codesMade"), { count: data.test_codes.length });
+        });
+      });
+    });
+  }
+
+  function isoOf(value) { return value ? new Date(value).toISOString() : null; }
+
+  function sittingForm(form) {
+    var noticeNode = document.getElementById("sittings-notice");
+    var now = new Date();
+    function local(date) {
+      var shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+      return shifted.toISOString().slice(0, 16);
+    }
+    form.elements.opens_at.value = local(new Date(now.getTime() + 60 * 60000));
+    form.elements.closes_at.value = local(new Date(now.getTime() + (config.assessment.kind === "periodic" ? 3 : 7 * 24) * 60 * 60000));
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      B.errors.clear(form);
+      var classes = Array.prototype.filter.call(form.querySelectorAll("[name=classes]"), function (c) { return c.checked; })
+        .map(function (c) { return Number(c.value); });
+      var students = form.elements.students.value.split(/\s+/).filter(Boolean);
+      if (!classes.length && !students.length) {
+        B.errors.show(form, { error: { fields: { classes: [t("chooseClasses")] } } });
+        return;
+      }
+      var body = {
+        form: Number(form.elements.form.value),
+        title: form.elements.title.value,
+        opens_at: isoOf(form.elements.opens_at.value),
+        closes_at: isoOf(form.elements.closes_at.value),
+        feedback_detail: form.elements.feedback_detail.value,
+        classes: classes,
+        students: students
+      };
+      if (form.elements.latest_start) body.latest_start = isoOf(form.elements.latest_start.value);
+      if (form.elements.new_access_code) body.new_access_code = form.elements.new_access_code.checked;
+      if (form.elements.max_attempts) {
+        body.max_attempts = Number(form.elements.max_attempts.value);
+        body.counting = form.elements.counting.value;
+        body.feedback_timing = form.elements.feedback_timing.value;
+        body.practice = form.elements.practice.checked;
+      }
+      B.api("POST", "/api/sittings/", body).then(function (result) {
+        if (result.ok) {
+          B.notice(noticeNode, B.format(t("scheduled"), { count: result.data.enrolled.added }), "ok");
+          reloadSoon();
+        } else if (!B.errors.show(form, result.data)) {
+          B.errors.show(form, { error: { message: B.failure(result) } });
+        }
+      });
+    });
+  }
+
+  function sittingButtons() {
+    var noticeNode = document.getElementById("sittings-notice");
+    each(Array.prototype.slice.call(document.querySelectorAll("[data-sitting-action]")), function (btn) {
+      btn.addEventListener("click", function () {
+        var action = btn.getAttribute("data-sitting-action");
+        var url = "/api/sittings/" + btn.getAttribute("data-id") + "/" + action + "/";
+        if (action === "release") {
+          if (!window.confirm(t("confirmRelease"))) return;
+          post(url, {}, noticeNode, function (data) { return B.format(t("released"), { count: data.released }); });
+          return;
+        }
+        var reason = window.prompt(t("askReason"));
+        if (!reason) return;
+        post(url, { reason: reason }, noticeNode, function (data) {
+          return action === "withdraw" ? B.format(t("withdrawn"), { count: data.withdrawn }) : t("cancelled");
+        });
+      });
+    });
+  }
+
+  /* Move a sitting's window, enrol more candidates (a list or a file), schedule a make-up. */
+  function managePanel() {
+    var select = document.getElementById("m-sitting");
+    if (!select) return;
+    var noticeNode = document.getElementById("sittings-notice");
+    function url(action) { return "/api/sittings/" + select.value + "/" + action + "/"; }
+    function done(form, result, message) {
+      if (result.ok) { B.notice(noticeNode, message(result.data), "ok"); reloadSoon(); }
+      else if (!B.errors.show(form, result.data)) B.errors.show(form, { error: { message: B.failure(result) } });
+    }
+    var move = document.getElementById("move-form");
+    move.addEventListener("submit", function (event) {
+      event.preventDefault();
+      B.errors.clear(move);
+      var body = {
+        opens_at: isoOf(move.elements.opens_at.value),
+        closes_at: isoOf(move.elements.closes_at.value),
+        latest_start: isoOf(move.elements.latest_start.value),
+        reason: move.elements.reason.value
+      };
+      B.api("POST", url("reschedule"), body).then(function (result) { done(move, result, function () { return t("moved"); }); });
+    });
+    var enrol = document.getElementById("enrol-form");
+    enrol.addEventListener("submit", function (event) {
+      event.preventDefault();
+      B.errors.clear(enrol);
+      var body;
+      if (enrol.elements.file.files.length) {
+        body = new FormData();
+        body.append("file", enrol.elements.file.files[0]);
+      } else {
+        body = { students: enrol.elements.students.value.split(/\s+/).filter(Boolean) };
+      }
+      B.api("POST", url("enrol"), body).then(function (result) {
+        done(enrol, result, function (data) { return B.format(t("scheduled"), { count: data.enrolled.added }); });
+      });
+    });
+    var makeup = document.getElementById("makeup-form");
+    makeup.addEventListener("submit", function (event) {
+      event.preventDefault();
+      B.errors.clear(makeup);
+      var body = {
+        title: makeup.elements.title.value,
+        opens_at: isoOf(makeup.elements.opens_at.value),
+        closes_at: isoOf(makeup.elements.closes_at.value)
+      };
+      B.api("POST", url("makeup"), body).then(function (result) {
+        done(makeup, result, function (data) { return B.format(t("scheduled"), { count: data.enrolled.added }); });
+      });
+    });
+  }
+
+  var wizardForm = document.getElementById("assessment-form");
+  if (wizardForm) wizard(wizardForm);
+  var drawForm = document.getElementById("draw-form");
+  if (drawForm) drawPanel(drawForm);
+  var buildForm = document.getElementById("build-form");
+  if (buildForm) buildPanel(buildForm);
+  var sitting = document.getElementById("sitting-form");
+  if (sitting) sittingForm(sitting);
+  codeButtons();
+  sittingButtons();
+  managePanel();
+})();
