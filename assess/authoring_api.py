@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsAssessor
-from config.api import ErrorSerializer, error_body
+from config.api import ErrorSerializer, Instant, error_body
 from config.ids import CodeRelatedField, IdField
 from itembank.api import StudentItemOutput
 from itembank.models import Subject
@@ -132,7 +132,7 @@ class FormSummaryOutput(serializers.Serializer):
     blueprint = serializers.IntegerField(source="blueprint_id", allow_null=True)
     seed = serializers.IntegerField(allow_null=True)
     item_count = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    created_at = Instant()
 
 
 class AssessmentOutput(serializers.Serializer):
@@ -150,7 +150,7 @@ class AssessmentOutput(serializers.Serializer):
     duration_minutes = serializers.IntegerField()
     total_points = serializers.SerializerMethodField()
     created_by = serializers.IntegerField(source="created_by_id")
-    created_at = serializers.DateTimeField()
+    created_at = Instant()
     can_change = serializers.SerializerMethodField()
     parts = PartOutput(many=True)
 

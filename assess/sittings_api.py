@@ -92,9 +92,9 @@ class SittingOutput(serializers.Serializer):
     subject = serializers.CharField(source="assessment.subject.name")
     organisation = serializers.CharField(source="organisation.name")
     form = serializers.IntegerField(source="form_id")
-    opens_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
-    latest_start = serializers.DateTimeField(allow_null=True)
+    opens_at = Instant()
+    closes_at = Instant()
+    latest_start = Instant(allow_null=True)
     has_access_code = serializers.SerializerMethodField()
     max_attempts = serializers.IntegerField()
     counting = serializers.CharField()
@@ -102,7 +102,7 @@ class SittingOutput(serializers.Serializer):
     feedback_detail = serializers.CharField()
     practice = serializers.BooleanField()
     makeup_of = serializers.IntegerField(source="makeup_of_id", allow_null=True)
-    released_at = serializers.DateTimeField(allow_null=True)
+    released_at = Instant(allow_null=True)
 
     def get_has_access_code(self, sitting: Sitting) -> bool:
         return bool(sitting.access_code)
@@ -113,7 +113,7 @@ class EventOutput(serializers.Serializer):
     by = serializers.CharField(source="by.username")
     reason = serializers.CharField()
     detail = serializers.JSONField()
-    at = serializers.DateTimeField()
+    at = Instant()
 
 
 class SittingDetailOutput(SittingOutput):

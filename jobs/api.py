@@ -9,6 +9,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.api import Instant
+
 from .models import Job
 from .services import progress_of
 
@@ -23,8 +25,8 @@ class JobOutput(serializers.Serializer):
     message = serializers.CharField()
     result = serializers.JSONField(allow_null=True)
     error = serializers.JSONField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    created_at = Instant()
+    finished_at = Instant(allow_null=True)
 
 
 def job_data(job: Job) -> dict:
