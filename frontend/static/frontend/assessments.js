@@ -40,6 +40,7 @@
       label.value = part.label || "";
       var type = make("select");
       type.name = "item_type";
+      type.setAttribute("data-wanted", part.item_type || "");
       B.fillSelect(type, types, part.item_type || "", t("anyType"));
       var count = make("input");
       count.type = "number";
@@ -121,10 +122,20 @@
     B.fillSelect(presetSelect, (config.presets || []).map(function (p) { return { value: p.key, label: p.name }; }), "", t("choosePreset"));
     presetSelect.addEventListener("change", function () { applyPreset(presetSelect.value); });
 
+    // The item types come with the bank's vocabulary; a preset chosen before they arrive keeps
+    // its parts (only their type lists are filled in).
     B.meta().then(function (meta) {
       types = B.choices(meta.item_types);
-      setParts([{ label: "", item_type: "single_choice", item_count: 10, points_per_item: "1" }]);
-    }, function () { setParts([{ label: "", item_count: 10, points_per_item: "1" }]); });
+      if (!partsBox.children.length) {
+        setParts([{ label: "", item_type: "single_choice", item_count: 10, points_per_item: "1" }]);
+        return;
+      }
+      each(Array.prototype.slice.call(partsBox.querySelectorAll("[name=item_type]")), function (select) {
+        B.fillSelect(select, types, select.getAttribute("data-wanted") || select.value, t("anyType"));
+      });
+    }, function () {
+      if (!partsBox.children.length) setParts([{ label: "", item_count: 10, points_per_item: "1" }]);
+    });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
