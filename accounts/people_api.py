@@ -9,7 +9,8 @@
 - ``GET /api/rosters/template/``: the workbook to fill in;
 - ``POST /api/rosters/preview/`` and ``POST /api/rosters/``: a roster file (multipart
   ``file``, ``organisation``, ``school_year``), previewed (its problems and what it would
-  change) or imported: every row or none.
+  change) or imported: every row or none. A school's administrator imports everything; a
+  homeroom teacher the students of their own classes (``permissions.roster_import_scope``).
 
 Nothing of a roster file is kept on the server: the preview reads it and forgets it, and the
 import reads the file sent again.
@@ -37,8 +38,8 @@ from jobs.services import job_start
 from . import login_cards, roster, selectors, services
 from .api import UserOutput, user_data
 from .jobs import roster_report
-from .models import Organisation, SchoolClass, User, validate_school_year
-from .permissions import IsClassReader, IsSchoolAdmin, require_school_admin
+from .models import SchoolClass, User, validate_school_year
+from .permissions import IsClassReader, IsRosterImporter, IsSchoolAdmin, require_school_admin, roster_import_scope
 
 MAX_ROSTER_BYTES = roster.MAX_FILE_BYTES
 
@@ -304,7 +305,7 @@ def class_login_cards_pdf(request: Request, class_id: int) -> HttpResponse:
 
 @extend_schema(responses={(200, XLSX): OpenApiTypes.BINARY})
 @api_view(["GET"])
-@permission_classes([IsSchoolAdmin])
+@permission_classes([IsRosterImporter])
 def roster_template(request: Request) -> HttpResponse:
     response = HttpResponse(
         roster.template_xlsx(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -328,7 +329,7 @@ def _roster_request(request: Request) -> tuple[dict, bytes] | Response:
 
 @extend_schema(request=RosterSerializer, responses={200: RosterReportOutput, 413: ErrorSerializer})
 @api_view(["POST"])
-@permission_classes([IsSchoolAdmin])
+@permission_classes([IsRosterImporter])
 @parser_classes([MultiPartParser])
 def roster_preview(request: Request) -> Response:
     """What importing the file would change, and every problem in it; nothing is written."""
@@ -354,7 +355,7 @@ def roster_preview(request: Request) -> Response:
     },
 )
 @api_view(["POST"])
-@permission_classes([IsSchoolAdmin])
+@permission_classes([IsRosterImporter])
 @parser_classes([MultiPartParser])
 def roster_import(request: Request) -> Response:
     """Import every row of the file, or none, as a job (``GET /api/jobs/<id>/`` follows it):
@@ -364,8 +365,7 @@ def roster_import(request: Request) -> Response:
         return parsed
     data, raw = parsed
     # Who may is asked now, not only in the job: another organisation does not exist (404).
-    if not require_school_admin(request.user).oversees(data["organisation"]):
-        raise Organisation.DoesNotExist
+    roster_import_scope(request.user, organisation_id=data["organisation"], school_year=data["school_year"])
     job = job_start(
         by=request.user,
         kind="roster_import",

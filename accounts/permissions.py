@@ -39,7 +39,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
-from .models import Organisation, Role
+from .models import Organisation, Role, SchoolClass
 
 # Who may do what, by role. Administrators pass every check (``Scope.has_role``).
 STUDENTS = (Role.STUDENT,)
@@ -51,6 +51,7 @@ SCHOOL_ADMINS = (Role.SCHOOL_ADMIN, Role.ADMIN)  # classes, rosters and people o
 CLASS_READERS = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # see classes and their students
 TAXONOMY_READERS = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # see subjects and their topic trees
 TAXONOMY_KEEPERS = (Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # add subjects and topics; change their organisations'
+ROSTER_IMPORTERS = (Role.SCHOOL_ADMIN, Role.TEACHER, Role.ADMIN)  # rosters; a teacher: their homeroom's students
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,37 @@ IsStaff = _role_permission("IsStaff", STAFF, _("Only staff may do this."))
 IsSchoolAdmin = _role_permission(
     "IsSchoolAdmin", SCHOOL_ADMINS, _("Only the school's administrator manages classes and people.")
 )
+
+
+IsRosterImporter = _role_permission(
+    "IsRosterImporter",
+    ROSTER_IMPORTERS,
+    _("Only the school's administrator and homeroom teachers import rosters."),
+)
+
+
+def roster_import_scope(user: Any, *, organisation_id: int, school_year: str) -> frozenset[int] | None:
+    """What ``user`` may import in a roster for ``organisation_id`` and the year: ``None`` for
+    a school's administrator overseeing it (everything: classes, teachers, students); for a
+    homeroom teacher of their own school, the ids of the year's classes they are homeroom
+    teacher of (only those classes' students). ``Organisation.DoesNotExist`` for an organisation
+    out of reach (as a 404); ``PermissionDenied`` for anyone else.
+    """
+    scope = scope_of(user)
+    if scope.has_role(*SCHOOL_ADMINS):
+        if not scope.oversees(organisation_id):
+            raise Organisation.DoesNotExist
+        return None
+    require(scope.has_role(Role.TEACHER), IsRosterImporter.message)
+    if organisation_id != scope.organisation_id:
+        raise Organisation.DoesNotExist
+    classes = frozenset(
+        SchoolClass.objects.filter(
+            school_id=organisation_id, school_year=school_year, homeroom_teacher_id=scope.user_id
+        ).values_list("pk", flat=True)
+    )
+    require(bool(classes), _("Only the homeroom teacher of a class of this year imports its students."))
+    return classes
 
 
 def require_school_admin(user: Any) -> Scope:

@@ -80,6 +80,16 @@ def classes_for(user: User, *, school_year: str | None = None, school_id: int | 
     ).order_by("-school_year", "school__name", "grade", "name")
 
 
+def homeroom_classes_of(user: User, *, school_year: str) -> QuerySet:
+    """The classes of the year ``user`` is the homeroom teacher of, in their own school (the
+    classes whose students they may import, ``permissions.roster_import_scope``)."""
+    if user.role != Role.TEACHER or user.organisation_id is None:
+        return SchoolClass.objects.none()
+    return SchoolClass.objects.select_related("school").filter(
+        homeroom_teacher=user, school_year=school_year, school_id=user.organisation_id
+    ).order_by("grade", "name")
+
+
 def class_students(school_class) -> QuerySet:
     """The students in a class now, by name."""
     return User.objects.filter(

@@ -36,7 +36,14 @@ from .models import (
     validate_learner_id,
     validate_school_year,
 )
-from .permissions import SCHOOL_ADMINS, can_unlock, organisation_subtree, require_school_admin, scope_of
+from .permissions import (
+    SCHOOL_ADMINS,
+    can_unlock,
+    organisation_subtree,
+    require_school_admin,
+    roster_import_scope,
+    scope_of,
+)
 
 # Expired throttle rows removed each time a new row is created: the table stays the size of
 # what is live, with no periodic job (the embedded default runs none).
@@ -326,14 +333,17 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
     """Read a roster file and decide what importing it would change, writing nothing.
 
     Raises ``Organisation.DoesNotExist`` for an organisation the person does not oversee and
-    ``PermissionDenied`` for someone who does not manage people. Every problem with the file
+    ``PermissionDenied`` for someone who may not import rosters. Every problem with the file
     or with what it asks is in the plan's ``problems``, each with its sheet, row and column.
+
+    A school's administrator imports everything; a homeroom teacher only the students of
+    their own classes (``roster_import_scope``): a row adding or changing a class, a teacher,
+    a student of another class or one moved from another class is a problem of the file.
     """
-    scope = require_school_admin(by)
-    if not scope.oversees(organisation_id):
-        raise Organisation.DoesNotExist
-    organisation = Organisation.objects.get(pk=organisation_id)
     validate_school_year(school_year)
+    own_classes = roster_import_scope(by, organisation_id=organisation_id, school_year=school_year)
+    scope = scope_of(by)
+    organisation = Organisation.objects.get(pk=organisation_id)
     read = roster.read_roster(data, filename)
     plan = RosterPlan(problems=list(read.problems))
 
@@ -371,6 +381,9 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
             continue
         seen_classes[key] = row.row
         current = classes.get(key)
+        if own_classes is not None and (current is None or current.pk not in own_classes or current.grade != row.grade):
+            refuse(row, _("Only the school's administrator adds or changes classes; you import your class's students."))
+            continue
         if current is None:
             created = SchoolClass(school=school, school_year=school_year, name=row.name, grade=row.grade)
             classes[key] = created
@@ -419,6 +432,9 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
     homerooms: dict[int, int] = {}  # class (by object) -> the row naming its homeroom teacher
     seen_staff: dict[str, int] = {}
     for row in read.teachers:
+        if own_classes is not None:
+            refuse(row, _("Only the school's administrator imports teachers."))
+            continue
         school = school_of(row)
         if school is None:
             continue
@@ -516,7 +532,17 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
         school_class = class_of(row, school, row.class_name)
         if school_class is None:
             continue
+        if own_classes is not None and school_class.pk not in own_classes:
+            refuse(row, _("You are not the homeroom teacher of class %(name)s.") % {"name": school_class.name})
+            continue
         student = by_learner.get(row.learner_id)
+        if own_classes is not None and student is not None and current.get(student.pk) not in (None, school_class.pk):
+            refuse(
+                row,
+                _("Learner %(id)s is in another class this year: only the school's administrator moves students.")
+                % {"id": row.learner_id},
+            )
+            continue
         outside = _("Learner %(id)s is registered at a school outside your organisations.") % {"id": row.learner_id}
         if not claim(row, row.learner_id, student, Role.STUDENT, outside):
             continue

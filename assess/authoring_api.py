@@ -26,6 +26,8 @@ from config.api import ErrorSerializer, Instant, error_body
 from config.ids import CodeRelatedField, IdField
 from itembank.api import StudentItemOutput
 from itembank.models import Subject
+from jobs.api import JobOutput, job_data
+from jobs.services import job_start
 from scoring.item_rules import ITEM_TYPES
 
 from . import authoring, presets, selectors, test_codes
@@ -466,17 +468,27 @@ def form_detail(request: Request, form_id: int) -> Response:
     return Response(_form_detail(request, form.pk))
 
 
-@extend_schema(request=CodesInput, responses={201: FormOutput})
+class CodesJobOutput(serializers.Serializer):
+    job = JobOutput(
+        help_text="The codes being made: follow them at GET /api/jobs/<id>/; the result names the form and its codes."
+    )
+
+
+@extend_schema(request=CodesInput, responses={202: CodesJobOutput})
 @api_view(["POST"])
 @permission_classes([IsAssessor])
 def form_codes(request: Request, form_id: int) -> Response:
-    """Make N test codes of a master form (replacing its codes)."""
+    """Make N test codes of a master form (replacing its codes), as a job (202); what would be
+    refused is refused here, at once (400)."""
     form = _managed_form(request, form_id)
     data = _valid(CodesInput, request.data)
-    test_codes.codes_generate(
-        by=request.user, form_id=form.pk, count=data["count"], first=data["first"], seed=data["seed"]
+    test_codes.codes_check(by=request.user, form=form, count=data["count"], first=data["first"])
+    job = job_start(
+        by=request.user,
+        kind="test_codes",
+        params={"form": form.pk, "count": data["count"], "first": data["first"], "seed": data["seed"]},
     )
-    return Response(_form_detail(request, form.pk), status=status.HTTP_201_CREATED)
+    return Response({"job": job_data(job)}, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(responses={200: KeyTablesOutput})

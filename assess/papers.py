@@ -5,7 +5,10 @@
   and number), each part with its label and instructions, every item in the code's order with
   its number and points, its stem, and what it lists in the code's order and labels: options
   A, B, C, D by position after the shuffle (pinned ones in place), true/false statements a),
-  b), c), d), answer boxes of short numeric items; the bank's images; "Trang 1/3" on each page.
+  b), c), d), answer boxes of short numeric items, inline choice gaps (1), (2) with options A.,
+  B., matching premises 1., 2. and responses A., B. (as the exam page shows them), ordering
+  elements a), b); the bank's images; "Trang 1/3" on each page. The key table names the same
+  labels (``itembank.content.arranged_key``).
 - :func:`key_table_pdf`: the key table of every code (as the XLSX: a row per code, the key of
   each position), landscape, positions in blocks of :data:`KEY_COLUMNS`.
 
@@ -43,7 +46,7 @@ from .models import Form, FormItem
 KEY_COLUMNS = 20
 """Positions per row block of the printed key table: 20 fit a landscape A4 in 9-point type."""
 
-STATEMENT_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+STATEMENT_LETTERS = content.PAPER_LETTERS
 BODY_SIZE = 12.0
 
 
@@ -110,14 +113,6 @@ def _lettered(entries: Sequence[Mapping[str, Any]], letters: str, suffix: str) -
     return tuple((f"{letters[index]}{suffix}", str(entry["text"])) for index, entry in enumerate(entries))
 
 
-def _shown_order(item_type: str, document: Mapping[str, Any], group: str, seed: int) -> list[Mapping[str, Any]]:
-    """A list of ``document`` in the order the exam page shows it (matching responses and
-    ordering elements are shuffled by the item's view with the version's id as seed)."""
-    view = content.student_view(item_type, document, seed=seed)
-    by_id = {entry["id"]: entry for entry in document[group]}
-    return [by_id[entry["id"]] for entry in view[group]]
-
-
 def _item(fi: FormItem) -> PaperItem:
     """One form item as printed: its texts in the code's order, never its key."""
     version = fi.item_version
@@ -158,16 +153,16 @@ def _item(fi: FormItem) -> PaperItem:
         )
         return PaperItem(**common, lists=lists, gaps=gaps)
     if item_type == "matching":
-        responses = _shown_order(item_type, document, "responses", version.pk)
+        responses = content.shown_order(item_type, document, "responses", seed=version.pk)
         premises = tuple((f"{n}.", str(entry["text"])) for n, entry in enumerate(document["premises"], start=1))
         return PaperItem(
             **common,
             note=_("Match each numbered entry with a lettered one."),
-            lists=(PaperList("lines", premises), PaperList("lines", _lettered(responses, STATEMENT_LETTERS, ")"))),
+            lists=(PaperList("lines", premises), PaperList("lines", _lettered(responses, letters, "."))),
             answer_line=_("Answer:"),
         )
     if item_type == "ordering":
-        elements = _shown_order(item_type, document, "elements", version.pk)
+        elements = content.shown_order(item_type, document, "elements", seed=version.pk)
         return PaperItem(
             **common,
             note=_("Put the entries in the right order."),

@@ -12,7 +12,8 @@ Answers are stored in the version's ids and each code item knows its master posi
 scores are reported in the master form's order (``assess.services.attempt_score``).
 
 The key table of a code lists, position by position, the key as that code shows it
-(``itembank.content.arranged_key``): the option letters after the shuffle.
+(``itembank.content.arranged_key``): the option letters after the shuffle, and for the other
+types the numbers and letters its exam page and its paper show, never an author's id.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import io
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -70,12 +71,8 @@ def _shuffled(master_items: Sequence[FormItem], rng: random.Random) -> list[Form
     return shuffled
 
 
-@transaction.atomic
-def codes_generate(
-    *, by: User, form_id: int, count: int, first: str = FIRST_CODE, seed: int | None = None
-) -> list[Form]:
-    """Make ``count`` test codes of a master form, replacing the ones it had."""
-    form = Form.objects.select_for_update().select_related("assessment").get(pk=form_id)
+def codes_check(*, by: User, form: Form, count: int, first: str = FIRST_CODE) -> list[str]:
+    """Refuse what ``codes_generate`` would refuse before it starts; the codes' names."""
     if form.kind != Form.Kind.MASTER:
         raise ValidationError({"form": [_("Test codes are made from a master form.")]})
     require_manager(by, form.assessment)
@@ -88,6 +85,25 @@ def codes_generate(
     names = _code_names(first, count)
     if any(not name or len(name) > MAX_CODE for name in names):
         raise ValidationError({"first": [_("The codes must be 1 to %(max)d characters.") % {"max": MAX_CODE}]})
+    return names
+
+
+@transaction.atomic
+def codes_generate(
+    *,
+    by: User,
+    form_id: int,
+    count: int,
+    first: str = FIRST_CODE,
+    seed: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Form]:
+    """Make ``count`` test codes of a master form, replacing the ones it had.
+
+    ``progress(done, total, message)`` hears each code made (a job's progress bar).
+    """
+    form = Form.objects.select_for_update().select_related("assessment").get(pk=form_id)
+    names = codes_check(by=by, form=form, count=count, first=first)
     codes_remove(form)
     clash = sorted(Form.objects.filter(assessment=form.assessment, code__in=names).values_list("code", flat=True))
     if clash:
@@ -109,6 +125,8 @@ def codes_generate(
     )
     rows = []
     for number, code in enumerate(codes):
+        if progress is not None:
+            progress(number, count + 1, code.code)
         rng = random.Random(f"{seed}:{number}")
         for position, item in enumerate(_shuffled(master_items, rng), start=1):
             version = item.item_version
@@ -127,6 +145,8 @@ def codes_generate(
                 )
             )
     _check_maps_back(master_items, rows)
+    if progress is not None:
+        progress(count, count + 1, "")
     FormItem.objects.bulk_create(rows)
     return codes
 
@@ -193,7 +213,7 @@ def key_tables(form: Form) -> dict[str, Any]:
             {
                 "code": f.code,
                 "keys": [
-                    content.arranged_key(versions[v].item.item_type, versions[v].content, arrangement)
+                    content.arranged_key(versions[v].item.item_type, versions[v].content, arrangement, seed=v)
                     for _position, v, _master, arrangement in rows
                 ],
                 "master_positions": [master or position for position, _v, master, _a in rows],

@@ -44,7 +44,8 @@ class EmbeddedBeat:
     Started on the first request of the process: submits attempts whose deadline passed while
     nobody was connected (every ``DEADLINE_SWEEP_SECONDS``), publishes the results of
     assignments whose window closed when their policy says so (every minute), and deletes
-    import uploads nobody will import (every ``IMPORT_UPLOAD_SWEEP_SECONDS``). With Redis configured, Celery beat
+    import uploads nobody will import and the files of old jobs (every
+    ``IMPORT_UPLOAD_SWEEP_SECONDS``). With Redis configured, Celery beat
     schedules the same services (``CELERY_BEAT_SCHEDULE``).
     """
 
@@ -57,6 +58,7 @@ class EmbeddedBeat:
             from assess.services import attempts_submit_expired
             from assess.sittings import sittings_release_due
             from itembank.uploads import import_uploads_sweep
+            from jobs.services import jobs_sweep
 
             self.tasks = [
                 asyncio.ensure_future(self.every(settings.DEADLINE_SWEEP_SECONDS, attempts_submit_expired, "deadline")),
@@ -64,6 +66,7 @@ class EmbeddedBeat:
                 asyncio.ensure_future(
                     self.every(settings.IMPORT_UPLOAD_SWEEP_SECONDS, import_uploads_sweep, "import upload")
                 ),
+                asyncio.ensure_future(self.every(settings.IMPORT_UPLOAD_SWEEP_SECONDS, jobs_sweep, "job file")),
             ]
         return await self.app(scope, receive, send)
 

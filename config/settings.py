@@ -264,12 +264,20 @@ IMPORT_UPLOAD_SWEEP_SECONDS = env_int("IMPORT_UPLOAD_SWEEP_SECONDS", 3600, minim
 # Per person: files kept waiting for their import, and their bytes together.
 IMPORT_MAX_PENDING_UPLOADS = env_int("IMPORT_MAX_PENDING_UPLOADS", 5, minimum=1)
 IMPORT_MAX_PENDING_BYTES = env_int("IMPORT_MAX_PENDING_BYTES", 200 * 1024 * 1024, minimum=1024)
+# --- jobs (jobs.services) -------------------------------------------------------------------
+# A file a job made (an export) is kept this many seconds after the job ends, then deleted by
+# the same sweep schedule as import uploads.
+JOB_FILE_MAX_AGE_SECONDS = env_int("JOB_FILE_MAX_AGE_SECONDS", 24 * 3600, minimum=1)
 CELERY_BEAT_SCHEDULE["release-assignment-results"] = {
     "task": "assess.tasks.sittings_release_due_task",
     "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["sweep-import-uploads"] = {
     "task": "itembank.tasks.import_uploads_sweep_task",
+    "schedule": float(IMPORT_UPLOAD_SWEEP_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["sweep-job-files"] = {
+    "task": "jobs.tasks.jobs_sweep_task",
     "schedule": float(IMPORT_UPLOAD_SWEEP_SECONDS),
 }
 

@@ -18,6 +18,7 @@ def bank_text() -> dict[str, str]:
         "notFound": _("Not found, or not shared with you."),
         "forbidden": _("You may not do this."),
         "loading": _("Loading…"),
+        "exportReady": _("Download %(name)s (%(count)s items)"),
         "saving": _("Saving…"),
         "saved": _("Saved."),
         "save": _("Save"),

@@ -299,6 +299,10 @@ def people(request: HttpRequest) -> HttpResponse:
         raise Http404 from None
     manages = scope.has_role(*SCHOOL_ADMINS)
     organisations = account_selectors.organisations_managed_by(request.user) if manages else []
+    # A homeroom teacher imports their class's students: the section shows for their school.
+    homerooms = [] if manages else list(account_selectors.homeroom_classes_of(request.user, school_year=year))
+    if homerooms:
+        organisations = [homerooms[0].school]
     return render(
         request,
         "frontend/people.html",
@@ -307,6 +311,8 @@ def people(request: HttpRequest) -> HttpResponse:
             "years": account_selectors.school_years_near(year),
             "classes": account_selectors.classes_for(request.user, school_year=year),
             "manages": manages,
+            "homerooms": homerooms,
+            "homeroom_names": ", ".join(c.name for c in homerooms),
             "organisations": organisations,
             "bank_config": {},
             "bank_text": people_text(),

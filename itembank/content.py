@@ -1490,10 +1490,43 @@ def arrange(item_type: str, content: Mapping[str, Any], arrangement: Arrangement
     return arranged
 
 
-def arranged_key(item_type: str, content: Mapping[str, Any], arrangement: Arrangement | None) -> str:
-    """The key as a key table prints it for a test code: option letters in the code's order
-    (single and multiple choice), one letter a statement for true/false groups (Đ/S), the
-    answer for short numeric; the key summary for the other types."""
+PAPER_LETTERS = OPTION_LETTERS.lower()
+"""Labels a), b), c) of the statements of a true/false group and the elements of an ordering
+item, on paper (``assess.papers``) and in a key table."""
+
+
+def shown_order(item_type: str, content: Mapping[str, Any], group: str, *, seed: int) -> list[dict[str, Any]]:
+    """The entries of ``content[group]`` in the order the student view shows them with ``seed``
+    (matching responses and ordering elements are shuffled by the item's view; other lists keep
+    their order). ``content`` is already in the test code's order (:func:`arrange`).
+
+    The view's shuffle is used as it is, over a copy without texts: it depends on the ids and
+    the seed alone, and nothing needs rendering.
+    """
+    bare = {
+        field: [{**entry, "text": ""} for entry in value] if field in ("premises", "responses", "elements") else value
+        for field, value in content.items()
+    }
+    by_id = {entry["id"]: entry for entry in content[group]}
+    return [by_id[entry["id"]] for entry in _handler(item_type).view(bare, seed, None)[group]]
+
+
+def arranged_key(item_type: str, content: Mapping[str, Any], arrangement: Arrangement | None, *, seed: int) -> str:
+    """The key as a key table prints it for a test code, in the labels its candidates see on
+    the exam page and on paper (``assess.papers``), never an author's id.
+
+    ``seed`` is the one the student view shuffles with (the version's primary key,
+    ``itembank.preview.student_preview``).
+
+    - single choice, multiple response: the option letters in the code's order ("AC");
+    - true/false group: one letter a statement, "Đ" or "S" ("ĐSĐS");
+    - short numeric: the answer with a decimal comma ("-1,5"), as candidates write it;
+    - text entry: the accepted answers ("cos x | cosx"), patterns marked as such;
+    - inline choice: a gap's number and the letter of its option, gaps in order ("(1) A; (2) B");
+    - matching: a premise's number and the letter of its response as shown ("1-B; 2-A; 3-C");
+    - ordering: the shown elements' letters in the right order ("c, a, b");
+    - essay: a note that a person marks it.
+    """
     content = arrange(item_type, content, arrangement)
     if item_type in ("single_choice", "multiple_response"):
         letters = {entry["id"]: OPTION_LETTERS[index] for index, entry in enumerate(content["options"])}
@@ -1502,9 +1535,31 @@ def arranged_key(item_type: str, content: Mapping[str, Any], arrangement: Arrang
     if item_type == "true_false_group":
         true, false = pgettext("key table", "T"), pgettext("key table", "F")
         return "".join(true if content["keys"][entry["id"]] else false for entry in content["statements"])
-    if item_type == "short_numeric":
-        return str(content.get("answer", ""))
-    return _handler(item_type).summary(content)
+    if item_type == "short_numeric":  # written as candidates write it, with a decimal comma
+        return str(content.get("answer", "")).replace(".", ",")
+    if item_type == "text_entry":
+        answers = " | ".join(content.get("answers", []))
+        if content.get("match") == "pattern":
+            return str(pgettext("key table", "Pattern: %(answers)s") % {"answers": answers})
+        return answers
+    if item_type == "inline_choice":
+        keys = content["keys"]
+        return "; ".join(
+            f"({number}) {OPTION_LETTERS[_ids(gap['options']).index(keys[gap['id']])]}"
+            for number, gap in enumerate(content["gaps"], start=1)
+        )
+    if item_type == "matching":
+        responses = _ids(shown_order(item_type, content, "responses", seed=seed))
+        return "; ".join(
+            f"{number}-{OPTION_LETTERS[responses.index(content['pairs'][premise['id']])]}"
+            for number, premise in enumerate(content["premises"], start=1)
+        )
+    if item_type == "ordering":
+        elements = _ids(shown_order(item_type, content, "elements", seed=seed))
+        return ", ".join(PAPER_LETTERS[elements.index(element)] for element in content["order"])
+    if item_type == "essay":
+        return str(pgettext("key table", "Marked by hand"))
+    raise ValueError(f"unknown item type {item_type!r}")
 
 
 def correct_response(item_type: str, content: Mapping[str, Any]) -> object | None:

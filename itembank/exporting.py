@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 
@@ -115,13 +116,41 @@ def version_as_imported(version: ItemVersion) -> ImportedItem:
     )
 
 
-def export_versions(versions: Iterable[ItemVersion], *, format: str, title: str = "Ngân hàng câu hỏi") -> bytes:
-    """The versions in one file of ``format``; ValueError names an item the format cannot hold."""
+class NothingToExport(ValueError):
+    """No item matches the export's filters."""
+
+
+def export_refusal(exc: ValueError) -> str:
+    """What to tell a person whose export was refused, in their language (a writer's reason
+    naming the item stays as the writer gave it)."""
+    if isinstance(exc, NothingToExport):
+        return _("No item matches: there is nothing to export.")
+    return _("These items cannot be written in this format: %(reason)s") % {"reason": exc}
+
+
+def export_versions(
+    versions: Iterable[ItemVersion],
+    *,
+    format: str,
+    title: str = "Ngân hàng câu hỏi",
+    progress: Callable[[int, int, str], None] | None = None,
+) -> bytes:
+    """The versions in one file of ``format``; ValueError names an item the format cannot hold.
+
+    ``progress(done, total, message)`` hears each item read (a job's progress bar)."""
     if format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {format!r}; choose one of {', '.join(EXPORT_FORMATS)}")
-    items: Sequence[ImportedItem] = [version_as_imported(v) for v in versions]
+    versions = list(versions)
+    total = len(versions) + 1  # the last step: writing the file
+    items: list[ImportedItem] = []
+    for done, version in enumerate(versions):
+        if progress is not None:
+            progress(done, total, "")
+        items.append(version_as_imported(version))
     if not items:
-        raise ValueError("there are no items to export")
+        raise NothingToExport("there are no items to export")
+    if progress is not None:
+        progress(len(versions), total, "")
     if format == "qti3":
         return items_to_qti3_package(items, title=title)
     if format == "moodle":

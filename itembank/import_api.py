@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -19,10 +18,20 @@ from accounts.models import Organisation
 from accounts.permissions import IsAuthor, scope_of
 from config.api import ErrorSerializer, error_body
 from config.ids import CodeRelatedField, IdField
+from jobs.api import JobOutput, job_data
+from jobs.models import Job
+from jobs.services import job_start
 
 from . import uploads
-from .exporting import CONTENT_TYPES, EXPORT_FORMATS, EXTENSIONS, export_versions, versions_for_export
-from .importing import MAX_IMPORT_BYTES, ImportDefaults, ImportRejected, import_commit, import_preview
+from .exporting import (
+    CONTENT_TYPES,
+    EXPORT_FORMATS,
+    EXTENSIONS,
+    export_refusal,
+    export_versions,
+    versions_for_export,
+)
+from .importing import MAX_IMPORT_BYTES, ImportDefaults, import_preview
 from .interchange.detect import FORMATS
 from .interchange.xlsx import template_xlsx
 from .models import ImportBatch, ItemVersion, Subject, Topic, Visibility
@@ -87,16 +96,6 @@ class CommitOutput(serializers.Serializer):
     items = serializers.ListField(child=serializers.IntegerField(), help_text="The ids of the items written.")
 
 
-def _defaults(options: dict) -> ImportDefaults:
-    return ImportDefaults(
-        subject=Subject.objects.filter(code=options.get("subject")).first() if options.get("subject") else None,
-        level=options.get("level") or "biet",
-        topic=Topic.objects.filter(pk=options.get("topic")).first() if options.get("topic") else None,
-        visibility=options.get("visibility") or Visibility.SCHOOL,
-        grade=options.get("grade"),
-    )
-
-
 @extend_schema(
     request=ImportSerializer,
     responses={
@@ -144,7 +143,7 @@ def import_upload(request: Request) -> Response:
         "grade": data.get("grade"),
     }
     report, _planned = import_preview(
-        data=raw, filename=upload.name, format=data["format"], defaults=_defaults(options)
+        data=raw, filename=upload.name, format=data["format"], defaults=ImportDefaults.from_options(options)
     )
     try:
         batch = uploads.import_upload_store(
@@ -161,10 +160,15 @@ def import_upload(request: Request) -> Response:
     return Response({"id": str(batch.pk), "report": batch.report}, status=status.HTTP_201_CREATED)
 
 
+class CommitJobOutput(serializers.Serializer):
+    job = JobOutput(help_text="The import under way: follow it at GET /api/jobs/<id>/; its result is a CommitOutput.")
+
+
 @extend_schema(
     request=None,
     responses={
         200: CommitOutput,
+        202: CommitJobOutput,
         400: OpenApiResponse(ErrorSerializer, description="import_rejected, with the report beside the error"),
         410: OpenApiResponse(ErrorSerializer, description="upload_gone"),
     },
@@ -172,54 +176,28 @@ def import_upload(request: Request) -> Response:
 @api_view(["POST"])
 @permission_classes([IsAuthor])
 def import_commit_view(request: Request, batch_id) -> Response:
-    """Import every item of a previewed file, or none; a second call changes nothing."""
+    """Import every item of a previewed file, or none, as a job (202); a batch already imported
+    answers its items (200). A second call while the job runs follows the same job."""
     with transaction.atomic():
-        # The lock makes a double click import once: the second call waits, then sees IMPORTED.
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id, created_by=request.user).first()
         if batch is None:
             return Response(error_body("not_found", _("No such import.")), status=404)
-        return _commit_locked(request, batch)
-
-
-def _commit_locked(request: Request, batch: ImportBatch) -> Response:
-    if batch.status == ImportBatch.Status.IMPORTED:
-        return Response({"report": batch.report, "items": batch.item_ids})
-    if batch.status == ImportBatch.Status.REJECTED:  # its file was refused and not kept
-        return _rejected(batch.report)
-    try:
-        with batch.file.open("rb") as handle:
-            raw = handle.read()
-    except (FileNotFoundError, ValueError):  # ValueError: the row names no file any more
-        return Response(
-            error_body("upload_gone", _("This upload is no longer kept: choose the file again.")), status=410
-        )
-    try:
-        report, versions = import_commit(
-            by=request.user,
-            data=raw,
-            filename=batch.filename,
-            format=batch.format,
-            defaults=_defaults(batch.options),
-            owner_id=batch.owner_id,
-        )
-    except ImportRejected as exc:
-        ImportBatch.objects.filter(pk=batch.pk).update(report=exc.report.as_dict())
-        uploads.import_batch_forget_file(batch, status=ImportBatch.Status.REJECTED)
-        return _rejected(exc.report.as_dict())
-    item_ids = [v.item_id for v in versions]
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.IMPORTED, report=report.as_dict(), item_ids=item_ids, committed_at=timezone.now()
-    )
-    uploads.import_batch_forget_file(batch)  # the items are written: the file goes with the commit
-    return Response({"report": report.as_dict(), "items": item_ids})
+        if batch.status == ImportBatch.Status.IMPORTED:
+            return Response({"report": batch.report, "items": batch.item_ids})
+        if batch.status == ImportBatch.Status.REJECTED:  # its file was refused and not kept
+            return _rejected(batch.report)
+        if not batch.file:
+            gone = uploads.upload_gone()
+            return Response(error_body(gone.code, gone.messages[0]), status=410)
+        job = batch.job
+        if job is None or job.status not in (Job.Status.QUEUED, Job.Status.RUNNING):
+            job = job_start(by=request.user, kind="item_import", params={"batch": str(batch.pk)})
+            ImportBatch.objects.filter(pk=batch.pk).update(job=job)
+        return Response({"job": job_data(job)}, status=status.HTTP_202_ACCEPTED)
 
 
 def _rejected(report: dict) -> Response:
-    problems = report.get("error_count", 0)
-    body = error_body(
-        "import_rejected",
-        _("%(count)d problem(s) in %(file)s; nothing was imported.") % {"count": problems, "file": report["filename"]},
-    )
+    body = error_body("import_rejected", uploads.rejected_message(report))
     body["report"] = report
     return Response(body, status=400)
 
@@ -230,21 +208,36 @@ class ExportSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ItemVersion.Status.choices, required=False)
 
 
+class ExportJobOutput(serializers.Serializer):
+    job = JobOutput(
+        help_text="The export under way: follow it at GET /api/jobs/<id>/; its result names the file to "
+        "download at GET /api/jobs/<id>/file/."
+    )
+
+
 @extend_schema(
+    methods=["GET"],
     parameters=[ExportSerializer],
     responses={(200, content_type): OpenApiTypes.BINARY for content_type in sorted(set(CONTENT_TYPES.values()))},
 )
-@api_view(["GET"])
+@extend_schema(methods=["POST"], request=ExportSerializer, responses={202: ExportJobOutput})
+@api_view(["GET", "POST"])
 @permission_classes([IsAuthor])
 def export(request: Request) -> HttpResponse:
-    serializer = ExportSerializer(data=request.query_params)
+    """The items one may see in one file: at once (GET), or as a job with its progress (POST),
+    whose file is then downloaded at ``GET /api/jobs/<id>/file/``."""
+    serializer = ExportSerializer(data=request.data if request.method == "POST" else request.query_params)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
+    if request.method == "POST":
+        params = {"format": data["format"], "subject": data.get("subject"), "status": data.get("status")}
+        job = job_start(by=request.user, kind="item_export", params=params)
+        return Response({"job": job_data(job)}, status=status.HTTP_202_ACCEPTED)
     versions = versions_for_export(request.user, subject=data.get("subject"), status=data.get("status"))
     try:
         body = export_versions(versions, format=data["format"])
     except ValueError as exc:
-        return Response(error_body("not_exportable", str(exc)), status=400)
+        return Response(error_body("not_exportable", export_refusal(exc)), status=400)
     name = f"ngan-hang-cau-hoi.{EXTENSIONS[data['format']]}"
     response = HttpResponse(body, content_type=CONTENT_TYPES[data["format"]])
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -36,6 +36,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -211,6 +212,18 @@ class ImportDefaults:
     topic: Topic | None = None
     visibility: str = Visibility.SCHOOL
     grade: int | None = None
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> ImportDefaults:
+        """The defaults an upload kept (``ImportBatch.options``: codes and ids, JSON)."""
+        subject, topic = options.get("subject"), options.get("topic")
+        return cls(
+            subject=Subject.objects.filter(code=subject).first() if subject else None,
+            level=options.get("level") or CognitiveLevel.KNOW,
+            topic=Topic.objects.filter(pk=topic).first() if topic else None,
+            visibility=options.get("visibility") or Visibility.SCHOOL,
+            grade=options.get("grade"),
+        )
 
 
 def _level(value: object, default: str) -> tuple[str, str | None]:
@@ -477,8 +490,13 @@ def import_commit(
     format: str = "auto",
     defaults: ImportDefaults | None = None,
     owner_id: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[ImportReport, list[ItemVersion]]:
-    """Import every item of the file as a draft, or none: raises ``ImportRejected`` on any error."""
+    """Import every item of the file as a draft, or none: raises ``ImportRejected`` on any error.
+
+    ``progress(done, total, message)`` hears how many items are ready to be written (a job's
+    progress bar); the last step, writing them all, is one transaction.
+    """
     owner_id = owner_id or by.organisation_id
     scope = scope_of(by)
     if owner_id is None or not scope.oversees(owner_id) or not scope.has_role(*AUTHORS):
@@ -493,7 +511,10 @@ def import_commit(
     try:
         with transaction.atomic():
             rows: list[NewItem] = []
-            for plan in planned:
+            total = len(planned) + 1  # the last step: writing them all
+            for done, plan in enumerate(planned):
+                if progress is not None:
+                    progress(done, total, "")
                 names: dict[str, str] = {}
                 for name in sorted(media_refs(plan.content)):
                     stored = media_store(by=by, owner_id=owner_id, name=name, data=plan.files[name])
@@ -512,6 +533,8 @@ def import_commit(
                     )
                 )
             # One statement per 500 items and versions: 10,000 items in seconds, not minutes.
+            if progress is not None:
+                progress(len(planned), total, "")
             versions = items_create_bulk(by=by, owner_id=owner_id, rows=rows)
     except BaseException:
         _forget_unsaved_media(stored_media)

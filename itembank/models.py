@@ -410,6 +410,8 @@ class ImportBatch(models.Model):
     report = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
     item_ids = models.JSONField(default=list)
+    # The job importing it (``POST /api/imports/<id>/commit/``): a second click follows the same one.
+    job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     committed_at = models.DateTimeField(null=True, blank=True)
 

@@ -20,6 +20,7 @@ before it is read. Nothing here decides who may import: ``itembank.import_api`` 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from .importing import ImportDefaults, ImportRejected, import_commit
 from .models import ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -118,6 +120,82 @@ def import_batch_forget_file(batch: ImportBatch, *, status: str | None = None) -
     batch.file.name = ""
     if name:
         transaction.on_commit(lambda: _delete_file(name), robust=True)
+
+
+class ImportBatchRefused(ValidationError):
+    """A batch that cannot be imported now: ``code`` (``not_found``, ``upload_gone``,
+    ``import_rejected``), the message in the person's language, and the report if any."""
+
+    def __init__(self, code: str, message: str, report: dict | None = None) -> None:
+        super().__init__(message, code=code)
+        self.code, self.report = code, report
+
+
+def upload_gone() -> ImportBatchRefused:
+    """The refusal of a batch whose file is no longer kept (expired, or lost on disk)."""
+    return ImportBatchRefused("upload_gone", _("This upload is no longer kept: choose the file again."))
+
+
+def rejected_message(report: dict) -> str:
+    return _("%(count)d problem(s) in %(file)s; nothing was imported.") % {
+        "count": report.get("error_count", 0),
+        "file": report.get("filename", ""),
+    }
+
+
+def import_batch_commit(
+    *, by: User, batch_id: Any, progress: Callable[[int, int, str], None] | None = None
+) -> dict[str, Any]:
+    """Import every item of a previewed upload of ``by``'s, or none: ``{"report", "items"}``.
+
+    The batch is locked for the whole import, so a second commit (a double click, a repeated
+    job) waits for the first and then answers what it wrote; nothing is imported twice.
+    Raises :class:`ImportBatchRefused`; the permission to import for the batch's owner is
+    checked again by ``import_commit``.
+    """
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().filter(pk=batch_id, created_by=by).first()
+        if batch is None:
+            raise ImportBatchRefused("not_found", _("No such import."))
+        if batch.status == ImportBatch.Status.IMPORTED:
+            return {"report": batch.report, "items": batch.item_ids}
+        if batch.status == ImportBatch.Status.REJECTED:  # its file was refused and not kept
+            raise ImportBatchRefused("import_rejected", rejected_message(batch.report), batch.report)
+        try:
+            with batch.file.open("rb") as handle:
+                raw = handle.read()
+        except (FileNotFoundError, ValueError):  # ValueError: the row names no file any more
+            raise upload_gone() from None
+        try:
+            report, versions = import_commit(
+                by=by,
+                data=raw,
+                filename=batch.filename,
+                format=batch.format,
+                defaults=ImportDefaults.from_options(batch.options),
+                owner_id=batch.owner_id,
+                progress=progress,
+            )
+        except ImportRejected as exc:
+            rejected = exc.report.as_dict()
+            ImportBatch.objects.filter(pk=batch.pk).update(report=rejected)
+            import_batch_forget_file(batch, status=ImportBatch.Status.REJECTED)
+            outcome: dict[str, Any] | ImportBatchRefused = ImportBatchRefused(
+                "import_rejected", rejected_message(rejected), rejected
+            )
+        else:
+            item_ids = [version.item_id for version in versions]
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=ImportBatch.Status.IMPORTED,
+                report=report.as_dict(),
+                item_ids=item_ids,
+                committed_at=timezone.now(),
+            )
+            import_batch_forget_file(batch)  # the items are written: the file goes with the commit
+            outcome = {"report": report.as_dict(), "items": item_ids}
+    if isinstance(outcome, ImportBatchRefused):  # raised once the batch's new state is kept
+        raise outcome
+    return outcome
 
 
 def _delete_file(name: str) -> None:

@@ -1,15 +1,19 @@
-"""REST API of jobs: a person follows the long work they started (``GET /api/jobs/<id>/``)."""
+"""REST API of jobs: a person follows the long work they started (``GET /api/jobs/<id>/``) and
+downloads the file it made (``GET /api/jobs/<id>/file/``)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import Instant
+from config.api import ErrorSerializer, Instant, error_body
 
 from .models import Job
 from .services import progress_of
@@ -57,3 +61,30 @@ def job_data(job: Job) -> dict:
 def job_detail(request: Request, job_id) -> Response:
     """A job of one's own (anyone else's does not exist): status, progress, result or error."""
     return Response(job_data(Job.objects.defer("payload").get(pk=job_id, owner_id=request.user.pk)))
+
+
+@extend_schema(
+    responses={
+        (200, "application/octet-stream"): OpenApiTypes.BINARY,
+        404: ErrorSerializer,
+        410: OpenApiResponse(ErrorSerializer, description="file_gone"),
+    }
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def job_file(request: Request, job_id) -> HttpResponse:
+    """The file a job of one's own made (an export), while it is kept."""
+    job = Job.objects.defer("payload").filter(pk=job_id, owner_id=request.user.pk).first()
+    if job is None or job.status != Job.Status.SUCCEEDED or not (job.result or {}).get("download"):
+        return Response(error_body("not_found", _("Not found.")), status=404)
+    if not job.file:
+        return Response(error_body("file_gone", _("This file is no longer kept: make it again.")), status=410)
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        return Response(error_body("file_gone", _("This file is no longer kept: make it again.")), status=410)
+    response = FileResponse(
+        handle, as_attachment=True, filename=job.result["filename"], content_type=job.result["content_type"]
+    )
+    response["Cache-Control"] = "no-store"
+    return response

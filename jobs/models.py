@@ -34,6 +34,8 @@ class Job(models.Model):
     total = models.PositiveIntegerField(default=0)
     message = models.CharField(max_length=300, blank=True)
     result = models.JSONField(null=True, blank=True)
+    # A file the work made (an export), downloaded at GET /api/jobs/<id>/file/ until the sweep.
+    file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
     error = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -18,10 +18,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
@@ -33,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 KINDS: dict[str, str] = {
     "roster_import": "accounts.jobs.roster_import",
+    "item_import": "itembank.jobs.item_import",
+    "test_codes": "assess.jobs.codes_generate",
+    "item_export": "itembank.jobs.item_export",
 }
 PROGRESS_SECONDS = 3600
 REPORT_EVERY = 0.25  # seconds between two progress writes
@@ -137,3 +144,33 @@ def run_job(job_id: str) -> str:
     Job.objects.filter(pk=job.pk).update(finished_at=timezone.now(), payload=None, **outcome)
     cache.delete(_key(job.pk))
     return str(outcome["status"])
+
+
+def job_keep_file(job: Job, *, name: str, content_type: str, data: bytes) -> dict[str, Any]:
+    """Keep a file the work made for its owner to download; what a job's result says of it."""
+    job.file.save(name, ContentFile(data), save=False)
+    Job.objects.filter(pk=job.pk).update(file=job.file.name)
+    return {
+        "filename": name,
+        "content_type": content_type,
+        "size": len(data),
+        "download": f"/api/jobs/{job.pk}/file/",
+    }
+
+
+def jobs_sweep(*, now: datetime | None = None) -> int:
+    """Delete the files of jobs finished over ``JOB_FILE_MAX_AGE_SECONDS`` ago; how many."""
+    now = now or timezone.now()
+    old = Job.objects.filter(finished_at__lt=now - timedelta(seconds=settings.JOB_FILE_MAX_AGE_SECONDS)).exclude(
+        file=""
+    )
+    swept = 0
+    for job in old.only("pk", "file"):
+        name = job.file.name
+        Job.objects.filter(pk=job.pk).update(file="")
+        try:
+            default_storage.delete(name)
+        except OSError:  # pragma: no cover - the row no longer names it; logged for the operator
+            logger.warning("could not delete the job file %s", name, exc_info=True)
+        swept += 1
+    return swept

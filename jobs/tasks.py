@@ -1,4 +1,4 @@
-"""The one Celery task of jobs: run the job of this id (thin; ``jobs.services`` does the work)."""
+"""Celery tasks of jobs: run the job of this id; sweep old jobs' files (thin: ``jobs.services``)."""
 
 from __future__ import annotations
 
@@ -10,3 +10,8 @@ from . import services
 @shared_task(acks_late=True)
 def run_job_task(job_id: str) -> str:
     return services.run_job(job_id)
+
+
+@shared_task
+def jobs_sweep_task() -> int:
+    return services.jobs_sweep()

@@ -148,6 +148,20 @@ def logged_in_client(user: User):
     return client
 
 
+def post_job(client, path: str, data=None, **extra) -> tuple[int, dict]:
+    """POST to an endpoint that starts a job (202), run the job as the worker would once the
+    request commits, then read it as ``GET /api/jobs/<id>/`` shows it: (status code, the
+    finished job). Any other answer comes back as (status code, its body)."""
+    from django.test.testcases import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(path, data, **extra) if data is not None else client.post(path, **extra)
+    if response.status_code != 202:
+        return response.status_code, response.json()
+    job = client.get(f"/api/jobs/{response.json()['job']['id']}/").json()
+    return response.status_code, job
+
+
 def make_sitting(
     *,
     n_items: int = 5,

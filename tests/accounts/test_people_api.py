@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from accounts.models import ClassMembership, Role, SchoolClass, User
 from itembank.models import Subject
-from tests.accounts.test_roster import YEAR, full_roster
+from tests.accounts.test_roster import YEAR, full_roster, workbook
 from tests.factories import logged_in_client, make_school, make_user
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +104,9 @@ def test_who_may_import_and_see_classes(school):
     for role in (Role.TEACHER, Role.BOARD, Role.PROCTOR, Role.STUDENT):
         client = logged_in_client(make_user(role, school))
         assert post_roster(client, "/api/rosters/", school, full_roster()).status_code == 403
-        assert client.get("/api/rosters/template/").status_code == 403
+        assert post_roster(client, "/api/rosters/preview/", school, full_roster()).status_code == 403
+        # A teacher may fetch the template (a homeroom teacher imports their class with it).
+        assert client.get("/api/rosters/template/").status_code == (200 if role == Role.TEACHER else 403)
     # Another school's administrator does not even learn that the school exists.
     stranger = logged_in_client(make_user(Role.SCHOOL_ADMIN, make_school()))
     assert post_roster(stranger, "/api/rosters/preview/", school, full_roster()).status_code == 404
@@ -296,3 +298,35 @@ def test_login_cards_give_first_passwords_to_those_who_never_logged_in(school):
     stranger = logged_in_client(make_user(Role.SCHOOL_ADMIN, make_school()))
     assert stranger.post(f"/api/classes/{school_class.pk}/login-cards/").status_code == 404
     assert stranger.post(f"/people/classes/{school_class.pk}/login-cards/").status_code == 404
+
+
+def test_a_homeroom_teacher_imports_their_class_from_the_api_and_the_page(school):
+    admin_client = logged_in_client(make_user(Role.SCHOOL_ADMIN, school))
+    assert import_roster(admin_client, school, full_roster())[1]["status"] == "succeeded"
+    homeroom = User.objects.get(staff_id="GV001")
+    User.objects.filter(pk=homeroom.pk).update(must_change_password=False)
+    client = logged_in_client(User.objects.get(pk=homeroom.pk))
+    page = client.get("/people/").content.decode()
+    assert 'data-testid="homeroom-hint"' in page and "10A1" in page and 'id="roster-form"' in page
+    students = [["Mã định danh", "Họ và tên", "Ngày sinh", "Giới tính", "Lớp"]]
+    students.append(["HS0000000009", "Vũ Thu Trang", "01/09/2010", "Nữ", "10A1"])
+    data = workbook(("Học sinh", students))
+    preview = post_roster(client, "/api/rosters/preview/", school, data)
+    assert preview.status_code == 200 and preview.json()["ok"], preview.json()
+    code, job = import_roster(client, school, data)
+    assert code == 202 and job["status"] == "succeeded", job
+    assert job["result"]["counts"]["students"]["created"] == 1
+    assert ClassMembership.objects.get(student__learner_id="HS0000000009").school_class.name == "10A1"
+    # Another class's student is a problem of the file, in the person's language.
+    students.append(["HS0000000010", "Lê Hà", "01/01/2010", "Nữ", "10A2"])
+    code, job = import_roster(client, school, workbook(("Học sinh", students)))
+    assert job["status"] == "failed" and job["error"]["code"] == "roster_problems"
+    assert [p["message"] for p in job["error"]["report"]["problems"]] == [
+        "Thầy/cô không phải giáo viên chủ nhiệm lớp 10A2."
+    ]
+    # Another school does not exist for them; a colleague without a homeroom class is refused.
+    assert post_roster(client, "/api/rosters/", make_school(), data).status_code == 404
+    colleague = logged_in_client(make_user(Role.TEACHER, school))
+    assert colleague.get("/people/").content.decode().count('id="roster-form"') == 0
+    refused = post_roster(colleague, "/api/rosters/preview/", school, data)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"

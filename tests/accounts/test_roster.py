@@ -231,7 +231,7 @@ def test_nobody_outside_the_importers_organisations_is_touched(school, admin_of)
     assert foreign_teacher.organisation == other_school and taken.role == Role.TEACHER
 
 
-def test_only_a_school_administrator_of_the_organisation_imports(school, admin_of):
+def test_only_a_school_administrator_of_the_organisation_imports_a_whole_roster(school, admin_of):
     data = full_roster()
     for role in (Role.TEACHER, Role.BOARD, Role.PROCTOR):
         with pytest.raises(PermissionDenied):
@@ -308,3 +308,62 @@ def test_names_and_identifiers_that_cannot_be_stored_are_problems_not_errors(sch
         ("Lớp", 2, "A", "A class name has at most 30 characters."),
     ]
     assert not User.objects.filter(role__in=[Role.STUDENT, Role.TEACHER]).exists()
+
+
+def test_a_homeroom_teacher_imports_the_students_of_their_own_class_only(school, admin_of):
+    """The homeroom teacher (giáo viên chủ nhiệm) keeps their class list: new students and
+    corrected names of their own class; classes, teachers and moves stay the administrator's."""
+    run(admin_of, school, full_roster())
+    homeroom = User.objects.get(staff_id="GV001")  # of 10A1
+    own = [
+        STUDENTS[0],
+        [1, "HS0000000001", "Nguyễn Văn Ân", "15/03/2010", "Nam", "10A1"],  # a corrected name
+        [2, "HS0000000002", "Phạm Thị Hoa", date(2010, 7, 2), "Nữ", "10A1"],
+        [3, "HS0000000004", "Vũ Thu Trang", "01/09/2010", "Nữ", "10A1"],  # new
+    ]
+    plan, record = run(homeroom, school, workbook(("Lớp", CLASSES[:2]), ("Học sinh", own)))
+    assert plan.counts()["students"] == {"created": 1, "updated": 1, "moved": 0, "placed": 1, "unchanged": 1}
+    assert plan.counts()["classes"] == {"created": 0, "updated": 0}
+    assert record.by == homeroom
+    a1 = SchoolClass.objects.get(name="10A1")
+    trang = User.objects.get(learner_id="HS0000000004")
+    assert trang.organisation == school and trang.must_change_password and trang.role == Role.STUDENT
+    assert ClassMembership.objects.get(student=trang, left_at__isnull=True).school_class == a1
+    assert User.objects.get(learner_id="HS0000000001").last_name == "Nguyễn Văn"
+    assert run(homeroom, school, workbook(("Học sinh", own)))[0].counts()["students"]["unchanged"] == 3
+
+    before = (User.objects.count(), ClassMembership.objects.count(), SchoolClass.objects.count())
+    beyond = workbook(
+        ("Lớp", [["Lớp", "Khối"], ["10A9", 10], ["10A1", 11]]),
+        ("Giáo viên", TEACHERS[:2]),
+        (
+            "Học sinh",
+            [
+                STUDENTS[0],
+                [1, "HS0000000003", "Đỗ Minh Khoa", "2010-01-31", "", "10A1"],  # in 10A2: a move
+                [2, "HS0000000005", "Lê Hà", "01/01/2010", "Nữ", "10A2"],  # another's class
+            ],
+        ),
+    )
+    with pytest.raises(RosterRefused) as refused:
+        run(homeroom, school, beyond)
+    assert [(p.sheet, p.row, p.message) for p in refused.value.plan.problems] == [
+        ("Giáo viên", 2, "Only the school's administrator imports teachers."),
+        (
+            "Học sinh",
+            2,
+            "Learner HS0000000003 is in another class this year: only the school's administrator moves students.",
+        ),
+        ("Học sinh", 3, "You are not the homeroom teacher of class 10A2."),
+        ("Lớp", 2, "Only the school's administrator adds or changes classes; you import your class's students."),
+        ("Lớp", 3, "Only the school's administrator adds or changes classes; you import your class's students."),
+    ]
+    assert (User.objects.count(), ClassMembership.objects.count(), SchoolClass.objects.count()) == before
+
+    # A teacher who is no class's homeroom teacher this year, and another school, are refused.
+    with pytest.raises(PermissionDenied):
+        run(make_user(Role.TEACHER, school), school, workbook(("Học sinh", own)))
+    with pytest.raises(PermissionDenied):
+        run(homeroom, school, workbook(("Học sinh", own)), year="2027-2028")
+    with pytest.raises(Organisation.DoesNotExist):
+        run(homeroom, make_school(), workbook(("Học sinh", own)))

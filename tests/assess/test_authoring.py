@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from accounts.models import Role
@@ -520,6 +521,118 @@ def test_the_key_table_gives_each_code_its_own_letters(world, master):
     assert rows[0][:3] == ("Mã đề", "1", "2")
     assert [list(row) for row in rows[1:]] == [[t["code"], *t["keys"]] for t in tables["codes"]]
     assert len(workbook.worksheets) == 2
+
+
+# Items whose lists a person reads by labels: every author's id starts with "author-", which no
+# label (a number, a letter, Đ/S) does, so a key table that prints one is caught.
+LABELLED_ITEMS = [
+    (
+        "matching",
+        {
+            "stem": "Nối thủ đô với quốc gia.",
+            "premises": [{"id": f"author-p{n}", "text": text} for n, text in enumerate(("Pháp", "Nhật", "Ý"), 1)],
+            "responses": [
+                {"id": f"author-r{n}", "text": text} for n, text in enumerate(("Tokyo", "Paris", "Rome", "Oslo"), 1)
+            ],
+            "scoring": "per_pair",
+            "pairs": {"author-p1": "author-r2", "author-p2": "author-r1", "author-p3": "author-r3"},
+        },
+    ),
+    (
+        "ordering",
+        {
+            "stem": "Sắp xếp theo thứ tự thời gian.",
+            "elements": [{"id": f"author-e{n}", "text": f"Sự kiện {n}"} for n in range(1, 5)],
+            "scoring": "all_or_nothing",
+            "order": ["author-e3", "author-e1", "author-e4", "author-e2"],
+        },
+    ),
+    (
+        "inline_choice",
+        {
+            "stem": "<p>Nước sôi ở {{author-g1}} độ C, đá tan ở {{author-g2}} độ C.</p>",
+            "gaps": [
+                {
+                    "id": "author-g1",
+                    "options": [{"id": "author-o90", "text": "90"}, {"id": "author-o100", "text": "100"}],
+                },
+                {
+                    "id": "author-g2",
+                    "options": [{"id": f"author-o{t}", "text": t} for t in ("10", "4", "0")],
+                },
+            ],
+            "scoring": "per_gap",
+            "keys": {"author-g1": "author-o100", "author-g2": "author-o0"},
+        },
+    ),
+    ("text_entry", {"stem": "Thủ đô của Việt Nam là", "match": "normalised", "answers": ["Hà Nội", "Ha Noi"]}),
+    ("essay", {"stem": "Trình bày suy nghĩ về tự học."}),
+]
+
+
+def _key_on_screen(item_type: str, view: dict, document: dict, ids: dict) -> str:
+    """An item's key read off the exam page's view of a code (shown ids, shown order): premises
+    1, 2, ...; responses and a gap's options A, B, ... as listed; ordering elements a, b, ... as
+    listed (the paper's labels, ``assess.papers``); gaps (1), (2), ..."""
+    back = {group: {new: old for old, new in shown.items()} for group, shown in ids.items()}
+    if item_type == "matching":
+        responses = [response["id"] for response in view["responses"]]
+        return "; ".join(
+            f"{n}-{'ABCDEFGH'[responses.index(ids['responses'][document['pairs'][back['premises'][p['id']]]])]}"
+            for n, p in enumerate(view["premises"], start=1)
+        )
+    if item_type == "ordering":
+        elements = [element["id"] for element in view["elements"]]
+        return ", ".join("abcdefgh"[elements.index(ids["elements"][old])] for old in document["order"])
+    if item_type == "inline_choice":
+        keys = []
+        for n, gap in enumerate(view["gaps"], start=1):
+            old = back["gaps"][gap["id"]]
+            options = [option["id"] for option in gap["options"]]
+            keys.append(f"({n}) {'ABCDEFGH'[options.index(ids[f'gap:{old}'][document['keys'][old]])]}")
+        return "; ".join(keys)
+    raise AssertionError(item_type)
+
+
+def test_key_tables_name_matching_ordering_and_gaps_by_the_labels_candidates_see(world):
+    items = []
+    for item_type, document in LABELLED_ITEMS * 2:  # each twice: two versions, two shuffles of their own
+        version = bank.item_create(
+            by=world.teacher, subject=world.subject, level=KNOW, item_type=item_type, content=document
+        )
+        items.append(release_version(version, author=world.teacher, reviewer=world.board).item)
+    exam = authoring.assessment_create(
+        by=world.board, spec=world.spec(parts=(PartSpec("Phần I", len(items), Decimal("1")),))
+    )
+    master = authoring.form_build(by=world.board, assessment_id=exam.pk, code="GOC", item_ids=[[i.pk for i in items]])
+    codes = test_codes.codes_generate(by=world.board, form_id=master.pk, count=3, seed=7)
+    client = logged_in_client(world.board)
+    tables = client.get(f"/api/forms/{master.pk}/keys/").json()
+    assert [table["code"] for table in tables["codes"]] == ["101", "102", "103"]
+    with translation.override("vi"):
+        hand = translation.pgettext("key table", "Marked by hand")
+    seen: dict[str, set[str]] = {}
+    for code, table in zip(codes, tables["codes"], strict=True):
+        views = selectors.form_view(code.pk)  # what the exam page shows of this code
+        rows = code.form_items.select_related("item_version__item").order_by("position")
+        for fi, view, key in zip(rows, views, table["keys"], strict=True):
+            version, item_type = fi.item_version, fi.item_version.item.item_type
+            seen.setdefault(item_type, set()).add(key)
+            if item_type in ("matching", "ordering", "inline_choice"):
+                shown = _key_on_screen(item_type, view, version.content, fi.response_ids)
+                assert key == shown, (code.code, fi.position)
+            elif item_type == "text_entry":
+                assert key == "Hà Nội | Ha Noi"
+            else:
+                assert key == hand
+    assert all(re.fullmatch(r"\d-[A-D](; \d-[A-D]){2}", key) for key in seen["matching"])
+    assert all(re.fullmatch(r"[a-d](, [a-d]){3}", key) for key in seen["ordering"])
+    assert seen["inline_choice"] == {"(1) B; (2) C"}  # gap options keep their order on every code
+    # No author's id anywhere: not in the JSON, not in the workbook.
+    assert "author" not in json.dumps(tables["codes"])
+    workbook = load_workbook(io.BytesIO(client.get(f"/api/forms/{master.pk}/keys.xlsx").content))
+    cells = [str(value) for row in workbook.worksheets[0].iter_rows(values_only=True) for value in row]
+    assert "(1) B; (2) C" in cells and not any("author" in cell for cell in cells)
 
 
 def test_keys_are_for_the_forms_managers_only(world, master):

@@ -245,6 +245,51 @@ def test_every_item_type_prints_its_content_and_never_its_key(world):
     assert SECRET not in text
 
 
+def test_the_key_table_names_the_labels_the_paper_prints_for_every_type(world):
+    """Read off the printed paper (labels and texts, as a marker holds it), every key is the
+    key table's: matching "1-B", ordering "c, a, b", a gap's "(1) A"."""
+    from assess.management.commands.seed_demo import EVERY_TYPE
+
+    items = [world.item(item_type, document, points) for item_type, _level, document, points in EVERY_TYPE]
+    form = world.exam((PartSpec("Phần I", len(items), Decimal("1")),), [items], title="Luyện tập")
+    [code] = test_codes.codes_generate(by=world.board, form_id=form.pk, count=1, seed=4)
+    printed = {item.number: item for part in papers.paper_of(code).parts for item in part.items}
+    [table] = test_codes.key_tables(form)["codes"]
+    checked = set()
+    for fi in code.form_items.select_related("item_version__item").order_by("position"):
+        item_type, document = fi.item_version.item.item_type, fi.item_version.content
+        paper, key = printed[fi.position], table["keys"][fi.position - 1]
+        if item_type == "matching":
+            premises, responses = paper.lists
+            number = {text: label.rstrip(".") for label, text in premises.entries}
+            letter = {text: label.rstrip(".") for label, text in responses.entries}
+            assert all(label.rstrip(".") in "ABCD" for label, _text in responses.entries)  # as the exam page
+            text = {entry["id"]: entry["text"] for entry in (*document["premises"], *document["responses"])}
+            pairs = sorted((int(number[text[p]]), letter[text[r]]) for p, r in document["pairs"].items())
+            assert key == "; ".join(f"{n}-{label}" for n, label in pairs)
+        elif item_type == "ordering":
+            [elements] = paper.lists
+            letter = {text: label.rstrip(")") for label, text in elements.entries}
+            text = {entry["id"]: entry["text"] for entry in document["elements"]}
+            assert key == ", ".join(letter[text[element]] for element in document["order"])
+        elif item_type == "inline_choice":
+            keys = []
+            for gap in document["gaps"]:
+                [options] = [entries for entries in paper.lists if entries.heading == paper.gaps[gap["id"]]]
+                letter = {text: label.rstrip(".") for label, text in options.entries}
+                text = {option["id"]: option["text"] for option in gap["options"]}
+                keys.append(f"{options.heading} {letter[text[document['keys'][gap['id']]]]}")
+            assert key == "; ".join(sorted(keys))
+        else:
+            continue
+        checked.add(item_type)
+    assert checked == {"matching", "ordering", "inline_choice"}
+    assert "(1) A; (2) B" in table["keys"]
+    # The printed table, a narrow cell's lines (even a word's) joined: the same row.
+    row = "".join(" ".join([table["code"], *table["keys"]]).split())
+    assert row in "".join(_text(papers.key_table_pdf(form)).split())
+
+
 def _png(width: int, height: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")

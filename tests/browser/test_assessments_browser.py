@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from assess import authoring
+from assess.authoring import AssessmentSpec
+from assess.authoring import PartSpec as AssessmentPartSpec
 from assess.blueprints import BlueprintSpec, CellSpec, PartSpec, blueprint_create
-from assess.models import Assessment, Attempt, Form, Sitting
+from assess.models import Assessment, Attempt, Form, FormItem, RecordEntryType, Sitting
 from itembank import services as bank
-from itembank.models import CognitiveLevel, Topic
-from tests.assess.test_sittings import School
+from itembank.models import CognitiveLevel, ItemVersion, Topic
+from tests.assess.test_sittings import YEAR, School
 from tests.browser.test_bank_browser import open_page
 from tests.browser.test_bank_browser import pages as pages  # noqa: F401  (fixture)
 from tests.browser.test_exam_browser import browser as browser  # noqa: F401  (fixture)
@@ -135,3 +138,143 @@ def test_a_teacher_builds_a_quiz_from_a_blueprint_with_codes_and_assigns_it(worl
         width = phone.evaluate("document.documentElement.scrollWidth")
         phone.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         assert width <= 375 + 1, (path, width)
+
+
+def _two_part_quiz(world: School) -> Assessment:
+    """A quiz of two parts: three single-choice items, then two of any type."""
+    return authoring.assessment_create(
+        by=world.teacher,
+        spec=AssessmentSpec(
+            title="Kiểm tra sắp xếp tay",
+            kind=Assessment.Kind.CONTINUOUS,
+            subject_id=world.subject.pk,
+            school_year=YEAR,
+            term=1,
+            record_entry_type=RecordEntryType.CONTINUOUS,
+            duration_minutes=15,
+            parts=(
+                AssessmentPartSpec("Phần I", 3, Decimal("2"), "single_choice"),
+                AssessmentPartSpec("Phần II", 2, Decimal("2")),
+            ),
+            organisation_id=world.school.pk,
+        ),
+    )
+
+
+def _item_ids_by_number() -> dict[int, int]:
+    """The world's "Câu n: tính ..." items by n."""
+    ids = {}
+    for version in ItemVersion.objects.all():
+        head = version.content["stem"].split(":")[0]
+        if ":" in version.content["stem"] and head.startswith("Câu "):
+            ids[int(head.removeprefix("Câu "))] = version.item_id
+    return ids
+
+
+def test_a_teacher_reorders_a_hand_built_form_by_drag_and_drop_and_buttons(world, server, browser, pages) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    quiz = in_db_thread(lambda: _two_part_quiz(world))
+    ids = in_db_thread(_item_ids_by_number)
+    page = open_page(browser, pages)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, server, world.teacher.username)
+    page.goto(f"{server}/assessments/{quiz.pk}/")
+    words = page.evaluate("JSON.parse(document.getElementById('bank-text').textContent)")
+    page.click('[data-testid="build-panel"] summary')
+    results = page.locator('[data-testid="build-results"] .pick-list > li')
+    expect(results.first).to_be_visible()
+
+    def add(number: int, part: int) -> None:
+        results.filter(has_text=f"Câu {number}: tính").locator("button").nth(part).click()
+
+    def items(part: int):
+        return page.locator(f'#build-parts ol[data-part="{part}"] > li')
+
+    def order(part: int) -> list[int]:
+        return [int(n) for n in items(part).evaluate_all("(lis) => lis.map((li) => li.dataset.item)")]
+
+    for number, part in ((1, 0), (2, 0), (3, 0), (4, 1), (5, 1)):
+        add(number, part)
+    expect(items(0)).to_have_count(3)
+    expect(items(1)).to_have_count(2)
+    assert order(0) == [ids[1], ids[2], ids[3]]
+    live = page.locator('[data-testid="build-live"]')
+
+    # With the mouse: the first item of part I dropped on the lower half of the second.
+    first, second = items(0).nth(0), items(0).nth(1)
+    expect(first.locator(".drag-handle")).to_be_visible()
+    second.scroll_into_view_if_needed()
+    height = second.bounding_box()["height"]
+    first.locator(".drag-handle").drag_to(second, target_position={"x": 40, "y": height - 4})
+    expect(items(0).first).to_have_attribute("data-item", str(ids[2]))
+    assert order(0) == [ids[2], ids[1], ids[3]]
+    expect(live).to_contain_text("Câu 1: tính")
+
+    # Into part II the browser refuses the drop; a drop event sent anyway changes nothing.
+    # drag_to scrolls between the press and the move, which loses the drag: both ends in view.
+    items(1).nth(0).scroll_into_view_if_needed()
+    items(0).nth(0).locator(".drag-handle").drag_to(items(1).nth(0))
+    expect(live).to_have_text(words["dropRefused"])
+    live.evaluate("(node) => { node.textContent = ''; }")
+    transfer = page.evaluate_handle("new DataTransfer()")
+    items(0).nth(0).dispatch_event("dragstart", {"dataTransfer": transfer})
+    items(1).nth(0).dispatch_event("dragover", {"dataTransfer": transfer})
+    items(1).nth(0).dispatch_event("drop", {"dataTransfer": transfer})
+    expect(live).to_have_text(words["dropRefused"])
+    assert (order(0), order(1)) == ([ids[2], ids[1], ids[3]], [ids[4], ids[5]])
+
+    # The drop indicator while dragging within a part (events sent, so the screenshot holds it).
+    items(0).nth(2).dispatch_event("dragstart", {"dataTransfer": transfer})
+    box = items(0).nth(0).bounding_box()
+    items(0).nth(0).dispatch_event("dragover", {"dataTransfer": transfer, "clientY": box["y"] + box["height"] - 2})
+    expect(items(0).nth(1)).to_have_class(re.compile(r"\bdrop-before\b"))  # between the first two
+    page.screenshot(path=str(SCREENSHOTS / "dnd-dragging-1366.png"), full_page=True)
+    items(0).nth(2).dispatch_event("dragend", {"dataTransfer": transfer})
+    expect(page.locator("#build-parts .drop-before, #build-parts .drop-after, #build-parts .dragging")).to_have_count(0)
+    assert order(0) == [ids[2], ids[1], ids[3]]
+
+    # With the keyboard: Down on item 1 (now second) takes it last; the focus stays with it.
+    down = items(0).nth(1).locator('[data-move="down"]')
+    assert "Câu 1: tính" in down.get_attribute("aria-label")
+    expect(items(0).nth(0).locator('[data-move="up"]')).to_be_disabled()
+    down.focus()
+    page.keyboard.press("Enter")
+    assert order(0) == [ids[2], ids[3], ids[1]]
+    focused = page.locator(":focus")
+    expect(focused).to_have_attribute("data-move", "up")  # Down is disabled on the last item
+    assert focused.evaluate("(node) => node.closest('li').dataset.item") == str(ids[1])
+    expect(live).to_contain_text("Câu 1: tính")
+    items(1).nth(0).locator('[data-move="down"]').click()
+    assert order(1) == [ids[5], ids[4]]
+    page.screenshot(path=str(SCREENSHOTS / "dnd-1366.png"), full_page=True)
+
+    page.click("[data-save-form]")
+    expect(page.locator('[data-testid="forms"] tbody tr[data-form]')).to_have_count(1)
+    saved = in_db_thread(
+        lambda: list(
+            FormItem.objects.filter(form__assessment=quiz, form__kind=Form.Kind.MASTER)
+            .order_by("position")
+            .values_list("item_version__item_id", "part")
+        )
+    )
+    assert saved == [(ids[2], 1), (ids[3], 1), (ids[1], 1), (ids[5], 2), (ids[4], 2)]
+
+    # A phone has no HTML5 drag and drop: no handle, and Up and Down fit in 375 px.
+    phone = new_page(browser, locale="vi-VN", viewport={"width": 375, "height": 740}, has_touch=True, is_mobile=True)
+    pages.append(phone)
+    log_in(phone, server, world.teacher.username)
+    phone.goto(f"{server}/assessments/{quiz.pk}/")
+    phone.locator('[data-testid="build-panel"] summary').tap()
+    phone_results = phone.locator('[data-testid="build-results"] .pick-list > li')
+    for number in (1, 2, 3):
+        phone_results.filter(has_text=f"Câu {number}: tính").locator("button").first.tap()
+    phone_items = phone.locator('#build-parts ol[data-part="0"] > li')
+    expect(phone_items).to_have_count(3)
+    expect(phone_items.first.locator(".drag-handle")).to_be_hidden()
+    phone_items.first.locator('[data-move="down"]').tap()
+    expect(phone_items.nth(1)).to_have_attribute("data-item", str(ids[1]))
+    # Of the viewport: a full-page screenshot drops the touch emulation, and the handles show.
+    phone.locator("#build-parts").scroll_into_view_if_needed()
+    phone.screenshot(path=str(SCREENSHOTS / "dnd-375.png"))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375 + 1

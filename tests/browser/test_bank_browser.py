@@ -12,6 +12,7 @@ up by ids and data attributes, not by text, so the test holds in either language
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -471,3 +472,41 @@ def test_new_version_is_compared_sent_back_and_commented(
     duplicates = page.locator("#duplicates")
     expect(duplicates).to_be_visible()
     expect(duplicates.locator(f'a[href="/bank/items/{approved}/"]')).to_have_count(1)
+
+
+def test_an_export_runs_as_a_job_and_its_file_downloads(bank: Bank, approved: int, server: str, browser, pages) -> None:  # noqa: F811
+    """The list's export buttons start a job (POST /api/exports/), show its progress, then
+    download the file it made and leave a link to it; on a phone as on a PC."""
+    from openpyxl import load_workbook
+    from playwright.sync_api import expect
+
+    from jobs.models import Job
+
+    page = open_page(browser, pages)
+    log_in(page, server, bank.author.username)
+    expect(page.locator("#results tr[data-item]")).to_have_count(1)
+    # Moodle XML has no true/false group of four statements: the job fails and says why.
+    page.click('[data-export="moodle"]')
+    expect(page.locator("#export-state .error")).to_contain_text("Moodle XML")
+    with page.expect_download() as download_info:
+        page.click('[data-export="xlsx"]')
+    download = download_info.value
+    assert download.suggested_filename == "ngan-hang-cau-hoi.xlsx"
+    cells = [
+        str(cell)
+        for sheet in load_workbook(io.BytesIO(Path(download.path()).read_bytes())).worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if cell
+    ]
+    assert STATEMENTS[0] in cells
+    expect(page.locator('[data-testid="export-file"]')).to_contain_text("ngan-hang-cau-hoi.xlsx")
+    jobs = in_db_thread(lambda: list(Job.objects.order_by("created_at").values_list("kind", "status", "owner")))
+    assert jobs == [
+        ("item_export", Job.Status.FAILED, bank.author.pk),
+        ("item_export", Job.Status.SUCCEEDED, bank.author.pk),
+    ]
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.locator('[data-testid="export-file"]').scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/bank-export-375.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -1,8 +1,8 @@
 """Issue 9's whole path in Debian's Chromium, every step through the pages as its user takes it.
 
-The school's administrator imports the class from the education database's roster (the
-teacher named in it as the class's mathematics teacher) and prints its login cards; the
-teacher builds a quiz from a blueprint with 4 test codes and assigns it to the class; two
+The school's administrator sets up the class from the education database's roster (the
+teacher named in it as its homeroom and mathematics teacher); the teacher imports the class's
+students; the administrator prints their login cards; the teacher builds a quiz from a blueprint with 4 test codes and assigns it to the class; two
 students log in with their first passwords, choose their own, and take it on different
 codes; before the release nothing of the key is reachable by a student (the review, the key
 tables, the form preview, the items, the pages); the teacher releases the results and a
@@ -85,7 +85,8 @@ def log_in(page, base: str, username: str) -> None:
     expect(page).not_to_have_url(re.compile(r"/login/"))
 
 
-def roster() -> bytes:
+def school_roster() -> bytes:
+    """The school's part, the administrator's: the class and its homeroom (and maths) teacher."""
     return workbook(
         ("Lớp", [["Lớp", "Khối"], ["10A1", 10]]),
         (
@@ -95,6 +96,12 @@ def roster() -> bytes:
                 ["GV001", "Trần Thị Bình", "Toán", "10A1", "10A1"],
             ],
         ),
+    )
+
+
+def class_list() -> bytes:
+    """The class's students, as the education database exports them: the homeroom teacher's."""
+    return workbook(
         (
             "Học sinh",
             [
@@ -106,24 +113,42 @@ def roster() -> bytes:
     )
 
 
+def import_file(page, path: Path, data: bytes, screenshot: Path | None = None) -> None:
+    """On /people/: check a roster file, then import it and wait for the job's report."""
+    from playwright.sync_api import expect
+
+    path.write_bytes(data)
+    page.select_option("#r-year", YEAR)
+    page.set_input_files("#r-file", str(path))
+    page.click("#roster-check")
+    expect(page.locator("#roster-import")).to_be_enabled()
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot), full_page=True)
+    page.click("#roster-import")
+    expect(page.locator("#roster-report .notice-ok a")).to_be_visible()
+
+
 def test_a_class_is_imported_a_quiz_built_with_codes_taken_and_released(
     school, server, browser, pages, tmp_path
 ) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
-    # 1. The school's administrator imports the class and prints its login cards.
+    # 1. The school's administrator sets up the class with its homeroom teacher; the teacher
+    #    imports the class's students; the administrator prints their login cards.
     admin = open_page(browser, pages)
     log_in(admin, server, school["admin"].username)
-    file = tmp_path / "lop-10a1.xlsx"
-    file.write_bytes(roster())
-    admin.select_option("#r-year", YEAR)
-    admin.set_input_files("#r-file", str(file))
-    admin.click("#roster-check")
-    expect(admin.locator("#roster-import")).to_be_enabled()
-    admin.click("#roster-import")
-    expect(admin.locator("#roster-report .notice-ok a")).to_be_visible()
+    import_file(admin, tmp_path / "truong.xlsx", school_roster())
     assert in_db_thread(lambda: User.objects.filter(role=Role.TEACHER).count()) == 1  # GV001 is the teacher
-    admin.click("#roster-report .notice-ok a")
+
+    teacher = open_page(browser, pages)
+    teacher.set_viewport_size({"width": 1366, "height": 768})
+    log_in(teacher, server, school["teacher"].username)
+    teacher.goto(f"{server}/people/?year={YEAR}")
+    expect(teacher.locator('[data-testid="homeroom-hint"]')).to_contain_text("10A1")
+    import_file(teacher, tmp_path / "lop-10a1.xlsx", class_list(), SCREENSHOTS / "e2e-teacher-import-1366.png")
+    assert in_db_thread(lambda: User.objects.filter(role=Role.STUDENT).count()) == 2
+
+    admin.goto(f"{server}/people/?year={YEAR}")
     admin.locator('[data-testid="classes"] tbody tr a').first.click()
     admin.click('[data-testid="login-cards"]')
     cards = admin.locator('[data-testid="login-cards"] .login-card')
@@ -137,9 +162,6 @@ def test_a_class_is_imported_a_quiz_built_with_codes_taken_and_released(
     ]
 
     # 2. The teacher builds the quiz from the blueprint, makes 4 test codes and assigns it.
-    teacher = open_page(browser, pages)
-    teacher.set_viewport_size({"width": 1366, "height": 768})
-    log_in(teacher, server, school["teacher"].username)
     teacher.goto(f"{server}/assessments/")
     teacher.select_option('[data-testid="preset"]', "continuous_15")
     teacher.select_option("#a-subject", "toan")

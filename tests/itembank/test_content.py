@@ -867,6 +867,38 @@ def test_key_summary_of_several_answers_and_an_essay_without_rubric():
     assert key_summary("essay", validate_content("essay", {"stem": "s"}, 1)) == "Marked by a person"
 
 
+def test_arranged_key_names_what_the_view_shows_with_its_seed():
+    """Matching: premises numbered as listed, responses lettered as the view with that seed
+    shows them; ordering: the view's elements lettered a, b, ... in the right order."""
+    matching, ordering = normalised("matching"), normalised("ordering")
+    keys = {"matching": set(), "ordering": set()}
+    for seed in range(40):
+        shown = [r["id"] for r in student_view("matching", matching, seed=seed)["responses"]]
+        expected = "; ".join(
+            f"{n}-{'ABCD'[shown.index(matching['pairs'][p['id']])]}" for n, p in enumerate(matching["premises"], 1)
+        )
+        assert item_content.arranged_key("matching", matching, None, seed=seed) == expected
+        keys["matching"].add(expected)
+        shown = [e["id"] for e in student_view("ordering", ordering, seed=seed)["elements"]]
+        expected = ", ".join("abc"[shown.index(element)] for element in ordering["order"])
+        assert item_content.arranged_key("ordering", ordering, None, seed=seed) == expected
+        keys["ordering"].add(expected)
+    assert len(keys["matching"]) > 1 and len(keys["ordering"]) > 1  # the seed is used
+
+
+def test_arranged_key_of_gaps_answers_and_essays():
+    assert item_content.arranged_key("inline_choice", normalised("inline_choice"), None, seed=1) == "(1) A; (2) A"
+    document = {**normalised("inline_choice"), "keys": {"g1": "y", "g2": "q"}}
+    assert item_content.arranged_key("inline_choice", document, None, seed=1) == "(1) B; (2) B"
+    document = {**normalised("text_entry"), "answers": ["Hà Nội", "Ha Noi"]}
+    assert item_content.arranged_key("text_entry", document, None, seed=1) == "Hà Nội | Ha Noi"
+    document = {**document, "match": "pattern", "ignore_diacritics": False, "answers": ["^H[aà] N[oộ]i$"]}
+    assert item_content.arranged_key("text_entry", document, None, seed=1) == "Pattern: ^H[aà] N[oộ]i$"
+    assert item_content.arranged_key("essay", normalised("essay"), None, seed=1) == "Marked by hand"
+    # A number as candidates write it: with a decimal comma.
+    assert item_content.arranged_key("short_numeric", normalised("short_numeric"), None, seed=1) == "-1,5"
+
+
 def test_content_diff_lists_changed_fields_only():
     old = normalised("single_choice")
     new = copy.deepcopy(old)

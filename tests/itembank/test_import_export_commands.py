@@ -12,6 +12,7 @@ import json
 import random
 import struct
 import zlib
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Role
 from itembank.exporting import export_versions, versions_for_export
@@ -27,7 +29,9 @@ from itembank.interchange.xlsx import parse_xlsx
 from itembank.media import media_store
 from itembank.models import ImportBatch, Item, ItemVersion, MediaFile, Subject, Topic, Visibility
 from itembank.services import item_create
-from tests.factories import make_department, make_school, make_user, release_version
+from jobs.models import Job
+from jobs.services import job_start, run_job
+from tests.factories import make_department, make_school, make_user, post_job, release_version
 
 pytestmark = pytest.mark.django_db
 
@@ -492,16 +496,59 @@ def test_upload_answers_the_report_and_keeps_the_batch(client, world) -> None:
 def test_commit_imports_once_and_a_second_commit_changes_nothing(client, world) -> None:
     client.force_login(world["teacher"])
     batch_id = upload(client, GIFT, subject="toan").json()["id"]
-    first = client.post(f"/api/imports/{batch_id}/commit/")
-    assert first.status_code == 200
-    items = first.json()["items"]
-    assert len(items) == 2 and first.json()["report"]["imported"] == 2
+    code, job = post_job(client, f"/api/imports/{batch_id}/commit/")
+    assert code == 202 and job["kind"] == "item_import" and job["status"] == "succeeded", job
+    assert job["percent"] == 100
+    items = job["result"]["items"]
+    assert len(items) == 2 and job["result"]["report"]["imported"] == 2
     assert sorted(Item.objects.values_list("pk", flat=True)) == sorted(items)
     batch = ImportBatch.objects.get(pk=batch_id)
     assert batch.status == ImportBatch.Status.IMPORTED and batch.item_ids == items and batch.committed_at
-    again = client.post(f"/api/imports/{batch_id}/commit/")
+    assert str(batch.job_id) == job["id"]
+    again = client.post(f"/api/imports/{batch_id}/commit/")  # done already: the items, at once
     assert again.status_code == 200 and again.json()["items"] == items
     assert Item.objects.count() == 2
+
+
+def test_a_second_click_while_the_import_waits_follows_the_same_job(client, world) -> None:
+    client.force_login(world["teacher"])
+    batch_id = upload(client, GIFT, subject="toan").json()["id"]
+    first = client.post(f"/api/imports/{batch_id}/commit/")  # the worker has not taken it yet
+    second = client.post(f"/api/imports/{batch_id}/commit/")
+    assert first.status_code == second.status_code == 202
+    assert first.json()["job"]["id"] == second.json()["job"]["id"]
+    assert first.json()["job"]["status"] == "queued" and Item.objects.count() == 0
+    run_job(first.json()["job"]["id"])
+    run_job(first.json()["job"]["id"])  # a repeated delivery of the task does nothing more
+    assert Item.objects.count() == 2
+    assert client.get(f"/api/jobs/{first.json()['job']['id']}/").json()["status"] == "succeeded"
+
+
+def test_a_job_for_a_batch_imported_meanwhile_answers_its_items_and_writes_nothing_more(client, world) -> None:
+    """Two jobs for one batch (the first finished while the second waited): one import."""
+    client.force_login(world["teacher"])
+    batch_id = upload(client, GIFT, subject="toan").json()["id"]
+    code, job = post_job(client, f"/api/imports/{batch_id}/commit/")
+    assert code == 202 and job["status"] == "succeeded"
+    late = job_start(by=world["teacher"], kind="item_import", params={"batch": batch_id})
+    assert run_job(str(late.pk)) == "succeeded"
+    assert Job.objects.get(pk=late.pk).result["items"] == job["result"]["items"]
+    assert Item.objects.count() == 2
+
+
+def test_an_import_job_is_its_owners_and_checks_the_permission_again(client, world) -> None:
+    client.force_login(world["teacher"])
+    batch_id = upload(client, GIFT, subject="toan").json()["id"]
+    stranger = job_start(by=world["colleague"], kind="item_import", params={"batch": batch_id})
+    assert run_job(str(stranger.pk)) == "failed"
+    assert Job.objects.get(pk=stranger.pk).error["code"] == "not_found"
+    world["teacher"].role = Role.STUDENT  # no longer an author by the time the worker runs
+    world["teacher"].save()
+    job = job_start(by=world["teacher"], kind="item_import", params={"batch": batch_id})
+    assert run_job(str(job.pk)) == "failed"
+    assert Job.objects.get(pk=job.pk).error["code"] == "forbidden"
+    assert Item.objects.count() == 0
+    assert ImportBatch.objects.get(pk=batch_id).status == ImportBatch.Status.PREVIEWED
 
 
 def test_only_the_uploader_commits_a_batch(client, world) -> None:
@@ -550,7 +597,8 @@ def test_posts_need_the_csrf_token(world) -> None:
     commit = f"/api/imports/{batch_id}/commit/"
     assert client.post(commit, content_type="application/json").status_code == 403
     assert Item.objects.count() == 0
-    assert client.post(commit, content_type="application/json", HTTP_X_CSRFTOKEN=token).status_code == 200
+    code, job = post_job(client, commit, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert code == 202 and job["status"] == "succeeded"
     assert Item.objects.count() == 2
 
 
@@ -613,7 +661,8 @@ def test_an_administrator_names_the_owner(client, world) -> None:
     assert missing.status_code == 400 and "owner" in missing.json()["error"]["fields"]
     response = upload(client, GIFT, subject="toan", owner=world["other_school"].pk)
     assert response.status_code == 201
-    assert client.post(f"/api/imports/{response.json()['id']}/commit/").status_code == 200
+    code, job = post_job(client, f"/api/imports/{response.json()['id']}/commit/")
+    assert code == 202 and job["status"] == "succeeded", job
     assert set(Item.objects.values_list("owner", flat=True)) == {world["other_school"].pk}
 
 
@@ -654,6 +703,59 @@ def test_export_refusals(client, world) -> None:
     _create(world, "text_entry_pattern")
     refused = client.get("/api/exports/?format=qti3")
     assert refused.status_code == 400 and "matched by a pattern" in refused.json()["error"]["message"]
+
+
+def test_an_export_job_makes_the_file_its_owner_downloads_and_the_sweep_deletes_it(
+    client, world, media_root, settings
+) -> None:
+    kinds = FORMAT_KINDS["moodle"]
+    _bank(world, kinds)
+    client.force_login(world["teacher"])
+    code, job = post_job(
+        client, "/api/exports/", {"format": "moodle", "subject": "toan"}, content_type="application/json"
+    )
+    assert code == 202 and job["kind"] == "item_export" and job["status"] == "succeeded", job
+    assert job["percent"] == 100 and job["result"]["items"] == len(kinds)
+    assert job["result"]["download"] == f"/api/jobs/{job['id']}/file/"
+    download = client.get(job["result"]["download"])
+    assert download.status_code == 200 and download["Content-Type"] == "application/xml"
+    assert download["Content-Disposition"] == 'attachment; filename="ngan-hang-cau-hoi.xml"'
+    assert download["Cache-Control"] == "no-store"
+    data = b"".join(download.streaming_content)
+    assert data == client.get("/api/exports/?format=moodle&subject=toan").content  # the same file as at once
+    # Only its owner downloads it.
+    client.force_login(world["colleague"])
+    assert client.get(job["result"]["download"]).status_code == 404
+    # A day after the job ended, the sweep deletes the file; the row says it is gone.
+    from jobs.services import jobs_sweep
+
+    assert jobs_sweep() == 0
+    Job.objects.filter(pk=job["id"]).update(
+        finished_at=timezone.now() - timedelta(seconds=settings.JOB_FILE_MAX_AGE_SECONDS + 1)
+    )
+    assert jobs_sweep() == 1 and jobs_sweep() == 0
+    assert not list((media_root / "jobs").rglob("*.xml"))
+    client.force_login(world["teacher"])
+    gone = client.get(job["result"]["download"])
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "file_gone"
+
+
+def test_an_export_job_that_cannot_be_written_fails_with_the_reason_and_keeps_no_file(
+    client, world, media_root
+) -> None:
+    client.force_login(world["teacher"])
+    bad = client.post("/api/exports/", {"format": "pdf"}, content_type="application/json")
+    assert bad.status_code == 400 and "format" in bad.json()["error"]["fields"] and Job.objects.count() == 0
+    code, job = post_job(client, "/api/exports/", {"format": "moodle"}, content_type="application/json")
+    assert job["status"] == "failed" and job["error"]["code"] == "not_exportable"
+    assert job["error"]["message"] == "Không có câu hỏi nào khớp: không có gì để xuất."
+    _create(world, "text_entry_pattern")
+    code, job = post_job(client, "/api/exports/", {"format": "qti3"}, content_type="application/json")
+    assert job["status"] == "failed" and "matched by a pattern" in job["error"]["message"]
+    assert client.get(f"/api/jobs/{job['id']}/file/").status_code == 404
+    assert not (media_root / "jobs").exists() or not list((media_root / "jobs").rglob("*.*"))
+    client.force_login(world["student"])
+    assert client.post("/api/exports/", {"format": "moodle"}, content_type="application/json").status_code == 403
 
 
 def test_the_excel_template_downloads_and_reads_as_example_items(client, world) -> None:

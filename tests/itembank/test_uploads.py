@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from itembank.models import ImportBatch, Item, Subject
-from itembank.uploads import import_uploads_sweep
-from tests.factories import logged_in_client, make_school, make_user
+from itembank.uploads import import_batch_commit, import_uploads_sweep
+from tests.factories import logged_in_client, make_school, make_user, post_job
 from tests.processes import celery_worker_process, daphne_process
 
 pytestmark = pytest.mark.django_db
@@ -62,14 +62,13 @@ def test_an_imported_file_is_deleted_once_its_items_are_written(
     client = logged_in_client(teacher)
     batch_id = upload(client).json()["id"]
     assert len(stored(media_root)) == 1
-    with django_capture_on_commit_callbacks(execute=True):
-        commit = client.post(f"/api/imports/{batch_id}/commit/")
-    assert commit.status_code == 200 and Item.objects.count() == 2
+    code, job = post_job(client, f"/api/imports/{batch_id}/commit/")
+    assert code == 202 and job["status"] == "succeeded" and Item.objects.count() == 2
     assert stored(media_root) == []
     batch = ImportBatch.objects.get(pk=batch_id)
     assert batch.status == ImportBatch.Status.IMPORTED and not batch.file
     again = client.post(f"/api/imports/{batch_id}/commit/")  # a double click still answers the items
-    assert again.status_code == 200 and again.json()["items"] == commit.json()["items"]
+    assert again.status_code == 200 and again.json()["items"] == job["result"]["items"]
 
 
 def test_a_file_refused_at_commit_is_deleted(teacher, media_root, django_capture_on_commit_callbacks):
@@ -77,9 +76,10 @@ def test_a_file_refused_at_commit_is_deleted(teacher, media_root, django_capture
     batch_id = upload(client).json()["id"]
     (path,) = stored(media_root)
     path.write_bytes(GIFT_BAD)  # what the file holds no longer imports (here: changed on disk)
-    with django_capture_on_commit_callbacks(execute=True):
-        commit = client.post(f"/api/imports/{batch_id}/commit/")
-    assert commit.status_code == 400 and commit.json()["error"]["code"] == "import_rejected"
+    code, job = post_job(client, f"/api/imports/{batch_id}/commit/")
+    assert code == 202 and job["status"] == "failed" and job["error"]["code"] == "import_rejected"
+    assert job["error"]["message"] == "Có 1 lỗi trong de.gift; chưa nhập câu hỏi nào."
+    assert job["error"]["report"]["error_count"] == 1
     assert stored(media_root) == [] and Item.objects.count() == 0
     assert ImportBatch.objects.get(pk=batch_id).status == ImportBatch.Status.REJECTED
 
@@ -101,7 +101,8 @@ def test_an_abandoned_upload_is_deleted_by_the_sweep_and_cannot_be_imported_then
     assert old.status == ImportBatch.Status.EXPIRED and not old.file
     gone = client.post(f"/api/imports/{old_id}/commit/")
     assert gone.status_code == 410 and gone.json()["error"]["code"] == "upload_gone"
-    assert client.post(f"/api/imports/{young_id}/commit/").status_code == 200
+    code, job = post_job(client, f"/api/imports/{young_id}/commit/")
+    assert code == 202 and job["status"] == "succeeded"
     with django_capture_on_commit_callbacks(execute=True):
         assert import_uploads_sweep() == 0  # nothing left to do: safe to run again
 
@@ -126,7 +127,8 @@ def test_a_row_that_still_names_its_file_after_the_import_loses_it_to_the_sweep(
     client = logged_in_client(teacher)
     batch_id = upload(client).json()["id"]
     name = ImportBatch.objects.get(pk=batch_id).file.name
-    client.post(f"/api/imports/{batch_id}/commit/")  # on-commit deletion never runs here
+    import_batch_commit(by=teacher, batch_id=batch_id)  # on-commit deletion never runs here
+    assert ImportBatch.objects.get(pk=batch_id).status == ImportBatch.Status.IMPORTED
     ImportBatch.objects.filter(pk=batch_id).update(file=name)
     assert len(stored(media_root)) == 1
     with django_capture_on_commit_callbacks(execute=True):

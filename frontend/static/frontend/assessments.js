@@ -194,6 +194,8 @@
       var list = (result.ok && result.data.results) || [];
       B.fillSelect(select, list.map(function (b) { return { value: b.id, label: b.title }; }));
       if (!list.length) report.appendChild(make("p", "muted", t("noBlueprints")));
+      // The draw buttons wait for the blueprints: a click before would send none.
+      each(Array.prototype.slice.call(form.querySelectorAll("[data-draw]")), function (btn) { btn.disabled = !list.length; });
     });
 
     function showDraw(data, failed) {
@@ -255,31 +257,163 @@
     var chosen = parts.map(function () { return []; });
     var resultsBox = document.getElementById("build-results");
     var partsBox = document.getElementById("build-parts");
+    var live = document.getElementById("build-live");
+    // The item being dragged ({part, position, refused}): a dataTransfer cannot be read during
+    // dragover, and the part decides where it may land.
+    var dragged = null;
+
+    function announce(message) {
+      if (live) live.textContent = message;
+    }
+
+    // How an item is named to a screen reader: the start of its text, on one line.
+    function nameOf(item) {
+      var text = (item.text || "").replace(/\s+/g, " ").trim() || "#" + item.id;
+      return text.length > 60 ? text.slice(0, 59) + "…" : text;
+    }
+
+    // `chosen` is both what the lists show and what the save sends, so a move here is the
+    // order the form gets.
+    function move(index, from, to, focusOn) {
+      var list = chosen[index];
+      if (to < 0 || to >= list.length || to === from) return;
+      var item = list.splice(from, 1)[0];
+      list.splice(to, 0, item);
+      drawParts();
+      announce(B.format(t("movedInPart"), { item: nameOf(item), position: to + 1, count: list.length, part: parts[index].label }));
+      if (!focusOn) return;
+      // The buttons were drawn again: keep the keyboard on the item that moved.
+      var li = partsBox.querySelector('[data-part="' + index + '"] > li:nth-child(' + (to + 1) + ")");
+      var button = li && li.querySelector('[data-move="' + focusOn + '"]');
+      if (button && button.disabled) button = li.querySelector('[data-move="' + (focusOn === "up" ? "down" : "up") + '"]');
+      if (button && !button.disabled) button.focus();
+    }
 
     function drawParts() {
       B.clear(partsBox);
+      if (chosen.some(function (list) { return list.length > 1; })) partsBox.appendChild(make("p", "hint", t("reorderHint")));
       each(parts, function (part, index) {
         var box = partsBox.appendChild(make("div", "build-part"));
         box.setAttribute("data-field", "parts." + index);
         box.appendChild(make("h3", null, B.format(t("inPart"), { part: part.label, have: chosen[index].length, want: part.item_count })));
-        var list = box.appendChild(make("ol"));
+        var list = box.appendChild(make("ol", "build-items"));
+        list.setAttribute("data-part", String(index));
         each(chosen[index], function (item, position) {
-          var li = list.appendChild(make("li"));
-          var text = li.appendChild(make("span"));
+          var li = list.appendChild(make("li", "build-item"));
+          li.draggable = true;
+          li.setAttribute("data-position", String(position));
+          li.setAttribute("data-item", String(item.id));
+          var handle = li.appendChild(make("span", "drag-handle"));
+          handle.setAttribute("aria-hidden", "true");
+          handle.title = t("dragHandle");
+          var text = li.appendChild(make("span", "build-item-text"));
           text.innerHTML = item.html;  // server-rendered, sanitised (text_html)
-          li.appendChild(B.button(t("up"), "secondary", function () {
-            if (position > 0) {
-              chosen[index].splice(position - 1, 0, chosen[index].splice(position, 1)[0]);
-              drawParts();
-            }
-          }));
-          li.appendChild(B.button(t("remove"), "secondary", function () {
+          var name = (position + 1) + ". " + nameOf(item);
+          var actions = li.appendChild(make("span", "build-item-actions"));
+          var up = actions.appendChild(B.button(t("up"), "secondary small", function () { move(index, position, position - 1, "up"); }));
+          up.setAttribute("data-move", "up");
+          up.setAttribute("aria-label", B.format(t("upItem"), { item: name }));
+          up.disabled = position === 0;
+          var down = actions.appendChild(B.button(t("down"), "secondary small", function () { move(index, position, position + 1, "down"); }));
+          down.setAttribute("data-move", "down");
+          down.setAttribute("aria-label", B.format(t("downItem"), { item: name }));
+          down.disabled = position === chosen[index].length - 1;
+          var remove = actions.appendChild(B.button(t("remove"), "secondary small", function () {
             chosen[index].splice(position, 1);
             drawParts();
           }));
+          remove.setAttribute("aria-label", B.format(t("removeItem"), { item: name }));
         });
       });
     }
+
+    /* Drag and drop within a part (HTML5, so mouse only: on a phone the Up and Down buttons do
+     * it). The listeners sit on the box of the parts, which outlives every drawing. */
+    function partOf(node) {
+      var list = node && node.closest ? node.closest("ol.build-items") : null;
+      return list ? { list: list, index: Number(list.getAttribute("data-part")) } : null;
+    }
+
+    function clearIndicator() {
+      each(Array.prototype.slice.call(partsBox.querySelectorAll(".drop-before, .drop-after")), function (li) {
+        li.classList.remove("drop-before", "drop-after");
+      });
+    }
+
+    function endDrag() {
+      dragged = null;
+      clearIndicator();
+      partsBox.classList.remove("is-dragging");
+      each(Array.prototype.slice.call(partsBox.querySelectorAll(".dragging, .drop-home")), function (node) {
+        node.classList.remove("dragging", "drop-home");
+      });
+    }
+
+    // The items of the list other than the dragged one, and how many of them lie above y: the
+    // place the dragged item takes.
+    function dropPlace(list, y) {
+      var others = Array.prototype.filter.call(list.children, function (li) {
+        return Number(li.getAttribute("data-position")) !== dragged.position;
+      });
+      var to = 0;
+      each(others, function (li) {
+        var box = li.getBoundingClientRect();
+        if (y > box.top + box.height / 2) to += 1;
+      });
+      return { others: others, to: to };
+    }
+
+    partsBox.addEventListener("dragstart", function (event) {
+      var li = event.target.closest ? event.target.closest("li.build-item") : null;
+      var part = partOf(li);
+      if (!li || !part) return;
+      dragged = { part: part.index, position: Number(li.getAttribute("data-position")), refused: false };
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", li.getAttribute("data-item"));
+      li.classList.add("dragging");
+      part.list.classList.add("drop-home");
+      partsBox.classList.add("is-dragging");
+    });
+
+    partsBox.addEventListener("dragover", function (event) {
+      if (!dragged) return;
+      var part = partOf(event.target);
+      clearIndicator();
+      if (!part || part.index !== dragged.part) {
+        // Not cancelled: the browser refuses the drop (items stay in the part of their type).
+        dragged.refused = Boolean(part);
+        event.dataTransfer.dropEffect = "none";
+        return;
+      }
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+      dragged.refused = false;
+      var place = dropPlace(part.list, event.clientY);
+      if (place.to < place.others.length) place.others[place.to].classList.add("drop-before");
+      else if (place.others.length) place.others[place.others.length - 1].classList.add("drop-after");
+    });
+
+    partsBox.addEventListener("dragleave", function (event) {
+      if (!partsBox.contains(event.relatedTarget)) clearIndicator();
+    });
+
+    partsBox.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (!dragged) return;
+      var part = partOf(event.target);
+      var from = dragged.position;
+      var home = dragged.part;
+      var to = part && part.index === home ? dropPlace(part.list, event.clientY).to : null;
+      endDrag();
+      if (to === null) announce(t("dropRefused"));
+      else move(home, from, to, null);
+    });
+
+    // After a drop the dragged node is gone; a drag that ends anywhere else ends here.
+    partsBox.addEventListener("dragend", function () {
+      if (dragged && dragged.refused) announce(t("dropRefused"));
+      endDrag();
+    });
 
     function search() {
       var params = { subject: assessment.subject, q: form.elements.q.value };
@@ -296,7 +430,7 @@
           each(parts, function (part, index) {
             if (part.item_type && part.item_type !== item.item_type) return;
             li.appendChild(B.button(B.format(t("addToPart"), { part: part.label }), "secondary", function () {
-              chosen[index].push({ id: item.id, html: text.innerHTML });
+              chosen[index].push({ id: item.id, html: text.innerHTML, text: text.textContent });
               drawParts();
             }));
           });
@@ -323,8 +457,26 @@
     each(Array.prototype.slice.call(document.querySelectorAll("[data-make-codes]")), function (btn) {
       btn.addEventListener("click", function () {
         var count = Number(btn.parentNode.querySelector("[data-codes-count]").value);
-        post("/api/forms/" + btn.getAttribute("data-make-codes") + "/codes/", { count: count }, noticeNode, function (data) {
-          return B.format(t("codesMade"), { count: data.test_codes.length });
+        btn.disabled = true;
+        B.api("POST", "/api/forms/" + btn.getAttribute("data-make-codes") + "/codes/", { count: count }).then(function (result) {
+          if (!result.ok) {
+            btn.disabled = false;
+            B.notice(noticeNode, B.failure(result), "error");
+            return;
+          }
+          // The codes are made by a job: follow its progress, then show the form with its codes.
+          var bar = B.progressBar();
+          B.notice(noticeNode, " ", "");
+          B.clear(noticeNode).appendChild(bar.element);
+          B.followJob(result.data.job, bar.show).then(function (job) {
+            btn.disabled = false;
+            if (job.status === "succeeded") {
+              B.notice(noticeNode, B.format(t("codesMade"), { count: job.result.test_codes.length }), "ok");
+              reloadSoon();
+            } else {
+              B.notice(noticeNode, (job.error && job.error.message) || t("error"), "error");
+            }
+          });
         });
       });
     });

@@ -141,31 +141,45 @@
     button.disabled = true;
     el("commit-state").textContent = t("importing");
     B.api("POST", "/api/imports/" + importId + "/commit/", {}).then(function (result) {
-      el("commit-state").textContent = "";
+      if (result.status !== 202) { showOutcome(result.ok, result.data, result); return; }
+      // The import runs as a job: follow its progress, then show what it wrote.
+      var bar = B.progressBar();
       var host = B.clear(el("result"));
-      if (result.ok) {
-        var ids = result.data.items || [];
-        var done = make("p", "report-ok", B.format(t("importedCount"), { count: ids.length }));
-        done.setAttribute("data-imported", ids.length);
-        host.appendChild(done);
-        var list = make("ul", "imported-items");
-        each(ids, function (id) {
-          var li = make("li");
-          li.appendChild(B.link(t("item") + " #" + id, "/bank/items/" + id + "/"));
-          list.appendChild(li);
-        });
-        host.appendChild(list);
-      } else {
-        host.appendChild(make("p", "error", B.failure(result)));
-        if (result.data && result.data.report) {
-          var again = make("div");
-          renderReport(again, result.data.report);
-          host.appendChild(again);
-        }
-      }
-      step(3);
+      host.appendChild(bar.element);
+      B.followJob(result.data.job, bar.show).then(function (job) {
+        var ok = job.status === "succeeded";
+        showOutcome(ok, ok ? job.result : { error: job.error, report: job.error && job.error.report }, null);
+      });
     });
   });
+
+  // What the import wrote (the items, linked), or why it wrote nothing (with the report).
+  function showOutcome(ok, data, response) {
+    el("commit-state").textContent = "";
+    var host = B.clear(el("result"));
+    if (ok) {
+      var ids = data.items || [];
+      var done = make("p", "report-ok", B.format(t("importedCount"), { count: ids.length }));
+      done.setAttribute("data-imported", ids.length);
+      host.appendChild(done);
+      var list = make("ul", "imported-items");
+      each(ids, function (id) {
+        var li = make("li");
+        li.appendChild(B.link(t("item") + " #" + id, "/bank/items/" + id + "/"));
+        list.appendChild(li);
+      });
+      host.appendChild(list);
+    } else {
+      var message = response ? B.failure(response) : ((data.error && data.error.message) || t("error"));
+      host.appendChild(make("p", "error", message));
+      if (data && data.report) {
+        var again = make("div");
+        renderReport(again, data.report);
+        host.appendChild(again);
+      }
+    }
+    step(3);
+  }
 
   each(document.querySelectorAll("[data-restart]"), function (button) {
     button.addEventListener("click", function () {

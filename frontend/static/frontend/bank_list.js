@@ -66,6 +66,35 @@
     });
   }
 
+  // An export runs as a job (POST /api/exports/): its progress here, then its file downloads.
+  B.each(document.querySelectorAll("[data-export]"), function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var filters = readFilters();
+      var state = B.clear(el("export-state"));
+      var body = { format: link.getAttribute("data-export") };
+      if (filters.subject) body.subject = filters.subject;
+      if (filters.status) body.status = filters.status;
+      B.api("POST", "/api/exports/", body).then(function (result) {
+        if (!result.ok) { state.appendChild(B.make("span", "error", B.failure(result))); return; }
+        var bar = B.progressBar();
+        state.appendChild(bar.element);
+        B.followJob(result.data.job, bar.show).then(function (job) {
+          B.clear(state);
+          if (job.status !== "succeeded") {
+            state.appendChild(B.make("span", "error", (job.error && job.error.message) || t("error")));
+            return;
+          }
+          var file = B.link(B.format(t("exportReady"), { count: job.result.items, name: job.result.filename }), job.result.download);
+          file.setAttribute("download", job.result.filename);
+          file.setAttribute("data-testid", "export-file");
+          state.appendChild(file);
+          window.location.assign(job.result.download);
+        });
+      });
+    });
+  });
+
   function load(push) {
     var filters = readFilters();
     var address = B.query(Object.assign({}, filters, { page: page > 1 ? page : "" }));
