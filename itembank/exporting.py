@@ -35,12 +35,12 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .importing import BANK_TAG_PREFIX, BANK_TAGS
-from .interchange.base import ImportedItem, SourceLocation
+from .interchange.base import CannotHold, ImportedItem, SourceLocation
 from .interchange.moodle_export import items_to_moodle_xml
 from .interchange.qti_export import items_to_qti3_package
 from .interchange.xlsx import write_xlsx
 from .media import media_refs, rename_media
-from .models import ItemVersion, MediaFile, cognitive_levels
+from .models import ItemType, ItemVersion, MediaFile, cognitive_levels
 from .selectors import items_visible_to
 
 EXPORT_FORMATS = ("qti3", "moodle", "xlsx")
@@ -56,7 +56,12 @@ _LEVEL_WORDS = {"biet": "know", "hieu": "understand", "van_dung": "apply"}
 
 
 def versions_for_export(
-    user: User, *, subject: str | None = None, status: str | None = None, latest_only: bool = True
+    user: User,
+    *,
+    subject: str | None = None,
+    status: str | None = None,
+    item_type: str | None = None,
+    latest_only: bool = True,
 ) -> QuerySet[ItemVersion]:
     """The versions a user may export: of the items they may see, the latest of each by default."""
     versions = ItemVersion.objects.filter(item__in=items_visible_to(user)).select_related(
@@ -64,6 +69,8 @@ def versions_for_export(
     )
     if subject:
         versions = versions.filter(item__subject__code=subject)
+    if item_type:
+        versions = versions.filter(item__item_type=item_type)
     if status:
         versions = versions.filter(status=status)
     if latest_only:
@@ -120,11 +127,26 @@ class NothingToExport(ValueError):
     """No item matches the export's filters."""
 
 
+FORMAT_NAMES = {"qti3": "QTI 3.0", "moodle": "Moodle XML", "xlsx": "Excel"}
+
+
 def export_refusal(exc: ValueError) -> str:
-    """What to tell a person whose export was refused, in their language (a writer's reason
-    naming the item stays as the writer gave it)."""
+    """What to tell a person whose export was refused, in their language: the item a format
+    cannot hold by its number and why; any other writer's reason as the writer gave it."""
     if isinstance(exc, NothingToExport):
         return _("No item matches: there is nothing to export.")
+    version = getattr(exc, "version", None)
+    if isinstance(exc, CannotHold) and version is not None:
+        if exc.kind == "several_statements":
+            what = _("it has no true/false group of several statements")
+        elif exc.kind == "pattern":
+            what = _("it cannot hold an answer matched by a pattern")
+        else:
+            what = _("it has no items of the type %(type)s") % {"type": ItemType(exc.item.item_type).label}
+        return _(
+            "Item #%(item)s (version %(version)s) cannot be written as %(format)s: %(what)s. Choose another "
+            "format, or leave the item out with the filters."
+        ) % {"item": version.item_id, "version": version.number, "format": FORMAT_NAMES[exc.format], "what": what}
     return _("These items cannot be written in this format: %(reason)s") % {"reason": exc}
 
 
@@ -151,11 +173,15 @@ def export_versions(
         raise NothingToExport("there are no items to export")
     if progress is not None:
         progress(len(versions), total, "")
-    if format == "qti3":
-        return items_to_qti3_package(items, title=title)
-    if format == "moodle":
-        return items_to_moodle_xml([_with_bank_tags(item) for item in items])
-    return write_xlsx(items)
+    try:
+        if format == "qti3":
+            return items_to_qti3_package(items, title=title)
+        if format == "moodle":
+            return items_to_moodle_xml([_with_bank_tags(item) for item in items])
+        return write_xlsx(items)
+    except CannotHold as exc:  # name the version the item came from
+        exc.version = dict(zip((item.source for item in items), versions, strict=True)).get(exc.item.source)
+        raise
 
 
 def _with_bank_tags(item: ImportedItem) -> ImportedItem:

@@ -34,7 +34,7 @@ from .exporting import (
 from .importing import MAX_IMPORT_BYTES, ImportDefaults, import_preview
 from .interchange.detect import FORMATS
 from .interchange.xlsx import template_xlsx
-from .models import ImportBatch, ItemVersion, Subject, Topic, Visibility
+from .models import ImportBatch, ItemType, ItemVersion, Subject, Topic, Visibility
 
 
 class ImportSerializer(serializers.Serializer):
@@ -206,6 +206,7 @@ class ExportSerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=EXPORT_FORMATS)
     subject = serializers.CharField(max_length=40, required=False)
     status = serializers.ChoiceField(choices=ItemVersion.Status.choices, required=False)
+    item_type = serializers.ChoiceField(choices=ItemType.choices, required=False)
 
 
 class ExportJobOutput(serializers.Serializer):
@@ -230,10 +231,12 @@ def export(request: Request) -> HttpResponse:
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     if request.method == "POST":
-        params = {"format": data["format"], "subject": data.get("subject"), "status": data.get("status")}
+        params = {key: data.get(key) for key in ("format", "subject", "status", "item_type")}
         job = job_start(by=request.user, kind="item_export", params=params)
         return Response({"job": job_data(job)}, status=status.HTTP_202_ACCEPTED)
-    versions = versions_for_export(request.user, subject=data.get("subject"), status=data.get("status"))
+    versions = versions_for_export(
+        request.user, subject=data.get("subject"), status=data.get("status"), item_type=data.get("item_type")
+    )
     try:
         body = export_versions(versions, format=data["format"])
     except ValueError as exc:

@@ -24,7 +24,9 @@ def item_import(job, report: Report) -> dict[str, Any]:
 def item_export(job, report: Report) -> dict[str, Any]:
     """The job of ``POST /api/exports/``: the items its owner may see, in one file to download."""
     params = job.params
-    versions = versions_for_export(job.owner, subject=params.get("subject"), status=params.get("status"))
+    versions = versions_for_export(
+        job.owner, subject=params.get("subject"), status=params.get("status"), item_type=params.get("item_type")
+    )
     try:
         data = export_versions(versions, format=params["format"], progress=report)
     except ValueError as exc:

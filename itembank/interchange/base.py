@@ -61,6 +61,22 @@ class ImportedItem:
             raise ValueError(f"{self.source}: unknown item type {self.item_type!r}")
 
 
+class CannotHold(ValueError):
+    """An export format cannot hold this item: its type (``kind`` "type"), a true/false group
+    of several statements ("several_statements") or an answer matched by a pattern
+    ("pattern"). Raised by the writers with the item, so the bank can name the item and say
+    why in the person's language (``itembank.exporting.export_refusal``)."""
+
+    def __init__(self, item: ImportedItem, *, format: str, kind: str, reason: str, label: str = "") -> None:
+        super().__init__(f"{label or item.source}: {reason}")
+        self.item, self.format, self.kind, self.reason = item, format, kind, reason
+        self.version: object | None = None  # the bank's version the item came from, when known
+
+    def labelled(self, label: str) -> CannotHold:
+        """The same refusal, its message naming the item by ``label``."""
+        return CannotHold(self.item, format=self.format, kind=self.kind, reason=self.reason, label=label)
+
+
 @dataclass(frozen=True)
 class ImportIssue:
     """Something in the file that was not imported, and why."""

@@ -60,7 +60,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from itembank.interchange import moodle
-from itembank.interchange.base import ImportedItem
+from itembank.interchange.base import CannotHold, ImportedItem
 
 __all__ = ["items_to_moodle_xml"]
 
@@ -89,6 +89,8 @@ def items_to_moodle_xml(items: Iterable[ImportedItem]) -> bytes:
                 root.append(_category_question(item.category))
                 category = item.category
             root.append(_question(item))
+        except CannotHold as exc:
+            raise exc.labelled(label) from None
         except _ExportError as exc:
             raise ValueError(f"{label}: {exc}") from None
     ET.indent(root, space="  ")
@@ -120,7 +122,9 @@ def _category_question(path: tuple[str, ...]) -> ET.Element:
 def _question(item: ImportedItem) -> ET.Element:
     writer = _WRITERS.get(item.item_type)
     if writer is None:  # every bank type has a writer; be explicit anyway
-        raise _ExportError(f"item type {item.item_type!r} cannot be exported to Moodle XML")
+        raise CannotHold(
+            item, format="moodle", kind="type", reason=f"item type {item.item_type!r} cannot be exported to Moodle XML"
+        )
     content = item.content
     moodle_type, write_body = writer(item)
     question = ET.Element("question", type=moodle_type)
@@ -299,7 +303,12 @@ def _true_false(item: ImportedItem) -> _Writer:
     content = item.content
     statements = content["statements"]
     if len(statements) != 1:
-        raise _ExportError("Moodle XML has no true/false group with several statements")
+        raise CannotHold(
+            item,
+            format="moodle",
+            kind="several_statements",
+            reason="Moodle XML has no true/false group with several statements",
+        )
     statement = statements[0]
     key = content["keys"][statement["id"]]
     stem = str(content.get("stem", "")).strip()
@@ -326,7 +335,12 @@ def _text_entry(item: ImportedItem) -> _Writer:
     content = item.content
     match = content.get("match", "exact")
     if match == "pattern":
-        raise _ExportError("Moodle XML short answers cannot hold a regular-expression (pattern) key")
+        raise CannotHold(
+            item,
+            format="moodle",
+            kind="pattern",
+            reason="Moodle XML short answers cannot hold a regular-expression (pattern) key",
+        )
     if match not in {"exact", "normalised"}:
         raise _ExportError(f"unknown match {match!r}")
     if content.get("ignore_diacritics"):

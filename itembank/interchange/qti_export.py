@@ -76,7 +76,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
-from itembank.interchange.base import ImportedItem
+from itembank.interchange.base import CannotHold, ImportedItem
 from itembank.interchange.media import safe_name
 from scoring.item_rules import DEFAULT_TRUE_FALSE_SCALE
 
@@ -486,7 +486,12 @@ def _text_entry(item: ImportedItem, body: _El, points: Decimal) -> _Parts:
     content = item.content
     match = content.get("match", "exact")
     if match == "pattern":
-        raise ValueError("a text entry matched by a pattern cannot be exported to QTI 3.0 yet")
+        raise CannotHold(
+            item,
+            format="qti3",
+            kind="pattern",
+            reason="a text entry matched by a pattern cannot be exported to QTI 3.0 yet",
+        )
     answers = [str(a) for a in content["answers"]]
     attrs = {"response-identifier": "RESPONSE"}
     if item.metadata.get("expected_length"):
@@ -632,7 +637,7 @@ def item_to_qti3(item: ImportedItem, *, identifier: str, media: Mapping[str, str
     """
     writer = _WRITERS.get(item.item_type)
     if writer is None:
-        raise ValueError(f"{item.item_type} cannot be exported to QTI 3.0")
+        raise CannotHold(item, format="qti3", kind="type", reason=f"{item.item_type} cannot be exported to QTI 3.0")
     if not identifier or not identifier.strip():
         raise ValueError("an item needs a non-empty identifier")
     points = Decimal(str(item.points))

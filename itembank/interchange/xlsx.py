@@ -92,7 +92,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from accounts.archive import ArchiveError, ArchiveLimits, open_archive
-from itembank.interchange.base import ImportedItem, ImportIssue, ParseResult, SourceLocation
+from itembank.interchange.base import CannotHold, ImportedItem, ImportIssue, ParseResult, SourceLocation
 from itembank.richtext import sanitize_html
 from scoring.item_rules import DEFAULT_TRUE_FALSE_SCALE, parse_decimal_answer, validate_key
 
@@ -878,7 +878,9 @@ def _cell(sheet: Any, value: Any) -> Any:
 
 def _row_of(item: ImportedItem) -> list[Any]:
     if item.item_type not in SUPPORTED_TYPES:
-        raise ValueError(f"{item.source}: the Excel template cannot hold a {item.item_type} item")
+        raise CannotHold(
+            item, format="xlsx", kind="type", reason=f"the Excel template cannot hold a {item.item_type} item"
+        )
     content = item.content
     values: dict[str, Any] = {
         "type": item.item_type,

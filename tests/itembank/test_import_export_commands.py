@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -700,9 +701,27 @@ def test_export_refusals(client, world) -> None:
     assert client.get("/api/exports/?format=pdf").status_code == 400
     empty = client.get("/api/exports/?format=moodle")
     assert empty.status_code == 400 and empty.json()["error"]["code"] == "not_exportable"
-    _create(world, "text_entry_pattern")
+    pattern = _create(world, "text_entry_pattern")
     refused = client.get("/api/exports/?format=qti3")
-    assert refused.status_code == 400 and "matched by a pattern" in refused.json()["error"]["message"]
+    assert refused.status_code == 400 and refused.json()["error"]["message"] == (
+        f"Câu hỏi #{pattern.item_id} (phiên bản 1) không ghi được sang QTI 3.0: định dạng này không chứa được "
+        "đáp án so khớp theo mẫu. Hãy chọn định dạng khác, hoặc dùng bộ lọc để bỏ câu hỏi này ra."
+    )
+    group = _create(world, "true_false_group")
+    refused = client.get("/api/exports/?format=moodle&item_type=true_false_group")
+    assert refused.json()["error"]["message"].startswith(f"Câu hỏi #{group.item_id} (phiên bản 1) không ghi được")
+    assert "nhóm đúng/sai nhiều mệnh đề" in refused.json()["error"]["message"]
+    # The filters leave the item out: the rest is written.
+    _create(world, "single_choice")
+    kept = client.get("/api/exports/?format=qti3&item_type=single_choice")
+    assert kept.status_code == 200 and kept["Content-Type"] == "application/zip"
+    # In English when chosen.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get("/api/exports/?format=moodle&item_type=true_false_group").json()["error"]["message"]
+    assert english == (
+        f"Item #{group.item_id} (version 1) cannot be written as Moodle XML: it has no true/false group of "
+        "several statements. Choose another format, or leave the item out with the filters."
+    )
 
 
 def test_an_export_job_makes_the_file_its_owner_downloads_and_the_sweep_deletes_it(
@@ -751,7 +770,7 @@ def test_an_export_job_that_cannot_be_written_fails_with_the_reason_and_keeps_no
     assert job["error"]["message"] == "Không có câu hỏi nào khớp: không có gì để xuất."
     _create(world, "text_entry_pattern")
     code, job = post_job(client, "/api/exports/", {"format": "qti3"}, content_type="application/json")
-    assert job["status"] == "failed" and "matched by a pattern" in job["error"]["message"]
+    assert job["status"] == "failed" and "so khớp theo mẫu" in job["error"]["message"]
     assert client.get(f"/api/jobs/{job['id']}/file/").status_code == 404
     assert not (media_root / "jobs").exists() or not list((media_root / "jobs").rglob("*.*"))
     client.force_login(world["student"])

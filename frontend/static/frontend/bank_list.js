@@ -62,7 +62,7 @@
 
   function updateExports(filters) {
     B.each(document.querySelectorAll("[data-export]"), function (link) {
-      link.href = "/api/exports/" + B.query({ format: link.getAttribute("data-export"), subject: filters.subject, status: filters.status });
+      link.href = "/api/exports/" + B.query({ format: link.getAttribute("data-export"), subject: filters.subject, status: filters.status, item_type: filters.item_type });
     });
   }
 
@@ -75,6 +75,7 @@
       var body = { format: link.getAttribute("data-export") };
       if (filters.subject) body.subject = filters.subject;
       if (filters.status) body.status = filters.status;
+      if (filters.item_type) body.item_type = filters.item_type;
       B.api("POST", "/api/exports/", body).then(function (result) {
         if (!result.ok) { state.appendChild(B.make("span", "error", B.failure(result))); return; }
         var bar = B.progressBar();
