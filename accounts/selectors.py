@@ -85,9 +85,11 @@ def homeroom_classes_of(user: User, *, school_year: str) -> QuerySet:
     classes whose students they may import, ``permissions.roster_import_scope``)."""
     if user.role != Role.TEACHER or user.organisation_id is None:
         return SchoolClass.objects.none()
-    return SchoolClass.objects.select_related("school").filter(
-        homeroom_teacher=user, school_year=school_year, school_id=user.organisation_id
-    ).order_by("grade", "name")
+    return (
+        SchoolClass.objects.select_related("school")
+        .filter(homeroom_teacher=user, school_year=school_year, school_id=user.organisation_id)
+        .order_by("grade", "name")
+    )
 
 
 def class_students(school_class) -> QuerySet:

@@ -1,5 +1,6 @@
 """Psychometrics for the assessment engine: scoring rules, IRT models, ability estimation,
-linking, reporting scales, classical statistics, item and person fit, and DIF.
+linking, reporting scales, classical statistics, item and person fit, DIF, and answer
+similarity between pairs of candidates.
 
 A plain library on numpy and scipy. It imports no Django (a test enforces
 this), takes arrays and returns arrays or frozen dataclasses.
@@ -20,6 +21,7 @@ from scoring.classical import (
     item_statistics,
     standard_error_of_measurement,
 )
+from scoring.collusion import Similarity, similarity
 from scoring.dif import MantelHaenszelDIF, mantel_haenszel_dif
 from scoring.fit import SX2, ItemFit, PersonFit, item_fit, person_fit, s_x2
 from scoring.irt import (
@@ -73,6 +75,8 @@ from scoring.scales import ROUNDING_RULES, LinearScale, TccScale, linear_scale_f
 from scoring.simulate import SimulatedResponses, random_items, simulate
 
 __all__ = [
+    "Similarity",
+    "similarity",
     "DEFAULT_TRUE_FALSE_SCALE",
     "ITEM_TYPES",
     "MAX_RESPONSE_LENGTH",
