@@ -21,7 +21,7 @@ from scoring.classical import (
     item_statistics,
     standard_error_of_measurement,
 )
-from scoring.collusion import Similarity, similarity
+from scoring.collusion import Similarity, most_similar_pairs, similarity
 from scoring.dif import MantelHaenszelDIF, mantel_haenszel_dif
 from scoring.fit import SX2, ItemFit, PersonFit, item_fit, person_fit, s_x2
 from scoring.irt import (
@@ -77,6 +77,7 @@ from scoring.simulate import SimulatedResponses, random_items, simulate
 __all__ = [
     "Similarity",
     "similarity",
+    "most_similar_pairs",
     "DEFAULT_TRUE_FALSE_SCALE",
     "ITEM_TYPES",
     "MAX_RESPONSE_LENGTH",

@@ -195,6 +195,78 @@ def _directed(
     return expected, index, upper_tail(pi, observed)
 
 
+def most_similar_pairs(
+    choices: ArrayLike,
+    keys: ArrayLike,
+    count: int = 1000,
+    *,
+    screen: int | None = None,
+    block: int = 1000,
+    **options: object,
+) -> tuple[IntArray, Similarity]:
+    """The ``count`` pairs of the whole sitting whose answers are the most alike, by p-value.
+
+    Testing all :math:`n(n-1)/2` pairs of a large sitting (50 million for 10,000
+    candidates) is not needed. Every pair is screened first by its rarity-weighted number of
+    identical answers, :math:`\\sum_{i: u_{ji} = u_{si} = k} -\\log \\hat p_{ik}` with
+    :math:`\\hat p_{ik}` the share of candidates choosing option :math:`k` of item
+    :math:`i` (a shared rare distractor weighs much, a shared right answer to an easy item
+    little), computed as one product of weighted one-hot answers, ``block`` persons at a time
+    (float32, ``block`` x ``n`` at once). The ``screen`` pairs that score highest (default
+    ``20 * count``) are tested by :func:`similarity` (``options`` are passed on). Returns the
+    pairs (``i < j``), most alike first (smallest p-value, then largest index), and their
+    :class:`Similarity`.
+    """
+    x = _check_choices(choices)
+    n_persons, n_items = x.shape
+    key = _check_keys(keys, n_items)
+    if not isinstance(count, int) or count < 1:
+        raise ValueError("count must be a whole number of at least 1")
+    screen = 20 * count if screen is None else screen
+    if not isinstance(screen, int) or screen < count:
+        raise ValueError("screen must be a whole number of at least count")
+    width = max(int(np.nanmax(np.where(np.isnan(x), -1, x), initial=0)), int(key.max())) + 1
+    answered = ~np.isnan(x)
+    code = np.where(answered, np.arange(n_items)[None, :] * width + np.where(answered, x, 0), -1).astype(np.int64)
+    rows, cols = np.nonzero(answered)
+    chosen = code[rows, cols]
+    # An identical answer weighs -log of the share of candidates giving it: a shared rare
+    # distractor counts for much, a shared right answer to an easy item for little.
+    share = np.bincount(chosen, minlength=n_items * width) / np.maximum(answered.sum(axis=0).repeat(width), 1)
+    weight = np.sqrt(-np.log(np.clip(share, 1e-12, 1.0)))
+    onehot = np.zeros((n_persons, n_items * width), dtype=np.float32)
+    onehot[rows, chosen] = weight[chosen]
+    best_score = np.empty(0, dtype=np.float32)
+    best_pairs = np.empty((0, 2), dtype=np.int64)
+    for start in range(0, n_persons, block):
+        stop = min(start + block, n_persons)
+        shared = onehot[start:stop] @ onehot[start:].T  # (block, persons from start)
+        columns = shared.shape[1]
+        shared[np.arange(columns)[None, :] <= np.arange(stop - start)[:, None]] = -1.0  # each pair once
+        flat = shared.ravel()
+        top = np.argpartition(-flat, screen - 1)[:screen] if flat.size > screen else np.arange(flat.size)
+        top = top[flat[top] >= 0]
+        i, j = np.divmod(top, columns)
+        scores = flat[top]
+        best_score = np.concatenate([best_score, scores])
+        best_pairs = np.concatenate([best_pairs, np.stack([i + start, j + start], axis=1)])
+        if len(best_score) > screen:
+            keep = np.argpartition(-best_score, screen - 1)[:screen]
+            best_score, best_pairs = best_score[keep], best_pairs[keep]
+    result = similarity(x, key, best_pairs, **options)  # type: ignore[arg-type]
+    order = np.lexsort((-result.index, result.pvalue))[:count]
+    picked = Similarity(
+        result.index[order],
+        result.pvalue[order],
+        result.matches[order],
+        result.expected[order],
+        result.shared[order],
+        result.theta,
+        result.items,
+    )
+    return best_pairs[order], picked
+
+
 def option_probabilities(
     choices: FloatArray,
     keys: IntArray,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from scoring.collusion import similarity, upper_tail
+from scoring.collusion import most_similar_pairs, similarity, upper_tail
 from scoring.irt import ItemParams
 from scoring.simulate import random_items, simulate
 
@@ -115,3 +115,31 @@ def test_options_beyond_n_options_and_a_wrong_theta_are_refused():
     items = ItemParams(a=[1.0, 1.0], b=[0.0, 0.0])
     with pytest.raises(ValueError, match="theta must hold 3"):
         similarity(choices, [0, 1], [[0, 1]], items=items, theta=[0.0, 1.0])
+
+
+def test_the_most_similar_pairs_of_a_sitting_include_the_copiers():
+    rng, choices, keys = _independent(2000, 40, seed=13)
+    planted = [(k, k + 1000) for k in range(0, 100, 20)]
+    for copier, source in planted:
+        items = rng.choice(40, 24, replace=False)  # 60%: strong enough to stand out of 2 million pairs
+        choices[copier, items] = choices[source, items]
+    pairs, result = most_similar_pairs(choices, keys, 10, block=300)
+    assert len(pairs) == 10 and np.all(pairs[:, 0] < pairs[:, 1])
+    assert len({tuple(p) for p in pairs.tolist()}) == 10
+    assert np.all(np.diff(result.pvalue) >= 0)  # most alike first
+    own = similarity(choices, keys, np.array(planted))
+    strong = [pair for pair, p in zip(planted, own.pvalue, strict=True) if p < 1e-7]
+    assert strong and set(strong) <= {tuple(p) for p in pairs.tolist()}
+    # The same pairs, tested again, give the same p-values (the screen only chooses them).
+    again = similarity(choices, keys, pairs)
+    assert np.allclose(np.sort(again.pvalue), result.pvalue)
+
+
+def test_the_screen_needs_sensible_counts():
+    choices = np.array([[0, 1], [1, 0], [0, 0]], dtype=float)
+    with pytest.raises(ValueError, match="count must be"):
+        most_similar_pairs(choices, [0, 1], 0)
+    with pytest.raises(ValueError, match="screen must be"):
+        most_similar_pairs(choices, [0, 1], 2, screen=1)
+    pairs, result = most_similar_pairs(choices, [0, 1], 5)  # fewer pairs than asked: all three
+    assert sorted(map(tuple, pairs.tolist())) == [(0, 1), (0, 2), (1, 2)] and len(result.pvalue) == 3
