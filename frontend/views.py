@@ -170,6 +170,10 @@ def _runner_text() -> dict[str, str]:
         "reason_student": _("You submitted the exam."),
         "reason_deadline": _("Time ran out: the server submitted your exam with every saved answer."),
         "reason_staff": _("The exam was submitted by the staff."),
+        "submittedState": _("Submitted"),
+        "warn10": _("10 minutes left."),
+        "warn5": _("5 minutes left."),
+        "receipt": _("Handed in at %(time)s (this computer's clock): %(answered)s of %(total)s questions answered."),
         "takenOver": _("This exam was opened in another window or on another computer. This window is closed."),
         "error": _("Error"),
     }

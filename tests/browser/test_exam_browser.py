@@ -245,11 +245,23 @@ def test_student_takes_exam_and_board_sees_score(exam: Exam, server: str, browse
         dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.accept()
 
+    # The timer and the save state stay in view at the foot of the paper.
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    expect(page.locator("#timer")).to_be_in_viewport()
+    expect(page.locator("#saved")).to_be_in_viewport()
+    total = page.locator("#palette [data-item]").count()
+
     page.once("dialog", accept)
     page.click("#submit")
     expect(page.locator("#done")).to_be_visible()
     expect(page.locator("#paper")).to_be_hidden()
     expect(page.locator("#done-reason")).not_to_be_empty()
+    # A receipt, and the closed connection shown as the end of the exam, never as a fault.
+    expect(page.locator("#receipt")).to_contain_text(f"{total - 1}/{total}")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "done")
+    expect(page.locator("#connection")).to_have_text("Đã nộp")
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.screenshot(path="/tmp/exam-receipt-375.png")
     assert len(dialogs) == 1 and dialogs[0].startswith("confirm:") and dialogs[0].rstrip().endswith(": 1"), dialogs
     assert page.page_errors == []
     assert in_db_thread(lambda: Attempt.objects.get(pk=exam.attempt.pk).status) in (
@@ -279,6 +291,40 @@ def test_student_takes_exam_and_board_sees_score(exam: Exam, server: str, browse
     other = board_page.locator(f'[data-testid="results"] tr[data-student="{exam.other_student.username}"]')
     expect(other.locator("td.score")).to_have_text("")
     assert board_page.page_errors == []
+
+
+def test_time_warnings_are_spoken_and_a_paused_exam_says_so(exam: Exam, server: str, browser) -> None:
+    """The 10-minute warning is announced (role=alert) as the time crosses it; a paused
+    attempt shows why nothing moves and its clock stands still."""
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from assess import services
+
+    page = new_page(browser, locale="vi-VN")
+    log_in(page, server, exam.student.username)
+    page.goto(f"{server}/exam/{exam.attempt.pk}/")
+    page.click("#start")
+    expect(page.locator("#paper")).to_be_visible()
+    expect(page.locator("#time-warning")).to_be_hidden()
+    in_db_thread(
+        lambda: Attempt.objects.filter(pk=exam.attempt.pk).update(deadline=timezone.now() + timedelta(seconds=602))
+    )
+    page.reload()
+    expect(page.locator("#paper")).to_be_visible()
+    expect(page.locator("#time-warning")).to_have_text("Còn 10 phút.", timeout=10_000)
+    expect(page.locator("#time-warning")).to_have_attribute("role", "alert")
+    expect(page.locator("#paused")).to_be_hidden()
+
+    in_db_thread(lambda: services.attempt_pause(attempt_id=exam.attempt.pk, by=exam.board, reason="Mất điện"))
+    page.reload()
+    expect(page.locator("#paused")).to_be_visible()
+    expect(page.locator("#timer")).to_have_class(re.compile(r"\bpaused\b"))
+    shown = page.locator("#timer").inner_text()
+    page.wait_for_timeout(2500)
+    assert page.locator("#timer").inner_text() == shown  # the clock stands still
+    assert page.page_errors == []
 
 
 def test_language_is_vietnamese_by_default_and_switches_to_english(server: str, browser) -> None:

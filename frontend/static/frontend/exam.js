@@ -71,9 +71,14 @@
 
   function setConnection(state) {
     var conn = el("connection");
+    // Once handed in, the closed connection is the end of the exam, not a fault.
+    if (state === "closed" && status === "submitted") state = "done";
     conn.className = "conn conn-" + state;
     conn.dataset.state = state;
-    conn.textContent = state === "open" ? text.connected : (state === "connecting" ? text.connecting : text.offline);
+    conn.textContent = state === "open" ? text.connected
+      : state === "connecting" ? text.connecting
+      : state === "done" ? text.submittedState
+      : text.offline;
   }
 
   function notice(message) {
@@ -198,7 +203,10 @@
         delete checkWanted[message.item];
         paintChecks();
         return;
-      case "time": return setRemaining(message.remaining_ms);
+      case "time":
+        // While paused, the push is a chance to learn whether the proctor resumed.
+        if (status === "paused") { if (!awaiting) request("sync"); return; }
+        return setRemaining(message.remaining_ms);
       case "submitted": return finish(message.reason);
       case "taken_over":
         stopped = true;
@@ -249,7 +257,8 @@
     nextSeq = Math.max(state.last_seq, seqs.length ? seqs[seqs.length - 1] : 0) + 1;
     render();
     paintChecks();
-    setRemaining(state.remaining_ms);
+    if (state.status === "paused") showPaused(true, state.remaining_ms);
+    else { showPaused(false); setRemaining(state.remaining_ms); }
     pump();                      // after a reconnect: everything waiting (in flight is empty)
     // Typing not yet sent is newer than anything above: it becomes a change now, then the
     // items are repainted from what the page holds.
@@ -319,7 +328,14 @@
     el("paper").hidden = true;
     el("done").hidden = false;
     el("done-reason").textContent = text["reason_" + reason] || "";
+    var total = items ? items.length : 0;
+    var count = items ? items.filter(function (item) { return answered(item.item); }).length : 0;
+    var when = new Date().toLocaleTimeString(document.documentElement.lang || undefined);
+    el("receipt").textContent = text.receipt
+      .replace("%(time)s", when).replace("%(answered)s", String(count)).replace("%(total)s", String(total));
     el("timer").textContent = "00:00";
+    setConnection("done");
+    updateSaved();
     if (socket) socket.close(1000);
   }
 
@@ -328,13 +344,38 @@
     tick();
   }
 
-  function tick() {
-    if (deadlineLocal === null) return;
-    var left = Math.max(0, Math.round((deadlineLocal - window.performance.now()) / 1000));
+  // Spoken and shown once each when the time left falls below them (not on opening a page
+  // that already has less: the timer says so).
+  var WARNINGS = [[600, "warn10"], [300, "warn5"]];
+  var lastLeft = null;
+
+  function showTime(left) {
     var minutes = Math.floor(left / 60);
     var seconds = left % 60;
     el("timer").textContent = (minutes < 10 ? "0" : "") + minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
     el("timer").classList.toggle("low", left <= 300);
+  }
+
+  function tick() {
+    if (deadlineLocal === null) return;
+    var left = Math.max(0, Math.round((deadlineLocal - window.performance.now()) / 1000));
+    showTime(left);
+    if (lastLeft !== null) {
+      WARNINGS.forEach(function (warning) {
+        if (lastLeft > warning[0] && left <= warning[0]) el("time-warning").textContent = text[warning[1]];
+      });
+    }
+    lastLeft = left;
+  }
+
+  // A paused attempt: its clock stands still on the server, and the page says so.
+  function showPaused(paused, remainingMs) {
+    el("paused").hidden = !paused;
+    el("timer").classList.toggle("paused", paused);
+    if (!paused) return;
+    deadlineLocal = null;
+    lastLeft = null;
+    if (typeof remainingMs === "number") showTime(Math.round(remainingMs / 1000));
   }
 
   function change(message) {
