@@ -324,6 +324,24 @@ def test_time_warnings_are_spoken_and_a_paused_exam_says_so(exam: Exam, server: 
     shown = page.locator("#timer").inner_text()
     page.wait_for_timeout(2500)
     assert page.locator("#timer").inner_text() == shown  # the clock stands still
+
+    # Resumed, then handed in under the 5-minute warning: the receipt alone, nothing left over.
+    in_db_thread(lambda: services.attempt_resume(attempt_id=exam.attempt.pk, by=exam.board, reason="Có điện"))
+    page.reload()
+    expect(page.locator("#paused")).to_be_hidden()
+    expect(page.locator("#timer")).not_to_have_class(re.compile(r"\bpaused\b"))
+    in_db_thread(
+        lambda: Attempt.objects.filter(pk=exam.attempt.pk).update(deadline=timezone.now() + timedelta(seconds=302))
+    )
+    page.reload()
+    expect(page.locator("#time-warning")).to_have_text("Còn 5 phút.", timeout=10_000)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#submit")  # handed in with the warning on screen
+    expect(page.locator("#done")).to_be_visible()
+    expect(page.locator("#receipt")).not_to_be_empty()
+    expect(page.locator("#time-warning")).to_be_hidden()
+    expect(page.locator("#paused")).to_be_hidden()
     assert page.page_errors == []
 
 

@@ -328,6 +328,8 @@
     el("paper").hidden = true;
     el("done").hidden = false;
     el("done-reason").textContent = text["reason_" + reason] || "";
+    el("time-warning").textContent = "";
+    el("paused").hidden = true;
     var total = items ? items.length : 0;
     var count = items ? items.filter(function (item) { return answered(item.item); }).length : 0;
     var when = new Date().toLocaleTimeString(document.documentElement.lang || undefined);
