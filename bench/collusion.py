@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/collusion.py [--persons 10000] [--items 40] [--room 24]
 
-Simulates a sitting of independent work (2PL right answers, ``scoring.simulate``; wrong
-answers spread over three distractors in proportions drawn per item), seats candidates in
+Simulates a sitting of independent work (``scoring.simulate_choices``: 2PL right answers,
+wrong ones spread over three distractors in proportions drawn per item), seats candidates in
 rooms of ``--room`` in order, and times ``scoring.similarity`` on every pair within a room
 (the 2PL calibration and EAP abilities included), and ``scoring.most_similar_pairs`` for
 the 1,000 most similar pairs across the whole sitting. Then it plants copying: in 500 pairs of
@@ -28,20 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from psychometrics import machine  # noqa: E402
 
-from scoring import most_similar_pairs, random_items, similarity, simulate  # noqa: E402
-
-
-def sitting(persons: int, items: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Choices (option indices, 4 options) of independent candidates, and the keys."""
-    params = random_items(items, "2pl", rng)
-    right, _theta = simulate(params, persons, rng)
-    keys = rng.integers(0, 4, items)
-    choices = np.empty_like(right)
-    for i in range(items):
-        distractors = [k for k in range(4) if k != keys[i]]
-        wrong = rng.choice(distractors, size=persons, p=rng.dirichlet([1.5, 1.5, 1.5]))
-        choices[:, i] = np.where(right[:, i] == 1, keys[i], wrong)
-    return choices, keys
+from scoring import most_similar_pairs, random_items, similarity, simulate_choices  # noqa: E402
 
 
 def room_pairs(persons: int, room: int) -> np.ndarray:
@@ -60,7 +47,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    choices, keys = sitting(args.persons, args.items, rng)
+    choices, keys = simulate_choices(random_items(args.items, "2pl", rng), args.persons, rng)
     pairs = room_pairs(args.persons, args.room)
     print(f"machine:   {machine()}")
     print(f"sitting:   {args.persons:,} candidates x {args.items} items, rooms of {args.room}: {len(pairs):,} pairs")

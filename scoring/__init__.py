@@ -72,7 +72,7 @@ from scoring.item_rules import (
 from scoring.linking import LINKING_METHODS, Linking, Quadrature, link
 from scoring.rules import scale_to_ten, score_single_choice
 from scoring.scales import ROUNDING_RULES, LinearScale, TccScale, linear_scale_from, round_to_step, tcc_scale
-from scoring.simulate import SimulatedResponses, random_items, simulate
+from scoring.simulate import SimulatedResponses, random_items, simulate, simulate_choices
 
 __all__ = [
     "Similarity",
@@ -120,6 +120,7 @@ __all__ = [
     "log_likelihood",
     "random_items",
     "simulate",
+    "simulate_choices",
     "sum_score_eap_table",
     "LINKING_METHODS",
     "ROUNDING_RULES",

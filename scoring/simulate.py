@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from scoring.irt import MODELS, POLYTOMOUS_MODELS, ItemParams, _as_theta, _check_items, category_probabilities
 
-__all__ = ["SimulatedResponses", "random_items", "simulate"]
+__all__ = ["SimulatedResponses", "random_items", "simulate", "simulate_choices"]
 
 FloatArray = NDArray[np.float64]
 
@@ -201,3 +201,37 @@ def random_items(
         thresholds[item, :n_thr] = b[item] + offsets
         b[item] = np.nan
     return ItemParams(a=a, b=b, c=c, thresholds=thresholds, model=models)
+
+
+def simulate_choices(
+    items: ItemParams,
+    n_persons: int,
+    rng: np.random.Generator,
+    *,
+    n_options: int = 4,
+    concentration: float = 1.5,
+) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Options chosen by independent candidates on multiple-choice items: ``(choices, keys)``.
+
+    Right or wrong is drawn from the dichotomous ``items`` by :func:`simulate`; each item's
+    key is a uniform draw from its ``n_options``; a wrong answer goes to one of the other
+    options with that item's own proportions, drawn from a symmetric Dirichlet of
+    ``concentration`` (smaller: some distractors much more attractive than others). No
+    candidate sees another's answers, which makes it the null model of answer-copying
+    statistics (:mod:`scoring.collusion`).
+
+    Returns ``choices`` (persons x items, 0-based option indices as floats) and ``keys``.
+    """
+    if n_options < 2:
+        raise ValueError(f"n_options must be at least 2, got {n_options}")
+    if not (np.isfinite(concentration) and concentration > 0):
+        raise ValueError(f"concentration must be finite and > 0, got {concentration!r}")
+    right, _theta = simulate(items, n_persons, rng)
+    keys = rng.integers(0, n_options, items.n_items).astype(np.int64)
+    choices = np.empty_like(right)
+    for i in range(items.n_items):
+        distractors = [k for k in range(n_options) if k != keys[i]]
+        shares = rng.dirichlet([concentration] * len(distractors))
+        wrong = rng.choice(distractors, size=n_persons, p=shares)
+        choices[:, i] = np.where(right[:, i] == 1, keys[i], wrong)
+    return choices, keys

@@ -12,7 +12,7 @@ from scipy import stats
 
 from scoring.collusion import most_similar_pairs, similarity, upper_tail
 from scoring.irt import ItemParams
-from scoring.simulate import random_items, simulate
+from scoring.simulate import random_items, simulate_choices
 
 
 def enumerated_tail(pi: np.ndarray, m: int) -> float:
@@ -54,14 +54,7 @@ def test_a_hand_worked_pair():
 
 def _independent(n_persons: int, n_items: int, seed: int):
     rng = np.random.default_rng(seed)
-    items = random_items(n_items, "2pl", rng)
-    right, _theta = simulate(items, n_persons, rng)
-    keys = rng.integers(0, 4, n_items)
-    choices = np.empty_like(right)
-    for i in range(n_items):
-        distractors = [k for k in range(4) if k != keys[i]]
-        wrong = rng.choice(distractors, size=n_persons, p=rng.dirichlet([1.5, 1.5, 1.5]))
-        choices[:, i] = np.where(right[:, i] == 1, keys[i], wrong)
+    choices, keys = simulate_choices(random_items(n_items, "2pl", rng), n_persons, rng)
     return rng, choices, keys
 
 
@@ -143,3 +136,19 @@ def test_the_screen_needs_sensible_counts():
         most_similar_pairs(choices, [0, 1], 2, screen=1)
     pairs, result = most_similar_pairs(choices, [0, 1], 5)  # fewer pairs than asked: all three
     assert sorted(map(tuple, pairs.tolist())) == [(0, 1), (0, 2), (1, 2)] and len(result.pvalue) == 3
+
+
+def test_simulated_choices_follow_the_keys_and_refuse_bad_settings():
+    rng = np.random.default_rng(4)
+    items = random_items(30, "2pl", rng)
+    choices, keys = simulate_choices(items, 500, rng, n_options=5)
+    assert choices.shape == (500, 30) and keys.shape == (30,) and set(np.unique(choices)) <= set(range(5))
+    right = choices == keys[None, :]
+    assert 0.2 < right.mean() < 0.8  # about half right on average items
+    first = simulate_choices(items, 100, np.random.default_rng(9))
+    second = simulate_choices(items, 100, np.random.default_rng(9))
+    assert np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1])  # the seed fixes it
+    with pytest.raises(ValueError, match="n_options"):
+        simulate_choices(items, 10, rng, n_options=1)
+    with pytest.raises(ValueError, match="concentration"):
+        simulate_choices(items, 10, rng, concentration=0)
