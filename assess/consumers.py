@@ -1,15 +1,16 @@
 """The exam websocket: one student, one attempt, one live connection (docs/protocol.md).
 
-Thin: take a token for the frame (assess/ratelimit.py), decode and parse it, call one service
-in a worker thread, send the reply. An answer is acknowledged only after the service has
-committed it. Messages to the student are translated into the connection's language
-(config/middleware.py activates it).
+Thin: take a token for the frame (assess/ratelimit.py), decode and parse it, hand it to the one
+service entry (``services.attempt_message``) in a worker thread, send the reply it returns,
+then the events its commit produced (``assess/events.py``: the consoles hear of the answer
+after the candidate has its acknowledgement). An answer is acknowledged only after the
+service has committed it. Messages to the student are translated into the connection's
+language (config/middleware.py activates it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts import sessions
 
-from . import errors, protocol, ratelimit, selectors, services, statuses
+from . import events, presence, protocol, ratelimit, selectors, services, statuses
 from .models import Attempt
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     allowance: ratelimit.Allowance | None = None  # the student's tokens, held while connected
     refusals: ratelimit.TokenBucket | None = None  # refused frames this connection may still send
     groups_joined: tuple[str, ...] = ()
+    sitting_id: int | None = None
+    room_id: int | None = None
 
     async def __call__(self, scope, receive, send):
         return await super().__call__(scope, self.within_limit(receive), send)
@@ -94,7 +97,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
-        self.group = services.attempt_group(self.attempt_id)
+        self.group = events.attempt_group(self.attempt_id)
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             # Opening a connection costs what a sync does, from the student's own tokens. Without
@@ -124,16 +127,17 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             await self.fail("password_change_required", message, close=CLOSE_NOT_AUTHENTICATED)
             return
         try:
-            self.token = await _db(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
+            connected = await _db(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
         except Attempt.DoesNotExist:
             await self.fail("not_found", _("There is no such attempt."), close=CLOSE_NOT_FOUND)
             return
         except PermissionDenied:
             await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
             return
+        self.token, self.sitting_id, self.room_id = connected.token, connected.sitting, connected.room
         await self.join(self.group)
-        # Tell any older connection of this attempt, on any server process, to step down.
-        await self.channel_layer.group_send(self.group, {"type": "attempt.takeover", "token": str(self.token)})
+        # The takeover first: any older connection of this attempt, on any process, steps down.
+        await self.announce_presence(connected=True, before=connected.events)
         await self.send_state()
 
     async def join(self, group: str) -> None:
@@ -145,9 +149,29 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def announce_presence(self, *, connected: bool, before: tuple[events.Event, ...] = ()) -> None:
+        """Keep where the candidate is connected (``assess/presence.py``) and tell the consoles."""
+        client = self.scope.get("client")
+        event = events.Presence(
+            attempt=self.attempt_id,
+            sitting=self.sitting_id,
+            room=self.room_id,
+            connected=connected,
+            token=str(self.token),
+            ip=client[0] if client else None,
+            at=events.stamp(timezone.now()),
+        )
+        try:
+            await _db(presence.note)(event)
+        except Exception:  # the consoles still hear it; a snapshot may miss it until the next
+            logger.exception("attempt %s: presence not kept", self.attempt_id)
+        await events.send_async(self.channel_layer, [*before, event])
+
     async def disconnect(self, code: int) -> None:
         if self.clock is not None:
             self.clock.cancel()
+        if self.token is not None and self.sitting_id is not None:
+            await self.announce_presence(connected=False)
         await self.leave_groups()
         if self.allowance is not None and self.allowance.unsaved:
             await _db(self.allowance.save)()
@@ -176,21 +200,37 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                 if wait:  # sent again, the frame costs its own token too
                     await self.refuse(wait + 1 / settings.WS_RATE_PER_SECOND)
                     return
-            await self.dispatch_message(message)
+            if isinstance(message, protocol.Ping):  # nothing to read or write: no thread
+                await self.send_message(protocol.Pong(timezone.now().isoformat()))
+                return
+            reply = await _db(services.attempt_message)(
+                attempt_id=self.attempt_id, user=self.scope["user"], token=self.token, message=message
+            )
+            await self.deliver(reply)
         except protocol.ProtocolError as exc:
-            await self.send_error(exc.code, _translated(exc), exc.seq)
-        except errors.DeliveryError as exc:
-            await self.send_error(exc.code, exc.message, exc.seq if exc.seq is not None else seq)
-            if isinstance(exc, errors.DeadlinePassed):
-                await _db(services.attempt_expire)(attempt_id=self.attempt_id)
-            if exc.close:
-                await self.step_down()
+            await self.send_message(protocol.Error(exc.code, _translated(exc), exc.seq))
         except PermissionDenied:
             await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
         except Exception:
             # Nothing was acknowledged, so nothing is lost: the client sends it again.
             logger.exception("attempt %s: message failed", self.attempt_id)
-            await self.send_error("server_error", _("The server could not process this; send it again."), seq)
+            await self.send_message(
+                protocol.Error("server_error", _("The server could not process this; send it again."), seq)
+            )
+
+    async def deliver(self, reply: services.Reply) -> None:
+        """Send a service's reply to this connection, then its events to their groups."""
+        for message in reply.messages:
+            if isinstance(message, protocol.State):
+                await self.send_state(message.content)
+            elif isinstance(message, protocol.Submitted):
+                await self.send_submitted(message, reply=True)
+            else:
+                await self.send_message(message)
+        if reply.events:
+            await events.send_async(self.channel_layer, list(reply.events))
+        if reply.step_down:
+            await self.step_down()
 
     async def refuse(self, wait: float) -> None:
         """Refuse a frame unread; close a connection that keeps sending into refusals."""
@@ -211,56 +251,21 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if (control := self.scope.get("socket_control")) is not None:
             control.drop()
 
-    async def dispatch_message(self, message: protocol.Message) -> None:
-        user = self.scope["user"]
-        if isinstance(message, protocol.AnswerMessage):
-            ack = await _db(services.attempt_record_answer)(
-                attempt_id=self.attempt_id,
-                token=self.token,
-                seq=message.seq,
-                item=message.item,
-                value=message.value,
-            )
-            await self.send_ack(ack)
-        elif isinstance(message, protocol.FlagMessage):
-            ack = await _db(services.attempt_set_flag)(
-                attempt_id=self.attempt_id,
-                token=self.token,
-                seq=message.seq,
-                item=message.item,
-                flagged=message.flagged,
-            )
-            await self.send_ack(ack)
-        elif isinstance(message, protocol.Start):
-            await _db(services.attempt_start)(
-                attempt_id=self.attempt_id, user=user, token=self.token, access_code=message.access_code
-            )
-            await self.send_state()
-        elif isinstance(message, protocol.Check):
-            feedback = await _db(services.attempt_check_item)(
-                attempt_id=self.attempt_id, token=self.token, item=message.item
-            )
-            await self.send_json(feedback)
-        elif isinstance(message, protocol.Submit):
-            attempt = await _db(services.attempt_submit)(attempt_id=self.attempt_id, user=user, token=self.token)
-            # An explicit submit always gets its answer, even when repeated.
-            await self.send_submitted(attempt.submit_reason, attempt.status, reply=True)
-        elif isinstance(message, protocol.Sync):
-            await self.send_state()
-
     # --- events from other processes (channel layer) ---------------------------------------
 
-    async def attempt_takeover(self, event: dict) -> None:
-        if self.token is not None and event["token"] != str(self.token):
-            await self.step_down()
-
-    async def attempt_changed(self, event: dict) -> None:
-        """Staff paused or resumed the attempt (or moved its deadline): resend the state."""
-        if self.token is not None:
-            await self.send_state()
-
-    async def attempt_submitted(self, event: dict) -> None:
-        await self.send_submitted(event["reason"], "submitted")
+    async def delivery_event(self, message: dict) -> None:
+        """An event of this attempt (``assess/events.py``), from any process."""
+        if self.token is None:
+            return
+        event = events.from_wire(message["event"])
+        if isinstance(event, events.TakenOver):
+            if event.token != str(self.token):
+                await self.step_down()
+        elif isinstance(event, events.StatusChanged):
+            if event.status in statuses.FINISHED:
+                await self.send_submitted(protocol.Submitted(event.submit_reason or "deadline", event.status))
+            elif event.connection != str(self.token):  # staff paused, resumed, extended, released…
+                await self.send_state()
 
     async def session_ended(self, event: dict) -> None:
         """The session this socket was opened with was logged out (accounts/sessions.py)."""
@@ -270,14 +275,16 @@ class AttemptConsumer(AsyncWebsocketConsumer):
 
     # --- replies ------------------------------------------------------------------------------
 
-    async def send_json(self, content: dict) -> None:
-        await self.send(text_data=_dumps(content))
+    async def send_message(self, message: protocol.Outgoing) -> None:
+        await self.send(text_data=protocol.encode(message))
 
-    async def send_state(self) -> None:
-        state = await _db(selectors.attempt_state)(self.attempt_id)
-        deadline = _running_deadline(state)
-        self.finished = state["status"] in statuses.FINISHED
-        await self.send_json(state)
+    async def send_state(self, content: dict | None = None) -> None:
+        """Send the attempt's whole state (read now unless given) and set the clock by it."""
+        if content is None:
+            content = await _db(selectors.attempt_state)(self.attempt_id)
+        deadline = _running_deadline(content)
+        self.finished = content["status"] in statuses.FINISHED
+        await self.send_message(protocol.State(content))
         if self.clock is None or deadline != self.deadline:
             self.deadline = deadline
             self.restart_clock()
@@ -287,37 +294,21 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             self.clock.cancel()
         self.clock = asyncio.ensure_future(self.run_clock())
 
-    async def send_ack(self, ack: services.Ack) -> None:
-        reply = {"type": "ack", "seq": ack.seq, "item": ack.item, "remaining_ms": ack.remaining_ms}
-        if ack.duplicate:
-            reply["duplicate"] = True
-        await self.send_json(reply)
-
-    async def send_submitted(self, reason: str, status: str, *, reply: bool = False) -> None:
+    async def send_submitted(self, message: protocol.Submitted, *, reply: bool = False) -> None:
         """Tell the client once that the attempt is handed in (and every time it asks)."""
         if self.finished and not reply:
             return
         self.finished = True
         self.deadline = None
-        await self.send_json({"type": "submitted", "reason": reason, "status": status})
+        await self.send_message(message)
 
-    async def send_error(self, code: str, message: str, seq: int | None = None) -> None:
-        reply = {"type": "error", "code": code, "message": message}
-        if seq is not None:
-            reply["seq"] = seq
-        await self.send_json(reply)
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_message(protocol.Error(code, message))
 
     async def send_rate_limited(self, wait: float) -> None:
         retry_ms = ratelimit.retry_after_ms(wait)
-        await self.send_json(
-            {
-                "type": "error",
-                "code": "rate_limited",
-                "message": _("Too many messages: this one was not read. Send it again in %(ms)s ms.")
-                % {"ms": retry_ms},
-                "retry_after_ms": retry_ms,
-            }
-        )
+        message = _("Too many messages: this one was not read. Send it again in %(ms)s ms.") % {"ms": retry_ms}
+        await self.send_message(protocol.Error("rate_limited", message, retry_after_ms=retry_ms))
 
     async def fail(self, code: str, message: str, *, close: int) -> None:
         await self.send_error(code, message)
@@ -336,9 +327,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         self.token = None
         if self.clock is not None:
             self.clock.cancel()
-        await self.send_json(
-            {"type": "taken_over", "message": _("This exam was opened in another window or on another computer.")}
-        )
+        await self.send_message(protocol.TakenOver(_("This exam was opened in another window or on another computer.")))
         await self.leave_groups()
         await self.close(code=CLOSE_TAKEN_OVER)
 
@@ -352,19 +341,13 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                 if self.deadline is not None and not self.finished:
                     left = (self.deadline - timezone.now()).total_seconds()
                     if left <= 0:
-                        await _db(services.attempt_expire)(attempt_id=self.attempt_id)
-                        # The broadcast tells every connection; this one must hear it even if
-                        # another process submitted first or the broadcast was lost.
-                        state = await _db(selectors.attempt_state)(self.attempt_id)
-                        if state["status"] in statuses.OPEN:
-                            self.deadline = _running_deadline(state)
-                        else:
-                            await self.send_submitted(state["submit_reason"] or "deadline", state["status"])
+                        reply = await _db(services.attempt_time_up)(attempt_id=self.attempt_id)
+                        # The event tells every connection; this one hears the reply even if
+                        # another process handed the attempt in first or the event was lost.
+                        await self.deliver(reply)
                         wait = 1.0
                     else:
-                        await self.send_json(
-                            {"type": "time", "remaining_ms": int(left * 1000), "deadline": self.deadline.isoformat()}
-                        )
+                        await self.send_message(protocol.TimeLeft(int(left * 1000), self.deadline.isoformat()))
                         wait = min(wait, left + 0.05)
                 await asyncio.sleep(wait)
         except asyncio.CancelledError:
@@ -380,10 +363,6 @@ def _running_deadline(state: dict) -> datetime | None:
     return datetime.fromisoformat(state["deadline"])
 
 
-def _dumps(content: dict) -> str:
-    return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-
-
 def _translated(exc: protocol.ProtocolError) -> str:
     """A protocol error's message in the connection's language, its values filled in."""
     message = _(exc.message)
@@ -395,7 +374,5 @@ class UnknownPathConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
-        await self.send(
-            text_data=_dumps({"type": "error", "code": "not_found", "message": _("No such websocket path.")})
-        )
+        await self.send(text_data=protocol.encode(protocol.Error("not_found", _("No such websocket path."))))
         await self.close(code=CLOSE_NOT_FOUND)

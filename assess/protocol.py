@@ -78,13 +78,18 @@ class Sync:
 
 
 @dataclass(frozen=True)
+class Ping:
+    """The client's heartbeat: answered with ``pong`` (a connection that hears nothing is dead)."""
+
+
+@dataclass(frozen=True)
 class Check:
     """Feedback after each item: score this answered item now (its answer is then fixed)."""
 
     item: int
 
 
-Message = Start | AnswerMessage | FlagMessage | Submit | Sync | Check
+Message = Start | AnswerMessage | FlagMessage | Submit | Sync | Check | Ping
 
 
 def decode(text: str | None, bytes_data: bytes | None, *, max_bytes: int) -> Any:
@@ -236,4 +241,104 @@ def parse(content: Any) -> Message:
     if kind == "sync":
         _only(content, {"type"}, None)
         return Sync()
+    if kind == "ping":
+        _only(content, {"type"}, None)
+        return Ping()
     raise ProtocolError("unknown_type", gettext_noop("Unknown message type %(type)r."), params={"type": kind[:40]})
+
+
+# --- server messages ----------------------------------------------------------------------------
+# What the server sends, built here as the client's messages are parsed here: each has its
+# ``type`` and ``json()``; ``encode`` writes one frame. Texts arrive translated.
+
+
+@dataclass(frozen=True)
+class Ack:
+    seq: int
+    item: int
+    remaining_ms: int | None
+    duplicate: bool = False
+
+    def json(self) -> dict[str, Any]:
+        reply: dict[str, Any] = {"type": "ack", "seq": self.seq, "item": self.item, "remaining_ms": self.remaining_ms}
+        if self.duplicate:
+            reply["duplicate"] = True
+        return reply
+
+
+@dataclass(frozen=True)
+class Error:
+    code: str
+    message: str
+    seq: int | None = None
+    retry_after_ms: int | None = None
+
+    def json(self) -> dict[str, Any]:
+        reply: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.seq is not None:
+            reply["seq"] = self.seq
+        if self.retry_after_ms is not None:
+            reply["retry_after_ms"] = self.retry_after_ms
+        return reply
+
+
+@dataclass(frozen=True)
+class Submitted:
+    reason: str
+    status: str
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "submitted", "reason": self.reason, "status": self.status}
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    remaining_ms: int
+    deadline: str
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "time", "remaining_ms": self.remaining_ms, "deadline": self.deadline}
+
+
+@dataclass(frozen=True)
+class State:
+    """The whole state of the attempt (``assess.selectors.attempt_state`` shapes it)."""
+
+    content: dict[str, Any]
+
+    def json(self) -> dict[str, Any]:
+        return self.content
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One checked item's feedback (``assess.selectors.checked_feedback`` shapes it)."""
+
+    content: dict[str, Any]
+
+    def json(self) -> dict[str, Any]:
+        return self.content
+
+
+@dataclass(frozen=True)
+class TakenOver:
+    message: str
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "taken_over", "message": self.message}
+
+
+@dataclass(frozen=True)
+class Pong:
+    server_time: str
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "pong", "server_time": self.server_time}
+
+
+Outgoing = Ack | Error | Submitted | TimeLeft | State | Feedback | TakenOver | Pong
+
+
+def encode(message: Outgoing) -> str:
+    """One server frame: compact JSON, UTF-8 text as it is."""
+    return json.dumps(message.json(), ensure_ascii=False, separators=(",", ":"))

@@ -1,7 +1,9 @@
 """Every write of assessment delivery: transitions, answers, submission, scoring, records.
 
 Each service locks the attempt row, treats a repeat as a no-op where the domain allows it,
-writes an audit row for status changes, and schedules broadcasts and tasks on commit.
+writes an audit row for status changes, and publishes its typed events (``assess/events.py``)
+and schedules its tasks on commit. ``attempt_message`` is the one entry for a message of the
+candidate's websocket: it returns the reply and the events its commit produced.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -27,7 +27,7 @@ from accounts.models import Role, User
 from accounts.permissions import BOARD, PROCTORS, scope_of
 from scoring.item_rules import Score, all_or_nothing, score_response
 
-from . import errors, selectors, sittings, statuses
+from . import errors, events, protocol, selectors, sittings, statuses
 from .models import (
     Answer,
     AnswerEvent,
@@ -43,27 +43,27 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 
-def attempt_group(attempt_id: int) -> str:
-    """The channel group of every live connection to one attempt."""
-    return f"attempt.{attempt_id}"
-
-
-def _broadcast(attempt_id: int, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(attempt_group(attempt_id), message)
-    except Exception:  # a lost broadcast must never undo a committed write
-        logger.exception("broadcast to attempt %s failed", attempt_id)
-
-
 # --- transitions ------------------------------------------------------------------------
 
 
-def _move(attempt: Attempt, to: str, *, by: User | None, reason: str = "", now: datetime | None = None) -> None:
-    """Apply one checked transition to a locked attempt and audit it."""
+def _move(
+    attempt: Attempt,
+    to: str,
+    *,
+    by: User | None,
+    reason: str = "",
+    now: datetime | None = None,
+    connection: uuid.UUID | None = None,
+) -> None:
+    """Apply one checked transition to a locked attempt, audit it and announce it on commit.
+
+    The event is built at commit, from the attempt as the transaction left it (its deadline,
+    time held and reason are set after the move). ``connection``: the candidate's connection
+    whose message made the move (it has its reply already).
+    """
     statuses.check_transition(attempt.status, to)
+    if statuses.live(attempt.status) != statuses.live(to):  # not scoring, release, withdrawal
+        events.publish(lambda: events.status_of(attempt, connection=str(connection) if connection else None))
     AttemptTransition.objects.create(
         attempt=attempt,
         from_status=attempt.status,
@@ -107,23 +107,40 @@ def check_student_owns(attempt: Attempt, user: User) -> None:
         raise PermissionDenied(_("This attempt is not yours."))
 
 
-@transaction.atomic
-def attempt_connect(*, attempt_id: int, user: User) -> uuid.UUID:
-    """Make a new live connection the only one allowed to write, and return its token.
+@dataclass(frozen=True)
+class Connected:
+    token: uuid.UUID
+    sitting: int
+    room: int | None
+    events: tuple[events.Event, ...]
+
+
+def attempt_connect(*, attempt_id: int, user: User) -> Connected:
+    """Make a new live connection the only one allowed to write, and return its token with the
+    events to send once it listens (the takeover first: older connections step down).
 
     A deadline that passed while nobody was connected is enforced here too.
     """
-    attempt = _lock(attempt_id)
-    check_student_owns(attempt, user)
-    _expire_if_due(attempt, now=timezone.now())
-    token = uuid.uuid4()
-    attempt.connection_token = token
-    attempt.save(update_fields=["connection_token", "updated_at"])
-    return token
+    with events.collect() as outbox:
+        with transaction.atomic():
+            attempt = _lock(attempt_id)
+            check_student_owns(attempt, user)
+            _expire_if_due(attempt, now=timezone.now())
+            token = uuid.uuid4()
+            attempt.connection_token = token
+            attempt.save(update_fields=["connection_token", "updated_at"])
+            room = events.room_of(attempt)
+            takeover = events.TakenOver(attempt=attempt.pk, sitting=attempt.sitting_id, room=room, token=str(token))
+    return Connected(token=token, sitting=attempt.sitting_id, room=room, events=(takeover, *outbox))
 
 
 @transaction.atomic
 def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID, access_code: str = "") -> Attempt:
+    """Start the attempt (``_start``), in a transaction of its own."""
+    return _start(attempt_id=attempt_id, user=user, token=token, access_code=access_code)
+
+
+def _start(*, attempt_id: int, user: User, token: uuid.UUID, access_code: str = "") -> Attempt:
     """Start the clock: the deadline is the duration from now, but never past the window.
 
     Starting an attempt that runs already is a no-op (a reload sends start again). No
@@ -149,7 +166,7 @@ def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID, access_code:
         )
     if sitting.access_code and not secrets.compare_digest(access_code.strip().upper(), sitting.access_code.upper()):
         raise errors.AccessCode(_("Type the access code the proctor gives in the room."))
-    _move(attempt, statuses.IN_PROGRESS, by=user, now=now)
+    _move(attempt, statuses.IN_PROGRESS, by=user, now=now, connection=token)
     attempt.started_at = now
     attempt.deadline = min(now + sitting.assessment.duration, sitting.closes_at)
     attempt.save(update_fields=["status", "started_at", "deadline", "updated_at"])
@@ -176,10 +193,6 @@ def _check_board(by: User, organisation_id: int, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _announce_change(attempt_id: int) -> None:
-    transaction.on_commit(lambda: _broadcast(attempt_id, {"type": "attempt.changed"}))
-
-
 @transaction.atomic
 def attempt_pause(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
     """Stop the clock (an incident in the room); the time left is kept. Repeats are no-ops."""
@@ -191,7 +204,6 @@ def attempt_pause(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
     _move(attempt, statuses.PAUSED, by=by, reason=reason, now=now)
     attempt.paused_remaining = max(attempt.deadline - now, timedelta(0))
     attempt.save(update_fields=["status", "paused_remaining", "updated_at"])
-    _announce_change(attempt.pk)
     return attempt
 
 
@@ -207,19 +219,13 @@ def attempt_resume(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
     attempt.deadline = now + (attempt.paused_remaining or timedelta(0))
     attempt.paused_remaining = None
     attempt.save(update_fields=["status", "deadline", "paused_remaining", "updated_at"])
-    _announce_change(attempt.pk)
     return attempt
 
 
 # --- answers ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ack:
-    seq: int
-    item: int
-    duplicate: bool
-    remaining_ms: int | None
+Ack = protocol.Ack
 
 
 def _check_writable(attempt: Attempt, now: datetime, seq: int) -> None:
@@ -272,7 +278,16 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
     now = timezone.now()
     attempt = (
         Attempt.objects.select_for_update()
-        .only("status", "deadline", "connection_token", "form_id", "last_seq", "event_count", "checked_items")
+        .only(
+            "status",
+            "deadline",
+            "connection_token",
+            "form_id",
+            "sitting_id",
+            "last_seq",
+            "event_count",
+            "checked_items",
+        )
         .get(pk=attempt_id)
     )
     _check_token(attempt, token)
@@ -337,7 +352,21 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
             )
         else:
             cursor.execute(_UPSERT_FLAG, [attempt_id, slot.form_item_id, bool(value), seq, stamp])
+        changed = cursor.rowcount > 0  # not when a later change of the item is stored already
         cursor.execute(_COUNT_EVENT, [seq, seq, attempt_id])
+    if changed:
+        answer = kind == AnswerEvent.Kind.ANSWER
+        events.publish(
+            events.AnswerSaved(
+                attempt=attempt_id,
+                sitting=attempt.sitting_id,
+                room=events.room_of(attempt),
+                item=position,
+                answered=(value is not None) if answer else None,
+                flagged=None if answer else bool(value),
+                at=events.stamp(now),
+            )
+        )
     return Ack(seq=seq, item=position, duplicate=False, remaining_ms=attempt.remaining_ms(now))
 
 
@@ -368,6 +397,11 @@ def attempt_record_answer(*, attempt_id: int, token: uuid.UUID, seq: int, item: 
 
 @transaction.atomic
 def attempt_check_item(*, attempt_id: int, token: uuid.UUID, item: int) -> dict:
+    """Check one item (``_check_item``), in a transaction of its own."""
+    return _check_item(attempt_id=attempt_id, token=token, item=item)
+
+
+def _check_item(*, attempt_id: int, token: uuid.UUID, item: int) -> dict:
     """Feedback after each item: score one answered item now and fix its answer.
 
     Only where the sitting's policy says so (``Sitting.FeedbackTiming.AFTER_ITEM``); the reply
@@ -408,24 +442,30 @@ def attempt_set_flag(*, attempt_id: int, token: uuid.UUID, seq: int, item: int, 
 # --- submission -----------------------------------------------------------------------------
 
 
-def _submit_locked(attempt: Attempt, *, by: User | None, reason: str, now: datetime) -> None:
-    _move(attempt, statuses.SUBMITTED, by=by, reason=reason, now=now)
+def _submit_locked(
+    attempt: Attempt, *, by: User | None, reason: str, now: datetime, connection: uuid.UUID | None = None
+) -> None:
+    _move(attempt, statuses.SUBMITTED, by=by, reason=reason, now=now, connection=connection)
     attempt.submitted_at = now
     attempt.submit_reason = reason
     attempt.save(update_fields=["status", "submitted_at", "submit_reason", "updated_at"])
     attempt_id = attempt.pk
-    transaction.on_commit(lambda: _after_submit(attempt_id, reason))
+    transaction.on_commit(lambda: _score_later(attempt_id))
 
 
-def _after_submit(attempt_id: int, reason: str) -> None:
+def _score_later(attempt_id: int) -> None:
     from .tasks import attempt_score_task  # tasks import services: import here to avoid a cycle
 
-    _broadcast(attempt_id, {"type": "attempt.submitted", "reason": reason})
     attempt_score_task.delay(attempt_id)
 
 
 @transaction.atomic
 def attempt_submit(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
+    """Hand in (``_submit``), in a transaction of its own."""
+    return _submit(attempt_id=attempt_id, user=user, token=token)
+
+
+def _submit(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
     """The student hands in. Submitting twice is a no-op; after the deadline the server has."""
     now = timezone.now()
     attempt = _lock(attempt_id)
@@ -437,7 +477,7 @@ def attempt_submit(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
         raise errors.NotStarted(_("The attempt has not been started."))
     if _expire_if_due(attempt, now=now):
         return attempt
-    _submit_locked(attempt, by=user, reason=Attempt.SubmitReason.STUDENT, now=now)
+    _submit_locked(attempt, by=user, reason=Attempt.SubmitReason.STUDENT, now=now, connection=token)
     return attempt
 
 
@@ -465,6 +505,88 @@ def attempts_submit_expired(*, now: datetime | None = None, limit: int = 1000) -
         .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for attempt_id in due if attempt_expire(attempt_id=attempt_id))
+
+
+# --- the websocket's one entry ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one client message produced: the messages for its connection, the events its
+    commit produced (the caller sends them after the messages), and whether the connection
+    lost the attempt to a newer one (it steps down)."""
+
+    messages: tuple[protocol.Outgoing, ...]
+    events: tuple[events.Event, ...] = ()
+    step_down: bool = False
+
+
+def attempt_message(*, attempt_id: int, user: User, token: uuid.UUID, message: protocol.Message) -> Reply:
+    """Handle one parsed client message of the candidate's connection, in one transaction.
+
+    Its consequences are committed here, the expiry of a passed deadline included: an answer
+    that arrives after time is up is refused and the attempt is handed in by the same
+    transaction, and the reply says both. A refusal is an ``error`` message in the reply;
+    ``PermissionDenied`` (not the student's attempt) is raised.
+    """
+    seq = getattr(message, "seq", None)
+    with events.collect() as outbox:
+        try:
+            with transaction.atomic():
+                messages = _handle(attempt_id, user, token, message)
+        except errors.DeliveryError as exc:
+            error = protocol.Error(exc.code, exc.message, exc.seq if exc.seq is not None else seq)
+            return Reply(messages=(error,), events=tuple(outbox), step_down=exc.close)
+    if isinstance(message, protocol.Start | protocol.Sync):  # read after the commit, no lock held
+        messages = (*messages, protocol.State(selectors.attempt_state(attempt_id)))
+    return Reply(messages=messages, events=tuple(outbox))
+
+
+def _handle(attempt_id: int, user: User, token: uuid.UUID, message: protocol.Message) -> tuple[protocol.Outgoing, ...]:
+    try:
+        if isinstance(message, protocol.AnswerMessage):
+            kind, value = AnswerEvent.Kind.ANSWER, message.value
+        elif isinstance(message, protocol.FlagMessage):
+            kind, value = AnswerEvent.Kind.FLAG, message.flagged
+        elif isinstance(message, protocol.Start):
+            _start(attempt_id=attempt_id, user=user, token=token, access_code=message.access_code)
+            return ()
+        elif isinstance(message, protocol.Check):
+            return (protocol.Feedback(_check_item(attempt_id=attempt_id, token=token, item=message.item)),)
+        elif isinstance(message, protocol.Submit):
+            attempt = _submit(attempt_id=attempt_id, user=user, token=token)
+            return (protocol.Submitted(attempt.submit_reason, attempt.status),)
+        else:  # sync, ping: nothing to write
+            return ()
+        ack = _record(
+            attempt_id=attempt_id, token=token, seq=message.seq, position=message.item, kind=kind, value=value
+        )
+        return (ack,)
+    except errors.DeadlinePassed as exc:
+        # Nothing was written before the refusal: hand the attempt in within this transaction.
+        attempt = _lock(attempt_id)
+        _expire_if_due(attempt, now=timezone.now())
+        error = protocol.Error(exc.code, exc.message, exc.seq)
+        return (error, protocol.Submitted(attempt.submit_reason or Attempt.SubmitReason.DEADLINE, attempt.status))
+
+
+def attempt_time_up(*, attempt_id: int) -> Reply:
+    """The connection's clock reached the deadline: hand the attempt in if it is still due.
+
+    The reply is ``submitted`` when the attempt is handed in (now or before), else the state
+    (the deadline moved or the attempt was paused meanwhile).
+    """
+    with events.collect() as outbox:
+        with transaction.atomic():
+            attempt = _lock(attempt_id)
+            _expire_if_due(attempt, now=timezone.now())
+    if attempt.status in statuses.FINISHED:
+        reply: protocol.Outgoing = protocol.Submitted(
+            attempt.submit_reason or Attempt.SubmitReason.DEADLINE, attempt.status
+        )
+    else:
+        reply = protocol.State(selectors.attempt_state(attempt_id))
+    return Reply(messages=(reply,), events=tuple(outbox))
 
 
 # --- scoring and records ----------------------------------------------------------------------

@@ -38,7 +38,7 @@ from accounts.models import ClassMembership, Role, SchoolClass, User
 from accounts.permissions import BOARD, organisation_subtree, require, scope_of
 from accounts.selectors import classes_for
 
-from . import authoring, statuses
+from . import authoring, events, statuses
 from .models import Assessment, Attempt, AttemptTransition, Form, Sitting, SittingEvent
 
 MAX_TITLE = 200
@@ -366,6 +366,9 @@ def sitting_cancel(*, by: User, sitting_id: int, reason: str) -> Sitting:
         for a in attempts
     )
     Attempt.objects.filter(pk__in=[a.pk for a in attempts]).update(status=statuses.VOIDED, updated_at=now)
+    for attempt in attempts:
+        attempt.status = statuses.VOIDED
+        events.publish(events.status_of(attempt))
     sitting.status = Sitting.Status.CANCELLED
     sitting.save(update_fields=["status"])
     _audit(sitting, SittingEvent.Kind.CANCELLED, by, reason.strip(), voided=len(attempts))

@@ -40,6 +40,16 @@ OPEN = frozenset({IN_PROGRESS, PAUSED})
 NOT_STARTED = frozenset({SCHEDULED, CHECKED_IN})
 FINISHED = frozenset({SUBMITTED, SCORED, PUBLISHED, VOIDED})
 
+
+def live(status: str) -> str:
+    """The status as the exam day follows it: scored and published are handed in still.
+
+    Consoles and the candidate's page follow this; moves that do not change it (scoring,
+    release, withdrawal) are not announced live.
+    """
+    return SUBMITTED if status in (SCORED, PUBLISHED) else status
+
+
 CHOICES = [(status, status.replace("_", " ")) for status in ALL]
 
 

@@ -221,7 +221,7 @@ def attempt(sitting) -> Attempt:
 @pytest.fixture
 def started(attempt) -> tuple[Attempt, object]:
     """An attempt in progress with its connection token."""
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     attempt.refresh_from_db()
     return attempt, token

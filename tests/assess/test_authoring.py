@@ -660,7 +660,7 @@ def test_the_preview_shows_a_code_as_the_student_gets_it_without_a_key(world, ma
 
 
 def _answer_everything_right(attempt: Attempt) -> None:
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     for seq, fi in enumerate(
         FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version__item"), start=1
@@ -730,7 +730,7 @@ def test_a_part_scored_all_or_nothing_gives_nothing_for_a_partly_right_group(wor
         students=[student],
     )
     attempt = sitting.attempts.get()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=student).token
     services.attempt_start(attempt_id=attempt.pk, user=student, token=token)
     fi = form.form_items.get(part=2)
     three_right = {**TF_KEYS, "d": True}

@@ -36,7 +36,7 @@ def assign(world: School, **spec):
         candidates=sittings.Candidates(class_ids=(world.classes["10A1"].pk,)),
     )
     attempt = sitting.attempts.get(student=world.students["An"])
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     return attempt, token
 

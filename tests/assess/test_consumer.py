@@ -296,16 +296,16 @@ async def test_unexpected_failure_is_reported_and_the_connection_survives(monkey
     ws, state = await started(attempts[0])
     from assess import services
 
-    original = services.attempt_record_answer
+    original = services._record
 
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "attempt_record_answer", broken)
+    monkeypatch.setattr(services, "_record", broken)
     await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": "A"})
     error = await receive_type(ws, "error")
     assert error == {"type": "error", "code": "server_error", "message": error["message"], "seq": 1}
-    monkeypatch.setattr(services, "attempt_record_answer", original)
+    monkeypatch.setattr(services, "_record", original)
     await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": option(state, 1, "A")})
     assert (await receive_type(ws, "ack"))["seq"] == 1
     await ws.disconnect()

@@ -50,7 +50,7 @@ def practice(db):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     sitting = Sitting.objects.get(title=PRACTICE_TITLE)
     attempt = sitting.attempts.get(student=User.objects.get(username="student01"))
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     attempt.refresh_from_db()
     return attempt, token

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _start(attempt):
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
 
 

@@ -18,7 +18,7 @@ def _answered_sitting():
     """A sitting whose first candidate answered all three items (option A)."""
     sitting = make_sitting(n_items=3, n_students=2)
     attempt = sitting.attempts.order_by("pk").first()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     for seq, form_item in enumerate(FormItem.objects.filter(form=sitting.form).order_by("position"), start=1):
         value = form_item.response_ids["options"]["A"]

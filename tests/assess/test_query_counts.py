@@ -30,7 +30,7 @@ def answered(request):
     """A started attempt on a form of n items, every item answered and half of them flagged."""
     sitting = make_sitting(n_items=request.param, n_students=1)
     attempt = sitting.attempts.get()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     options = {fi.position: fi.response_ids["options"] for fi in FormItem.objects.filter(form_id=attempt.form_id)}
     seq = 0

@@ -94,7 +94,7 @@ def _started_attempt(people, versions, code: str):
         students=[people["student"]],
     )
     attempt = sitting.attempts.get()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     return attempt, token
 

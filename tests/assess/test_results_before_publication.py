@@ -29,7 +29,7 @@ RESULT_FIELDS = {"score", "score_10", "raw_score", "max_score", "number_correct"
 def scored(sitting, django_capture_on_commit_callbacks):
     """A submitted, scored attempt whose result the board has not published."""
     attempt = sitting.attempts.order_by("pk").first()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     first = attempt.form.form_items.select_related("item_version").get(position=1)
     key = shown(attempt, 1, first.item_version.content["key"])

@@ -79,14 +79,14 @@ def test_bad_answers_are_refused_and_nothing_written(started, item, value, error
 
 
 def test_answer_before_start_is_refused(attempt):
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     with pytest.raises(errors.NotStarted):
         answer(attempt, token, 1, 1, "A")
 
 
 def test_new_connection_supersedes_old_one(started):
     attempt, old = started
-    new = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    new = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     with pytest.raises(errors.Superseded):
         answer(attempt, old, 1, 1, "A")
     assert answer(attempt, new, 1, 1, "A").duplicate is False
@@ -102,7 +102,7 @@ def test_start_sets_deadline_capped_by_window(db):
     now = timezone.now()
     sitting = make_sitting(duration=timedelta(minutes=45), closes_at=now + timedelta(minutes=10))
     attempt = sitting.attempts.first()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     started = services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     assert started.status == statuses.IN_PROGRESS
     assert started.deadline <= sitting.closes_at
@@ -115,7 +115,7 @@ def test_start_outside_window_is_refused(db):
     now = timezone.now()
     sitting = make_sitting(opens_at=now + timedelta(hours=1), closes_at=now + timedelta(hours=2))
     attempt = sitting.attempts.first()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     with pytest.raises(errors.SittingNotOpen):
         services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
 
@@ -177,7 +177,7 @@ def test_submit_scores_and_writes_record_once(started, django_capture_on_commit_
 def test_scoring_without_irt_parameters_gives_no_theta(db, django_capture_on_commit_callbacks):
     sitting = make_sitting(irt=False)
     attempt = sitting.attempts.first()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     with django_capture_on_commit_callbacks(execute=True):
         services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)

@@ -230,7 +230,7 @@ def test_a_bad_exam_sitting_is_refused_and_nothing_is_written(world, fields, fie
 
 
 def _connect(attempt):
-    return services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    return services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
 
 
 def test_no_start_after_the_latest_start_nor_without_the_access_code(world):

@@ -55,7 +55,7 @@ def test_the_dashboard_says_where_each_sitting_stands(world):
     sittings.sitting_cancel(by=world.board, sitting_id=cancelled.pk, reason="trùng lịch")
     student = world.students["An"]
     attempt = running.attempts.get(student=student)
-    token = services.attempt_connect(attempt_id=attempt.pk, user=student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=student).token
     services.attempt_start(attempt_id=attempt.pk, user=student, token=token)
 
     client = logged_in_client(student)
@@ -162,7 +162,7 @@ def test_a_key_is_never_in_the_exam_state_even_with_a_review_policy(world):
     attempt = sitting.attempts.get(student=world.students["An"])
     from assess import selectors
 
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     state = json.dumps(selectors.attempt_state(attempt.pk))
     for fi in attempt.form.form_items.all():

@@ -71,7 +71,7 @@ def test_anonymous_is_refused_everywhere(client, sitting):
 
 def test_board_sees_results_of_its_organisations_only(client, sitting, django_capture_on_commit_callbacks):
     attempt = sitting.attempts.first()
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     with django_capture_on_commit_callbacks(execute=True):
         services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)

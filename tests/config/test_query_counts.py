@@ -116,7 +116,7 @@ def add_sittings(world: World, n: int) -> None:
 
 
 def _finish(attempt, *, publish: bool) -> None:
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
     services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
     services.attempt_score(attempt_id=attempt.pk)

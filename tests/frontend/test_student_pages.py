@@ -66,7 +66,7 @@ def _actions(card) -> list[tuple[str, str]]:
 
 
 def _start(attempt: Attempt, access_code: str = ""):
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
     services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token, access_code=access_code)
     return token
 

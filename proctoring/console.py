@@ -1,0 +1,120 @@
+"""The proctor's and the board's live view of a sitting: a snapshot, and the events that follow.
+
+A console opens with ``snapshot`` (the database read once, connections from the presence
+store) and from then on applies each event it hears (``apply``; the console's script applies
+the same rules). The rule the tests hold it to, after Zulip's: the snapshot taken before any
+sequence of actions, with the events those actions published applied in order, equals a
+fresh snapshot taken after them (``tests/proctoring/test_console_events.py``). A console that
+lost its connection takes a fresh snapshot: there is nothing else to catch up on.
+
+One row per attempt, keyed by the attempt's id (a string, as in JSON):
+
+- ``status``: the attempt's status as the day follows it (``assess.statuses.live``);
+- ``deadline`` (running), ``paused_remaining_ms`` (held while paused), ``submit_reason``;
+- ``answered`` and ``flagged``: the items' positions, sorted; ``items``: how many the form has;
+- ``last_answer_at``: when an answer or flag last changed;
+- ``connection``: the candidate's connection as last known, or None (``assess.presence``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
+
+from assess import events, presence
+from assess.models import Answer, Attempt, FormItem
+
+
+def snapshot(*, sitting_id: int) -> dict[str, Any]:
+    """The sitting's console as the database and the presence store hold it now."""
+    attempts = list(
+        Attempt.objects.filter(sitting_id=sitting_id)
+        .select_related("student")
+        .only(
+            "status",
+            "deadline",
+            "paused_remaining",
+            "submit_reason",
+            "form_id",
+            "sitting_id",
+            "student__username",
+            "student__first_name",
+            "student__last_name",
+            "student__learner_id",
+        )
+        .order_by("student__username", "number")
+    )
+    forms = {attempt.form_id for attempt in attempts}
+    items = dict(FormItem.objects.filter(form_id__in=forms).values_list("form_id").annotate(n=Count("pk")).order_by())
+    answers = (
+        Answer.objects.filter(attempt__sitting_id=sitting_id)
+        .annotate(answered=ExpressionWrapper(Q(value__isnull=False), output_field=BooleanField()))
+        .values_list("attempt_id", "form_item__position", "answered", "flagged")
+        .order_by("attempt_id", "form_item__position")
+    )
+    last = dict(
+        Answer.objects.filter(attempt__sitting_id=sitting_id)
+        .values_list("attempt_id")
+        .annotate(at=Max("updated_at"))
+        .order_by()
+    )
+    connections = presence.of([attempt.pk for attempt in attempts])
+    rows: dict[str, dict[str, Any]] = {}
+    for attempt in attempts:
+        status = events.status_of(attempt)
+        rows[str(attempt.pk)] = {
+            "attempt": attempt.pk,
+            "student": {
+                "username": attempt.student.username,
+                "name": attempt.student.get_full_name() or attempt.student.username,
+                "learner_id": attempt.student.learner_id,
+            },
+            "status": status.status,
+            "deadline": status.deadline,
+            "paused_remaining_ms": status.paused_remaining_ms,
+            "submit_reason": status.submit_reason,
+            "items": items.get(attempt.form_id, 0),
+            "answered": [],
+            "flagged": [],
+            "last_answer_at": events.stamp(last[attempt.pk]) if attempt.pk in last else None,
+            "connection": connections.get(attempt.pk),
+        }
+    for attempt_id, position, answered, flagged in answers:
+        row = rows[str(attempt_id)]
+        if answered:
+            row["answered"].append(position)
+        if flagged:
+            row["flagged"].append(position)
+    return {"sitting": sitting_id, "attempts": rows}
+
+
+def apply(view: dict[str, Any], event: events.Event) -> None:
+    """Change ``view`` (a snapshot) as ``event`` says; events of attempts it lacks are ignored."""
+    row = view["attempts"].get(str(event.attempt))
+    if row is None:
+        return
+    if isinstance(event, events.StatusChanged):
+        row["status"] = event.status
+        row["deadline"] = event.deadline
+        row["paused_remaining_ms"] = event.paused_remaining_ms
+        row["submit_reason"] = event.submit_reason
+    elif isinstance(event, events.AnswerSaved):
+        if event.answered is not None:
+            _mark(row["answered"], event.item, event.answered)
+        if event.flagged is not None:
+            _mark(row["flagged"], event.item, event.flagged)
+        row["last_answer_at"] = event.at
+    elif isinstance(event, events.Presence):
+        row["connection"] = presence.merged(row["connection"], event)
+
+
+def _mark(positions: list[int], item: int, present: bool) -> None:
+    """Add or remove ``item`` in a sorted list of positions."""
+    at = bisect.bisect_left(positions, item)
+    there = at < len(positions) and positions[at] == item
+    if present and not there:
+        positions.insert(at, item)
+    elif not present and there:
+        del positions[at]

@@ -1,0 +1,219 @@
+"""A console's snapshot plus the events that follow it equals a fresh snapshot (after Zulip's
+``test_events``): every action of the exam day, through the services and the websocket, is
+followed by a console listening on the sitting's channel group, as the live console does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from accounts.models import Role
+from assess import events, protocol, services, sittings, statuses
+from assess.models import Attempt
+from proctoring import console
+from tests.assess.test_consumer import connect, option, receive_type
+from tests.factories import make_sitting, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Console:
+    """A console of one sitting: a snapshot, then every event heard on the sitting's group."""
+
+    def __init__(self, sitting_id: int) -> None:
+        self.layer = get_channel_layer()
+        self.sitting_id = sitting_id
+        # A plain channel name: read directly, not through a process-local buffer bound to one
+        # event loop (each ``async_to_sync`` call runs its own).
+        self.channel = f"console.test.{uuid.uuid4().hex}"
+        async_to_sync(self.layer.group_add)(events.sitting_group(sitting_id), self.channel)
+        self.view = console.snapshot(sitting_id=sitting_id)
+        self.heard: list[events.Event] = []
+
+    async def take(self) -> list[events.Event]:
+        heard = []
+        while True:
+            try:
+                message = await asyncio.wait_for(self.layer.receive(self.channel), 0.3)
+            except TimeoutError:
+                return heard
+            assert message["type"] == events.CHANNEL_TYPE
+            heard.append(events.from_wire(json.loads(json.dumps(message["event"]))))  # JSON on the wire
+
+    def catch_up(self) -> list[events.Event]:
+        heard = async_to_sync(self.take)()
+        for event in heard:
+            console.apply(self.view, event)
+        self.heard.extend(heard)
+        return heard
+
+    def assert_fresh(self) -> list[events.Event]:
+        """Apply what was heard; the view must equal a fresh snapshot."""
+        heard = self.catch_up()
+        assert self.view == console.snapshot(sitting_id=self.sitting_id)
+        return heard
+
+
+def said(reply: services.Reply) -> list[protocol.Outgoing]:
+    """Send a reply's events as the websocket does after answering; return its messages."""
+    for event in reply.events:
+        events.send(event)
+    return list(reply.messages)
+
+
+def message(attempt: Attempt, token, content: dict) -> list[protocol.Outgoing]:
+    parsed = protocol.parse(content)
+    return said(services.attempt_message(attempt_id=attempt.pk, user=attempt.student, token=token, message=parsed))
+
+
+def test_every_action_of_the_day_reaches_the_console_as_an_event_that_rebuilds_the_snapshot():
+    sitting = make_sitting(n_items=4, n_students=3)
+    first, second, third = sitting.attempts.select_related("student").order_by("pk")
+    proctor = make_user(Role.PROCTOR, sitting.organisation)
+    watching = Console(sitting.pk)
+    assert watching.view["attempts"][str(first.pk)]["status"] == statuses.SCHEDULED
+
+    tokens = {}
+    for attempt in (first, second, third):
+        connected = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student)
+        tokens[attempt.pk] = connected.token
+        for event in connected.events:
+            events.send(event)
+        state = message(attempt, connected.token, {"type": "start"})[-1]
+        assert isinstance(state, protocol.State) and state.content["status"] == statuses.IN_PROGRESS
+    heard = watching.assert_fresh()
+    assert [e.kind for e in heard] == ["status"] * 3  # takeovers are for the candidate only
+    assert {e.connection for e in heard} == {str(token) for token in tokens.values()}
+
+    ids = {p: option(_state(first), p, "A") for p in (1, 2, 3)}
+    token = tokens[first.pk]
+    steps = [
+        ({"type": "answer", "seq": 1, "item": 1, "value": ids[1]}, {"answered": [1], "flagged": []}),
+        ({"type": "answer", "seq": 2, "item": 1, "value": option(_state(first), 1, "B")}, {"answered": [1]}),
+        ({"type": "answer", "seq": 4, "item": 2, "value": ids[2]}, {"answered": [1, 2]}),
+        ({"type": "flag", "seq": 5, "item": 3, "flagged": True}, {"answered": [1, 2], "flagged": [3]}),
+        ({"type": "answer", "seq": 6, "item": 1, "value": None}, {"answered": [2], "flagged": [3]}),
+        ({"type": "flag", "seq": 7, "item": 3, "flagged": False}, {"flagged": []}),
+    ]
+    for content, expected in steps:
+        (ack,) = message(first, token, content)
+        assert isinstance(ack, protocol.Ack) and not ack.duplicate
+        heard = watching.assert_fresh()
+        assert [e.kind for e in heard] == ["answer"]
+        row = watching.view["attempts"][str(first.pk)]
+        assert {key: row[key] for key in expected} == expected
+    # An older change of item 2 arriving late is stored in the history but changes nothing shown.
+    (ack,) = message(first, token, {"type": "answer", "seq": 3, "item": 2, "value": option(_state(first), 2, "C")})
+    assert isinstance(ack, protocol.Ack)
+    assert watching.assert_fresh() == []
+    # A replay is acknowledged again and announced nowhere.
+    (ack,) = message(first, token, {"type": "answer", "seq": 4, "item": 2, "value": ids[2]})
+    assert ack.duplicate and watching.assert_fresh() == []
+
+    services.attempt_pause(attempt_id=first.pk, by=proctor, reason="mất điện")
+    (heard,) = watching.assert_fresh()
+    assert heard.status == statuses.PAUSED and heard.paused_remaining_ms > 0 and heard.connection is None
+    (refusal,) = message(first, token, {"type": "answer", "seq": 8, "item": 4, "value": ids[1]})
+    assert isinstance(refusal, protocol.Error) and refusal.code == "paused"
+    assert watching.assert_fresh() == []
+    services.attempt_resume(attempt_id=first.pk, by=proctor)
+    (heard,) = watching.assert_fresh()
+    assert heard.status == statuses.IN_PROGRESS and heard.deadline
+
+    # Time is up for the second: its late answer is refused and it is handed in, in one go.
+    Attempt.objects.filter(pk=second.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    watching.view = console.snapshot(sitting_id=sitting.pk)  # the update above is no service
+    late = message(second, tokens[second.pk], {"type": "answer", "seq": 1, "item": 1, "value": ids[1]})
+    assert [m.json()["type"] for m in late] == ["error", "submitted"]
+    assert late[0].code == "deadline_passed" and late[1] == protocol.Submitted("deadline", statuses.SUBMITTED)
+    (heard,) = watching.assert_fresh()
+    assert heard.status == statuses.SUBMITTED and heard.submit_reason == "deadline"
+
+    # The third is handed in by the sweeper; the first by the student (then scored at once).
+    Attempt.objects.filter(pk=third.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+    watching.view = console.snapshot(sitting_id=sitting.pk)
+    assert services.attempts_submit_expired() == 1
+    assert [e.status for e in watching.assert_fresh()] == [statuses.SUBMITTED]
+    (submitted,) = message(first, token, {"type": "submit"})
+    assert submitted == protocol.Submitted("student", statuses.SUBMITTED)
+    assert [e.status for e in watching.assert_fresh()] == [statuses.SUBMITTED]
+    first.refresh_from_db()
+    assert first.status == statuses.SCORED  # scored on commit: the day's view is still "handed in"
+
+    sittings.sitting_release(by=sitting.created_by, sitting_id=sitting.pk)
+    assert watching.assert_fresh() == []
+    assert {row["status"] for row in watching.view["attempts"].values()} == {statuses.SUBMITTED}
+
+
+def test_a_cancelled_sitting_voids_every_attempt_on_the_console():
+    sitting = make_sitting(n_students=3)
+    watching = Console(sitting.pk)
+    sittings.sitting_cancel(by=sitting.created_by, sitting_id=sitting.pk, reason="Bão")
+    heard = watching.assert_fresh()
+    assert sorted(e.attempt for e in heard) == sorted(int(key) for key in watching.view["attempts"])
+    assert {row["status"] for row in watching.view["attempts"].values()} == {statuses.VOIDED}
+
+
+def test_a_rolled_back_action_announces_nothing():
+    sitting = make_sitting()
+    attempt = sitting.attempts.select_related("student").first()
+    watching = Console(sitting.pk)
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
+    message(attempt, token, {"type": "start"})
+    watching.assert_fresh()
+    # Refusals roll back: nothing is told.
+    (error,) = message(attempt, token, {"type": "answer", "seq": 1, "item": 99, "value": "x"})
+    assert error.code == "unknown_item"
+    (error,) = message(attempt, token, {"type": "start", "access_code": "X"})  # a repeat: a no-op
+    assert isinstance(error, protocol.State)
+    assert watching.assert_fresh() == []
+
+
+def _state(attempt: Attempt) -> dict:
+    from assess import selectors
+
+    return selectors.attempt_state(attempt.pk)
+
+
+@pytest.mark.asyncio
+async def test_the_candidates_connection_its_answers_and_its_leaving_reach_the_console_through_the_websocket():
+    sitting = await database_sync_to_async(make_sitting)(n_students=1)
+    attempt = await database_sync_to_async(lambda: sitting.attempts.select_related("student").get())()
+    watching = await database_sync_to_async(Console)(sitting.pk)
+    ws, connected, _ = await connect(attempt.pk, attempt.student)
+    assert connected
+    await receive_type(ws, "state")
+    await ws.send_json_to({"type": "start"})
+    state = await receive_type(ws, "state")
+    await ws.send_json_to({"type": "answer", "seq": 1, "item": 1, "value": option(state, 1, "A")})
+    assert (await receive_type(ws, "ack"))["seq"] == 1
+    await ws.send_json_to({"type": "flag", "seq": 2, "item": 2, "flagged": True})
+    await receive_type(ws, "ack")
+    heard = await database_sync_to_async(watching.assert_fresh)()
+    assert [e.kind for e in heard] == ["presence", "status", "answer", "answer"]
+    row = watching.view["attempts"][str(attempt.pk)]
+    assert row["connection"]["connected"] and row["answered"] == [1] and row["flagged"] == [2]
+
+    # A second window takes over: the candidate stays connected when the first one goes (a
+    # connection that stepped down is no longer the candidate's: its leaving is not news).
+    ws2, connected, _ = await connect(attempt.pk, attempt.student)
+    assert connected
+    assert (await receive_type(ws, "taken_over"))["type"] == "taken_over"
+    await receive_type(ws2, "state")
+    await ws.wait()
+    heard = await database_sync_to_async(watching.assert_fresh)()
+    assert [(e.kind, e.connected) for e in heard] == [("presence", True)]
+    assert watching.view["attempts"][str(attempt.pk)]["connection"]["connected"]
+    await ws2.disconnect()
+    heard = await database_sync_to_async(watching.assert_fresh)()
+    assert [(e.kind, e.connected) for e in heard] == [("presence", False)]
+    assert watching.view["attempts"][str(attempt.pk)]["connection"]["connected"] is False
