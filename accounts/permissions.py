@@ -52,6 +52,7 @@ CLASS_READERS = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # see
 TAXONOMY_READERS = (Role.TEACHER, Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # see subjects and their topic trees
 TAXONOMY_KEEPERS = (Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # add subjects and topics; change their organisations'
 ROSTER_IMPORTERS = (Role.SCHOOL_ADMIN, Role.TEACHER, Role.ADMIN)  # rosters; a teacher: their homeroom's students
+ROOM_KEEPERS = (Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)  # labs: seat maps, networks, proctors needed
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,9 @@ IsAuthor = _role_permission("IsAuthor", AUTHORS, _("Only teachers and the exam b
 IsBoard = _role_permission("IsBoard", BOARD, _("Only the exam board may do this."))
 IsProctor = _role_permission("IsProctor", PROCTORS, _("Only proctors and the exam board may do this."))
 IsStaff = _role_permission("IsStaff", STAFF, _("Only staff may do this."))
+IsRoomKeeper = _role_permission(
+    "IsRoomKeeper", ROOM_KEEPERS, _("Only school administrators and the exam board keep rooms.")
+)
 IsSchoolAdmin = _role_permission(
     "IsSchoolAdmin", SCHOOL_ADMINS, _("Only the school's administrator manages classes and people.")
 )

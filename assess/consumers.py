@@ -149,16 +149,21 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    @property
+    def address(self) -> str | None:
+        """The candidate's PC's address (behind the bundled proxy: from its forwarded header)."""
+        client = self.scope.get("client")
+        return client[0] if client else None
+
     async def announce_presence(self, *, connected: bool, before: tuple[events.Event, ...] = ()) -> None:
         """Keep where the candidate is connected (``assess/presence.py``) and tell the consoles."""
-        client = self.scope.get("client")
         event = events.Presence(
             attempt=self.attempt_id,
             sitting=self.sitting_id,
             room=self.room_id,
             connected=connected,
             token=str(self.token),
-            ip=client[0] if client else None,
+            ip=self.address,
             at=events.stamp(timezone.now()),
         )
         try:
@@ -204,7 +209,11 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                 await self.send_message(protocol.Pong(timezone.now().isoformat()))
                 return
             reply = await _db(services.attempt_message)(
-                attempt_id=self.attempt_id, user=self.scope["user"], token=self.token, message=message
+                attempt_id=self.attempt_id,
+                user=self.scope["user"],
+                token=self.token,
+                message=message,
+                address=self.address,
             )
             await self.deliver(reply)
         except protocol.ProtocolError as exc:

@@ -27,6 +27,24 @@ class AccessCode(DeliveryError):
     code = "access_code"
 
 
+class NotCheckedIn(DeliveryError):
+    """The attempt is placed in a room and its proctor has not checked the candidate in."""
+
+    code = "not_checked_in"
+
+
+class RoomNotOpen(DeliveryError):
+    """The room's proctor has not opened the room for starting yet."""
+
+    code = "room_not_open"
+
+
+class WrongNetwork(DeliveryError):
+    """The start comes from outside the room's network ranges."""
+
+    code = "wrong_network"
+
+
 class AttemptClosed(DeliveryError):
     code = "attempt_closed"
 

@@ -62,20 +62,17 @@ def room_group(room_id: int) -> str:
 
 @dataclass(frozen=True)
 class Event:
-    """What changed in one attempt; subclasses add their fields (JSON types only)."""
+    """Something that changed in a sitting; subclasses add their fields (JSON types only)."""
 
     kind: ClassVar[str]
-    to_candidate: ClassVar[bool] = True  # heard by the candidate's connections
+    to_candidate: ClassVar[bool] = False  # heard by the candidate's connections
     to_consoles: ClassVar[bool] = True  # heard by the sitting's and the room's consoles
 
-    attempt: int
     sitting: int
     room: int | None
 
     def groups(self) -> tuple[str, ...]:
         groups = []
-        if self.to_candidate:
-            groups.append(attempt_group(self.attempt))
         if self.to_consoles:
             groups.append(sitting_group(self.sitting))
             if self.room is not None:
@@ -87,7 +84,20 @@ class Event:
 
 
 @dataclass(frozen=True)
-class StatusChanged(Event):
+class AttemptEvent(Event):
+    """What changed in one attempt."""
+
+    to_candidate: ClassVar[bool] = True
+
+    attempt: int
+
+    def groups(self) -> tuple[str, ...]:
+        mine = (attempt_group(self.attempt),) if self.to_candidate else ()
+        return mine + super().groups()
+
+
+@dataclass(frozen=True)
+class StatusChanged(AttemptEvent):
     """The attempt moved (started, paused, resumed, handed in, scored, voided…) or its clock did.
 
     ``deadline`` runs while ``in_progress``; ``paused_remaining_ms`` is the time held while
@@ -105,7 +115,7 @@ class StatusChanged(Event):
 
 
 @dataclass(frozen=True)
-class AnswerSaved(Event):
+class AnswerSaved(AttemptEvent):
     """An item's stored answer or flag changed: ``answered`` / ``flagged`` say what it is now
     (None: that side did not change). The candidate knows already (the ``ack``)."""
 
@@ -119,7 +129,7 @@ class AnswerSaved(Event):
 
 
 @dataclass(frozen=True)
-class TakenOver(Event):
+class TakenOver(AttemptEvent):
     """A new connection owns the attempt: every other connection of it steps down."""
 
     kind: ClassVar[str] = "takeover"
@@ -129,7 +139,7 @@ class TakenOver(Event):
 
 
 @dataclass(frozen=True)
-class Presence(Event):
+class Presence(AttemptEvent):
     """The candidate's connection came or went (sent at once by the connection itself:
     there is no transaction to wait for)."""
 
@@ -142,7 +152,40 @@ class Presence(Event):
     at: str
 
 
-KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in (StatusChanged, AnswerSaved, TakenOver, Presence)}
+@dataclass(frozen=True)
+class Seated(AttemptEvent):
+    """The candidate was placed on a seat, or moved (``room`` is the room now; ``from_room``
+    the room before, told too when it differs). The candidate's page does not show seats."""
+
+    kind: ClassVar[str] = "seated"
+    to_candidate: ClassVar[bool] = False
+
+    from_room: int | None
+    seat: str | None
+    row: int | None
+    column: int | None
+
+    def groups(self) -> tuple[str, ...]:
+        groups = super().groups()
+        if self.from_room is not None and self.from_room != self.room:
+            groups += (room_group(self.from_room),)
+        return groups
+
+
+@dataclass(frozen=True)
+class RoomOpened(Event):
+    """A proctor opened the room: everyone checked in started at once (``together``), or each
+    starts when ready."""
+
+    kind: ClassVar[str] = "room_opened"
+
+    opened_at: str
+    together: bool
+
+
+KINDS: dict[str, type[Event]] = {
+    cls.kind: cls for cls in (StatusChanged, AnswerSaved, TakenOver, Presence, Seated, RoomOpened)
+}
 
 
 def from_wire(data: dict[str, Any]) -> Event:
@@ -167,8 +210,8 @@ def status_of(attempt: Attempt, *, connection: str | None = None) -> StatusChang
 
 
 def room_of(attempt: Attempt) -> int | None:
-    """The room the attempt is seated in, if any (rooms arrive with ``proctoring``)."""
-    return getattr(attempt, "room_id", None)
+    """The room of the sitting the attempt is placed in (``proctoring.models.SittingRoom``), if any."""
+    return attempt.room_id
 
 
 def _ms(duration: timedelta | None) -> int | None:

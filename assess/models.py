@@ -208,6 +208,10 @@ class Sitting(models.Model):
         AFTER_CLOSE = "after_close", _("After the window closes")
         ON_RELEASE = "on_release", _("When the results are released")
 
+    class LateRule(models.TextChoices):
+        FULL_TIME = "full_time", _("A late starter has the full time (within the window)")
+        SAME_END = "same_end", _("A late starter ends with their room")
+
     class FeedbackDetail(models.TextChoices):
         SCORE = "score", _("The score only")
         ANSWERS = "answers", _("The score and the correct answers")
@@ -225,6 +229,11 @@ class Sitting(models.Model):
     latest_start = models.DateTimeField(_("latest start"), null=True, blank=True)
     # What a candidate types before starting (read out in the room); blank: none.
     access_code = models.CharField(_("access code"), max_length=20, blank=True)
+    # In rooms (``proctoring``): whether a late starter's clock runs from their own start or
+    # ends when their room's does (the room opened + the duration).
+    late_rule = models.CharField(
+        _("late arrivals"), max_length=10, choices=LateRule.choices, default=LateRule.FULL_TIME
+    )
     makeup_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="makeups", verbose_name=_("make-up of")
     )
@@ -331,12 +340,22 @@ class Attempt(models.Model):
     # How many changes (answers and flags) the history holds, raised with last_seq: the cap
     # (ATTEMPT_HISTORY_MAX_EVENTS) is checked without counting rows.
     event_count = models.PositiveIntegerField(default=0)
+    # Where the candidate sits (``proctoring``): the room of the sitting and the seat in it.
+    # The room's id rides on every event of the attempt (its console's group).
+    room = models.ForeignKey(
+        "proctoring.SittingRoom", null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
+    )
+    seat = models.ForeignKey("proctoring.Seat", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["sitting_id", "student_id"]
         constraints = [
             models.UniqueConstraint(fields=["sitting", "student", "number"], name="attempt_number_per_candidate"),
+            # A seat holds one candidate of a sitting (a move frees the old one first).
+            models.UniqueConstraint(
+                fields=["sitting", "seat"], condition=models.Q(seat__isnull=False), name="attempt_one_per_seat"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "deadline"], name="attempt_status_deadline"),

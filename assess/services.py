@@ -135,17 +135,21 @@ def attempt_connect(*, attempt_id: int, user: User) -> Connected:
 
 
 @transaction.atomic
-def attempt_start(*, attempt_id: int, user: User, token: uuid.UUID, access_code: str = "") -> Attempt:
-    """Start the attempt (``_start``), in a transaction of its own."""
-    return _start(attempt_id=attempt_id, user=user, token=token, access_code=access_code)
-
-
-def _start(*, attempt_id: int, user: User, token: uuid.UUID, access_code: str = "") -> Attempt:
+def attempt_start(
+    *, attempt_id: int, user: User, token: uuid.UUID, access_code: str = "", address: str | None = None
+) -> Attempt:
     """Start the clock: the deadline is the duration from now, but never past the window.
 
     Starting an attempt that runs already is a no-op (a reload sends start again). No
-    attempt starts after the sitting's latest start, nor without its access code if it has one.
+    attempt starts after the sitting's latest start, nor without its access code if it has one;
+    one placed in a room only by its room's rules (``proctoring.gate``).
     """
+    return _start(attempt_id=attempt_id, user=user, token=token, access_code=access_code, address=address)
+
+
+def _start(
+    *, attempt_id: int, user: User, token: uuid.UUID, access_code: str = "", address: str | None = None
+) -> Attempt:
     now = timezone.now()
     attempt = _lock(attempt_id, with_sitting=True)
     check_student_owns(attempt, user)
@@ -164,13 +168,41 @@ def _start(*, attempt_id: int, user: User, token: uuid.UUID, access_code: str = 
         raise errors.SittingNotOpen(
             _("The last moment to start was %(latest)s.") % {"latest": sitting.latest_start.isoformat()}
         )
-    if sitting.access_code and not secrets.compare_digest(access_code.strip().upper(), sitting.access_code.upper()):
+    room = None
+    if attempt.room_id is not None:  # placed in a room: its proctors let the candidate start
+        from proctoring import gate
+        from proctoring.models import SittingRoom
+
+        room = SittingRoom.objects.select_related("room").get(pk=attempt.room_id)
+        gate.check_start(attempt, room, address=address, access_code=access_code)
+    elif sitting.access_code and not secrets.compare_digest(access_code.strip().upper(), sitting.access_code.upper()):
         raise errors.AccessCode(_("Type the access code the proctor gives in the room."))
-    _move(attempt, statuses.IN_PROGRESS, by=user, now=now, connection=token)
-    attempt.started_at = now
-    attempt.deadline = min(now + sitting.assessment.duration, sitting.closes_at)
-    attempt.save(update_fields=["status", "started_at", "deadline", "updated_at"])
+    _begin(attempt, by=user, now=now, room=room, connection=token)
     return attempt
+
+
+def _begin(attempt: Attempt, *, by: User, now: datetime, room, connection: uuid.UUID | None = None) -> None:
+    """Start the clock of a locked attempt (its sitting loaded): the deadline by the rules."""
+    from proctoring import gate
+
+    _move(attempt, statuses.IN_PROGRESS, by=by, now=now, connection=connection)
+    attempt.started_at = now
+    attempt.deadline = gate.deadline(attempt, room, attempt.sitting, now)
+    attempt.save(update_fields=["status", "started_at", "deadline", "updated_at"])
+
+
+def attempts_start_together(*, room, by: User, now: datetime) -> list[int]:
+    """Start every checked-in attempt of a room (``proctoring.models.SittingRoom``) at ``now``:
+    its proctor started the room together. The ids started."""
+    attempts = list(
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("sitting__assessment")
+        .filter(room=room, status=statuses.CHECKED_IN)
+        .order_by("pk")
+    )
+    for attempt in attempts:
+        _begin(attempt, by=by, now=now, room=room)
+    return [attempt.pk for attempt in attempts]
 
 
 def _check_token(attempt: Attempt, token: uuid.UUID | None) -> None:
@@ -284,6 +316,7 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
             "connection_token",
             "form_id",
             "sitting_id",
+            "room_id",
             "last_seq",
             "event_count",
             "checked_items",
@@ -521,20 +554,29 @@ class Reply:
     step_down: bool = False
 
 
-def attempt_message(*, attempt_id: int, user: User, token: uuid.UUID, message: protocol.Message) -> Reply:
+def attempt_message(
+    *, attempt_id: int, user: User, token: uuid.UUID, message: protocol.Message, address: str | None = None
+) -> Reply:
     """Handle one parsed client message of the candidate's connection, in one transaction.
 
     Its consequences are committed here, the expiry of a passed deadline included: an answer
     that arrives after time is up is refused and the attempt is handed in by the same
-    transaction, and the reply says both. A refusal is an ``error`` message in the reply;
-    ``PermissionDenied`` (not the student's attempt) is raised.
+    transaction, and the reply says both. A refusal is an ``error`` message in the reply (a
+    refused start from the wrong network or with a wrong code is also kept:
+    ``proctoring.gate.refused``); ``PermissionDenied`` (not the student's attempt) is raised.
+    ``address`` is the candidate's PC's (the rooms' network rule).
     """
     seq = getattr(message, "seq", None)
     with events.collect() as outbox:
         try:
             with transaction.atomic():
-                messages = _handle(attempt_id, user, token, message)
+                messages = _handle(attempt_id, user, token, message, address)
         except errors.DeliveryError as exc:
+            if isinstance(message, protocol.Start):
+                from proctoring import gate
+
+                if exc.code in gate.AUDITED:
+                    gate.refused(error=exc, attempt_id=attempt_id, user_id=user.pk, address=address)
             error = protocol.Error(exc.code, exc.message, exc.seq if exc.seq is not None else seq)
             return Reply(messages=(error,), events=tuple(outbox), step_down=exc.close)
     if isinstance(message, protocol.Start | protocol.Sync):  # read after the commit, no lock held
@@ -542,14 +584,16 @@ def attempt_message(*, attempt_id: int, user: User, token: uuid.UUID, message: p
     return Reply(messages=messages, events=tuple(outbox))
 
 
-def _handle(attempt_id: int, user: User, token: uuid.UUID, message: protocol.Message) -> tuple[protocol.Outgoing, ...]:
+def _handle(
+    attempt_id: int, user: User, token: uuid.UUID, message: protocol.Message, address: str | None
+) -> tuple[protocol.Outgoing, ...]:
     try:
         if isinstance(message, protocol.AnswerMessage):
             kind, value = AnswerEvent.Kind.ANSWER, message.value
         elif isinstance(message, protocol.FlagMessage):
             kind, value = AnswerEvent.Kind.FLAG, message.flagged
         elif isinstance(message, protocol.Start):
-            _start(attempt_id=attempt_id, user=user, token=token, access_code=message.access_code)
+            _start(attempt_id=attempt_id, user=user, token=token, access_code=message.access_code, address=address)
             return ()
         elif isinstance(message, protocol.Check):
             return (protocol.Feedback(_check_item(attempt_id=attempt_id, token=token, item=message.item)),)

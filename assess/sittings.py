@@ -56,6 +56,7 @@ class SittingSpec:
     closes_at: datetime
     latest_start: datetime | None = None
     access_code: str = ""
+    late_rule: str = Sitting.LateRule.FULL_TIME
     max_attempts: int = 1
     counting: str = Sitting.Counting.BEST
     feedback_timing: str = Sitting.FeedbackTiming.ON_RELEASE
@@ -193,6 +194,7 @@ def sitting_schedule(
         closes_at=spec.closes_at,
         latest_start=spec.latest_start,
         access_code=spec.access_code,
+        late_rule=spec.late_rule,
         max_attempts=spec.max_attempts,
         counting=spec.counting,
         feedback_timing=spec.feedback_timing,

@@ -50,6 +50,9 @@ class SittingInput(CandidatesInput):
         max_length=sittings.MAX_ACCESS_CODE, required=False, default="", allow_blank=True
     )
     new_access_code = serializers.BooleanField(required=False, default=False)
+    late_rule = serializers.ChoiceField(
+        choices=Sitting.LateRule.values, required=False, default=Sitting.LateRule.FULL_TIME
+    )
     max_attempts = serializers.IntegerField(min_value=1, max_value=sittings.MAX_ATTEMPTS, required=False, default=1)
     counting = serializers.ChoiceField(choices=Sitting.Counting.values, required=False, default=Sitting.Counting.BEST)
     feedback_timing = serializers.ChoiceField(
@@ -96,6 +99,7 @@ class SittingOutput(serializers.Serializer):
     closes_at = Instant()
     latest_start = Instant(allow_null=True)
     has_access_code = serializers.SerializerMethodField()
+    late_rule = serializers.CharField()
     max_attempts = serializers.IntegerField()
     counting = serializers.CharField()
     feedback_timing = serializers.CharField()
@@ -241,6 +245,7 @@ def sitting_list(request: Request) -> Response:
         closes_at=data["closes_at"],
         latest_start=data["latest_start"],
         access_code=sittings.new_access_code() if data["new_access_code"] else data["access_code"],
+        late_rule=data["late_rule"],
         max_attempts=data["max_attempts"],
         counting=data["counting"],
         feedback_timing=data["feedback_timing"],

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/", include("itembank.urls")),
     path("api/", include("assess.urls")),
     path("api/", include("jobs.urls")),
+    path("api/", include("proctoring.urls")),
     path("", include("frontend.urls")),
 ]
 

@@ -13,7 +13,15 @@ One row per attempt, keyed by the attempt's id (a string, as in JSON):
 - ``deadline`` (running), ``paused_remaining_ms`` (held while paused), ``submit_reason``;
 - ``answered`` and ``flagged``: the items' positions, sorted; ``items``: how many the form has;
 - ``last_answer_at``: when an answer or flag last changed;
-- ``connection``: the candidate's connection as last known, or None (``assess.presence``).
+- ``connection``: the candidate's connection as last known, or None (``assess.presence``);
+- ``room`` and ``seat`` (its label, row and column): where the candidate sits, or None.
+
+And one row per room of the view (``rooms``): its name, when it was opened and whether
+together.
+
+A room's console drops a candidate moved to another room; one moved in makes it read the room
+again (``stale``: the row's person is not in the event), as a room new to the sitting makes the
+sitting's console read the sitting again.
 """
 
 from __future__ import annotations
@@ -26,12 +34,16 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
 from assess import events, presence
 from assess.models import Answer, Attempt, FormItem
 
+from .models import SittingRoom
 
-def snapshot(*, sitting_id: int) -> dict[str, Any]:
-    """The sitting's console as the database and the presence store hold it now."""
+
+def snapshot(*, sitting_id: int, room_id: int | None = None) -> dict[str, Any]:
+    """The console of the sitting (the board's) or of one of its rooms (``room_id``, a
+    ``SittingRoom``: its proctors'), as the database and the presence store hold it now."""
+    placed = {"room_id": room_id} if room_id is not None else {}
     attempts = list(
-        Attempt.objects.filter(sitting_id=sitting_id)
-        .select_related("student")
+        Attempt.objects.filter(sitting_id=sitting_id, **placed)
+        .select_related("student", "seat")
         .only(
             "status",
             "deadline",
@@ -39,6 +51,10 @@ def snapshot(*, sitting_id: int) -> dict[str, Any]:
             "submit_reason",
             "form_id",
             "sitting_id",
+            "room_id",
+            "seat__row",
+            "seat__column",
+            "seat__spare",
             "student__username",
             "student__first_name",
             "student__last_name",
@@ -49,13 +65,13 @@ def snapshot(*, sitting_id: int) -> dict[str, Any]:
     forms = {attempt.form_id for attempt in attempts}
     items = dict(FormItem.objects.filter(form_id__in=forms).values_list("form_id").annotate(n=Count("pk")).order_by())
     answers = (
-        Answer.objects.filter(attempt__sitting_id=sitting_id)
+        Answer.objects.filter(attempt__sitting_id=sitting_id, **{f"attempt__{k}": v for k, v in placed.items()})
         .annotate(answered=ExpressionWrapper(Q(value__isnull=False), output_field=BooleanField()))
         .values_list("attempt_id", "form_item__position", "answered", "flagged")
         .order_by("attempt_id", "form_item__position")
     )
     last = dict(
-        Answer.objects.filter(attempt__sitting_id=sitting_id)
+        Answer.objects.filter(attempt__sitting_id=sitting_id, **{f"attempt__{k}": v for k, v in placed.items()})
         .values_list("attempt_id")
         .annotate(at=Max("updated_at"))
         .order_by()
@@ -71,6 +87,8 @@ def snapshot(*, sitting_id: int) -> dict[str, Any]:
                 "name": attempt.student.get_full_name() or attempt.student.username,
                 "learner_id": attempt.student.learner_id,
             },
+            "room": attempt.room_id,
+            "seat": _seat(attempt.seat.label, attempt.seat.row, attempt.seat.column) if attempt.seat else None,
             "status": status.status,
             "deadline": status.deadline,
             "paused_remaining_ms": status.paused_remaining_ms,
@@ -87,12 +105,45 @@ def snapshot(*, sitting_id: int) -> dict[str, Any]:
             row["answered"].append(position)
         if flagged:
             row["flagged"].append(position)
-    return {"sitting": sitting_id, "attempts": rows}
+    rooms = SittingRoom.objects.filter(sitting_id=sitting_id, **({"pk": room_id} if room_id is not None else {}))
+    return {
+        "sitting": sitting_id,
+        "room": room_id,
+        "rooms": {
+            str(room.pk): {
+                "name": room.room.name,
+                "opened_at": events.stamp(room.opened_at) if room.opened_at else None,
+                "together": room.together,
+            }
+            for room in rooms.select_related("room")
+        },
+        "attempts": rows,
+    }
+
+
+def _seat(label: str | None, row: int | None, column: int | None) -> dict[str, Any] | None:
+    return None if label is None else {"label": label, "row": row, "column": column}
 
 
 def apply(view: dict[str, Any], event: events.Event) -> None:
     """Change ``view`` (a snapshot) as ``event`` says; events of attempts it lacks are ignored."""
+    if isinstance(event, events.RoomOpened):
+        room = view["rooms"].get(str(event.room))
+        if room is not None:
+            room.update(opened_at=event.opened_at, together=event.together)
+        return
+    assert isinstance(event, events.AttemptEvent)
     row = view["attempts"].get(str(event.attempt))
+    if isinstance(event, events.Seated) and event.room is not None and str(event.room) not in view["rooms"]:
+        if view["room"] is None:  # a room new to the sitting: read the sitting again
+            view["stale"] = True
+    if isinstance(event, events.Seated) and view["room"] is not None:
+        if event.room != view["room"]:  # moved out of this room
+            view["attempts"].pop(str(event.attempt), None)
+            return
+        if row is None:  # moved in: the console reads the room again (``stale``)
+            view["stale"] = True
+            return
     if row is None:
         return
     if isinstance(event, events.StatusChanged):
@@ -106,6 +157,9 @@ def apply(view: dict[str, Any], event: events.Event) -> None:
         if event.flagged is not None:
             _mark(row["flagged"], event.item, event.flagged)
         row["last_answer_at"] = event.at
+    elif isinstance(event, events.Seated):
+        row["room"] = event.room
+        row["seat"] = _seat(event.seat, event.row, event.column)
     elif isinstance(event, events.Presence):
         row["connection"] = presence.merged(row["connection"], event)
 

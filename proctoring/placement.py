@@ -172,6 +172,22 @@ def seat_label(seat: Seat) -> str:
     return f"{letters}{seat.column}"
 
 
+def parse_label(label: str) -> Position:
+    """The (row, column) a label such as "B3" names (``seat_label``'s inverse); ValueError if none."""
+    text = label.strip().upper()
+    letters = text.rstrip("0123456789")
+    digits = text[len(letters) :]
+    if not letters or not digits or not letters.isascii() or not letters.isalpha() or len(digits) > 4:
+        raise ValueError(f"not a seat label: {label!r}")
+    row = 0
+    for letter in letters:
+        row = row * 26 + ord(letter) - ord("A") + 1
+    column = int(digits)
+    if column < 1:
+        raise ValueError(f"not a seat label: {label!r}")
+    return (row, column)
+
+
 def fill_key(seat: Seat) -> tuple[int, int]:
     """Sort key of the snake order: odd rows left to right, even rows right to left."""
     return (seat.row, seat.column if seat.row % 2 else -seat.column)

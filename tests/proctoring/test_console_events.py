@@ -29,14 +29,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 class Console:
     """A console of one sitting: a snapshot, then every event heard on the sitting's group."""
 
-    def __init__(self, sitting_id: int) -> None:
+    def __init__(self, sitting_id: int, room_id: int | None = None) -> None:
         self.layer = get_channel_layer()
-        self.sitting_id = sitting_id
+        self.sitting_id, self.room_id = sitting_id, room_id
         # A plain channel name: read directly, not through a process-local buffer bound to one
         # event loop (each ``async_to_sync`` call runs its own).
         self.channel = f"console.test.{uuid.uuid4().hex}"
-        async_to_sync(self.layer.group_add)(events.sitting_group(sitting_id), self.channel)
-        self.view = console.snapshot(sitting_id=sitting_id)
+        group = events.sitting_group(sitting_id) if room_id is None else events.room_group(room_id)
+        async_to_sync(self.layer.group_add)(group, self.channel)
+        self.view = console.snapshot(sitting_id=sitting_id, room_id=room_id)
         self.heard: list[events.Event] = []
 
     async def take(self) -> list[events.Event]:
@@ -56,10 +57,14 @@ class Console:
         self.heard.extend(heard)
         return heard
 
-    def assert_fresh(self) -> list[events.Event]:
-        """Apply what was heard; the view must equal a fresh snapshot."""
+    def assert_fresh(self, *, stale: bool = False) -> list[events.Event]:
+        """Apply what was heard; the view must equal a fresh snapshot (or say it is stale, when
+        told to: then the console reads it again)."""
         heard = self.catch_up()
-        assert self.view == console.snapshot(sitting_id=self.sitting_id)
+        assert self.view.pop("stale", False) == stale
+        if stale:
+            self.view = console.snapshot(sitting_id=self.sitting_id, room_id=self.room_id)
+        assert self.view == console.snapshot(sitting_id=self.sitting_id, room_id=self.room_id)
         return heard
 
 
@@ -154,6 +159,46 @@ def test_every_action_of_the_day_reaches_the_console_as_an_event_that_rebuilds_t
     assert {row["status"] for row in watching.view["attempts"].values()} == {statuses.SUBMITTED}
 
 
+def test_placing_and_moving_candidates_reach_the_sittings_and_the_rooms_consoles():
+    from proctoring import services as proctoring
+    from proctoring.models import SittingRoom
+
+    sitting = make_sitting(n_students=4)
+    school = sitting.organisation
+    keeper = make_user(Role.SCHOOL_ADMIN, school)
+    rooms = [
+        proctoring.room_save(
+            by=keeper, organisation_id=school.pk, spec=proctoring.RoomSpec(name=name, rows=2, columns=2, spares=("B2",))
+        )
+        for name in ("P1", "P2")
+    ]
+    proctor = make_user(Role.PROCTOR, school)
+    board = Console(sitting.pk)
+    plan = [
+        proctoring.RoomPlan(room_id=rooms[0].pk, proctor_ids=(proctor.pk,)),
+        proctoring.RoomPlan(room_id=rooms[1].pk),
+    ]
+    proctoring.sitting_place(by=sitting.created_by, sitting_id=sitting.pk, plan=plan, seed=1)
+    assert [e.kind for e in board.assert_fresh(stale=True)] == ["seated"] * 4  # two rooms new to it
+    first, second = SittingRoom.objects.filter(sitting=sitting).order_by("room__name")
+    in_first = Console(sitting.pk, first.pk)
+    in_second = Console(sitting.pk, second.pk)
+    assert len(in_first.view["attempts"]) == 3 and len(in_second.view["attempts"]) == 1
+    moved = Attempt.objects.filter(room=first).first()
+    proctoring.seat_move(by=proctor, attempt_id=moved.pk, reason="Máy hỏng")
+    (heard,) = in_first.assert_fresh()
+    assert heard.seat == "B2" and in_first.view["attempts"][str(moved.pk)]["seat"]["label"] == "B2"
+    board.assert_fresh()
+    assert in_second.assert_fresh() == []
+    # Placed again before check-in, a candidate may change rooms: the old room drops them, the
+    # new one reads itself again.
+    plan.reverse()
+    proctoring.sitting_place(by=sitting.created_by, sitting_id=sitting.pk, plan=plan, seed=2)
+    board.assert_fresh()
+    in_first.assert_fresh(stale=True)  # two candidates of the second room came in
+    in_second.assert_fresh(stale=True)
+
+
 def test_a_cancelled_sitting_voids_every_attempt_on_the_console():
     sitting = make_sitting(n_students=3)
     watching = Console(sitting.pk)
@@ -217,3 +262,19 @@ async def test_the_candidates_connection_its_answers_and_its_leaving_reach_the_c
     heard = await database_sync_to_async(watching.assert_fresh)()
     assert [(e.kind, e.connected) for e in heard] == [("presence", False)]
     assert watching.view["attempts"][str(attempt.pk)]["connection"]["connected"] is False
+
+
+def test_check_in_and_starting_a_room_together_reach_its_console():
+    from proctoring import services as proctoring
+    from tests.proctoring.test_check_in import placed
+
+    room, attempts, [proctor, _] = placed()
+    in_room, board = Console(room.sitting_id, room.pk), Console(room.sitting_id)
+    for attempt in attempts[:2]:
+        proctoring.attempt_check_in(by=proctor, attempt_id=attempt.pk)
+    assert [e.status for e in in_room.assert_fresh()] == [statuses.CHECKED_IN] * 2
+    proctoring.room_open(by=proctor, sitting_room_id=room.pk, together=True)
+    heard = in_room.assert_fresh()
+    assert [e.kind for e in heard] == ["status", "status", "room_opened"]
+    assert in_room.view["rooms"][str(room.pk)]["together"] is True
+    board.assert_fresh()

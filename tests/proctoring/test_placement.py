@@ -29,6 +29,7 @@ from proctoring.placement import (
     fill_order,
     move_to_spare,
     neighbours,
+    parse_label,
     place,
     seat_label,
 )
@@ -612,3 +613,15 @@ def test_the_pure_proctoring_modules_do_not_import_django(prefix, passes):
         timeout=120,
     )
     assert (completed.returncode == 0) == passes, completed.stderr
+
+
+@given(st.integers(1, 800), st.integers(1, 999))
+def test_a_label_reads_back_as_its_row_and_column(row, column):
+    assert parse_label(seat_label(Seat(row, column))) == (row, column)
+    assert parse_label(seat_label(Seat(row, column)).lower()) == (row, column)
+
+
+@pytest.mark.parametrize("label", ["", "3", "B", "B0", "3B", "Ă2", "B-1", "B 2", "AB12345"])
+def test_what_is_not_a_label_is_refused(label):
+    with pytest.raises(ValueError):
+        parse_label(label)
