@@ -16,9 +16,10 @@ class OrganisationAdmin(admin.ModelAdmin):
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "organisation", "learner_id")
     list_filter = ("role", "organisation", "is_active")
-    search_fields = ("username", "first_name", "last_name", "learner_id")
+    search_fields = ("username", "first_name", "last_name", "learner_id", "citizen_id")
+    # The photo is not here: it is stored only re-encoded, through accounts.photos.
     fieldsets = BaseUserAdmin.fieldsets + (
-        (_("Role and organisation"), {"fields": ("role", "organisation", "learner_id")}),
+        (_("Role and organisation"), {"fields": ("role", "organisation", "learner_id", "citizen_id")}),
     )
     add_fieldsets = BaseUserAdmin.add_fieldsets + (
         (_("Role and organisation"), {"fields": ("role", "organisation", "learner_id")}),

@@ -6,7 +6,17 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .permissions import ASSESSORS, AUTHORS, BOARD, CLASS_READERS, UNLOCKERS, can_use_admin, scope_of
+from .permissions import (
+    ASSESSORS,
+    AUTHORS,
+    BOARD,
+    CLASS_READERS,
+    PROCTORS,
+    ROOM_KEEPERS,
+    UNLOCKERS,
+    can_use_admin,
+    scope_of,
+)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -18,6 +28,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "board": scope.has_role(*BOARD),
             "people": scope.has_role(*CLASS_READERS),
             "unlock": scope.has_role(*UNLOCKERS),
+            "proctor": scope.has_role(*PROCTORS),  # the rooms one watches on exam day
+            "rooms": scope.has_role(*ROOM_KEEPERS),  # labs and their seat maps
             "admin": can_use_admin(scope),
         }
     }

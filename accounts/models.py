@@ -79,6 +79,16 @@ def validate_learner_id(value: str) -> None:
         )
 
 
+def validate_citizen_id(value: str) -> None:
+    """A citizen ID number (số CCCD, số định danh cá nhân): exactly 12 digits, 0 to 9."""
+    if not re.fullmatch(r"[0-9]{12}", value or ""):
+        raise ValidationError(
+            _("A citizen ID number has exactly 12 digits: %(value)s does not."),
+            code="citizen_id",
+            params={"value": value},
+        )
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.STUDENT)
     organisation = models.ForeignKey(
@@ -108,6 +118,20 @@ class User(AbstractUser):
     )
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    # Not unique: a wrong number in the education database must not stop an import of everyone
+    # else; the roster import reports a number given to two learners as a problem instead.
+    citizen_id = models.CharField(
+        _("citizen ID number"),
+        max_length=12,
+        blank=True,
+        db_index=True,
+        validators=[validate_citizen_id],
+        help_text=_("The personal identification number of the citizen ID card (12 digits), for check-in."),
+    )
+    # A student's photo for check-in on exam day, re-encoded by accounts.photos (JPEG, EXIF
+    # stripped); served only through GET /api/people/<id>/photo/ to those who may see it.
+    photo = models.FileField(_("photo"), upload_to="photos/%Y/", blank=True)
+    photo_updated_at = models.DateTimeField(_("photo updated at"), null=True, blank=True)
     # A first password (printed on a login card) or one reset by an administrator must be
     # changed at the next login (accounts/middleware.py sends the person to /password/).
     must_change_password = models.BooleanField(_("must change password"), default=False)

@@ -6,6 +6,9 @@
 - ``POST /api/classes/<id>/login-cards/``: first passwords of the students who never logged in;
   ``POST /api/classes/<id>/login-cards.pdf``: the same as cards to print (``accounts.login_cards``);
 - ``POST /api/people/<id>/password/``: a new password for a student or teacher, shown once;
+- ``GET|PUT|DELETE /api/people/<id>/photo/``: a student's photo for check-in on exam day
+  (``accounts.photos``): seen by those ``permissions.may_see_photo`` lets (404 for anyone
+  else), uploaded (multipart ``file``) or removed by a school's administrator;
 - ``GET /api/rosters/template/``: the workbook to fill in;
 - ``POST /api/rosters/preview/`` and ``POST /api/rosters/``: a roster file (multipart
   ``file``, ``organisation``, ``school_year``), previewed (its problems and what it would
@@ -18,8 +21,11 @@ import reads the file sent again.
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import hashlib
+
+from django.http import FileResponse, HttpResponse, HttpResponseNotModified
 from django.urls import reverse
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -35,7 +41,7 @@ from config.ids import IdField
 from jobs.api import JobOutput, job_data
 from jobs.services import job_start
 
-from . import login_cards, roster, selectors, services
+from . import login_cards, photos, roster, selectors, services
 from .api import UserOutput, user_data
 from .jobs import roster_report
 from .models import SchoolClass, User, validate_school_year
@@ -67,6 +73,8 @@ def person_data(user: User) -> dict:
         "staff_id": user.staff_id,
         "date_of_birth": user.date_of_birth.isoformat() if user.date_of_birth else None,
         "gender": user.gender,
+        "citizen_id": user.citizen_id,
+        "has_photo": bool(user.photo),
         "has_logged_in": user.last_login is not None,
     }
 
@@ -102,6 +110,8 @@ class PersonOutput(UserOutput):
     staff_id = serializers.CharField(allow_null=True)
     date_of_birth = serializers.DateField(allow_null=True)
     gender = serializers.CharField(allow_blank=True)
+    citizen_id = serializers.CharField(allow_blank=True, help_text="Số CCCD: 12 digits, or empty.")
+    has_photo = serializers.BooleanField(help_text="Whether GET /api/people/<id>/photo/ has one to show.")
     has_logged_in = serializers.BooleanField()
 
 
@@ -181,6 +191,13 @@ class ClassUpdateSerializer(serializers.Serializer):
 
 class PlaceSerializer(serializers.Serializer):
     student = IdField()
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    # Empty files pass here: accounts.photos refuses them with its own message.
+    file = serializers.FileField(
+        allow_empty_file=True, help_text=gettext_lazy("A JPEG, PNG or WebP image of at most 5 MB.")
+    )
 
 
 class RosterSerializer(serializers.Serializer):
@@ -276,6 +293,74 @@ def person_password_reset(request: Request, user_id: int) -> Response:
     response = Response({"user": person_data(person), "password": password})
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _photo_etag(person: User) -> str:
+    """The photo's ETag: its file's name, new with every upload."""
+    return f'"{hashlib.sha256(person.photo.name.encode()).hexdigest()[:20]}"'
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={
+        (200, "image/jpeg"): OpenApiTypes.BINARY,
+        304: OpenApiResponse(description="Not modified: If-None-Match named the photo's ETag."),
+    },
+    operation_id="people_photo_retrieve",
+    description=(
+        "The student's photo for check-in, a JPEG (Cache-Control: private, no-cache; an ETag). "
+        "404 when there is none, or for anyone who may not see it: the school's administrators "
+        "and exam board of the student's organisation, and the proctors of a room where the "
+        "student sits an exam, see it; nobody else (students neither)."
+    ),
+)
+@extend_schema(
+    methods=["PUT"],
+    request={"multipart/form-data": PhotoUploadSerializer},
+    responses={200: PersonOutput},
+    operation_id="people_photo_update",
+    description=(
+        "A new photo for a student (multipart/form-data, field file: a JPEG, PNG or WebP image of "
+        "at most 5 MB), replacing theirs; kept re-encoded as a JPEG of at most 600 px, upright, "
+        "without metadata. A school's administrator of the student's organisation. Answers with "
+        "the person."
+    ),
+)
+@extend_schema(
+    methods=["DELETE"],
+    request=None,
+    responses={204: None},
+    operation_id="people_photo_destroy",
+    description="Remove a student's photo (none: nothing happens). A school's administrator of their organisation.",
+)
+@api_view(["GET", "PUT", "DELETE"])
+@parser_classes([MultiPartParser])
+def person_photo(request: Request, user_id: int) -> HttpResponse:
+    """A student's photo for check-in (``accounts.photos``): seen, replaced or removed."""
+    if request.method == "GET":
+        person, handle = photos.photo_of(viewer=request.user, user_id=user_id)
+        etag = _photo_etag(person)
+        if etag in parse_etags(request.headers.get("If-None-Match", "")):
+            handle.close()
+            response: HttpResponse = HttpResponseNotModified()
+        else:
+            response = FileResponse(handle, content_type="image/jpeg")
+            response["Content-Disposition"] = f'inline; filename="{person.pk}.jpg"'
+            response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"  # revalidated: a replaced photo shows at once
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+    require_school_admin(request.user)  # 403 before the body is read
+    if request.method == "DELETE":
+        photos.photo_delete(by=request.user, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    body = PhotoUploadSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    upload = body.validated_data["file"]
+    photos.photo_check_size(upload.size)  # before the upload is read into memory
+    photos.photo_store(by=request.user, user_id=user_id, data=upload.read())
+    return Response(person_data(User.objects.get(pk=user_id)))
 
 
 @extend_schema(request=None, responses={200: LoginCardsOutput})

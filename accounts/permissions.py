@@ -223,6 +223,30 @@ def can_manage_assessment(scope: Scope, *, organisation_id: int, created_by_id: 
     return False
 
 
+# Students' photos (accounts.photos), for check-in on exam day: the school's administrators and
+# the exam board of the organisations they oversee, and a proctor named for a room where the
+# student sits an exam. Students see none, not even their own (they have nothing to check).
+PHOTO_VIEWERS = (Role.SCHOOL_ADMIN, Role.BOARD, Role.ADMIN)
+
+
+def may_see_photo(viewer: Any, student: Any) -> bool:
+    """Whether ``viewer`` may see ``student``'s photo (and so know that there is one).
+
+    Pure for everyone but proctors: a proctor costs one query (are they named for a room of a
+    sitting in which the student has an attempt?), which a proctor's page pays per student.
+    """
+    if getattr(student, "role", None) != Role.STUDENT:
+        return False
+    scope = scope_of(viewer)
+    if scope.has_role(*PHOTO_VIEWERS):
+        return scope.oversees(student.organisation_id)
+    if scope.role == Role.PROCTOR and scope.user_id is not None:
+        from proctoring.models import SittingRoom  # proctoring sits above accounts
+
+        return SittingRoom.objects.filter(proctors=scope.user_id, attempts__student=student.pk).exists()
+    return False
+
+
 # --- REST: DRF permission classes --------------------------------------------------------------
 
 

@@ -6,8 +6,9 @@ rows, whatever the sheet is called; the columns may come in any order, with Viet
 English labels, and other columns are ignored:
 
 - **students**: ``Mã định danh`` (the learner identifier, Circular 42/2021), ``Họ và tên``,
-  ``Ngày sinh`` (dd/mm/yyyy or a date cell), ``Giới tính`` (Nam / Nữ), ``Lớp``; and, for a
-  department's import, ``Mã trường`` (the school's code);
+  ``Ngày sinh`` (dd/mm/yyyy or a date cell), ``Giới tính`` (Nam / Nữ), ``Lớp``; optionally
+  ``Số CCCD`` (the citizen ID number, 12 digits; a file without the column leaves the numbers
+  recorded as they are); and, for a department's import, ``Mã trường`` (the school's code);
 - **teachers**: ``Mã cán bộ`` (the staff identifier), ``Họ và tên``, ``Môn dạy`` (subjects,
   separated by commas), ``Lớp dạy`` (classes, separated by commas), ``Chủ nhiệm`` (the class
   they are the homeroom teacher of), and ``Mã trường``;
@@ -62,6 +63,7 @@ class StudentRow:
     gender: str
     class_name: str
     school_code: str
+    citizen_id: str | None = None  # None: the file has no such column; "": the cell is empty
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,21 @@ def fold(text: str) -> str:
 # field -> the labels it is known by (folded). The first label is the template's.
 STUDENT_COLUMNS = {
     "learner_id": ("Mã định danh", "ma hoc sinh", "ma dinh danh hoc sinh", "learner id", "learner identifier"),
+    "citizen_id": (
+        "Số CCCD",
+        "cccd",
+        "so can cuoc",
+        "can cuoc",
+        "so can cuoc cong dan",
+        "can cuoc cong dan",
+        "so cmnd/cccd",
+        "so dinh danh ca nhan",
+        "dinh danh ca nhan",
+        "citizen id",
+        "citizen id number",
+        "citizen identity number",
+        "national id",
+    ),
     "full_name": ("Họ và tên", "ho ten", "ten hoc sinh", "full name", "name"),
     "date_of_birth": ("Ngày sinh", "date of birth", "birth date"),
     "gender": ("Giới tính", "gender", "sex"),
@@ -220,6 +237,14 @@ def _date(value: Any) -> date | None:
     raise ValueError(text)
 
 
+CITIZEN_ID_PATTERN = re.compile(r"[0-9]{12}")  # accounts.models.validate_citizen_id
+
+
+def _citizen_id(value: Any) -> str:
+    """A citizen ID number as written, without the spaces or dots that group its digits."""
+    return re.sub(r"[\s.]", "", _text(value))
+
+
 _GENDERS = {"nam": "male", "male": "male", "m": "male", "nu": "female", "female": "female", "f": "female"}
 
 
@@ -257,6 +282,15 @@ def _student(row: _Row) -> StudentRow:
     gender = _GENDERS.get(fold(gender_text), None) if gender_text else ""
     if gender is None:
         raise _CellError("gender", _("Not a gender: %(value)s (write Nam or Nữ).") % {"value": gender_text})
+    citizen_id = None
+    if "citizen_id" in row.header.columns:
+        citizen_id = _citizen_id(row.raw("citizen_id"))
+        if citizen_id and not CITIZEN_ID_PATTERN.fullmatch(citizen_id):
+            raise _CellError(
+                "citizen_id",
+                _("Not a citizen ID number: %(value)s (12 digits; format the cell as text so that leading zeros stay).")
+                % {"value": citizen_id[:40]},
+            )
     return StudentRow(
         sheet=row.sheet,
         row=row.number,
@@ -266,6 +300,7 @@ def _student(row: _Row) -> StudentRow:
         gender=gender,
         class_name=row.text("class_name", required=True),
         school_code=row.text("school_code"),
+        citizen_id=citizen_id,
     )
 
 
@@ -462,7 +497,7 @@ def template_xlsx() -> bytes:
         (
             "Học sinh",
             [labels[0] for labels in STUDENT_COLUMNS.values()],
-            ["001208012345", "Nguyễn Văn An", "15/03/2010", "Nam", "10A1", ""],
+            ["001208012345", "001210012345", "Nguyễn Văn An", "15/03/2010", "Nam", "10A1", ""],
         ),
     ]
     first = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -509,6 +510,7 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
             ):
                 current[membership.student_id] = membership.school_class_id
     seen_learners: dict[str, int] = {}
+    citizen_problem = _citizen_id_checker(read.students, refuse)
     for row in read.students:
         try:
             validate_learner_id(row.learner_id)
@@ -523,6 +525,8 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
             )
             continue
         seen_learners[row.learner_id] = row.row
+        if citizen_problem(row):
+            continue
         if row.learner_id in seen_staff:  # both would be the same user name
             refuse(row, _("The user name %(id)s is already someone else's.") % {"id": row.learner_id})
             continue
@@ -557,22 +561,27 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
                 first_name=given,
                 date_of_birth=row.date_of_birth,
                 gender=row.gender,
+                citizen_id=row.citizen_id or "",
                 must_change_password=True,
                 password=_no_password(),
             )
             plan.new_people.append(student)
             plan.memberships.append((student, school_class))
             continue
-        fields = (family, given, school.pk, row.date_of_birth, row.gender)
+        # A file without the citizen ID column leaves the numbers as they are.
+        citizen_id = student.citizen_id if row.citizen_id is None else row.citizen_id
+        fields = (family, given, school.pk, row.date_of_birth, row.gender, citizen_id)
         if (
             student.last_name,
             student.first_name,
             student.organisation_id,
             student.date_of_birth,
             student.gender,
+            student.citizen_id,
         ) != fields:
             student.last_name, student.first_name, student.organisation = family, given, school
             student.date_of_birth, student.gender = row.date_of_birth, row.gender
+            student.citizen_id = citizen_id
             plan.changed_people.append(student)
         elif current.get(student.pk) == school_class.pk:
             plan.unchanged["students"] += 1
@@ -582,6 +591,51 @@ def roster_plan(*, by: User, organisation_id: int, school_year: str, data: bytes
                 plan.moved.append((student, school_class))
     plan.problems.sort(key=lambda p: (p.sheet, p.row or 0))
     return plan
+
+
+def _citizen_id_checker(
+    rows: list[roster.StudentRow], refuse: Callable[[roster.StudentRow, str], None]
+) -> Callable[[roster.StudentRow], bool]:
+    """A check of each student row's citizen ID number (well formed already: ``accounts.roster``)
+    against the file and the database: whether it is a problem, refused.
+
+    A number may be given to one learner only: a second learner of the file with it, or one
+    recorded for another learner who keeps it after this import (not in the file, or in it
+    with the column and without that number: two learners may swap theirs), is a problem.
+    Numbers are not unique in the database (a data error must not stop everyone else's import).
+    """
+    given = {row.learner_id: row.citizen_id for row in rows if row.citizen_id is not None}
+    holders: dict[str, list[str]] = {}
+    numbers = sorted({number for number in given.values() if number})
+    for start in range(0, len(numbers), 2000):
+        for number, learner_id in User.objects.filter(citizen_id__in=numbers[start : start + 2000]).values_list(
+            "citizen_id", "learner_id"
+        ):
+            holders.setdefault(number, []).append(learner_id)
+    first_row: dict[str, tuple[int, str]] = {}
+
+    def problem(row: roster.StudentRow) -> bool:
+        number = row.citizen_id
+        if not number:
+            return False
+        seen = first_row.setdefault(number, (row.row, row.learner_id))
+        if seen[1] != row.learner_id:
+            refuse(
+                row,
+                _("Citizen ID number %(number)s is also in row %(row)d, for another learner.")
+                % {"number": number, "row": seen[0]},
+            )
+            return True
+        for holder in holders.get(number, ()):
+            if holder != row.learner_id and (holder not in given or given[holder] == number):
+                refuse(
+                    row,
+                    _("Citizen ID number %(number)s is already recorded for another learner.") % {"number": number},
+                )
+                return True
+        return False
+
+    return problem
 
 
 class RosterRefused(ValidationError):
@@ -618,7 +672,7 @@ def roster_import(
     if plan.changed_people:
         User.objects.bulk_update(
             plan.changed_people,
-            ["last_name", "first_name", "organisation", "date_of_birth", "gender"],
+            ["last_name", "first_name", "organisation", "date_of_birth", "gender", "citizen_id"],
             batch_size=2000,
         )
     report(2, steps, _("Placing students in their classes"))

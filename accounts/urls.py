@@ -16,6 +16,7 @@ urlpatterns = [
     path("classes/<id:class_id>/login-cards/", people_api.class_login_cards, name="api-class-login-cards"),
     path("classes/<id:class_id>/login-cards.pdf", people_api.class_login_cards_pdf, name="api-class-login-cards-pdf"),
     path("people/<id:user_id>/password/", people_api.person_password_reset, name="api-person-password"),
+    path("people/<id:user_id>/photo/", people_api.person_photo, name="api-person-photo"),
     path("rosters/template/", people_api.roster_template, name="api-roster-template"),
     path("rosters/preview/", people_api.roster_preview, name="api-roster-preview"),
     path("rosters/", people_api.roster_import, name="api-rosters"),

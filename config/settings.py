@@ -319,6 +319,9 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_IMAGE_MAX_BYTES = env_int("MEDIA_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 MEDIA_AUDIO_MAX_BYTES = env_int("MEDIA_AUDIO_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Students' photos for check-in (accounts.photos): the largest upload accepted; what is kept is
+# re-encoded much smaller (a JPEG of at most 600 px on its long side).
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -367,3 +367,111 @@ def test_a_homeroom_teacher_imports_the_students_of_their_own_class_only(school,
         run(homeroom, school, workbook(("Học sinh", own)), year="2027-2028")
     with pytest.raises(Organisation.DoesNotExist):
         run(homeroom, make_school(), workbook(("Học sinh", own)))
+
+
+# --- citizen ID numbers (Số CCCD) ------------------------------------------------------------------
+
+CITIZEN_STUDENTS = [
+    ["STT", "Mã định danh", "Họ và tên", "Ngày sinh", "Giới tính", "Lớp", "Số CCCD"],
+    [1, "HS0000000001", "Nguyễn Văn An", "15/03/2010", "Nam", "10A1", "001210012345"],
+    [2, "HS0000000002", "Phạm Thị Hoa", date(2010, 7, 2), "Nữ", "10A1", "079 310 004 567"],  # grouped
+    [3, "HS0000000003", "Đỗ Minh Khoa", "2010-01-31", "", "10A2", 301210000789],  # a number cell
+]
+
+
+def citizen_ids() -> dict[str, str]:
+    return dict(User.objects.filter(role=Role.STUDENT).values_list("learner_id", "citizen_id"))
+
+
+def test_citizen_ids_are_stored_and_reimporting_them_changes_nothing(school, admin_of):
+    plan, _ = run(admin_of, school, full_roster(CITIZEN_STUDENTS))
+    assert plan.counts()["students"]["created"] == 3
+    assert citizen_ids() == {
+        "HS0000000001": "001210012345",
+        "HS0000000002": "079310004567",
+        "HS0000000003": "301210000789",
+    }
+    plan, _ = run(admin_of, school, full_roster(CITIZEN_STUDENTS))
+    assert plan.counts()["students"] == {"created": 0, "updated": 0, "moved": 0, "placed": 0, "unchanged": 3}
+
+    # A corrected number updates the learner, as a corrected date of birth does; an emptied
+    # cell removes it; a file without the column leaves every number as it is.
+    students = [row[:] for row in CITIZEN_STUDENTS]
+    students[1][6] = "001210054321"
+    students[2][6] = ""
+    plan, _ = run(admin_of, school, full_roster(students))
+    assert plan.counts()["students"]["updated"] == 2 and plan.counts()["students"]["unchanged"] == 1
+    assert citizen_ids() == {"HS0000000001": "001210054321", "HS0000000002": "", "HS0000000003": "301210000789"}
+    plan, _ = run(admin_of, school, full_roster(STUDENTS))
+    assert plan.counts()["students"]["unchanged"] == 3
+    assert citizen_ids()["HS0000000001"] == "001210054321"
+
+
+@pytest.mark.parametrize(
+    "label", ["Số CCCD", "so cccd", "CCCD", "Căn cước", "Số căn cước công dân", "Số định danh cá nhân", "Citizen ID"]
+)
+def test_the_citizen_id_column_is_known_by_its_usual_names(school, admin_of, label):
+    run(admin_of, school, workbook(("Lớp", CLASSES)))
+    rows = [["Mã định danh", "Họ và tên", "Lớp", label], ["HS0000000009", "Vũ Thị Lan", "10A1", "001310000001"]]
+    run(admin_of, school, workbook(("Học sinh", rows)))
+    assert User.objects.get(learner_id="HS0000000009").citizen_id == "001310000001"
+
+
+def test_a_malformed_citizen_id_is_a_problem_of_its_cell(school, admin_of):
+    students = [
+        CITIZEN_STUDENTS[0],
+        [1, "HS0000000001", "Nguyễn Văn An", "", "", "10A1", 1210012345],  # a number cell lost its zeros
+        [2, "HS0000000002", "Phạm Thị Hoa", "", "", "10A1", "0012100123456"],  # 13 digits
+        [3, "HS0000000003", "Đỗ Minh Khoa", "", "", "10A2", "00121001234A"],
+        [4, "HS0000000004", "Lý Thu", "", "", "10A2", "٠٠١٢١٠٠١٢٣٤٥"],  # Arabic-Indic digits are not digits here
+    ]
+    found = problems_of(admin_of, school, full_roster(students))
+    hint = "(12 digits; format the cell as text so that leading zeros stay)."
+    assert found == [
+        ("Học sinh", 2, "G", f"Not a citizen ID number: 1210012345 {hint}"),
+        ("Học sinh", 3, "G", f"Not a citizen ID number: 0012100123456 {hint}"),
+        ("Học sinh", 4, "G", f"Not a citizen ID number: 00121001234A {hint}"),
+        ("Học sinh", 5, "G", f"Not a citizen ID number: ٠٠١٢١٠٠١٢٣٤٥ {hint}"),
+    ]
+    assert not User.objects.filter(role=Role.STUDENT).exists()
+
+
+def test_a_citizen_id_given_to_two_learners_is_a_problem(school, admin_of):
+    students = [row[:] for row in CITIZEN_STUDENTS]
+    students[3][6] = "001210012345"  # the first learner's
+    found = problems_of(admin_of, school, full_roster(students))
+    assert found == [
+        ("Học sinh", 4, None, "Citizen ID number 001210012345 is also in row 2, for another learner."),
+    ]
+    assert not User.objects.filter(role=Role.STUDENT).exists()
+
+    # One recorded for another learner: of this school, or of a school outside the importer's.
+    run(admin_of, school, full_roster(CITIZEN_STUDENTS))
+    make_user(Role.STUDENT, make_school(), learner_id="HS0000000099", citizen_id="999999999999")
+    newcomer = [CITIZEN_STUDENTS[0], [4, "HS0000000004", "Lý Thu", "", "", "10A2", "079310004567"]]
+    assert problems_of(admin_of, school, full_roster(newcomer)) == [
+        ("Học sinh", 2, None, "Citizen ID number 079310004567 is already recorded for another learner."),
+    ]
+    newcomer[1][6] = "999999999999"
+    assert problems_of(admin_of, school, full_roster(newcomer)) == [
+        ("Học sinh", 2, None, "Citizen ID number 999999999999 is already recorded for another learner."),
+    ]
+    assert not User.objects.filter(learner_id="HS0000000004").exists()
+
+    # Two learners whose numbers were swapped by mistake are corrected in one file.
+    swapped = [row[:] for row in CITIZEN_STUDENTS]
+    swapped[1][6], swapped[2][6] = swapped[2][6], swapped[1][6]
+    plan, _ = run(admin_of, school, full_roster(swapped))
+    assert plan.counts()["students"]["updated"] == 2
+    assert citizen_ids()["HS0000000001"] == "079310004567"
+    assert citizen_ids()["HS0000000002"] == "001210012345"
+
+
+def test_the_template_has_the_citizen_id_column():
+    book = load_workbook(io.BytesIO(roster.template_xlsx()))
+    header = [cell.value for cell in book["Học sinh"][1]]
+    example = [cell.value for cell in book["Học sinh"][2]]
+    assert "Số CCCD" in header
+    assert example[header.index("Số CCCD")] == "001210012345"
+    [student] = roster.read_roster(roster.template_xlsx(), "mau.xlsx").students
+    assert student.citizen_id == "001210012345"

@@ -135,3 +135,84 @@
     });
   });
 })();
+
+/* The class page: each student's photo for check-in on exam day, shown as a thumbnail
+ * (GET /api/people/<id>/photo/) and, for the school's administrator, uploaded (PUT, multipart
+ * "file": the server keeps a re-encoded JPEG) or removed (DELETE). The words come translated
+ * in the table's data-photo-* attributes.
+ */
+(function () {
+  "use strict";
+
+  var B = window.Bank;
+  var table = document.querySelector("[data-photos]");
+  if (!B || !table) return;
+  var words = {
+    uploading: table.getAttribute("data-photo-uploading"),
+    removing: table.getAttribute("data-photo-removing"),
+    saved: table.getAttribute("data-photo-saved"),
+    removed: table.getAttribute("data-photo-removed"),
+    confirmRemove: table.getAttribute("data-photo-confirm")
+  };
+
+  function setUp(cell) {
+    var url = cell.getAttribute("data-photo-url");
+    var input = cell.querySelector("[data-photo-file]");
+    var removeButton = cell.querySelector("[data-photo-remove]");
+    var state = cell.querySelector("[data-photo-state]");
+    var thumb = cell.querySelector(".photo-thumb");
+    var none = cell.querySelector(".photo-none");
+    if (!url || !input) return;
+
+    function show(hasPhoto) {
+      // A new address each time: the browser must not show the photo it had.
+      if (hasPhoto) thumb.src = url + "?v=" + Date.now();
+      else thumb.removeAttribute("src");
+      thumb.hidden = !hasPhoto;
+      none.hidden = hasPhoto;
+      removeButton.hidden = !hasPhoto;
+      cell.querySelector("[data-when=none]").hidden = hasPhoto;
+      cell.querySelector("[data-when=some]").hidden = !hasPhoto;
+    }
+
+    function say(message, failed) {
+      state.textContent = message;
+      state.classList.toggle("error", !!failed);
+    }
+
+    function busy(on) {
+      input.disabled = on;
+      removeButton.disabled = on;
+      cell.classList.toggle("is-busy", on);
+    }
+
+    input.addEventListener("change", function () {
+      if (!input.files.length) return;
+      var data = new FormData();
+      data.append("file", input.files[0]);
+      busy(true);
+      say(words.uploading);
+      B.api("PUT", url, data).then(function (result) {
+        busy(false);
+        input.value = "";
+        if (!result.ok) { say(B.failure(result), true); return; }
+        show(result.data.has_photo);
+        say(words.saved);
+      });
+    });
+
+    removeButton.addEventListener("click", function () {
+      if (!window.confirm(words.confirmRemove)) return;
+      busy(true);
+      say(words.removing);
+      B.api("DELETE", url).then(function (result) {
+        busy(false);
+        if (!result.ok) { say(B.failure(result), true); return; }
+        show(false);
+        say(words.removed);
+      });
+    });
+  }
+
+  B.each(Array.prototype.slice.call(table.querySelectorAll(".photo-cell")), setUp);
+})();
