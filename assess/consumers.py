@@ -37,6 +37,8 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_TAKEN_OVER = 4409
 CLOSE_RATE_LIMITED = 4429
 
+BEAT_SECONDS = 5.0  # a connection's "last heard" is written at most this often
+
 
 # Database work of consumers runs on a pool of its own, sized by DB_THREADS: each thread
 # holds one database connection while it lives, so the size bounds the connections a server
@@ -44,7 +46,7 @@ CLOSE_RATE_LIMITED = 4429
 _DB_POOL = ThreadPoolExecutor(max_workers=settings.DB_THREADS, thread_name_prefix="db")
 
 
-def _db(function):
+def db_thread(function):
     """Run a self-contained service in a pool thread (FIELD-NOTES, pitfall 1: not the one
     thread that thread_sensitive=True would serialise every call of the process on)."""
     return database_sync_to_async(function, thread_sensitive=False, executor=_DB_POOL)
@@ -61,6 +63,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
     sitting_id: int | None = None
     room_id: int | None = None
+    last_heard = float("-inf")  # monotonic seconds of the last heartbeat kept
 
     async def __call__(self, scope, receive, send):
         return await super().__call__(scope, self.within_limit(receive), send)
@@ -103,7 +106,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             # Opening a connection costs what a sync does, from the student's own tokens. Without
             # them the handshake is refused (HTTP 403) before it is accepted: a client
             # reconnecting in a loop cannot send a single frame, nor touch the attempt.
-            allowance = await _db(ratelimit.allowance_take)(user_id=user.pk)
+            allowance = await db_thread(ratelimit.allowance_take)(user_id=user.pk)
             wait = await self.spend(allowance, settings.WS_RATE_STATE_COST)
             if wait:
                 logger.info("attempt %s: connection refused for the rate limit", self.attempt_id)
@@ -119,7 +122,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         # this socket, and one that came before is seen by the check.
         session_key = self.scope["session"].session_key
         await self.join(sessions.session_group(session_key))
-        if not await _db(sessions.session_exists)(session_key):
+        if not await db_thread(sessions.session_exists)(session_key):
             await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
             return
         if user.must_change_password:
@@ -127,7 +130,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             await self.fail("password_change_required", message, close=CLOSE_NOT_AUTHENTICATED)
             return
         try:
-            connected = await _db(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
+            connected = await db_thread(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
         except Attempt.DoesNotExist:
             await self.fail("not_found", _("There is no such attempt."), close=CLOSE_NOT_FOUND)
             return
@@ -167,7 +170,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             at=events.stamp(timezone.now()),
         )
         try:
-            await _db(presence.note)(event)
+            await db_thread(presence.note)(event)
         except Exception:  # the consoles still hear it; a snapshot may miss it until the next
             logger.exception("attempt %s: presence not kept", self.attempt_id)
         await events.send_async(self.channel_layer, [*before, event])
@@ -179,14 +182,14 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             await self.announce_presence(connected=False)
         await self.leave_groups()
         if self.allowance is not None and self.allowance.unsaved:
-            await _db(self.allowance.save)()
+            await db_thread(self.allowance.save)()
 
     async def spend(self, allowance: ratelimit.Allowance, cost: float) -> float:
         """Take ``cost`` tokens (0 returned) or none (the seconds to wait returned); write the
         count back to the cache when it is due."""
         wait = allowance.take(cost)
         if allowance.save_due(refused=bool(wait)):
-            await _db(allowance.save)()
+            await db_thread(allowance.save)()
         return wait
 
     # --- client messages ------------------------------------------------------------------
@@ -205,10 +208,11 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                 if wait:  # sent again, the frame costs its own token too
                     await self.refuse(wait + 1 / settings.WS_RATE_PER_SECOND)
                     return
-            if isinstance(message, protocol.Ping):  # nothing to read or write: no thread
+            await self.heard()
+            if isinstance(message, protocol.Ping):  # the heartbeat: nothing else to do
                 await self.send_message(protocol.Pong(timezone.now().isoformat()))
                 return
-            reply = await _db(services.attempt_message)(
+            reply = await db_thread(services.attempt_message)(
                 attempt_id=self.attempt_id,
                 user=self.scope["user"],
                 token=self.token,
@@ -241,6 +245,14 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if reply.step_down:
             await self.step_down()
 
+    async def heard(self) -> None:
+        """Note that the candidate's PC was heard from (any frame; at most every few seconds),
+        for the consoles' "last heard" (``assess.presence.seen``)."""
+        now = time.monotonic()
+        if now - self.last_heard >= BEAT_SECONDS:
+            self.last_heard = now
+            await db_thread(presence.beat)(self.attempt_id, timezone.now().isoformat())
+
     async def refuse(self, wait: float) -> None:
         """Refuse a frame unread; close a connection that keeps sending into refusals."""
         if self.refusals.take(1, time.time()):
@@ -252,7 +264,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         """Close with 4429, leaving the student a burst's worth of tokens in debt."""
         logger.warning("attempt %s: closed for flooding", self.attempt_id)
         wait = self.allowance.punish()
-        await _db(self.allowance.save)()
+        await db_thread(self.allowance.save)()
         ratelimit.recent_refusals.note(self.scope["session"].session_key, time.time() + wait)
         await self.send_rate_limited(wait)
         await self.fail_quietly(close=CLOSE_RATE_LIMITED)
@@ -270,6 +282,8 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if isinstance(event, events.TakenOver):
             if event.token != str(self.token):
                 await self.step_down()
+        elif isinstance(event, events.Notice):
+            await self.send_message(protocol.Notice(event.text, event.sender, event.at))
         elif isinstance(event, events.StatusChanged):
             if event.status in statuses.FINISHED:
                 await self.send_submitted(protocol.Submitted(event.submit_reason or "deadline", event.status))
@@ -290,7 +304,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def send_state(self, content: dict | None = None) -> None:
         """Send the attempt's whole state (read now unless given) and set the clock by it."""
         if content is None:
-            content = await _db(selectors.attempt_state)(self.attempt_id)
+            content = await db_thread(selectors.attempt_state)(self.attempt_id)
         deadline = _running_deadline(content)
         self.finished = content["status"] in statuses.FINISHED
         await self.send_message(protocol.State(content))
@@ -350,7 +364,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                 if self.deadline is not None and not self.finished:
                     left = (self.deadline - timezone.now()).total_seconds()
                     if left <= 0:
-                        reply = await _db(services.attempt_time_up)(attempt_id=self.attempt_id)
+                        reply = await db_thread(services.attempt_time_up)(attempt_id=self.attempt_id)
                         # The event tells every connection; this one hears the reply even if
                         # another process handed the attempt in first or the event was lost.
                         await self.deliver(reply)

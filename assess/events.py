@@ -173,6 +173,19 @@ class Seated(AttemptEvent):
 
 
 @dataclass(frozen=True)
+class Notice(AttemptEvent):
+    """A message from a proctor or the board to the candidate (the consoles keep it in the
+    room's log, not in their view)."""
+
+    kind: ClassVar[str] = "notice"
+    to_consoles: ClassVar[bool] = False
+
+    text: str
+    sender: str
+    at: str
+
+
+@dataclass(frozen=True)
 class RoomOpened(Event):
     """A proctor opened the room: everyone checked in started at once (``together``), or each
     starts when ready."""
@@ -184,7 +197,7 @@ class RoomOpened(Event):
 
 
 KINDS: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (StatusChanged, AnswerSaved, TakenOver, Presence, Seated, RoomOpened)
+    cls.kind: cls for cls in (StatusChanged, AnswerSaved, TakenOver, Presence, Seated, Notice, RoomOpened)
 }
 
 

@@ -34,6 +34,8 @@ def note(event: Presence) -> None:
     """Keep what ``event`` says (a read and a write: two leaves of one attempt at once are the
     same connection's, and an arrival always wins)."""
     key = _key(event.attempt)
+    if event.connected:
+        beat(event.attempt, event.at)
     current = cache.get(key)
     after = merged(current, event)
     if after is not current:
@@ -44,3 +46,19 @@ def of(attempt_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The known connection of each attempt that has one, in one cache round trip."""
     found = cache.get_many([_key(attempt_id) for attempt_id in attempt_ids])
     return {attempt_id: found[_key(attempt_id)] for attempt_id in attempt_ids if _key(attempt_id) in found}
+
+
+def _seen_key(attempt_id: int) -> str:
+    return f"presence.seen.{attempt_id}"
+
+
+def beat(attempt_id: int, at: str) -> None:
+    """The candidate's connection was heard from at ``at`` (its heartbeat): kept apart from the
+    connection itself, read by consoles now and then (``seen``) rather than pushed."""
+    cache.set(_seen_key(attempt_id), at, KEEP_SECONDS)
+
+
+def seen(attempt_ids: list[int]) -> dict[int, str]:
+    """When each attempt's connection was last heard from, in one cache round trip."""
+    found = cache.get_many([_seen_key(attempt_id) for attempt_id in attempt_ids])
+    return {attempt_id: found[_seen_key(attempt_id)] for attempt_id in attempt_ids if _seen_key(attempt_id) in found}

@@ -336,7 +336,19 @@ class Pong:
         return {"type": "pong", "server_time": self.server_time}
 
 
-Outgoing = Ack | Error | Submitted | TimeLeft | State | Feedback | TakenOver | Pong
+@dataclass(frozen=True)
+class Notice:
+    """A message from the proctor or the exam board, shown to the candidate as it is."""
+
+    text: str
+    sender: str
+    at: str
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "notice", "text": self.text, "from": self.sender, "at": self.at}
+
+
+Outgoing = Ack | Error | Submitted | TimeLeft | State | Feedback | TakenOver | Pong | Notice
 
 
 def encode(message: Outgoing) -> str:

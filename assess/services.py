@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -214,9 +214,16 @@ def _check_token(attempt: Attempt, token: uuid.UUID | None) -> None:
 
 
 def _check_staff(attempt: Attempt, by: User) -> None:
+    """The exam board overseeing the sitting; a proctor of its organisation, and once the
+    attempt is placed in a room, only a proctor named for that room."""
     scope = scope_of(by)
     if not scope.has_role(*PROCTORS) or not scope.oversees(attempt.sitting.organisation_id):
         raise PermissionDenied(_("Only proctors and the exam board of this organisation may do this."))
+    if attempt.room_id is not None and not scope.has_role(*BOARD):
+        from proctoring.models import SittingRoom
+
+        if not SittingRoom.proctors.through.objects.filter(sittingroom_id=attempt.room_id, user_id=by.pk).exists():
+            raise PermissionDenied(_("Only the room's proctors and the exam board may do this."))
 
 
 def _check_board(by: User, organisation_id: int, message: str) -> None:
@@ -251,6 +258,43 @@ def attempt_resume(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
     attempt.deadline = now + (attempt.paused_remaining or timedelta(0))
     attempt.paused_remaining = None
     attempt.save(update_fields=["status", "deadline", "paused_remaining", "updated_at"])
+    return attempt
+
+
+@transaction.atomic
+def attempt_extend(*, attempt_id: int, by: User, minutes: int, reason: str) -> Attempt:
+    """Give ``minutes`` more (time lost to an incident, an accommodation): the running deadline
+    moves, or the time held while paused grows. It may reach past the window's close: the
+    extension is the proctor's decision, audited with its reason."""
+    attempt = _lock(attempt_id, with_sitting=True)
+    _check_staff(attempt, by)
+    if attempt.status not in statuses.OPEN:
+        raise ValidationError({"attempt": [_("Only an attempt under way gets more time.")]})
+    if _expire_if_due(attempt, now=timezone.now()):
+        raise ValidationError({"attempt": [_("Time was up: the attempt has been handed in.")]})
+    extra = timedelta(minutes=minutes)
+    if attempt.status == statuses.PAUSED:
+        attempt.paused_remaining = (attempt.paused_remaining or timedelta(0)) + extra
+    else:
+        attempt.deadline = attempt.deadline + extra
+    attempt.save(update_fields=["deadline", "paused_remaining", "updated_at"])
+    events.publish(lambda: events.status_of(attempt))
+    return attempt
+
+
+@transaction.atomic
+def attempt_void(*, attempt_id: int, by: User, reason: str) -> Attempt:
+    """Void an attempt (misconduct, a wrong candidate): it counts for nothing and ends now.
+    Repeats are no-ops; a published result is withdrawn first."""
+    attempt = _lock(attempt_id, with_sitting=True)
+    _check_staff(attempt, by)
+    if attempt.status == statuses.VOIDED:
+        return attempt
+    if attempt.status == statuses.PUBLISHED:
+        raise ValidationError({"attempt": [_("This result is published: withdraw the results first.")]})
+    _move(attempt, statuses.VOIDED, by=by, reason=reason)
+    attempt.save(update_fields=["status", "updated_at"])
+    RecordEntry.objects.filter(attempt=attempt).delete()
     return attempt
 
 

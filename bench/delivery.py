@@ -100,6 +100,8 @@ def start_servers(count: int, log_dir: Path, *, root: Path = ROOT) -> list[tuple
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    for other, _port in servers:  # none left running behind the failure
+                        other.terminate()
                     raise RuntimeError(f"daphne on port {port} did not start; see {log_dir}") from None
                 time.sleep(0.2)
     return servers

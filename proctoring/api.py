@@ -160,6 +160,9 @@ class ProctorOutput(serializers.Serializer):
 
 class CandidateSeatOutput(serializers.Serializer):
     attempt = serializers.IntegerField()
+    student_id = serializers.IntegerField()
+    has_photo = serializers.BooleanField(help_text="GET /api/people/<student_id>/photo/ gives it.")
+    citizen_id = serializers.CharField(allow_null=True)
     seat = serializers.CharField()
     row = serializers.IntegerField()
     column = serializers.IntegerField()
@@ -190,6 +193,9 @@ class SittingRoomOutput(serializers.Serializer):
             [
                 {
                     "attempt": a.pk,
+                    "student_id": a.student_id,
+                    "has_photo": bool(a.student.photo),
+                    "citizen_id": a.student.citizen_id or None,
                     "seat": a.seat.label,
                     "row": a.seat.row,
                     "column": a.seat.column,
@@ -209,6 +215,7 @@ class SittingRoomOutput(serializers.Serializer):
 class SittingRoomsOutput(serializers.Serializer):
     rooms = SittingRoomOutput(many=True)
     unplaced = serializers.IntegerField(help_text="Candidates (not voided) without a seat.")
+    can_place = serializers.BooleanField(help_text="Whether everyone may still be placed again (nobody checked in).")
     available_rooms = RoomOutput(many=True, help_text="Labs of the sitting's schools one may use.")
     available_proctors = ProctorOutput(many=True, help_text="Proctors of the sitting's schools.")
 
@@ -229,6 +236,7 @@ def _sitting_rooms(request: Request, sitting: Sitting) -> dict[str, Any]:
         {
             "rooms": services.rooms_of_sitting(sitting),
             "unplaced": unplaced["n"],
+            "can_place": services.placing_allowed(sitting),
             "available_rooms": rooms.order_by("name")[:500],
             "available_proctors": proctors[:2000],
         }
@@ -368,3 +376,221 @@ def sitting_room_open(request: Request, sitting_room_id: int) -> Response:
     data = _valid(OpenInput, request.data)
     services.room_open(by=request.user, sitting_room_id=sitting_room.pk, together=data["together"])
     return Response(SittingRoomOutput(_watched(request).get(pk=sitting_room.pk)).data)
+
+
+# --- proctors' actions ------------------------------------------------------------------------
+
+
+class ActionReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ExtendInput(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=services.MAX_EXTEND_MINUTES)
+    reason = serializers.CharField(max_length=300)
+
+
+class MessageInput(serializers.Serializer):
+    text = serializers.CharField(max_length=services.MAX_MESSAGE)
+
+
+class OutcomeOutput(serializers.Serializer):
+    changed = serializers.ListField(child=serializers.IntegerField(), help_text="Attempts this call changed.")
+    already = serializers.ListField(child=serializers.IntegerField(), help_text="Attempts found so already.")
+
+
+class AttemptStatusOutput(serializers.Serializer):
+    attempt = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    remaining_ms = serializers.SerializerMethodField()
+
+    def get_remaining_ms(self, attempt: Attempt) -> int | None:
+        return attempt.remaining_ms()
+
+
+class SentOutput(serializers.Serializer):
+    sent = serializers.IntegerField(help_text="Candidates the message was sent to.")
+
+
+def _reachable_attempt(request: Request, attempt_id: int) -> Attempt:
+    """An attempt of a room one watches or of a sitting one runs; else it does not exist."""
+    rooms = _watched(request)
+    return (
+        Attempt.objects.filter(Q(room__in=rooms) | Q(sitting__in=sittings_run_by(request.user)))
+        .distinct()
+        .get(pk=attempt_id)
+    )
+
+
+def _target(request: Request, *, attempt_id=None, sitting_room_id=None, sitting_id=None) -> services.Target:
+    if attempt_id is not None:
+        return services.Target(attempt_id=_reachable_attempt(request, attempt_id).pk)
+    if sitting_room_id is not None:
+        return services.Target(sitting_room_id=_watched(request).get(pk=sitting_room_id).pk)
+    return services.Target(
+        sitting_id=sittings_run_by(request.user).filter(kind=Sitting.Kind.EXAM).get(pk=sitting_id).pk
+    )
+
+
+def _switch(request: Request, action, **where) -> Response:
+    target = _target(request, **where)
+    data = _valid(ActionReasonInput, request.data)
+    outcome = action(by=request.user, target=target, reason=data["reason"])
+    return Response(OutcomeOutput({"changed": list(outcome.changed), "already": list(outcome.already)}).data)
+
+
+def _message(request: Request, **where) -> Response:
+    target = _target(request, **where)
+    data = _valid(MessageInput, request.data)
+    return Response(SentOutput({"sent": services.message(by=request.user, target=target, text=data["text"])}).data)
+
+
+@extend_schema(request=ActionReasonInput, responses={200: OutcomeOutput})
+@api_view(["POST"])
+@permission_classes([IsProctor])
+def attempt_pause(request: Request, attempt_id: int) -> Response:
+    """Pause one candidate (their clock stops; the time left is kept). A reason is required."""
+    return _switch(request, services.pause, attempt_id=attempt_id)
+
+
+@extend_schema(request=ActionReasonInput, responses={200: OutcomeOutput})
+@api_view(["POST"])
+@permission_classes([IsProctor])
+def attempt_resume(request: Request, attempt_id: int) -> Response:
+    """Resume one paused candidate with the time they had left."""
+    return _switch(request, services.resume, attempt_id=attempt_id)
+
+
+@extend_schema(request=ActionReasonInput, responses={200: OutcomeOutput})
+@api_view(["POST"])
+@permission_classes([IsProctor])
+def room_pause(request: Request, sitting_room_id: int) -> Response:
+    """Pause every candidate of the room answering now (a power cut, a network failure)."""
+    return _switch(request, services.pause, sitting_room_id=sitting_room_id)
+
+
+@extend_schema(request=ActionReasonInput, responses={200: OutcomeOutput})
+@api_view(["POST"])
+@permission_classes([IsProctor])
+def room_resume(request: Request, sitting_room_id: int) -> Response:
+    """Resume every paused candidate of the room."""
+    return _switch(request, services.resume, sitting_room_id=sitting_room_id)
+
+
+@extend_schema(request=ActionReasonInput, responses={200: OutcomeOutput})
+@api_view(["POST"])
+@permission_classes([IsBoard])
+def sitting_pause(request: Request, sitting_id: int) -> Response:
+    """Pause every candidate of the sitting answering now, in every room."""
+    return _switch(request, services.pause, sitting_id=sitting_id)
+
+
+@extend_schema(request=ActionReasonInput, responses={200: OutcomeOutput})
+@api_view(["POST"])
+@permission_classes([IsBoard])
+def sitting_resume(request: Request, sitting_id: int) -> Response:
+    """Resume every paused candidate of the sitting."""
+    return _switch(request, services.resume, sitting_id=sitting_id)
+
+
+@extend_schema(request=ExtendInput, responses={200: AttemptStatusOutput})
+@api_view(["POST"])
+@permission_classes([IsProctor])
+def attempt_extend(request: Request, attempt_id: int) -> Response:
+    """Give a candidate more minutes, with the reason (time lost to an incident)."""
+    attempt = _reachable_attempt(request, attempt_id)
+    data = _valid(ExtendInput, request.data)
+    extended = services.extend(by=request.user, attempt_id=attempt.pk, minutes=data["minutes"], reason=data["reason"])
+    return Response(AttemptStatusOutput(extended).data)
+
+
+@extend_schema(request=ActionReasonInput, responses={200: AttemptStatusOutput})
+@api_view(["POST"])
+@permission_classes([IsProctor])
+def attempt_void(request: Request, attempt_id: int) -> Response:
+    """Void a candidate's attempt, with the reason; it counts for nothing."""
+    attempt = _reachable_attempt(request, attempt_id)
+    data = _valid(ActionReasonInput, request.data)
+    return Response(
+        AttemptStatusOutput(services.void(by=request.user, attempt_id=attempt.pk, reason=data["reason"])).data
+    )
+
+
+@extend_schema(request=MessageInput, responses={200: SentOutput})
+@api_view(["POST"])
+@permission_classes([IsProctor])
+def attempt_message(request: Request, attempt_id: int) -> Response:
+    """Send a message to one candidate's exam page."""
+    return _message(request, attempt_id=attempt_id)
+
+
+@extend_schema(request=MessageInput, responses={200: SentOutput})
+@api_view(["POST"])
+@permission_classes([IsProctor])
+def room_message(request: Request, sitting_room_id: int) -> Response:
+    """Send a message to every candidate of the room still working."""
+    return _message(request, sitting_room_id=sitting_room_id)
+
+
+@extend_schema(request=MessageInput, responses={200: SentOutput})
+@api_view(["POST"])
+@permission_classes([IsBoard])
+def sitting_message(request: Request, sitting_id: int) -> Response:
+    """Send a message to every candidate of the sitting still working."""
+    return _message(request, sitting_id=sitting_id)
+
+
+class ActionOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    by = serializers.CharField(source="by.username")
+    by_name = serializers.SerializerMethodField()
+    room = serializers.IntegerField(source="room_id", allow_null=True)
+    attempt = serializers.IntegerField(source="attempt_id", allow_null=True)
+    reason = serializers.CharField()
+    detail = serializers.JSONField()
+
+    def get_by_name(self, action) -> str:
+        return action.by.get_full_name() or action.by.username
+
+
+class RefusalOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    code = serializers.CharField()
+    user = serializers.CharField(source="user.username", allow_null=True)
+    attempt = serializers.IntegerField(source="attempt_id", allow_null=True)
+    room = serializers.IntegerField(source="room_id", allow_null=True)
+    address = serializers.CharField(allow_null=True)
+    detail = serializers.CharField()
+
+
+class LogOutput(serializers.Serializer):
+    actions = ActionOutput(many=True)
+    refusals = RefusalOutput(many=True)
+
+
+@extend_schema(responses={200: LogOutput})
+@api_view(["GET"])
+@permission_classes([IsProctor])
+def sitting_room_log(request: Request, sitting_room_id: int) -> Response:
+    """The room's log: every action (who, when, why) and every refusal, oldest first."""
+    room = _watched(request).get(pk=sitting_room_id)
+    actions = room.actions.select_related("by").order_by("at", "pk")
+    refusals = room.refusals.select_related("user").order_by("at", "pk")
+    return Response(LogOutput({"actions": actions, "refusals": refusals}).data)
+
+
+@extend_schema(responses={200: LogOutput})
+@api_view(["GET"])
+@permission_classes([IsBoard])
+def sitting_log(request: Request, sitting_id: int) -> Response:
+    """Every room's log of the sitting, and the sitting-wide actions: for the board."""
+    from .models import Action, Refusal
+
+    sitting = sittings_run_by(request.user).filter(kind=Sitting.Kind.EXAM).get(pk=sitting_id)
+    actions = (
+        Action.objects.filter(Q(sitting=sitting) | Q(room__sitting=sitting)).select_related("by").order_by("at", "pk")
+    )
+    refusals = Refusal.objects.filter(Q(room__sitting=sitting) | Q(attempt__sitting=sitting)).select_related("user")
+    return Response(LogOutput({"actions": actions[:5000], "refusals": refusals.order_by("at", "pk")[:5000]}).data)

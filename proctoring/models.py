@@ -120,9 +120,10 @@ class SittingRoom(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     together = models.BooleanField(_("started together"), default=False)
+    order = models.PositiveSmallIntegerField(default=0)  # the board's order: the rooms fill in it
 
     class Meta:
-        ordering = ["sitting", "room__name"]
+        ordering = ["sitting", "order", "room__name"]
         constraints = [models.UniqueConstraint(fields=["sitting", "room"], name="sitting_room_once")]
         verbose_name = _("sitting room")
         verbose_name_plural = _("sitting rooms")
@@ -140,8 +141,14 @@ class Action(models.Model):
         OPEN = "open", _("Opened the room")
         START_TOGETHER = "start_together", _("Started the room together")
         MOVE = "move", _("Moved to another seat")
+        PAUSE = "pause", _("Paused")
+        RESUME = "resume", _("Resumed")
+        EXTEND = "extend", _("Gave more time")
+        VOID = "void", _("Voided")
+        MESSAGE = "message", _("Sent a message")
 
-    room = models.ForeignKey(SittingRoom, on_delete=models.CASCADE, related_name="actions")
+    room = models.ForeignKey(SittingRoom, null=True, on_delete=models.CASCADE, related_name="actions")
+    sitting = models.ForeignKey("assess.Sitting", null=True, on_delete=models.CASCADE, related_name="+")
     attempt = models.ForeignKey("assess.Attempt", null=True, on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(_("action"), max_length=20, choices=Kind.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import ClassMembership, Role, User
+from accounts.models import ClassMembership, Organisation, Role, User
 from accounts.permissions import BOARD, PROCTORS, ROOM_KEEPERS, organisation_subtree, require, scope_of
 from assess import events, statuses
 from assess import services as delivery
@@ -31,7 +31,7 @@ from assess.models import Attempt, Form, Sitting
 from assess.sittings import new_access_code, require_runner
 
 from . import placement
-from .models import MAX_COLUMNS, MAX_ROWS, Action, Room, Seat, SittingRoom, validate_networks
+from .models import MAX_COLUMNS, MAX_ROWS, Action, Refusal, Room, Seat, SittingRoom, validate_networks
 
 MAX_NAME = 100
 
@@ -126,6 +126,8 @@ def room_save(*, by: User, organisation_id: int, spec: RoomSpec, room_id: int | 
     require(scope.has_role(*ROOM_KEEPERS), _("Only school administrators and the exam board keep rooms."))
     if room_id is None:
         require(scope.oversees(organisation_id), _("You may not add rooms to this school."))
+        if not Organisation.objects.filter(pk=organisation_id, kind=Organisation.Kind.SCHOOL).exists():
+            raise ValidationError({"school": [_("A room belongs to a school: choose the school it is in.")]})
         room = Room(organisation_id=organisation_id)
     else:
         room = Room.objects.select_for_update().get(pk=room_id)
@@ -222,7 +224,7 @@ def sitting_place(*, by: User, sitting_id: int, plan: Sequence[RoomPlan], seed: 
         .select_related("student")
         .order_by("pk")
     )
-    if any(attempt.status != statuses.SCHEDULED for attempt in attempts):
+    if not placing_allowed(sitting):
         raise ValidationError(
             {"sitting": [_("Check-in has begun: move candidates one by one instead of placing them all again.")]}
         )
@@ -277,6 +279,8 @@ def sitting_place(*, by: User, sitting_id: int, plan: Sequence[RoomPlan], seed: 
     codes = list(Form.objects.filter(parent_id=sitting.form_id).order_by("code")) or [sitting.form]
 
     # Free every seat first: the one-candidate-per-seat constraint holds at every statement.
+    # The room each candidate leaves is told too (its console drops them).
+    rooms_before = {attempt.pk: attempt.room_id for attempt in attempts}
     Attempt.objects.filter(sitting=sitting).update(room=None, seat=None)
     SittingRoom.objects.filter(sitting=sitting).exclude(room_id__in=room_ids).delete()
     placed: list[SittingRoom] = []
@@ -286,6 +290,8 @@ def sitting_place(*, by: User, sitting_id: int, plan: Sequence[RoomPlan], seed: 
         sitting_room, _created = SittingRoom.objects.get_or_create(
             sitting=sitting, room=room, defaults={"access_code": new_access_code()}
         )
+        sitting_room.order = len(placed) + 1  # the order the board chose: rooms fill in it
+        sitting_room.save(update_fields=["order"])
         sitting_room.proctors.set([proctors[pk] for pk in entry.proctor_ids])
         seats = {(seat.row, seat.column): seat for seat in room.seats.all()}
         usable = sum(1 for seat in seats.values() if not seat.spare)
@@ -301,7 +307,7 @@ def sitting_place(*, by: User, sitting_id: int, plan: Sequence[RoomPlan], seed: 
         placed.append(sitting_room)
     Attempt.objects.bulk_update(attempts, ["room", "seat", "form"], batch_size=2000)
     for attempt in attempts:
-        events.publish(_seated(attempt, from_room=None))
+        events.publish(_seated(attempt, from_room=rooms_before[attempt.pk]))
     return placed
 
 
@@ -454,7 +460,231 @@ def room_open(*, by: User, sitting_room_id: int, together: bool) -> SittingRoom:
     return room
 
 
+def placing_allowed(sitting: Sitting) -> bool:
+    """Whether the candidates may still be placed all again (nobody checked in or started)."""
+    return (
+        not Attempt.objects.filter(sitting=sitting).exclude(status__in=(statuses.SCHEDULED, statuses.VOIDED)).exists()
+    )
+
+
 def rooms_of_sitting(sitting: Sitting) -> list[SittingRoom]:
     return list(
-        SittingRoom.objects.filter(sitting=sitting).select_related("room").prefetch_related("proctors", "room__seats")
+        SittingRoom.objects.filter(sitting=sitting)
+        .order_by("order", "room__name")
+        .select_related("room__organisation")
+        .prefetch_related("proctors", "room__seats")
     )
+
+
+def console_room(*, user: User, sitting_room_id: int) -> tuple[int, int]:
+    """(sitting, room) of a room's console ``user`` may watch; DoesNotExist or PermissionDenied."""
+    room = SittingRoom.objects.select_related("sitting").get(pk=sitting_room_id)
+    require(may_watch(user, room), _("Only the room's proctors and the exam board watch it."))
+    return room.sitting_id, room.pk
+
+
+def console_sitting(*, user: User, sitting_id: int) -> int:
+    """The sitting whose console ``user`` may watch (its board); DoesNotExist or PermissionDenied."""
+    sitting = Sitting.objects.get(pk=sitting_id, kind=Sitting.Kind.EXAM)
+    require_runner(user, sitting)
+    return sitting.pk
+
+
+# --- proctors' actions on the day --------------------------------------------------------------
+
+MAX_MESSAGE = 500
+MAX_EXTEND_MINUTES = 120
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an action is for: one attempt, every attempt of a room, or of the whole sitting."""
+
+    attempt_id: int | None = None
+    sitting_room_id: int | None = None
+    sitting_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The attempts an action changed, and those it found already so (another proctor's)."""
+
+    changed: tuple[int, ...]
+    already: tuple[int, ...]
+
+
+def _attempts_of(by: User, target: Target) -> tuple[list[int], SittingRoom | None, Sitting]:
+    """The attempt ids of ``target`` (not finished) after checking that ``by`` may act on it."""
+    if target.attempt_id is not None:
+        attempt = Attempt.objects.select_related("room__sitting", "sitting").get(pk=target.attempt_id)
+        room = attempt.room
+        if room is not None:
+            require(may_watch(by, room), _("Only the room's proctors and the exam board act on its candidates."))
+        else:
+            require_runner(by, attempt.sitting)
+        return [attempt.pk], room, attempt.sitting
+    if target.sitting_room_id is not None:
+        room = SittingRoom.objects.select_related("sitting").get(pk=target.sitting_room_id)
+        require(may_watch(by, room), _("Only the room's proctors and the exam board act on its candidates."))
+        ids = Attempt.objects.filter(room=room).exclude(status__in=statuses.FINISHED).order_by("pk")
+        return list(ids.values_list("pk", flat=True)), room, room.sitting
+    sitting = Sitting.objects.get(pk=target.sitting_id)
+    require_runner(by, sitting)
+    ids = Attempt.objects.filter(sitting=sitting).exclude(status__in=statuses.FINISHED).order_by("pk")
+    return list(ids.values_list("pk", flat=True)), None, sitting
+
+
+def _log(by: User, kind: str, target: Target, room, sitting, *, reason: str = "", **detail) -> None:
+    Action.objects.create(
+        room=room,
+        sitting=sitting,
+        attempt_id=target.attempt_id,
+        kind=kind,
+        by=by,
+        reason=reason[:300],
+        detail=detail,
+    )
+
+
+def _last_move(attempt_ids: Sequence[int], to: str) -> str:
+    """Who made the latest move of these attempts to ``to``, and when (for the one told)."""
+    from assess.models import AttemptTransition
+
+    last = (
+        AttemptTransition.objects.filter(attempt_id__in=attempt_ids, to_status=to)
+        .select_related("by")
+        .order_by("-at")
+        .first()
+    )
+    if last is None or last.by is None:
+        return ""
+    return _("%(name)s at %(at)s") % {
+        "name": last.by.get_full_name() or last.by.username,
+        "at": timezone.localtime(last.at).strftime("%H:%M:%S"),
+    }
+
+
+def pause(*, by: User, target: Target, reason: str) -> Outcome:
+    """Stop the clocks of the target's attempts under way (a power cut, a fire drill), in one go.
+
+    What is paused already is left as it is and said; when nothing changed because another
+    proctor paused it first, the refusal names them (and is kept).
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why (it goes into the room's report).")]})
+    return _switch(
+        by,
+        target,
+        Action.Kind.PAUSE,
+        reason,
+        source=statuses.IN_PROGRESS,
+        to=statuses.PAUSED,
+        move=delivery.attempt_pause,
+        done=_("Already paused"),
+        none=_("Nobody is answering now."),
+    )
+
+
+def resume(*, by: User, target: Target, reason: str = "") -> Outcome:
+    """Restart the clocks of the target's paused attempts, each with the time it had left."""
+    return _switch(
+        by,
+        target,
+        Action.Kind.RESUME,
+        reason,
+        source=statuses.PAUSED,
+        to=statuses.IN_PROGRESS,
+        move=delivery.attempt_resume,
+        done=_("Already resumed"),
+        none=_("Nobody is paused."),
+    )
+
+
+class _NothingToDo(Exception):
+    def __init__(self, already: list[int]) -> None:
+        self.already = already
+
+
+def _switch(by: User, target: Target, kind: str, reason: str, *, source: str, to: str, move, done: str, none: str):
+    """Move every attempt of ``target`` that is ``source`` to ``to``, all in one transaction,
+    deciding under the attempts' locks (two proctors at once: the second finds them moved)."""
+    ids, room, sitting = _attempts_of(by, target)
+    try:
+        with transaction.atomic():
+            now = dict(
+                Attempt.objects.select_for_update(of=("self",))
+                .filter(pk__in=ids)
+                .order_by("pk")
+                .values_list("pk", "status")
+            )
+            moving = [pk for pk in ids if now.get(pk) == source]
+            already = [pk for pk in ids if now.get(pk) == to]
+            if not moving:
+                raise _NothingToDo(already)
+            for pk in moving:
+                move(attempt_id=pk, by=by, reason=reason)
+            _log(by, kind, target, room, sitting, reason=reason, attempts=moving)
+    except _NothingToDo as nothing:
+        _nothing_to_do(by, target, room, nothing.already, to, done, none)
+    return Outcome(changed=tuple(moving), already=tuple(already))
+
+
+def _nothing_to_do(by: User, target: Target, room, already: list[int], status: str, done: str, none: str) -> None:
+    """Refuse an action that would change nothing, saying why; kept as a refusal (a race lost).
+    Called outside of a transaction, so that the refusal stays."""
+    who = _last_move(already, status) if already else ""
+    message = f"{done}: {who}." if who else none
+    Refusal.objects.create(user=by, attempt_id=target.attempt_id, room=room, code="nothing_to_do", detail=message[:300])
+    raise Conflict(message)
+
+
+class Conflict(ValidationError):
+    """Another proctor did it first (or there is nothing to do): the one told why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"attempt": [message]})
+
+
+@transaction.atomic
+def extend(*, by: User, attempt_id: int, minutes: int, reason: str) -> Attempt:
+    """Give one candidate ``minutes`` more, with the reason kept (time lost, an accommodation)."""
+    if not 1 <= minutes <= MAX_EXTEND_MINUTES:
+        raise ValidationError({"minutes": [_("Give 1 to %(max)d minutes.") % {"max": MAX_EXTEND_MINUTES}]})
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why (it goes into the room's report).")]})
+    target = Target(attempt_id=attempt_id)
+    _ids, room, sitting = _attempts_of(by, target)
+    attempt = delivery.attempt_extend(attempt_id=attempt_id, by=by, minutes=minutes, reason=reason)
+    _log(by, Action.Kind.EXTEND, target, room, sitting, reason=reason, minutes=minutes)
+    return attempt
+
+
+@transaction.atomic
+def void(*, by: User, attempt_id: int, reason: str) -> Attempt:
+    """Void one candidate's attempt, the reason kept; it counts for nothing."""
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why (it goes into the room's report).")]})
+    target = Target(attempt_id=attempt_id)
+    _ids, room, sitting = _attempts_of(by, target)
+    attempt = delivery.attempt_void(attempt_id=attempt_id, by=by, reason=reason)
+    _log(by, Action.Kind.VOID, target, room, sitting, reason=reason)
+    return attempt
+
+
+@transaction.atomic
+def message(*, by: User, target: Target, text: str) -> int:
+    """Send a message to a candidate or every candidate of a room or the sitting still
+    working; pushed to their exam page. How many it reached."""
+    text = text.strip()
+    if not text or len(text) > MAX_MESSAGE:
+        raise ValidationError({"text": [_("Write a message of 1 to %(max)d characters.") % {"max": MAX_MESSAGE}]})
+    ids, room, sitting = _attempts_of(by, target)
+    sender = by.get_full_name() or by.username
+    at = events.stamp(timezone.now())
+    rooms = dict(Attempt.objects.filter(pk__in=ids).values_list("pk", "room_id"))
+    for pk in ids:
+        events.publish(
+            events.Notice(attempt=pk, sitting=sitting.pk, room=rooms.get(pk), text=text, sender=sender, at=at)
+        )
+    _log(by, Action.Kind.MESSAGE, target, room, sitting, reason=text, attempts=ids)
+    return len(ids)

@@ -14,7 +14,8 @@ LOCALE = Path(settings.BASE_DIR) / "locale"
 
 def _po_entries(path: Path) -> dict[str, str]:
     """msgid -> msgstr of a .po file (single- and multi-line strings); a message with a
-    context is keyed ``context\x04msgid``, as gettext keys it."""
+    context is keyed ``context\x04msgid``, as gettext keys it; one with plural forms by its
+    singular, with its only form (Vietnamese has one: ``msgstr[0]``)."""
     entries: dict[str, str] = {}
     current: dict[str, str] = {}
     key = None
@@ -22,9 +23,9 @@ def _po_entries(path: Path) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
-        match = re.match(r'^(msgctxt|msgid|msgstr) (".*")$', line)
+        match = re.match(r'^(msgctxt|msgid|msgid_plural|msgstr|msgstr\[0\]) (".*")$', line)
         if match:
-            key = match.group(1)
+            key = {"msgstr[0]": "msgstr"}.get(match.group(1), match.group(1))
             current[key] = ast.literal_eval(match.group(2))
         elif line.startswith('"') and key:
             current[key] += ast.literal_eval(line)
@@ -38,7 +39,11 @@ def _po_entries(path: Path) -> dict[str, str]:
 
 def _compiled(compiled: gettext.GNUTranslations, key: str) -> str:
     context, separator, msgid = key.rpartition("\x04")
-    return compiled.pgettext(context, msgid) if separator else compiled.gettext(key)
+    if separator:
+        return compiled.pgettext(context, msgid)
+    if (key, 0) in compiled._catalog:  # a message with plural forms
+        return compiled.ngettext(key, key, 1)
+    return compiled.gettext(key)
 
 
 def test_every_vietnamese_message_is_translated_and_compiled():

@@ -718,3 +718,66 @@ def test_a_line_rate_flooder_is_read_no_faster_than_served_then_dropped(cluster:
     # The student beside it was served throughout.
     honest.answer(1, 1, honest_shown[1]["B"])
     assert list(AnswerEvent.objects.filter(attempt=honest_attempt).values_list("seq", flat=True)) == [1]
+
+
+def test_a_console_on_one_server_follows_candidates_connected_to_the_other(cluster: Cluster, sockets: Opener):
+    """Issue 10: a proctor's console on Daphne B sees, within a moment, what a candidate
+    connected to Daphne A does, and the proctor's actions on B reach the candidate on A."""
+    from proctoring import services as proctoring
+    from proctoring.models import SittingRoom
+
+    sitting = make_sitting(n_items=5, n_students=2)
+    school = sitting.organisation
+    keeper = User.objects.create_user("it-keeper", password=PASSWORD, role=Role.SCHOOL_ADMIN, organisation=school)
+    proctor = User.objects.create_user("it-proctor", password=PASSWORD, role=Role.PROCTOR, organisation=school)
+    room = proctoring.room_save(
+        by=keeper, organisation_id=school.pk, spec=proctoring.RoomSpec(name="P1", rows=2, columns=2)
+    )
+    proctoring.sitting_place(
+        by=sitting.created_by,
+        sitting_id=sitting.pk,
+        plan=[proctoring.RoomPlan(room_id=room.pk, proctor_ids=(proctor.pk,))],
+    )
+    sitting_room = SittingRoom.objects.get(sitting=sitting)
+    attempt = Attempt.objects.filter(sitting=sitting).select_related("student").order_by("pk").first()
+
+    watching = logged_in(cluster.b, proctor)
+    console = sockets(cluster.b, f"/ws/consoles/rooms/{sitting_room.pk}/", watching.cookie_header())
+    snapshot = console.expect("snapshot", room=sitting_room.pk)
+    assert snapshot["attempts"][str(attempt.pk)]["status"] == statuses.SCHEDULED
+
+    def heard(kind: str, **fields: Any) -> dict:
+        while True:
+            message = console.expect("event")
+            event = message["event"]
+            if event["kind"] == kind and all(event.get(k) == v for k, v in fields.items()):
+                return event
+
+    candidate = logged_in(cluster.a, attempt.student)
+    exam = sockets(cluster.a, my_attempt(candidate, attempt.pk)["ws_path"], candidate.cookie_header())
+    assert exam.expect("state")["status"] == statuses.SCHEDULED
+    assert heard("presence", attempt=attempt.pk)["connected"] is True
+
+    csrf = {"X-CSRFToken": watching.cookie("csrftoken") or ""}
+    status, body = watching.request("POST", f"/api/attempts/{attempt.pk}/check-in/", {}, csrf)
+    assert (status, body["status"]) == (200, statuses.CHECKED_IN)
+    assert heard("status", attempt=attempt.pk)["status"] == statuses.CHECKED_IN
+    assert exam.expect("state")["status"] == statuses.CHECKED_IN  # pushed across processes
+    status, body = watching.request("POST", f"/api/sitting-rooms/{sitting_room.pk}/open/", {"together": True}, csrf)
+    assert status == 200 and body["together"] is True, body
+    state = exam.expect("state", status=statuses.IN_PROGRESS)
+    assert heard("status", attempt=attempt.pk)["status"] == statuses.IN_PROGRESS
+    assert heard("room_opened", room=sitting_room.pk)["together"] is True
+
+    exam.answer(1, 1, option_ids(state)[1][KEYS[1]])
+    event = heard("answer", attempt=attempt.pk)
+    assert (event["item"], event["answered"]) == (1, True)
+    exam.call({"type": "ping"}, "pong")
+    console.send({"type": "seen"})
+    assert str(attempt.pk) in console.expect("seen")["seen"]
+
+    exam.close()  # the candidate's PC goes away: the console on the other server is told
+    assert heard("presence", attempt=attempt.pk)["connected"] is False
+    console.send({"type": "snapshot"})
+    row = console.expect("snapshot")["attempts"][str(attempt.pk)]
+    assert row["connection"]["connected"] is False and row["answered"] == [1]

@@ -278,3 +278,22 @@ def test_check_in_and_starting_a_room_together_reach_its_console():
     assert [e.kind for e in heard] == ["status", "status", "room_opened"]
     assert in_room.view["rooms"][str(room.pk)]["together"] is True
     board.assert_fresh()
+
+
+def test_pausing_extending_and_voiding_reach_the_console():
+    from proctoring import services as proctoring
+    from tests.proctoring.test_actions import running_room
+
+    room, [first, second, _third], [proctor, _] = running_room()
+    in_room = Console(room.sitting_id, room.pk)
+    proctoring.pause(by=proctor, target=proctoring.Target(sitting_room_id=room.pk), reason="Mất điện")
+    assert {e.status for e in in_room.assert_fresh()} == {statuses.PAUSED}
+    proctoring.extend(by=proctor, attempt_id=first.pk, minutes=5, reason="Mất điện")
+    (heard,) = in_room.assert_fresh()
+    assert heard.paused_remaining_ms > 5 * 60 * 1000
+    proctoring.resume(by=proctor, target=proctoring.Target(sitting_room_id=room.pk))
+    assert {e.status for e in in_room.assert_fresh()} == {statuses.IN_PROGRESS}
+    proctoring.void(by=proctor, attempt_id=second.pk, reason="Gian lận")
+    assert [e.status for e in in_room.assert_fresh()] == [statuses.VOIDED]
+    proctoring.message(by=proctor, target=proctoring.Target(sitting_room_id=room.pk), text="Còn 5 phút")
+    assert in_room.assert_fresh() == []  # messages are for the candidates; the log keeps them
