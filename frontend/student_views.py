@@ -1,5 +1,5 @@
 """The student's pages: the dashboard of their assessments (``/exam/``) and the review of a
-published attempt (``/exam/attempts/<id>/review/``).
+published attempt (``/exam/attempts/<id>/review/``), and the exam runner's settings.
 
 Both render what ``assess.dashboard`` computes, the same as ``GET /api/me/dashboard/`` and
 ``GET /api/attempts/<id>/review/``: nothing here decides a state, a result or what a feedback
@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -38,6 +39,26 @@ KIND_LABELS = {
     "exam": pgettext_lazy("sitting kind", "Exam"),
     "assignment": pgettext_lazy("sitting kind", "Assignment"),
 }
+
+
+# The exam runner's heartbeat (exam.js): a ping when nothing else was sent for HEARTBEAT_MS
+# (each costs one token of the rate limit), and a connection that hears nothing from the
+# server for DEAD_AFTER_MS is taken for dead: closed and opened again. A browser's own
+# websocket gives no sign of a connection lost quietly (a sleeping laptop, a Wi-Fi hand-over)
+# for minutes; the student must see it at once.
+HEARTBEAT_MS = 10_000
+DEAD_AFTER_MS = 25_000
+
+
+def runner_config(attempt_id: int) -> dict[str, Any]:
+    """What ``exam.js`` reads from ``#runner-config``: the attempt, where to connect, the heartbeat."""
+    return {
+        "attemptId": attempt_id,
+        "wsPath": f"/ws/attempts/{attempt_id}/",
+        "listUrl": reverse("exam-list"),
+        "heartbeatMs": HEARTBEAT_MS,
+        "deadAfterMs": DEAD_AFTER_MS,
+    }
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import assessment_views, student_views, subject_views, views
+from . import assessment_views, proctor_views, room_views, student_views, subject_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,11 +23,15 @@ urlpatterns = [
         views.people_password_reset,
         name="people-password-reset",
     ),
+    path("rooms/", room_views.rooms, name="rooms"),
     path("exam/", student_views.exam_list, name="exam-list"),
     path("exam/<id:attempt_id>/", views.exam_page, name="exam"),
     path("exam/attempts/<id:attempt_id>/review/", student_views.attempt_review, name="exam-review"),
     path("board/", views.board, name="board"),
     path("board/sittings/<id:sitting_id>/", views.board_sitting, name="board-sitting"),
+    path("board/sittings/<id:sitting_id>/console/", proctor_views.board_console, name="board-console"),
+    path("proctor/", proctor_views.proctor_rooms, name="proctor-rooms"),
+    path("proctor/rooms/<id:sitting_room_id>/", proctor_views.proctor_room, name="proctor-room"),
     path("bank/", views.bank_list, name="bank-list"),
     path("bank/items/new/", views.bank_item_new, name="bank-item-new"),
     path("bank/items/<id:item_id>/", views.bank_item, name="bank-item"),

@@ -17,7 +17,6 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts import login_cards
@@ -34,6 +33,7 @@ from accounts.permissions import (
     STUDENTS,
     UNLOCKERS,
     can_use_admin,
+    may_see_photo,
     page_for,
     scope_of,
 )
@@ -41,6 +41,9 @@ from assess import selectors, sittings
 from itembank.bulk import MAX_BULK_ITEMS
 
 from .bank_text import bank_text, item_text, people_text
+from .room_views import board_rooms_context
+from .student_text import runner_text
+from .student_views import runner_config
 
 
 @login_required
@@ -73,13 +76,10 @@ def exam_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "frontend/exam.html",
         {
             "attempt": selectors.attempt_summary(attempt),
-            "needs_access_code": bool(attempt.sitting.access_code),  # never the code itself
-            "runner_config": {
-                "attemptId": attempt.pk,
-                "wsPath": f"/ws/attempts/{attempt.pk}/",
-                "listUrl": reverse("exam-list"),
-            },
-            "runner_text": _runner_text(),
+            # never the code itself; placed in a room, the room's code (shown by its proctor)
+            "needs_access_code": bool(attempt.room.access_code if attempt.room else attempt.sitting.access_code),
+            "runner_config": runner_config(attempt.pk),
+            "runner_text": runner_text(),
             "item_text": item_text(),
         },
     )
@@ -140,43 +140,11 @@ def board_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
     results = selectors.sitting_results(sitting)
     top = max((b["count"] for b in results["distribution"]), default=0) or 1
     bars = [{**b, "percent": round(100 * b["count"] / top)} for b in results["distribution"]]
-    return render(request, "frontend/board_sitting.html", {"results": results, "bars": bars})
-
-
-def _runner_text() -> dict[str, str]:
-    """The exam runner's messages, translated on the server and handed to the script."""
-    return {
-        "connected": _("Connected"),
-        "connecting": _("Connecting…"),
-        "offline": _("Connection lost, reconnecting… Your saved answers are safe."),
-        "saving": _("Saving…"),
-        "saved": _("All answers saved"),
-        "question": _("Question"),
-        "check": _("Check my answer"),
-        "checkAnswerFirst": _("Answer the question before checking it."),
-        "correctAnswer": _("Correct answer"),
-        "fb_correct": _("Right"),
-        "fb_partial": _("Partly right"),
-        "fb_incorrect": _("Not right"),
-        "fb_unanswered": _("Not answered"),
-        "fb_invalid": _("Not right"),
-        "fb_pending": _("Marked by your teacher later"),
-        "trueShort": pgettext("true/false key", "T"),
-        "falseShort": pgettext("true/false key", "F"),
-        "flag": _("Mark for review"),
-        "clear": _("Clear answer"),
-        "confirmSubmit": _("Submit your exam now? You cannot change your answers afterwards."),
-        "unanswered": _("Unanswered questions"),
-        "reason_student": _("You submitted the exam."),
-        "reason_deadline": _("Time ran out: the server submitted your exam with every saved answer."),
-        "reason_staff": _("The exam was submitted by the staff."),
-        "submittedState": _("Submitted"),
-        "warn10": _("10 minutes left."),
-        "warn5": _("5 minutes left."),
-        "receipt": _("Handed in at %(time)s (this computer's clock): %(answered)s of %(total)s questions answered."),
-        "takenOver": _("This exam was opened in another window or on another computer. This window is closed."),
-        "error": _("Error"),
-    }
+    return render(
+        request,
+        "frontend/board_sitting.html",
+        {"results": results, "bars": bars, **board_rooms_context(request, sitting)},
+    )
 
 
 # --- the item bank's authoring pages: every datum comes from the JSON API -------------------
@@ -335,12 +303,18 @@ def _class_or_404(request: HttpRequest, class_id: int):
 @page_for(*CLASS_READERS)
 def people_class(request: HttpRequest, class_id: int) -> HttpResponse:
     school_class = _class_or_404(request, class_id)
+    students = list(account_selectors.class_students(school_class))
     return render(
         request,
         "frontend/people_class.html",
         {
             "school_class": school_class,
-            "students": account_selectors.class_students(school_class),
+            "students": students,
+            # Photos for check-in: thumbnails for those who may see them; people.js uploads and
+            # removes them for the school's administrator (its words: people_text).
+            "photo_visible": {s.pk for s in students if may_see_photo(request.user, s)},
+            "bank_config": {},
+            "bank_text": people_text(),
             "manages": scope_of(request.user).has_role(*SCHOOL_ADMINS),
             "subject_teachers": school_class.subject_teachers.select_related("teacher", "subject").order_by(
                 "subject__name", "teacher__first_name"

@@ -9,6 +9,10 @@
  * server refuses one for the rate limit, the script waits as told and sends what is waiting
  * one change at a time until nothing waits. It hands the exam in only once every change is
  * acknowledged.
+ * A heartbeat watches the connection: a ping when nothing else went out for a while, and a
+ * connection that hears nothing from the server for longer than that is taken for dead (a
+ * quietly lost network gives no close event for minutes): it is dropped and opened again.
+ * Submit opens a review of every question (answered, flagged) before the exam is handed in.
  * Every item's body (stimulus, stem, interaction) is drawn by ItemRenderer (items.js), the same
  * code the author preview uses.
  */
@@ -44,6 +48,14 @@
   var checkWanted = {};              // position -> true: check once its answer is acknowledged
   var submitWanted = false;          // hand in as soon as every change is acknowledged
   var submitSent = false;
+  // A ping costs one token of the server's rate limit: never more than one a second.
+  var HEARTBEAT_MS = Math.max(1000, Number(config.heartbeatMs) || 10000);
+  var DEAD_AFTER_MS = Math.max(HEARTBEAT_MS + 1000, Number(config.deadAfterMs) || 25000);
+  var lastHeard = 0;                 // performance.now() of the last frame from the server (or of connecting)
+  var lastSent = 0;                  // performance.now() of the last frame sent
+  var reconnectTimer = null;
+  var current = null;                // position of the question the student is at (the palette marks it)
+  var pinned = null;                 // a question chosen (jumped to, focused): current while in view
 
   var el = function (id) { return document.getElementById(id); };
 
@@ -81,6 +93,17 @@
       : text.offline;
   }
 
+  // A message from the proctor or the board stays until the next one: it is not an error.
+  function proctorMessage(message) {
+    var at = new Date(message.at);
+    var time = isNaN(at) ? "" : at.toLocaleTimeString(document.documentElement.lang || undefined,
+      { hour: "2-digit", minute: "2-digit" });
+    el("proctor-message-from").textContent = text.fromProctor
+      .replace("%(sender)s", message.from).replace("%(time)s", time);
+    el("proctor-message-text").textContent = message.text;
+    el("proctor-message").hidden = false;
+  }
+
   function notice(message) {
     var box = el("notice");
     box.textContent = message || "";
@@ -88,39 +111,67 @@
   }
 
   function connect() {
+    reconnectTimer = null;
     if (stopped) return;
     setConnection("connecting");
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + config.wsPath);
+    lastHeard = lastSent = window.performance.now();
     socket.onopen = function () {
       retryDelay = 500;
+      lastHeard = window.performance.now();
       setConnection("open");
     };
     socket.onmessage = function (event) {
+      lastHeard = window.performance.now();
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
       handle(message);
     };
-    socket.onclose = function (event) {
-      socket = null;
-      inFlight = {};
-      submitSent = false;
-      if (stopped || FINAL_CLOSE_CODES.indexOf(event.code) !== -1) {
-        stopped = true;
-        setConnection("closed");
-        return;
-      }
-      setConnection("offline");
-      var delay = retryDelay;
-      if (event.code === CLOSE_RATE_LIMITED) delay = Math.max(retryAfter, retryDelay) + Math.random() * 500;
-      window.setTimeout(connect, delay);
-      retryDelay = Math.min(retryDelay * 2, 10000);
-    };
+    socket.onclose = function (event) { lost(event.code); };
+  }
+
+  function lost(code) {
+    socket = null;
+    inFlight = {};
+    submitSent = false;
+    if (stopped || FINAL_CLOSE_CODES.indexOf(code) !== -1) {
+      stopped = true;
+      setConnection("closed");
+      return;
+    }
+    setConnection("offline");
+    var delay = retryDelay;
+    if (code === CLOSE_RATE_LIMITED) delay = Math.max(retryAfter, retryDelay) + Math.random() * 500;
+    reconnectTimer = window.setTimeout(connect, delay);
+    retryDelay = Math.min(retryDelay * 2, 10000);
+  }
+
+  // The heartbeat. A connection lost without a word (a network gone, a server hung) would
+  // show "connected" for minutes: silence longer than DEAD_AFTER_MS ends it here. Silence
+  // counts only while something sent waits for its reply (every frame gets one) or the
+  // socket is not open yet: a hidden tab's timers may run once a minute, and a quiet minute
+  // there is not a dead connection. Its close handshake cannot finish, so it is not waited
+  // for: its handlers go, and a new one opens.
+  function heartbeat() {
+    if (!socket || stopped) return;
+    var now = window.performance.now();
+    var waiting = pacedTimer !== null;   // told to wait (rate limit): quiet is expected, pings refused
+    var asked = socket.readyState !== WebSocket.OPEN || lastSent > lastHeard;
+    if (asked && now - lastHeard > DEAD_AFTER_MS + (waiting ? retryAfter : 0)) {
+      var dead = socket;
+      dead.onopen = dead.onmessage = dead.onclose = null;
+      try { dead.close(); } catch (e) { /* already closing */ }
+      lost(null);
+      return;
+    }
+    if (!waiting && now - lastSent >= HEARTBEAT_MS) send({ type: "ping" });
   }
 
   function send(message) {
     if (socket && socket.readyState === WebSocket.OPEN) {
       socket.send(JSON.stringify(message));
+      lastSent = window.performance.now();
     }
   }
 
@@ -210,11 +261,14 @@
       case "submitted": return finish(message.reason);
       case "taken_over":
         stopped = true;
+        closeReview();
         notice(text.takenOver);
         el("paper").hidden = true;
         el("intro").hidden = true;
         return;
       case "error": return onError(message);
+      case "pong": return;           // heard: the heartbeat has what it needs
+      case "notice": return proctorMessage(message);
     }
   }
 
@@ -290,11 +344,13 @@
       replied(message.seq);
     } else {
       awaiting = null;           // a start, sync or submit was answered with this error
+      if (submitWanted) closeReview();   // the notice below says why it was not handed in
       submitWanted = false;
       submitSent = false;
     }
     if (message.code === "superseded") {
       stopped = true;
+      closeReview();
       notice(text.takenOver);
       return;
     }
@@ -322,6 +378,7 @@
     status = "submitted";
     stopped = true;
     deadlineLocal = null;
+    closeReview();
     pending = {};
     savePending();
     el("intro").hidden = true;
@@ -515,6 +572,7 @@
         li.className = "item";
         li.id = "item-" + item.item;
         li.dataset.item = item.item;
+        li.tabIndex = -1;                // a target for the skip link and the review's "go to"
         var head = document.createElement("div");
         head.className = "item-head";
         var title = document.createElement("strong");
@@ -579,6 +637,7 @@
         jump.href = "#item-" + item.item;
         jump.textContent = item.item;
         jump.dataset.item = item.item;
+        jump.addEventListener("click", function () { choose(item.item); });
         palette.appendChild(jump);
       });
       rendered = true;
@@ -586,12 +645,194 @@
     paint();
   }
 
+  // A question's state in words: "answered, flagged".
+  function stateWords(position) {
+    var words = [answered(position) ? text.stateAnswered : text.stateUnanswered];
+    if (flags[position]) words.push(text.stateFlagged);
+    return words.join(", ");
+  }
+
   function paint() {
+    if (current === null && items.length) current = items[0].item;
     items.forEach(function (item) {
       var li = el("item-" + item.item);
       li.querySelector("input[data-flag]").checked = !!flags[item.item];
       var jump = el("palette").querySelector('[data-item="' + item.item + '"]');
-      jump.className = (answered(item.item) ? "answered" : "") + (flags[item.item] ? " flagged" : "");
+      var classes = [];
+      if (answered(item.item)) classes.push("answered");
+      if (flags[item.item]) classes.push("flagged");
+      if (item.item === current) classes.push("current");
+      jump.className = classes.join(" ");
+      jump.setAttribute("aria-label", text.question + " " + item.item + ", " + stateWords(item.item));
+      if (item.item === current) jump.setAttribute("aria-current", "true");
+      else jump.removeAttribute("aria-current");
+    });
+    if (el("review").open) fillReview();
+  }
+
+  /* --- the question the student is at: the one chosen while it is in view, else the one
+     reaching a third down the screen --- */
+
+  function inView(position) {
+    var li = el("item-" + position);
+    if (!li) return false;
+    var box = li.getBoundingClientRect();
+    return box.bottom > headBottom() && box.top < window.innerHeight;
+  }
+
+  // Where the questions start to show: below the sticky head, and below the palette while it
+  // sticks under it (or while it is on screen at the top of the paper).
+  function headBottom() {
+    var head = document.querySelector(".exam-head");
+    var bottom = head ? head.getBoundingClientRect().bottom : 0;
+    return Math.max(0, bottom, el("palette").getBoundingClientRect().bottom);
+  }
+
+  // The palette sticks under the head, whose height changes with the text size, the width
+  // and the connection's message: measured, it places the palette and where a question
+  // jumped to lands.
+  function measureHead() {
+    var exam = el("exam");
+    exam.style.setProperty("--exam-head-height", document.querySelector(".exam-head").offsetHeight + "px");
+    exam.style.setProperty("--exam-palette-height", el("palette").offsetHeight + "px");
+  }
+
+  function setCurrent(position) {
+    if (position === current) return;
+    current = position;
+    paint();
+  }
+
+  function choose(position) {
+    pinned = position;
+    setCurrent(position);
+  }
+
+  var scrollQueued = false;
+  function onScroll() {
+    if (scrollQueued || !items.length || el("paper").hidden) return;
+    scrollQueued = true;
+    window.requestAnimationFrame(function () {
+      scrollQueued = false;
+      if (pinned !== null && inView(pinned)) return setCurrent(pinned);
+      pinned = null;
+      var top = headBottom();
+      var line = top + (window.innerHeight - top) / 3;
+      var found = items[0].item;
+      items.forEach(function (item) {
+        if (el("item-" + item.item).getBoundingClientRect().top <= line) found = item.item;
+      });
+      setCurrent(found);
+    });
+  }
+
+  /* --- the review before handing in --- */
+
+  var review = el("review");
+
+  function fillReview() {
+    var list = el("review-list");
+    var count = { answered: 0, unanswered: 0, flagged: 0 };
+    var focused = list.contains(document.activeElement) ? document.activeElement.dataset.item : null;
+    list.textContent = "";
+    items.forEach(function (item) {
+      var position = item.item;
+      count[answered(position) ? "answered" : "unanswered"] += 1;
+      if (flags[position]) count.flagged += 1;
+      var li = document.createElement("li");
+      var go = document.createElement("button");
+      go.type = "button";
+      go.className = "review-go" + (answered(position) ? " answered" : "") + (flags[position] ? " flagged" : "");
+      go.dataset.item = position;
+      var number = document.createElement("strong");
+      number.textContent = text.question + " " + position;
+      var state = document.createElement("span");
+      state.className = "review-state";
+      state.textContent = stateWords(position);
+      go.appendChild(number);
+      go.appendChild(document.createTextNode(" "));
+      go.appendChild(state);
+      go.addEventListener("click", function () { goTo(position); });
+      li.appendChild(go);
+      list.appendChild(li);
+      if (String(position) === focused) go.focus();   // filled again after a reconnect
+    });
+    el("review-answered").textContent = count.answered + "/" + items.length;
+    el("review-unanswered").textContent = String(count.unanswered);
+    el("review-flagged").textContent = String(count.flagged);
+    review.classList.toggle("has-unanswered", count.unanswered > 0);
+    review.classList.toggle("has-flagged", count.flagged > 0);
+  }
+
+  function showSubmitting() {
+    el("review-submit").disabled = submitWanted;
+    el("review-status").textContent = submitWanted ? text.submitting : "";
+  }
+
+  function openReview() {
+    flushAll();                      // typing not yet sent counts as answered
+    fillReview();
+    showSubmitting();
+    if (!review.open) review.showModal();
+    el("review-title").focus();
+  }
+
+  function closeReview() {
+    if (review.open) review.close();
+  }
+
+  function goTo(position) {
+    closeReview();
+    var li = el("item-" + position);
+    choose(position);
+    li.focus({ preventScroll: true });
+    li.scrollIntoView({ block: "start" });
+  }
+
+  /* --- text size and contrast, remembered by this browser for every exam --- */
+
+  var DISPLAY_KEY = "exam:display";
+  var TEXT_SIZES = ["", "text-size-1", "text-size-2"];
+
+  function readDisplay() {
+    try {
+      var stored = JSON.parse(window.localStorage.getItem(DISPLAY_KEY) || "{}");
+      return {
+        size: TEXT_SIZES[stored.size] !== undefined ? stored.size : 0,
+        contrast: stored.contrast === true
+      };
+    } catch (e) {
+      return { size: 0, contrast: false };
+    }
+  }
+
+  function applyDisplay(display) {
+    var exam = el("exam");
+    TEXT_SIZES.forEach(function (name, i) { if (name) exam.classList.toggle(name, i === display.size); });
+    exam.classList.toggle("high-contrast", display.contrast);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-text-size]"), function (button) {
+      button.setAttribute("aria-pressed", String(Number(button.dataset.textSize) === display.size));
+    });
+    el("contrast").setAttribute("aria-pressed", String(display.contrast));
+  }
+
+  var display = readDisplay();
+
+  function changeDisplay(field, value) {
+    display[field] = value;
+    try {
+      window.localStorage.setItem(DISPLAY_KEY, JSON.stringify(display));
+    } catch (e) { /* storage disabled: it lasts as long as the page */ }
+    applyDisplay(display);
+  }
+
+  function setUpDisplay() {
+    applyDisplay(display);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-text-size]"), function (button) {
+      button.addEventListener("click", function () { changeDisplay("size", Number(button.dataset.textSize)); });
+    });
+    el("contrast").addEventListener("click", function () {
+      changeDisplay("contrast", !display.contrast);
     });
   }
 
@@ -599,21 +840,53 @@
   if (accessCode) {
     accessCode.addEventListener("keydown", function (event) { if (event.key === "Enter") start(); });
   }
-  el("submit").addEventListener("click", function () {
-    flushAll();
-    var missing = items.filter(function (item) { return !answered(item.item); }).length;
-    var question = text.confirmSubmit + (missing ? "\n" + text.unanswered + ": " + missing : "");
-    if (window.confirm(question)) {
-      // Handed in once every change is acknowledged: answers still on their way are never
-      // left behind by a submit the server reads first.
-      submitWanted = true;
-      submitSent = false;
-      maybeSubmit();
+  el("submit").addEventListener("click", openReview);
+  el("review-submit").addEventListener("click", function () {
+    // Handed in once every change is acknowledged: answers still on their way are never
+    // left behind by a submit the server reads first. The review stays open meanwhile.
+    submitWanted = true;
+    submitSent = false;
+    showSubmitting();
+    maybeSubmit();
+  });
+  el("review-back").addEventListener("click", function () {
+    closeReview();
+    el("submit").focus();
+  });
+  review.addEventListener("cancel", function (event) {
+    if (submitWanted) event.preventDefault();   // handing in: Escape does not take it back
+  });
+  el("skip-link").addEventListener("click", function (event) {
+    var target = !el("paper").hidden ? el("items").querySelector("li.item")
+      : !el("intro").hidden ? (accessCode || el("start"))
+      : null;
+    if (!target) return;
+    event.preventDefault();
+    target.focus();
+  });
+  el("items").addEventListener("focusin", function (event) {
+    var li = event.target.closest && event.target.closest("li.item");
+    if (li) choose(Number(li.dataset.item));
+  });
+  window.addEventListener("scroll", onScroll, { passive: true });
+  if (window.ResizeObserver) {
+    var sizes = new window.ResizeObserver(measureHead);
+    sizes.observe(document.querySelector(".exam-head"));
+    sizes.observe(el("palette"));
+  }
+  window.addEventListener("online", function () {
+    // The network is back: no need to wait out the backoff.
+    if (reconnectTimer !== null && !socket) {
+      window.clearTimeout(reconnectTimer);
+      retryDelay = 500;
+      connect();
     }
   });
   // Typing still waiting for its debounce goes into the pending queue (localStorage) before
   // the page goes away, so a reload sends it.
   window.addEventListener("pagehide", flushAll);
   window.setInterval(tick, 250);
+  window.setInterval(heartbeat, Math.min(1000, HEARTBEAT_MS / 2));
+  setUpDisplay();
   connect();
 })();
