@@ -10,14 +10,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 
-def bank_text() -> dict[str, str]:
+def shared_text() -> dict[str, str]:
+    """The words ``bank.js``'s helpers show on every page that loads it (errors, loading)."""
     return {
-        # shared
         "error": _("Error"),
         "networkError": _("The server cannot be reached. Check the connection and try again."),
         "notFound": _("Not found, or not shared with you."),
         "forbidden": _("You may not do this."),
         "loading": _("Loading…"),
+    }
+
+
+def bank_text() -> dict[str, str]:
+    return {
+        **shared_text(),
         "exportReady": _("Download %(name)s (%(count)s items)"),
         "saving": _("Saving…"),
         "saved": _("Saved."),
@@ -227,10 +233,7 @@ def bank_text() -> dict[str, str]:
 def people_text() -> dict[str, str]:
     """The words of the classes and people page's script (people.js)."""
     return {
-        "error": _("Error"),
-        "networkError": _("The server cannot be reached. Check the connection and try again."),
-        "notFound": _("Not found, or not shared with you."),
-        "forbidden": _("You may not do this."),
+        **shared_text(),
         "checking": _("Checking the file…"),
         "importing": _("Importing…"),
         "chooseFile": _("Choose a file first."),

@@ -9,22 +9,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-
-def _shared() -> dict[str, str]:
-    return {
-        "error": _("Error"),
-        "networkError": _("The server cannot be reached. Check the connection and try again."),
-        "notFound": _("Not found, or not shared with you."),
-        "forbidden": _("You may not do this."),
-        "loading": _("Loading…"),
-        "none": "–",
-    }
+from .bank_text import shared_text
 
 
 def room_text() -> dict[str, str]:
     """The labs page (``rooms.js``): the list, the form and its seat map editor."""
     return {
-        **_shared(),
+        **shared_text(),
+        "none": "–",
         "noRooms": _("No computer rooms yet."),
         "addRoom": _("Add a room"),
         "editRoom": _("Edit the room %(name)s"),
@@ -59,7 +51,8 @@ def room_text() -> dict[str, str]:
 def board_rooms_text() -> dict[str, str]:
     """The board sitting page's rooms section (``board_rooms.js``): the plan and the seat maps."""
     return {
-        **_shared(),
+        **shared_text(),
+        "none": "–",
         "chooseRoom": _("Choose a room…"),
         "addProctor": _("Add a proctor…"),
         "noRoomChosen": _("No room chosen yet: add the rooms in the order they fill."),

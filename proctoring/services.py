@@ -401,7 +401,7 @@ def attempt_check_in(*, by: User, attempt_id: int) -> Attempt:
     a no-op; an attempt under way or finished is not checked in again."""
     attempt = Attempt.objects.select_for_update(of=("self",)).select_related("room__sitting", "seat").get(pk=attempt_id)
     if attempt.room is None:
-        raise ValidationError({"attempt": [_("This candidate has no room: place the sitting's candidates first.")]})
+        raise ValidationError({"attempt": [_("This candidate has no room yet: place the sitting's candidates first.")]})
     require(may_watch(by, attempt.room), _("Only the room's proctors and the exam board check candidates in."))
     if attempt.status == statuses.CHECKED_IN:
         return attempt
