@@ -56,6 +56,7 @@ MAX_PARTS = 10
 MAX_ITEMS_PER_PART = 200
 MAX_POINTS_PER_ITEM = Decimal("100")
 MAX_MINUTES = 300
+MAX_BREAK_MINUTES = 120
 MAX_CODE = 20
 GRADES = range(1, 13)
 _CENT = Decimal("0.01")
@@ -73,6 +74,19 @@ class PartSpec:
     points_per_item: Decimal
     item_type: str = ""
     scoring: str = AssessmentPart.Scoring.AS_AUTHORED
+    # Delivery by sections (``assess.sections``): this part's own time, navigation, break after.
+    time_limit_minutes: int | None = None
+    navigation: str = AssessmentPart.Navigation.FREE
+    break_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """The delivery policy of one part (its section), as the assessment page sends it."""
+
+    time_limit_minutes: int | None = None
+    navigation: str = AssessmentPart.Navigation.FREE
+    break_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,11 @@ def form_is_frozen(form: Form, now=None) -> bool:
     ).exists()
 
 
+def sections_locked(assessment: Assessment) -> bool:
+    """Whether how the parts are delivered may no longer change: a sitting of it has opened."""
+    return any(form_is_frozen(form) for form in assessment.forms.filter(kind=Form.Kind.MASTER))
+
+
 def _refuse_frozen(form: Form) -> None:
     if form_is_frozen(form):
         raise ValidationError(
@@ -187,10 +206,41 @@ def _check_spec(spec: AssessmentSpec, *, by: User, organisation_id: int) -> None
             errors[f"{where}.scoring"].append(
                 _("The scoring is one of %(rules)s.") % {"rules": ", ".join(AssessmentPart.Scoring.values)}
             )
+    _check_sections(
+        [SectionSpec(p.time_limit_minutes, p.navigation, p.break_minutes) for p in spec.parts],
+        duration_minutes=spec.duration_minutes,
+        errors=errors,
+    )
     if errors:
         raise ValidationError(dict(errors))
     if not Organisation.objects.filter(pk=organisation_id).exists():
         raise ValidationError({"organisation": [_("No such organisation.")]})
+
+
+def _check_sections(sections: Sequence[SectionSpec], *, duration_minutes: int, errors: dict[str, list[str]]) -> None:
+    """The delivery policy of each part: a time limit within the duration, a known navigation,
+    a break of 1 to MAX_BREAK_MINUTES between two parts (never after the last)."""
+    for index, section in enumerate(sections):
+        where = f"parts.{index}"
+        limit = section.time_limit_minutes
+        if limit is not None and not 1 <= limit <= max(1, min(duration_minutes, MAX_MINUTES)):
+            errors[f"{where}.time_limit_minutes"].append(
+                _("A part's time limit is 1 to %(max)d minutes: within the assessment's duration.")
+                % {"max": duration_minutes}
+            )
+        if section.navigation not in AssessmentPart.Navigation.values:
+            errors[f"{where}.navigation"].append(
+                _("The navigation is one of %(modes)s.") % {"modes": ", ".join(AssessmentPart.Navigation.values)}
+            )
+        pause = section.break_minutes
+        if pause is not None and not 1 <= pause <= MAX_BREAK_MINUTES:
+            errors[f"{where}.break_minutes"].append(_("A break is 1 to %(max)d minutes.") % {"max": MAX_BREAK_MINUTES})
+        elif pause is not None and index == len(sections) - 1:
+            errors[f"{where}.break_minutes"].append(_("There is no break after the last part: the exam ends there."))
+
+
+def _minutes(minutes: int | None) -> timedelta | None:
+    return timedelta(minutes=minutes) if minutes is not None else None
 
 
 def _write_parts(assessment: Assessment, parts: Sequence[PartSpec]) -> None:
@@ -203,9 +253,44 @@ def _write_parts(assessment: Assessment, parts: Sequence[PartSpec]) -> None:
             item_count=part.item_count,
             points_per_item=part.points_per_item,
             scoring=part.scoring,
+            time_limit=_minutes(part.time_limit_minutes),
+            navigation=part.navigation,
+            break_after=_minutes(part.break_minutes),
         )
         for position, part in enumerate(parts, start=1)
     )
+
+
+def _write_sections(assessment: Assessment, sections: Sequence[SectionSpec]) -> None:
+    """Set the delivery policy of the stored parts, in order (their structure stays)."""
+    parts = list(assessment.parts.order_by("position"))
+    for part, section in zip(parts, sections, strict=True):
+        part.time_limit = _minutes(section.time_limit_minutes)
+        part.navigation = section.navigation
+        part.break_after = _minutes(section.break_minutes)
+    AssessmentPart.objects.bulk_update(parts, ["time_limit", "navigation", "break_after"])
+
+
+@transaction.atomic
+def assessment_set_sections(*, by: User, assessment_id: int, sections: Sequence[SectionSpec]) -> Assessment:
+    """Set how the parts are delivered (time limits, navigation, breaks), one entry per part.
+
+    Allowed after forms were built (the forms do not change), until a sitting has opened.
+    """
+    assessment = Assessment.objects.select_for_update().get(pk=assessment_id)
+    require_manager(by, assessment)
+    errors: dict[str, list[str]] = defaultdict(list)
+    count = assessment.parts.count()
+    if len(sections) != count:
+        errors["parts"].append(_("Give the delivery of each of the %(count)d parts.") % {"count": count})
+    else:
+        _check_sections(sections, duration_minutes=assessment.duration_minutes, errors=errors)
+    if errors:
+        raise ValidationError(dict(errors))
+    if sections_locked(assessment):
+        raise ValidationError({"assessment": [_("A sitting of this assessment has opened: it no longer changes.")]})
+    _write_sections(assessment, sections)
+    return assessment
 
 
 @transaction.atomic
@@ -285,6 +370,10 @@ def assessment_update(*, by: User, assessment_id: int, spec: AssessmentSpec) -> 
     if not forms:
         assessment.parts.all().delete()
         _write_parts(assessment, spec.parts)
+    else:  # the structure is the forms'; how its parts are delivered may still change
+        _write_sections(
+            assessment, [SectionSpec(p.time_limit_minutes, p.navigation, p.break_minutes) for p in spec.parts]
+        )
     return assessment
 
 

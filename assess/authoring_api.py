@@ -50,6 +50,27 @@ class PartInput(serializers.Serializer):
     scoring = serializers.ChoiceField(
         choices=AssessmentPart.Scoring.values, required=False, default=AssessmentPart.Scoring.AS_AUTHORED
     )
+    time_limit_minutes = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="The part's own time: delivered as a section."
+    )
+    navigation = serializers.ChoiceField(
+        choices=AssessmentPart.Navigation.values, required=False, default=AssessmentPart.Navigation.FREE
+    )
+    break_minutes = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A break after the part."
+    )
+
+
+class SectionInput(serializers.Serializer):
+    time_limit_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
+    navigation = serializers.ChoiceField(
+        choices=AssessmentPart.Navigation.values, required=False, default=AssessmentPart.Navigation.FREE
+    )
+    break_minutes = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class SectionsInput(serializers.Serializer):
+    parts = SectionInput(many=True, allow_empty=False, max_length=authoring.MAX_PARTS)
 
 
 class AssessmentInput(serializers.Serializer):
@@ -124,6 +145,15 @@ class PartOutput(serializers.Serializer):
     item_count = serializers.IntegerField()
     points_per_item = serializers.DecimalField(max_digits=6, decimal_places=2)
     scoring = serializers.CharField()
+    time_limit_minutes = serializers.SerializerMethodField()
+    navigation = serializers.CharField()
+    break_minutes = serializers.SerializerMethodField()
+
+    def get_time_limit_minutes(self, part: AssessmentPart) -> int | None:
+        return int(part.time_limit.total_seconds() // 60) if part.time_limit is not None else None
+
+    def get_break_minutes(self, part: AssessmentPart) -> int | None:
+        return int(part.break_after.total_seconds() // 60) if part.break_after is not None else None
 
 
 class FormSummaryOutput(serializers.Serializer):
@@ -394,6 +424,23 @@ def assessment_detail(request: Request, assessment_id: int) -> Response:
     if request.method == "PUT":
         authoring.assessment_update(by=request.user, assessment_id=assessment.pk, spec=_spec(request))
         assessment = _assessments(request).get(pk=assessment.pk)
+    return Response(AssessmentDetailOutput(assessment, context={"request": request}).data)
+
+
+@extend_schema(request=SectionsInput, responses={200: AssessmentDetailOutput})
+@api_view(["PUT"])
+@permission_classes([IsAssessor])
+def assessment_sections(request: Request, assessment_id: int) -> Response:
+    """How the parts are delivered: each part's time limit, navigation and break after it
+    (one entry per part, in order). Until a sitting opens, even once forms exist."""
+    assessment = _assessments(request).get(pk=assessment_id)
+    data = _valid(SectionsInput, request.data)
+    authoring.assessment_set_sections(
+        by=request.user,
+        assessment_id=assessment.pk,
+        sections=[authoring.SectionSpec(**part) for part in data["parts"]],
+    )
+    assessment = _assessments(request).get(pk=assessment.pk)
     return Response(AssessmentDetailOutput(assessment, context={"request": request}).data)
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import sessions
+from proctoring import seb, seb_settings
 
 from . import events, presence, protocol, ratelimit, selectors, services, statuses
 from .models import Attempt
@@ -56,7 +57,10 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     attempt_id: int
     token = None
     clock: asyncio.Task | None = None
-    deadline: datetime | None = None
+    deadline: datetime | None = None  # the attempt's, counted down by the "time" pushes
+    wake: datetime | None = None  # when the clock acts: the deadline, or a section's or break's end
+    section_end: datetime | None = None
+    break_end: datetime | None = None
     finished = False
     allowance: ratelimit.Allowance | None = None  # the student's tokens, held while connected
     refusals: ratelimit.TokenBucket | None = None  # refused frames this connection may still send
@@ -129,8 +133,20 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             message = _("Change the password you were given before anything else.")
             await self.fail("password_change_required", message, close=CLOSE_NOT_AUTHENTICATED)
             return
+        refused = await db_thread(seb_settings.socket_refusal)(
+            attempt_id=self.attempt_id,
+            user_id=user.pk,
+            url=self.url,
+            headers=seb.scope_headers(self.scope.get("headers", ())),
+            address=self.address,
+        )
+        if refused is not None:  # the sitting requires Safe Exam Browser and this is not it
+            await self.fail("seb_required", refused, close=CLOSE_FORBIDDEN)
+            return
         try:
-            connected = await db_thread(services.attempt_connect)(attempt_id=self.attempt_id, user=user)
+            connected = await db_thread(services.attempt_connect)(
+                attempt_id=self.attempt_id, user=user, address=self.address, session_key=session_key
+            )
         except Attempt.DoesNotExist:
             await self.fail("not_found", _("There is no such attempt."), close=CLOSE_NOT_FOUND)
             return
@@ -151,6 +167,15 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         groups, self.groups_joined = self.groups_joined, ()
         for group in groups:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    @property
+    def url(self) -> str:
+        """The URL the page opened (Safe Exam Browser hashes it with its keys)."""
+        headers = dict(self.scope.get("headers", ()))
+        host = headers.get(b"host", b"").decode("latin-1")
+        query = self.scope.get("query_string", b"").decode("latin-1")
+        url = f"{self.scope.get('scheme', 'ws')}://{host}{self.scope.get('path', '')}"
+        return f"{url}?{query}" if query else url
 
     @property
     def address(self) -> str | None:
@@ -203,7 +228,8 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             content = protocol.decode(text_data, bytes_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES)
             message = protocol.parse(content)
             seq = getattr(message, "seq", None)
-            if isinstance(message, protocol.Sync | protocol.Start):  # the whole state goes back
+            if isinstance(message, protocol.Sync | protocol.Start | protocol.NextSection | protocol.EndBreak):
+                # the whole state goes back
                 wait = await self.spend(self.allowance, settings.WS_RATE_STATE_COST - 1)
                 if wait:  # sent again, the frame costs its own token too
                     await self.refuse(wait + 1 / settings.WS_RATE_PER_SECOND)
@@ -236,6 +262,9 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         for message in reply.messages:
             if isinstance(message, protocol.State):
                 await self.send_state(message.content)
+            elif isinstance(message, protocol.Progress):
+                await self.send_message(message)
+                self.set_clock(message.content)
             elif isinstance(message, protocol.Submitted):
                 await self.send_submitted(message, reply=True)
             else:
@@ -305,11 +334,16 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         """Send the attempt's whole state (read now unless given) and set the clock by it."""
         if content is None:
             content = await db_thread(selectors.attempt_state)(self.attempt_id)
-        deadline = _running_deadline(content)
         self.finished = content["status"] in statuses.FINISHED
         await self.send_message(protocol.State(content))
-        if self.clock is None or deadline != self.deadline:
-            self.deadline = deadline
+        self.set_clock(content)
+
+    def set_clock(self, content: dict) -> None:
+        """Count down to what the state or progress says, restarting the clock if it moved."""
+        deadline, section_end, break_end = _running_clocks(content)
+        wake = min((t for t in (deadline, section_end, break_end) if t is not None), default=None)
+        if self.clock is None or wake != self.wake or deadline != self.deadline:
+            self.deadline, self.section_end, self.break_end, self.wake = deadline, section_end, break_end, wake
             self.restart_clock()
 
     def restart_clock(self) -> None:
@@ -322,7 +356,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if self.finished and not reply:
             return
         self.finished = True
-        self.deadline = None
+        self.deadline = self.wake = None
         await self.send_message(message)
 
     async def send_error(self, code: str, message: str) -> None:
@@ -357,12 +391,14 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     # --- the server's clock -------------------------------------------------------------------
 
     async def run_clock(self) -> None:
-        """Push the remaining time now and then, and submit the attempt at its deadline."""
+        """Push the remaining time now and then; submit the attempt at its deadline, and move
+        it on at the end of a section or a break (``assess.sections``)."""
         try:
             while True:
                 wait = float(settings.WS_TIME_PUSH_SECONDS)
-                if self.deadline is not None and not self.finished:
-                    left = (self.deadline - timezone.now()).total_seconds()
+                if self.wake is not None and self.deadline is not None and not self.finished:
+                    now = timezone.now()
+                    left = (self.wake - now).total_seconds()
                     if left <= 0:
                         reply = await db_thread(services.attempt_time_up)(attempt_id=self.attempt_id)
                         # The event tells every connection; this one hears the reply even if
@@ -370,7 +406,14 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                         await self.deliver(reply)
                         wait = 1.0
                     else:
-                        await self.send_message(protocol.TimeLeft(int(left * 1000), self.deadline.isoformat()))
+                        await self.send_message(
+                            protocol.TimeLeft(
+                                _ms(self.deadline - now),
+                                self.deadline.isoformat(),
+                                section_remaining_ms=_ms(self.section_end - now) if self.section_end else None,
+                                break_remaining_ms=_ms(self.break_end - now) if self.break_end else None,
+                            )
+                        )
                         wait = min(wait, left + 0.05)
                 await asyncio.sleep(wait)
         except asyncio.CancelledError:
@@ -379,11 +422,21 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             logger.exception("clock of attempt %s failed", self.attempt_id)
 
 
-def _running_deadline(state: dict) -> datetime | None:
-    """The deadline the clock counts down to; none while paused (the clock stands still)."""
+def _running_clocks(state: dict) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """The deadline, the section's end and the break's end the clock counts down to (of a
+    state or a progress message); none while paused (the clocks stand still)."""
     if state["status"] != statuses.IN_PROGRESS or not state["deadline"]:
-        return None
-    return datetime.fromisoformat(state["deadline"])
+        return None, None, None
+
+    def instant(name: str) -> datetime | None:
+        value = state.get(name)
+        return datetime.fromisoformat(value) if value else None
+
+    return instant("deadline"), instant("section_deadline"), instant("break_until")
+
+
+def _ms(delta) -> int:
+    return max(0, int(delta.total_seconds() * 1000))
 
 
 def _translated(exc: protocol.ProtocolError) -> str:

@@ -92,3 +92,39 @@ class HistoryFull(DeliveryError):
     """The attempt holds as many changes as it may (``ATTEMPT_HISTORY_MAX_EVENTS``)."""
 
     code = "history_full"
+
+
+class SectionClosed(DeliveryError):
+    """By sections: the item belongs to a section that is not open now (left, or not reached)."""
+
+    code = "section_closed"
+
+
+class ItemClosed(DeliveryError):
+    """A linear section: the item is before the current one (no way back)."""
+
+    code = "item_closed"
+
+
+class ItemNotReached(DeliveryError):
+    """A linear section: the item is after the current one (item by item)."""
+
+    code = "item_not_reached"
+
+
+class OnBreak(DeliveryError):
+    """The break between two sections: nothing is answered until it ends."""
+
+    code = "on_break"
+
+
+class LastSection(DeliveryError):
+    """``next_section`` in the last section: handing in ends it."""
+
+    code = "last_section"
+
+
+class NavigationRefused(DeliveryError):
+    """A move the attempt's sections do not allow now (no sections, no break, not linear...)."""
+
+    code = "navigation_refused"

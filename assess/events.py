@@ -18,21 +18,28 @@ the caller, who sends them from its own event loop after it has answered the can
 answer's acknowledgement never waits on the console's fan-out.
 
 On the wire (the channel layer) an event is ``{"type": "delivery.event", "event": {...}}``,
-``event`` being ``Event.wire()``: its ``kind`` and its fields, JSON types only.
+``event`` being ``Event.wire()``: its ``kind`` and its fields, JSON types only. Candidates'
+answers reach consoles gathered, ``{"type": "delivery.events", "events": [...]}``, and only
+groups a console watches hear consoles' events at all (see "who listens" below).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from . import statuses
@@ -43,6 +50,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHANNEL_TYPE = "delivery.event"  # the channel-layer message type (handler ``delivery_event``)
+BATCH_TYPE = "delivery.events"  # several events in one message (handler ``delivery_events``)
 
 
 def attempt_group(attempt_id: int) -> str:
@@ -196,8 +204,42 @@ class RoomOpened(Event):
     together: bool
 
 
+@dataclass(frozen=True)
+class IntegrityNoted(AttemptEvent):
+    """The attempt's integrity events add up to this now (``proctoring.integrity``): ``counts``
+    per kind and ``focus_ms``, the time away from the page in all. For the consoles only."""
+
+    kind: ClassVar[str] = "integrity"
+    to_candidate: ClassVar[bool] = False
+
+    counts: dict[str, int]
+    focus_ms: int
+
+
+@dataclass(frozen=True)
+class IncidentChanged(Event):
+    """An incident was logged, raised by an integrity threshold, confirmed or dismissed
+    (``proctoring.incidents``): ``incident`` is the whole incident as the consoles show it
+    (``proctoring.incidents.incident_view``). ``room`` is None for an unplaced candidate's."""
+
+    kind: ClassVar[str] = "incident"
+
+    incident: dict[str, Any]
+
+
 KINDS: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (StatusChanged, AnswerSaved, TakenOver, Presence, Seated, Notice, RoomOpened)
+    cls.kind: cls
+    for cls in (
+        StatusChanged,
+        AnswerSaved,
+        TakenOver,
+        Presence,
+        Seated,
+        Notice,
+        RoomOpened,
+        IntegrityNoted,
+        IncidentChanged,
+    )
 }
 
 
@@ -275,8 +317,12 @@ def send(event: Event) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    groups = event.groups()
+    stale = listening.stale(groups, time.monotonic())
+    if stale:
+        listening.read(stale, time.monotonic())
     message = {"type": CHANNEL_TYPE, "event": event.wire()}
-    for group in event.groups():
+    for group in listening.heard(groups):
         try:
             async_to_sync(layer.group_send)(group, message)
         except Exception:
@@ -284,11 +330,129 @@ def send(event: Event) -> None:
 
 
 async def send_async(layer, events: list[Event]) -> None:
-    """Send events from an event loop (the websocket, after its reply)."""
+    """Send events from an event loop (the websocket, after its reply). Candidates' answers go
+    out gathered (``Gathered``): a console hears them a fraction of a second later, in order."""
+    now = time.monotonic()
+    stale = sorted({group for event in events for group in listening.stale(event.groups(), now)})
+    if stale:
+        await sync_to_async(listening.read, thread_sensitive=False)(stale, now)
     for event in events:
-        message = {"type": CHANNEL_TYPE, "event": event.wire()}
-        for group in event.groups():
+        groups = listening.heard(event.groups())
+        if not groups:
+            continue
+        wire = event.wire()
+        if isinstance(event, AnswerSaved):
+            gathered(layer).add(groups, wire)
+            continue
+        message = {"type": CHANNEL_TYPE, "event": wire}
+        for group in groups:
             try:
                 await layer.group_send(group, message)
             except Exception:
                 logger.exception("event %s for %s was not sent", event.kind, group)
+
+
+# --- who listens ----------------------------------------------------------------------------
+# Most events are for consoles, and at any moment most rooms have no console open. An open
+# console marks its group in the cache (``watch``; renewed while it stays open). Each server
+# process reads the mark of a group it sends to at most every CONSOLE_WATCH_REFRESH_SECONDS,
+# and sends a console's event only to a marked group. A console takes its snapshot that long
+# after marking (``proctoring/consumers.py``): from then on every process sends to it, and
+# whatever was sent nowhere before was committed before, so it is in the snapshot.
+
+WATCH_SECONDS = 60  # a mark's life; an open console renews it every WATCH_SECONDS / 4
+KNOWN_MAX = 20_000  # groups a process remembers before it forgets the oldest readings
+
+
+def _watch_key(group: str) -> str:
+    return f"watch.{group}"
+
+
+def _for_consoles(group: str) -> bool:
+    return not group.startswith("attempt.")
+
+
+def watch(group: str) -> None:
+    """Mark ``group`` as heard by an open console (a cache write: from a worker thread)."""
+    cache.set(_watch_key(group), True, WATCH_SECONDS)
+
+
+class Listening:
+    """What this process knows of which consoles' groups are watched, and since when."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[bool, float]] = {}  # group: (watched, read at, monotonic)
+
+    def stale(self, groups: tuple[str, ...], now: float) -> list[str]:
+        """The consoles' groups among ``groups`` whose mark is to be read (again)."""
+        refresh = settings.CONSOLE_WATCH_REFRESH_SECONDS
+        known = self.known
+        return [g for g in groups if _for_consoles(g) and (g not in known or now - known[g][1] >= refresh)]
+
+    def read(self, groups: list[str], now: float) -> None:
+        """Read the marks of ``groups`` in one cache round trip (a cache that fails: all heard)."""
+        try:
+            found = cache.get_many([_watch_key(group) for group in groups])
+        except Exception:
+            logger.exception("consoles' marks not read: sending to every group")
+            found = {_watch_key(group): True for group in groups}
+        if len(self.known) > KNOWN_MAX:
+            self.known = {}
+        for group in groups:
+            self.known[group] = (_watch_key(group) in found, now)
+
+    def heard(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        """``groups`` but the consoles' groups known to be unwatched (unknown ones are kept)."""
+        known = self.known
+        return tuple(g for g in groups if not _for_consoles(g) or known.get(g, (True, 0.0))[0])
+
+    def forget(self) -> None:
+        self.known = {}
+
+
+listening = Listening()
+
+
+class Gathered:
+    """One process's answer events for the consoles, sent per group as one message
+    (``delivery.events``, the events in the order they were committed) every
+    CONSOLE_BATCH_SECONDS: a sitting's board console hears a few messages a second instead of
+    one per answer."""
+
+    def __init__(self, layer) -> None:
+        self.layer = layer
+        self.waiting: dict[str, list[dict[str, Any]]] = {}
+        self.timer: asyncio.TimerHandle | None = None
+        self.sending: set[asyncio.Task] = set()
+
+    def add(self, groups: tuple[str, ...], wire: dict[str, Any]) -> None:
+        for group in groups:
+            self.waiting.setdefault(group, []).append(wire)
+        if self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(settings.CONSOLE_BATCH_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        self.timer = None
+        waiting, self.waiting = self.waiting, {}
+        task = asyncio.ensure_future(self.send(waiting))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
+
+    async def send(self, waiting: dict[str, list[dict[str, Any]]]) -> None:
+        for group, wires in waiting.items():
+            try:
+                await self.layer.group_send(group, {"type": BATCH_TYPE, "events": wires})
+            except Exception:
+                logger.exception("%d events for %s were not sent", len(wires), group)
+
+
+_gathered: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Gathered] = weakref.WeakKeyDictionary()
+
+
+def gathered(layer) -> Gathered:
+    """The running loop's ``Gathered`` (one per process under Daphne; one per test loop)."""
+    loop = asyncio.get_running_loop()
+    found = _gathered.get(loop)
+    if found is None or found.layer is not layer:
+        found = _gathered[loop] = Gathered(layer)
+    return found

@@ -75,6 +75,11 @@ class AssessmentPart(models.Model):
         AS_AUTHORED = "as_authored", _("Each item's own rule")
         ALL_OR_NOTHING = "all_or_nothing", _("All or nothing")
 
+    class Navigation(models.TextChoices):
+        FREE = "free", _("Free")
+        LINEAR = "linear", _("Forward only, item by item")
+        NO_RETURN = "no_return", _("Free, no return once left")
+
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="parts")
     position = models.PositiveSmallIntegerField(_("position"))
     label = models.CharField(_("label"), max_length=50)
@@ -82,6 +87,11 @@ class AssessmentPart(models.Model):
     item_count = models.PositiveSmallIntegerField(_("number of items"))
     points_per_item = models.DecimalField(_("points per item"), max_digits=6, decimal_places=2)
     scoring = models.CharField(_("scoring"), max_length=20, choices=Scoring.choices, default=Scoring.AS_AUTHORED)
+    # Delivery by sections (``assess.sections``): when any part has a time limit, a break or a
+    # navigation other than free, the attempt runs part by part, each part a section.
+    time_limit = models.DurationField(_("time limit"), null=True, blank=True)
+    navigation = models.CharField(_("navigation"), max_length=10, choices=Navigation.choices, default=Navigation.FREE)
+    break_after = models.DurationField(_("break after"), null=True, blank=True)
 
     class Meta:
         ordering = ["assessment_id", "position"]
@@ -90,6 +100,14 @@ class AssessmentPart(models.Model):
             models.CheckConstraint(condition=models.Q(position__gte=1), name="assessment_part_position_positive"),
             models.CheckConstraint(condition=models.Q(item_count__gte=1), name="assessment_part_items_positive"),
             models.CheckConstraint(condition=models.Q(points_per_item__gt=0), name="assessment_part_points_positive"),
+            models.CheckConstraint(
+                condition=models.Q(time_limit__isnull=True) | models.Q(time_limit__gt=timedelta(0)),
+                name="assessment_part_time_limit_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(break_after__isnull=True) | models.Q(break_after__gt=timedelta(0)),
+                name="assessment_part_break_positive",
+            ),
         ]
         verbose_name = _("assessment part")
         verbose_name_plural = _("assessment parts")
@@ -346,6 +364,20 @@ class Attempt(models.Model):
         "proctoring.SittingRoom", null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
     )
     seat = models.ForeignKey("proctoring.Seat", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Delivery by sections (``assess.sections``); all null on an attempt that does not run so.
+    # The index of the current section (during a break: of the section just left), when it
+    # ends, when the break after it ends, and, while paused, the time the section or the break
+    # had left (the deadline's is ``paused_remaining``).
+    section = models.PositiveSmallIntegerField(null=True, blank=True)
+    section_deadline = models.DateTimeField(null=True, blank=True)
+    break_until = models.DateTimeField(null=True, blank=True)
+    section_paused_remaining = models.DurationField(null=True, blank=True)
+    # A linear section: the position of the one item that takes answers now.
+    item_reached = models.PositiveIntegerField(null=True, blank=True)
+    # The accommodation the attempt started with (``Accommodation``): its times scale by
+    # ``time_scale``; ``large_text`` opens the page in large text.
+    time_scale = models.FloatField(default=1.0)
+    large_text = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -374,6 +406,69 @@ class Attempt(models.Model):
             return None
         now = now or timezone.now()
         return max(0, int((self.deadline - now).total_seconds() * 1000))
+
+
+class Accommodation(models.Model):
+    """Access arrangements in one sitting, for one candidate or for a class: more time (extra
+    minutes or a multiplier of the duration, not both), larger text, a room of their own.
+
+    Applied by the server when an attempt starts (``assess.accommodations``): its deadline and
+    each section's time limit scale; a candidate's own accommodation wins over their class's.
+    """
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="accommodations")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    school_class = models.ForeignKey(
+        "accounts.SchoolClass", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    extra_minutes = models.PositiveSmallIntegerField(_("extra minutes"), null=True, blank=True)
+    time_multiplier = models.DecimalField(_("time multiplier"), max_digits=3, decimal_places=2, null=True, blank=True)
+    large_text = models.BooleanField(_("larger text"), default=False)
+    separate_room = models.BooleanField(_("separate room"), default=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sitting_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(student__isnull=False) & models.Q(school_class__isnull=True))
+                | (models.Q(student__isnull=True) & models.Q(school_class__isnull=False)),
+                name="accommodation_student_or_class",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extra_minutes__isnull=True) | models.Q(time_multiplier__isnull=True),
+                name="accommodation_minutes_or_multiplier",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extra_minutes__isnull=True)
+                | (models.Q(extra_minutes__gte=1) & models.Q(extra_minutes__lte=300)),
+                name="accommodation_minutes_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(time_multiplier__isnull=True)
+                | (models.Q(time_multiplier__gte=1) & models.Q(time_multiplier__lte=3)),
+                name="accommodation_multiplier_range",
+            ),
+            models.UniqueConstraint(
+                fields=["sitting", "student"],
+                condition=models.Q(student__isnull=False),
+                name="accommodation_once_per_student",
+            ),
+            models.UniqueConstraint(
+                fields=["sitting", "school_class"],
+                condition=models.Q(school_class__isnull=False),
+                name="accommodation_once_per_class",
+            ),
+        ]
+        verbose_name = _("accommodation")
+        verbose_name_plural = _("accommodations")
+
+    def __str__(self) -> str:
+        return f"accommodation {self.pk} of sitting {self.sitting_id}"
 
 
 class AttemptTransition(models.Model):

@@ -89,7 +89,38 @@ class Check:
     item: int
 
 
-Message = Start | AnswerMessage | FlagMessage | Submit | Sync | Check | Ping
+@dataclass(frozen=True)
+class Integrity:
+    """What the exam page noticed (``proctoring.integrity``): the page left (and for how long),
+    full screen left, a copy, a paste, the context menu. The server never takes a second
+    session or a new address from the client: it sees them itself."""
+
+    kind: str
+    duration_ms: int | None = None
+
+
+INTEGRITY_KINDS = ("focus_loss", "fullscreen_exit", "copy", "paste", "context_menu")
+MAX_FOCUS_LOSS_MS = 6 * 3600 * 1000  # longer than any exam: a page away longer is a clock gone wrong
+
+
+@dataclass(frozen=True)
+class NextSection:
+    """Leave the current section for the next one (or its break): ``assess.sections``."""
+
+
+@dataclass(frozen=True)
+class EndBreak:
+    """End the break between two sections now and start the next section."""
+
+
+@dataclass(frozen=True)
+class NextItem:
+    """A linear section: leave the current item for the next one (no way back)."""
+
+
+Message = (
+    Start | AnswerMessage | FlagMessage | Submit | Sync | Check | Ping | Integrity | NextSection | EndBreak | NextItem
+)
 
 
 def decode(text: str | None, bytes_data: bytes | None, *, max_bytes: int) -> Any:
@@ -244,7 +275,41 @@ def parse(content: Any) -> Message:
     if kind == "ping":
         _only(content, {"type"}, None)
         return Ping()
+    if kind == "integrity":
+        return _integrity(content)
+    if kind in _NAVIGATION:
+        _only(content, {"type"}, None)
+        return _NAVIGATION[kind]()
     raise ProtocolError("unknown_type", gettext_noop("Unknown message type %(type)r."), params={"type": kind[:40]})
+
+
+_NAVIGATION: dict[str, type[NextSection | EndBreak | NextItem]] = {
+    "next_section": NextSection,
+    "end_break": EndBreak,
+    "next_item": NextItem,
+}
+
+
+def _integrity(content: dict[str, Any]) -> Integrity:
+    what = content.get("kind")
+    if what not in INTEGRITY_KINDS:
+        raise ProtocolError(
+            "invalid_field",
+            gettext_noop("kind must be one of %(kinds)s."),
+            params={"kinds": ", ".join(INTEGRITY_KINDS)},
+        )
+    if what != "focus_loss":
+        _only(content, {"type", "kind"}, None)
+        return Integrity(kind=what)
+    _only(content, {"type", "kind", "duration_ms"}, None)
+    duration = content.get("duration_ms")
+    if type(duration) is not int or not 0 <= duration <= MAX_FOCUS_LOSS_MS:
+        raise ProtocolError(
+            "invalid_field",
+            gettext_noop("duration_ms must be an integer from 0 to %(max_ms)s."),
+            params={"max_ms": MAX_FOCUS_LOSS_MS},
+        )
+    return Integrity(kind=what, duration_ms=duration)
 
 
 # --- server messages ----------------------------------------------------------------------------
@@ -295,9 +360,27 @@ class Submitted:
 class TimeLeft:
     remaining_ms: int
     deadline: str
+    # By sections: the time left in the current section, or of the break.
+    section_remaining_ms: int | None = None
+    break_remaining_ms: int | None = None
 
     def json(self) -> dict[str, Any]:
-        return {"type": "time", "remaining_ms": self.remaining_ms, "deadline": self.deadline}
+        reply: dict[str, Any] = {"type": "time", "remaining_ms": self.remaining_ms, "deadline": self.deadline}
+        if self.section_remaining_ms is not None:
+            reply["section_remaining_ms"] = self.section_remaining_ms
+        if self.break_remaining_ms is not None:
+            reply["break_remaining_ms"] = self.break_remaining_ms
+        return reply
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the attempt is in its sections (``assess.selectors.attempt_progress`` shapes it)."""
+
+    content: dict[str, Any]
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "progress", **self.content}
 
 
 @dataclass(frozen=True)
@@ -348,7 +431,17 @@ class Notice:
         return {"type": "notice", "text": self.text, "from": self.sender, "at": self.at}
 
 
-Outgoing = Ack | Error | Submitted | TimeLeft | State | Feedback | TakenOver | Pong | Notice
+@dataclass(frozen=True)
+class Noted:
+    """The reply to ``integrity``: heard (every frame gets a reply: the page's heartbeat counts on it)."""
+
+    kind: str
+
+    def json(self) -> dict[str, Any]:
+        return {"type": "noted", "kind": self.kind}
+
+
+Outgoing = Ack | Error | Submitted | TimeLeft | State | Feedback | TakenOver | Pong | Notice | Progress | Noted
 
 
 def encode(message: Outgoing) -> str:

@@ -17,7 +17,7 @@ from accounts.permissions import BOARD
 from itembank import content
 from itembank.preview import student_preview
 
-from . import statuses
+from . import sections, statuses
 from .models import Answer, Attempt, FormItem, RecordEntry, Sitting
 
 logger = logging.getLogger(__name__)
@@ -172,6 +172,8 @@ def attempt_state(attempt_id: int, now=None) -> dict:
         "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
         "remaining_ms": attempt.remaining_ms(now) if attempt.status in statuses.OPEN else None,
         "last_seq": attempt.last_seq,
+        # By sections (``assess.sections``): which, where, their clocks; the large text start.
+        **sections.progress(attempt, now),
         "items": [],
         "answers": {},
         "flags": [],
@@ -179,6 +181,12 @@ def attempt_state(attempt_id: int, now=None) -> dict:
     }
     if attempt.status in statuses.OPEN:
         state["items"] = list(form_content(attempt.form_id))
+        if state["sections"]:  # by sections: only the items of the sections open now (none on a break)
+            shown = {
+                p for section in state["sections"] if section["state"] in ("current", "open") for p in section["items"]
+            }
+            shown = set() if state["on_break"] else shown
+            state["items"] = [item for item in state["items"] if item["item"] in shown]
         slots = form_index(attempt.form_id)
         rows = Answer.objects.filter(attempt_id=attempt_id).values_list("form_item__position", "value", "flagged")
         for position, value, flagged in rows:
@@ -194,6 +202,18 @@ def attempt_state(attempt_id: int, now=None) -> dict:
             feedback = checked_feedback(attempt, list(attempt.checked_items))
             state["checked"] = {str(position): entry for position, entry in feedback.items()}
     return state
+
+
+def attempt_progress(attempt: Attempt, now=None) -> dict:
+    """Where a (locked, just changed) attempt is in its sections, with its status and time:
+    the ``progress`` message (``assess.sections.progress``)."""
+    now = now or timezone.now()
+    return {
+        "status": attempt.status,
+        "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+        "remaining_ms": attempt.remaining_ms(now) if attempt.status in statuses.OPEN else None,
+        **sections.progress(attempt, now),
+    }
 
 
 # --- exam board ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +28,7 @@ from accounts.models import Role, User
 from accounts.permissions import BOARD, PROCTORS, scope_of
 from scoring.item_rules import Score, all_or_nothing, score_response
 
-from . import errors, events, protocol, selectors, sittings, statuses
+from . import accommodations, errors, events, protocol, sections, selectors, sittings, statuses
 from .models import (
     Answer,
     AnswerEvent,
@@ -115,20 +116,34 @@ class Connected:
     events: tuple[events.Event, ...]
 
 
-def attempt_connect(*, attempt_id: int, user: User) -> Connected:
+def attempt_connect(
+    *, attempt_id: int, user: User, address: str | None = None, session_key: str | None = None
+) -> Connected:
     """Make a new live connection the only one allowed to write, and return its token with the
     events to send once it listens (the takeover first: older connections step down).
 
-    A deadline that passed while nobody was connected is enforced here too.
+    A deadline that passed while nobody was connected is enforced here too. ``address`` and
+    ``session_key`` are the connection's: a second session or a new address of an attempt under
+    way is an integrity event, seen here by the server (``proctoring.integrity.on_connect``).
     """
     with events.collect() as outbox:
         with transaction.atomic():
             attempt = _lock(attempt_id)
             check_student_owns(attempt, user)
             _expire_if_due(attempt, now=timezone.now())
+            previous = attempt.connection_token
             token = uuid.uuid4()
             attempt.connection_token = token
             attempt.save(update_fields=["connection_token", "updated_at"])
+            if address is not None or session_key is not None:
+                from proctoring import integrity
+
+                integrity.on_connect(
+                    attempt=attempt,
+                    previous_token=str(previous) if previous else None,
+                    address=address,
+                    session_key=session_key,
+                )
             room = events.room_of(attempt)
             takeover = events.TakenOver(attempt=attempt.pk, sitting=attempt.sitting_id, room=room, token=str(token))
     return Connected(token=token, sitting=attempt.sitting_id, room=room, events=(takeover, *outbox))
@@ -186,9 +201,16 @@ def _begin(attempt: Attempt, *, by: User, now: datetime, room, connection: uuid.
     from proctoring import gate
 
     _move(attempt, statuses.IN_PROGRESS, by=by, now=now, connection=connection)
+    # The accommodation as it stands at the start: its times scale the deadline and sections.
+    accommodation = accommodations.accommodation_for(attempt.sitting_id, attempt.student_id)
+    attempt.time_scale = accommodations.time_scale(accommodation, attempt.sitting.assessment.duration)
+    attempt.large_text = bool(accommodation and accommodation.large_text)
     attempt.started_at = now
     attempt.deadline = gate.deadline(attempt, room, attempt.sitting, now)
-    attempt.save(update_fields=["status", "started_at", "deadline", "updated_at"])
+    plan = sections.form_sections(attempt.form_id)
+    if plan:
+        sections.enter(attempt, plan, 0, now)
+    attempt.save(update_fields=["status", "started_at", "time_scale", "large_text", *sections.FIELDS, "updated_at"])
 
 
 def attempts_start_together(*, room, by: User, now: datetime) -> list[int]:
@@ -213,7 +235,7 @@ def _check_token(attempt: Attempt, token: uuid.UUID | None) -> None:
 # --- pause and resume (proctors and the board) -------------------------------------------------
 
 
-def _check_staff(attempt: Attempt, by: User) -> None:
+def check_staff(attempt: Attempt, by: User) -> None:
     """The exam board overseeing the sitting; a proctor of its organisation, and once the
     attempt is placed in a room, only a proctor named for that room."""
     scope = scope_of(by)
@@ -237,12 +259,15 @@ def attempt_pause(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
     """Stop the clock (an incident in the room); the time left is kept. Repeats are no-ops."""
     now = timezone.now()
     attempt = _lock(attempt_id, with_sitting=True)
-    _check_staff(attempt, by)
+    check_staff(attempt, by)
     if attempt.status == statuses.PAUSED or _expire_if_due(attempt, now=now):
         return attempt
     _move(attempt, statuses.PAUSED, by=by, reason=reason, now=now)
     attempt.paused_remaining = max(attempt.deadline - now, timedelta(0))
-    attempt.save(update_fields=["status", "paused_remaining", "updated_at"])
+    sections.freeze(attempt, now)  # the section's or the break's clock stands still too
+    attempt.save(
+        update_fields=["status", "paused_remaining", "section_paused_remaining", *sections.FIELDS, "updated_at"]
+    )
     return attempt
 
 
@@ -251,13 +276,17 @@ def attempt_resume(*, attempt_id: int, by: User, reason: str = "") -> Attempt:
     """Restart the clock with the time that was left at the pause. Repeats are no-ops."""
     now = timezone.now()
     attempt = _lock(attempt_id, with_sitting=True)
-    _check_staff(attempt, by)
+    check_staff(attempt, by)
     if attempt.status == statuses.IN_PROGRESS:
         return attempt
     _move(attempt, statuses.IN_PROGRESS, by=by, reason=reason, now=now)
     attempt.deadline = now + (attempt.paused_remaining or timedelta(0))
     attempt.paused_remaining = None
-    attempt.save(update_fields=["status", "deadline", "paused_remaining", "updated_at"])
+    sections.thaw(attempt, now)
+    attempt.save(
+        update_fields=["status", "deadline", "paused_remaining", "section_paused_remaining", *sections.FIELDS]
+        + ["updated_at"]
+    )
     return attempt
 
 
@@ -267,7 +296,7 @@ def attempt_extend(*, attempt_id: int, by: User, minutes: int, reason: str) -> A
     moves, or the time held while paused grows. It may reach past the window's close: the
     extension is the proctor's decision, audited with its reason."""
     attempt = _lock(attempt_id, with_sitting=True)
-    _check_staff(attempt, by)
+    check_staff(attempt, by)
     if attempt.status not in statuses.OPEN:
         raise ValidationError({"attempt": [_("Only an attempt under way gets more time.")]})
     if _expire_if_due(attempt, now=timezone.now()):
@@ -277,7 +306,8 @@ def attempt_extend(*, attempt_id: int, by: User, minutes: int, reason: str) -> A
         attempt.paused_remaining = (attempt.paused_remaining or timedelta(0)) + extra
     else:
         attempt.deadline = attempt.deadline + extra
-    attempt.save(update_fields=["deadline", "paused_remaining", "updated_at"])
+    sections.extend(attempt, extra)
+    attempt.save(update_fields=["paused_remaining", "section_paused_remaining", *sections.FIELDS, "updated_at"])
     events.publish(lambda: events.status_of(attempt))
     return attempt
 
@@ -287,7 +317,7 @@ def attempt_void(*, attempt_id: int, by: User, reason: str) -> Attempt:
     """Void an attempt (misconduct, a wrong candidate): it counts for nothing and ends now.
     Repeats are no-ops; a published result is withdrawn first."""
     attempt = _lock(attempt_id, with_sitting=True)
-    _check_staff(attempt, by)
+    check_staff(attempt, by)
     if attempt.status == statuses.VOIDED:
         return attempt
     if attempt.status == statuses.PUBLISHED:
@@ -295,6 +325,55 @@ def attempt_void(*, attempt_id: int, by: User, reason: str) -> Attempt:
     _move(attempt, statuses.VOIDED, by=by, reason=reason)
     attempt.save(update_fields=["status", "updated_at"])
     RecordEntry.objects.filter(attempt=attempt).delete()
+    return attempt
+
+
+def reopen_refusal(attempt: Attempt, now: datetime) -> str | None:
+    """Why this attempt cannot be reopened now (None: it can). Only an attempt the candidate
+    handed in themselves, with time left, before the results are released and the window closes."""
+    if attempt.status not in (statuses.SUBMITTED, statuses.SCORED):
+        return _("Only an attempt that has been handed in can be reopened.")
+    if attempt.submit_reason != Attempt.SubmitReason.STUDENT:
+        return _("Only an attempt the candidate handed in themselves can be reopened: this one ended with its time.")
+    if attempt.sitting.released_at is not None:
+        return _("The sitting's results are released: withdraw them before reopening an attempt.")
+    if now >= attempt.sitting.closes_at:
+        return _("The sitting's window has closed: the attempt can no longer be reopened.")
+    if attempt.deadline is None or attempt.submitted_at is None or attempt.deadline <= attempt.submitted_at:
+        return _("No time was left when the attempt was handed in.")
+    return None
+
+
+@transaction.atomic
+def attempt_reopen(*, attempt_id: int, by: User, reason: str) -> Attempt:
+    """Reopen an attempt the candidate handed in by mistake: the exam board's decision
+    (``proctoring.reopening``). It is paused with the time it had left when handed in (its
+    section's too); the room's proctor resumes it once the candidate is back at their seat.
+    Its result and record entry, if it was scored, go: handing it in again scores it again."""
+    now = timezone.now()
+    attempt = _lock(attempt_id, with_sitting=True)
+    _check_board(by, attempt.sitting.organisation_id, _("Only the exam board of this organisation reopens attempts."))
+    refusal = reopen_refusal(attempt, now)
+    if refusal is not None:
+        raise ValidationError({"attempt": [refusal]})
+    assert attempt.deadline is not None and attempt.submitted_at is not None  # reopen_refusal
+    _move(attempt, statuses.PAUSED, by=by, reason=reason, now=now)
+    attempt.paused_remaining = attempt.deadline - attempt.submitted_at
+    sections.freeze(attempt, attempt.submitted_at)  # what the section's clock had left then
+    attempt.submitted_at = None
+    attempt.submit_reason = ""
+    attempt.save(
+        update_fields=[
+            "status",
+            "paused_remaining",
+            "section_paused_remaining",
+            "submitted_at",
+            "submit_reason",
+            "updated_at",
+        ]
+    )
+    RecordEntry.objects.filter(attempt=attempt).delete()
+    Result.objects.filter(attempt=attempt).delete()
     return attempt
 
 
@@ -340,6 +419,10 @@ _COUNT_EVENT = (
 )
 
 
+# What the answer path reads of the attempt's sections, besides its status and deadline.
+_SECTION_READ = ("section", "section_deadline", "break_until", "item_reached", "time_scale", "large_text")
+
+
 def _db_value(model, field: str, value):
     return model._meta.get_field(field).get_db_prep_save(value, connection)
 
@@ -364,10 +447,13 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
             "last_seq",
             "event_count",
             "checked_items",
+            *_SECTION_READ,
         )
         .get(pk=attempt_id)
     )
     _check_token(attempt, token)
+    if sections.catch_up(attempt, now):  # a section or break that ended meanwhile ends first
+        attempt.save(update_fields=[*sections.FIELDS, "updated_at"])
     slot = selectors.form_index(attempt.form_id).get(position)
     refusal: errors.DeliveryError | None = None
     if slot is None:
@@ -383,8 +469,11 @@ def _record(*, attempt_id: int, token: uuid.UUID, seq: int, position: int, kind:
             refusal = errors.InvalidValue(_("Item %(item)d: %(problem)s") % {"item": position, "problem": exc}, seq)
     try:
         _check_writable(attempt, now, seq)
+        if slot is not None:
+            sections.check_item(attempt, position, seq)
     except errors.DeliveryError:
-        # Committed before the close: say so (a value that does not pass was never stored).
+        # Committed before the close (of the attempt, its section or the item in a linear
+        # section): say so (a value that does not pass was never stored).
         if refusal is None and _replayed(attempt_id, seq, kind, position, value):
             return Ack(seq=seq, item=position, duplicate=True, remaining_ms=attempt.remaining_ms(now))
         raise
@@ -488,7 +577,10 @@ def _check_item(*, attempt_id: int, token: uuid.UUID, item: int) -> dict:
     now = timezone.now()
     attempt = _lock(attempt_id, with_sitting=True)
     _check_token(attempt, token)
+    if sections.catch_up(attempt, now):
+        attempt.save(update_fields=[*sections.FIELDS, "updated_at"])
     _check_writable(attempt, now, None)
+    sections.check_item(attempt, item, None)
     sitting = attempt.sitting
     if sitting.feedback_timing != Sitting.FeedbackTiming.AFTER_ITEM:
         raise errors.CheckNotAllowed(_("This assessment shows no feedback before it is handed in."))
@@ -559,7 +651,13 @@ def _submit(*, attempt_id: int, user: User, token: uuid.UUID) -> Attempt:
 
 
 def _expire_if_due(attempt: Attempt, *, now: datetime) -> bool:
-    """Submit a running attempt whose deadline has passed; True if it did."""
+    """Submit a running attempt whose deadline has passed; True if it did.
+
+    Sections and breaks that ended by now end first (``sections.catch_up``), at their own
+    instants: that may move the deadline (a break is not exam time).
+    """
+    if sections.catch_up(attempt, now):
+        attempt.save(update_fields=[*sections.FIELDS, "updated_at"])
     if attempt.status == statuses.IN_PROGRESS and attempt.deadline and now >= attempt.deadline:
         _submit_locked(attempt, by=None, reason=Attempt.SubmitReason.DEADLINE, now=now)
         return True
@@ -574,10 +672,15 @@ def attempt_expire(*, attempt_id: int) -> bool:
 
 
 def attempts_submit_expired(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Submit every running attempt past its deadline; returns how many it submitted."""
+    """Submit every running attempt past its deadline; returns how many it submitted.
+
+    Attempts whose section or break ended are moved on as well (``sections.catch_up``), so
+    the next section's clock runs from its own start whoever is connected.
+    """
     now = now or timezone.now()
     due = list(
-        Attempt.objects.filter(status=statuses.IN_PROGRESS, deadline__lte=now)
+        Attempt.objects.filter(status=statuses.IN_PROGRESS)
+        .filter(Q(deadline__lte=now) | Q(section_deadline__lte=now) | Q(break_until__lte=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -623,7 +726,8 @@ def attempt_message(
                     gate.refused(error=exc, attempt_id=attempt_id, user_id=user.pk, address=address)
             error = protocol.Error(exc.code, exc.message, exc.seq if exc.seq is not None else seq)
             return Reply(messages=(error,), events=tuple(outbox), step_down=exc.close)
-    if isinstance(message, protocol.Start | protocol.Sync):  # read after the commit, no lock held
+    if isinstance(message, protocol.Start | protocol.Sync | protocol.NextSection | protocol.EndBreak):
+        # read after the commit, no lock held
         messages = (*messages, protocol.State(selectors.attempt_state(attempt_id)))
     return Reply(messages=messages, events=tuple(outbox))
 
@@ -644,7 +748,19 @@ def _handle(
         elif isinstance(message, protocol.Submit):
             attempt = _submit(attempt_id=attempt_id, user=user, token=token)
             return (protocol.Submitted(attempt.submit_reason, attempt.status),)
-        else:  # sync, ping: nothing to write
+        elif isinstance(message, protocol.Integrity):
+            from proctoring import integrity
+
+            attempt = _lock(attempt_id)
+            _check_token(attempt, token)
+            integrity.record_reported(attempt=attempt, kind=message.kind, duration_ms=message.duration_ms)
+            return (protocol.Noted(message.kind),)
+        elif isinstance(message, protocol.NextSection | protocol.EndBreak | protocol.NextItem):
+            return _navigate(attempt_id=attempt_id, user=user, token=token, message=message)
+        elif isinstance(message, protocol.Sync):  # a section or break that ended meanwhile ends
+            _expire_if_due(_lock(attempt_id), now=timezone.now())
+            return ()
+        else:  # ping: nothing to write
             return ()
         ack = _record(
             attempt_id=attempt_id, token=token, seq=message.seq, position=message.item, kind=kind, value=value
@@ -656,13 +772,54 @@ def _handle(
         _expire_if_due(attempt, now=timezone.now())
         error = protocol.Error(exc.code, exc.message, exc.seq)
         return (error, protocol.Submitted(attempt.submit_reason or Attempt.SubmitReason.DEADLINE, attempt.status))
+    except (errors.SectionClosed, errors.ItemClosed, errors.ItemNotReached, errors.OnBreak) as exc:
+        # Nothing of the change was written; a section that ended meanwhile did end (kept):
+        # the reply says where the attempt is now.
+        attempt = _lock(attempt_id)
+        _expire_if_due(attempt, now=timezone.now())
+        error = protocol.Error(exc.code, exc.message, exc.seq)
+        return (error, _where(attempt))
+
+
+def _where(attempt: Attempt) -> protocol.Outgoing:
+    """Where an attempt is: handed in, or its progress through its sections."""
+    if attempt.status in statuses.FINISHED:
+        return protocol.Submitted(attempt.submit_reason or Attempt.SubmitReason.DEADLINE, attempt.status)
+    return protocol.Progress(selectors.attempt_progress(attempt))
+
+
+def _navigate(
+    *, attempt_id: int, user: User, token: uuid.UUID, message: protocol.Message
+) -> tuple[protocol.Outgoing, ...]:
+    """The candidate moves on: to the next section, out of the break, to the next question of
+    a linear section (``assess.sections``).
+
+    The reply to ``next_item`` is the progress; to the others the whole state, sent after the
+    commit (``attempt_message``): the items of the section now open come with it.
+    """
+    now = timezone.now()
+    attempt = _lock(attempt_id)
+    check_student_owns(attempt, user)
+    _check_token(attempt, token)
+    if _expire_if_due(attempt, now=now):
+        return (_where(attempt),)
+    _check_writable(attempt, now, None)
+    if isinstance(message, protocol.NextSection):
+        sections.next_section(attempt, now)
+    elif isinstance(message, protocol.EndBreak):
+        sections.end_break_now(attempt, now)
+    else:
+        sections.next_item(attempt)
+    attempt.save(update_fields=[*sections.FIELDS, "updated_at"])
+    return (_where(attempt),) if isinstance(message, protocol.NextItem) else ()
 
 
 def attempt_time_up(*, attempt_id: int) -> Reply:
-    """The connection's clock reached the deadline: hand the attempt in if it is still due.
+    """The connection's clock reached the deadline, or the end of a section or a break: hand
+    the attempt in if it is still due, move it on to its next section or break if that is.
 
     The reply is ``submitted`` when the attempt is handed in (now or before), else the state
-    (the deadline moved or the attempt was paused meanwhile).
+    (the deadline moved, the attempt was paused meanwhile, or it is in its next section).
     """
     with events.collect() as outbox:
         with transaction.atomic():

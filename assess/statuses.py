@@ -3,12 +3,14 @@
 The values are stored and sent over the wire as they are: never translate them.
 
     scheduled --> checked_in --> in_progress <--> paused
-        |                          |              |
+        |                          |              |  ^
         +--------------------------+--> submitted <+--> scored <--> published
-    (any state before published) --> voided
+    (any state before published) --> voided       |  (reopened: submitted or scored --> paused)
 
 Published results may be withdrawn (published --> scored) by whoever released them; both
-moves are audited like every other.
+moves are audited like every other. An attempt the candidate handed in by mistake may be
+reopened by the exam board (submitted or scored --> paused, ``proctoring.reopening``): its
+proctor resumes it with the time it had left.
 """
 
 SCHEDULED = "scheduled"
@@ -27,8 +29,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     CHECKED_IN: frozenset({IN_PROGRESS, VOIDED}),
     IN_PROGRESS: frozenset({PAUSED, SUBMITTED, VOIDED}),
     PAUSED: frozenset({IN_PROGRESS, SUBMITTED, VOIDED}),
-    SUBMITTED: frozenset({SCORED, VOIDED}),
-    SCORED: frozenset({PUBLISHED, VOIDED}),
+    SUBMITTED: frozenset({SCORED, PAUSED, VOIDED}),
+    SCORED: frozenset({PUBLISHED, PAUSED, VOIDED}),
     PUBLISHED: frozenset({SCORED}),
     VOIDED: frozenset(),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, authoring_api, blueprint_api, paper_api, sittings_api
+from . import accommodations_api, api, authoring_api, blueprint_api, paper_api, sittings_api
 
 urlpatterns = [
     path("me/attempts/", api.my_attempts, name="api-my-attempts"),
@@ -17,6 +17,17 @@ urlpatterns = [
     path("sittings/<id:sitting_id>/withdraw/", sittings_api.sitting_withdraw, name="api-sitting-withdraw"),
     path("sittings/<id:sitting_id>/attempts/", sittings_api.attempt_again, name="api-sitting-attempt-again"),
     path("sittings/<id:sitting_id>/results/", sittings_api.sitting_results, name="api-sitting-results"),
+    path(
+        "sittings/<id:sitting_id>/accommodations/",
+        accommodations_api.accommodation_list,
+        name="api-sitting-accommodations",
+    ),
+    path(
+        "sittings/<id:sitting_id>/accommodations/<id:accommodation_id>/",
+        accommodations_api.accommodation_detail,
+        name="api-sitting-accommodation",
+    ),
+    path("assessments/<id:assessment_id>/sections/", authoring_api.assessment_sections, name="api-assessment-sections"),
     path("students/<id:student_id>/record/", api.student_record, name="api-student-record"),
     path("items/<id:item_id>/usage/", api.item_usage, name="api-item-usage"),
     path("assessment-presets/", authoring_api.preset_list, name="api-assessment-presets"),

@@ -128,10 +128,11 @@ class Candidate:
 
 
 async def open_consoles(consoles: list[dict], ports: list[int], sent_at: dict[int, float], heard: list[float]):
+    """Open the consoles at once (each waits for its snapshot a second after marking its room
+    as watched: assess/events.py) and read every answer event they hear."""
     import websockets
 
-    sockets, readers = [], []
-    for index, console in enumerate(consoles):
+    async def open_one(index: int, console: dict):
         port = ports[index % len(ports)]
         ws = await websockets.connect(
             f"ws://127.0.0.1:{port}/ws/consoles/rooms/{console['room']}/",
@@ -142,20 +143,20 @@ async def open_consoles(consoles: list[dict], ports: list[int], sent_at: dict[in
         )
         snapshot = json.loads(await ws.recv())
         assert snapshot["type"] == "snapshot", snapshot
+        return ws
 
-        async def read(ws=ws) -> None:
-            try:
-                async for frame in ws:
-                    message = json.loads(frame)
-                    if message["type"] == "event" and message["event"]["kind"] == "answer":
-                        sent = sent_at.get(message["event"]["attempt"])
-                        if sent is not None:
-                            heard.append(time.perf_counter() - sent)
-            except Exception:  # closed at the end
-                return
+    async def read(ws) -> None:
+        try:
+            async for frame in ws:
+                message = json.loads(frame)
+                for event in message.get("events") or [message.get("event") or {}]:  # answers come gathered
+                    if event.get("kind") == "answer" and (sent := sent_at.get(event["attempt"])) is not None:
+                        heard.append(time.perf_counter() - sent)
+        except Exception:  # closed at the end
+            return
 
-        sockets.append(ws)
-        readers.append(asyncio.ensure_future(read()))
+    sockets = list(await asyncio.gather(*(open_one(i, console) for i, console in enumerate(consoles))))
+    readers = [asyncio.ensure_future(read(ws)) for ws in sockets]
     return sockets, readers
 
 

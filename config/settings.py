@@ -248,6 +248,11 @@ DB_THREADS = env_int("DB_THREADS", 16, minimum=1)
 WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024)  # an essay of 20,000 characters
 # How often the server pushes the remaining time to a connected student, in seconds.
 WS_TIME_PUSH_SECONDS = env_int("WS_TIME_PUSH_SECONDS", 30, minimum=1)
+# Live consoles (assess/events.py): how often a server process re-reads which consoles are
+# open (a console waits this long before its snapshot), and how long it gathers candidates'
+# answers before sending them to a console as one message, in milliseconds.
+CONSOLE_WATCH_REFRESH_SECONDS = env_int("CONSOLE_WATCH_REFRESH_MS", 1000) / 1000
+CONSOLE_BATCH_SECONDS = env_int("CONSOLE_BATCH_MS", 200) / 1000
 # Learner identifiers (Circular 42/2021) are opaque strings; the format is configurable.
 LEARNER_ID_PATTERN = env_str("LEARNER_ID_PATTERN", r"^[0-9A-Za-z]{6,20}$")
 

@@ -63,4 +63,5 @@ def assessment_text() -> dict[str, str]:
         "topic": _("Topic"),
         "level": _("Cognitive level"),
         "part": _("Part"),
+        "sectionsSaved": _("Saved: the parts are delivered this way."),
     }

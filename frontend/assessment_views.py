@@ -7,11 +7,12 @@ from __future__ import annotations
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
 from accounts.permissions import ASSESSORS, BOARD, page_for, scope_of
 from assess import authoring, presets, selectors, sittings
-from assess.models import Assessment, Form
+from assess.models import Assessment, AssessmentPart, Form
 from itembank.models import Subject
 
 from .assessment_text import assessment_text
@@ -56,6 +57,30 @@ def assessments(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _minutes(delta) -> int | None:
+    return int(delta.total_seconds() // 60) if delta is not None else None
+
+
+def _navigation_choices() -> list[dict[str, str]]:
+    """The navigations of a section, each with the one line that says what the candidate may do."""
+    explanations = {
+        AssessmentPart.Navigation.FREE: _(
+            "Any question of the part, in any order; the candidate may come back to it later unless it has "
+            "a time limit or a break follows."
+        ),
+        AssessmentPart.Navigation.LINEAR: _(
+            "One question at a time, in order: a question left cannot be answered again."
+        ),
+        AssessmentPart.Navigation.NO_RETURN: _(
+            "Any question of the part, in any order, but the part closes for good once the candidate leaves it."
+        ),
+    }
+    return [
+        {"value": value, "label": str(label), "explanation": explanations[AssessmentPart.Navigation(value)]}
+        for value, label in AssessmentPart.Navigation.choices
+    ]
+
+
 @page_for(*ASSESSORS)
 def assessment_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
     """One assessment: its structure, forms and codes, and its sittings."""
@@ -76,8 +101,21 @@ def assessment_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
         .order_by("code")
     )
     runs = sittings.sittings_run_by(request.user).filter(assessment=assessment).order_by("-opens_at")
+    sections_locked = authoring.sections_locked(assessment)
     year = assessment.school_year
     classes = account_selectors.classes_for(request.user, school_year=year)
+    parts = list(assessment.parts.all())
+    sections = [
+        {
+            "index": index,
+            "label": part.label,
+            "time_limit_minutes": _minutes(part.time_limit),
+            "navigation": part.navigation,
+            "break_minutes": _minutes(part.break_after),
+            "last": index == len(parts) - 1,
+        }
+        for index, part in enumerate(parts)
+    ]
     context = _context(
         request,
         assessment={
@@ -103,6 +141,11 @@ def assessment_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
             "sittings": runs,
             "can_change": context["bank_config"]["canChange"],
             "is_exam": assessment.kind == Assessment.Kind.PERIODIC,
+            "sections": sections,
+            "sections_locked": sections_locked,
+            "sections_editable": context["bank_config"]["canChange"] and not sections_locked,
+            "navigation_choices": _navigation_choices(),
+            "max_break_minutes": authoring.MAX_BREAK_MINUTES,
         },
     )
 

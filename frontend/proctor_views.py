@@ -25,7 +25,9 @@ from assess.models import Sitting
 from proctoring import services
 from proctoring.models import SittingRoom
 
+from .action_text import action_text
 from .console_text import console_text
+from .incident_text import incident_text
 
 # The console's rhythm (console.js). It asks when each candidate was last heard from every
 # SEEN_MS (the cache, not the database), pings every PING_MS, and takes its own connection for
@@ -36,6 +38,8 @@ SEEN_MS = 5_000
 PING_MS = 10_000
 DEAD_AFTER_MS = 25_000
 STALE_AFTER_MS = 25_000
+# The requests to reopen an attempt are not pushed: the consoles read them again this often.
+REOPEN_POLL_MS = 20_000
 
 _ANY = 999_999_999_999_999_999  # an id standing for "{attempt}" while a path is reversed
 
@@ -56,6 +60,21 @@ def _config(**config: Any) -> dict[str, Any]:
         "seatUrl": _path("api-attempt-seat", "{attempt}"),
         "photoUrl": _path("api-person-photo", "{student}"),
         "roomPageUrl": _path("proctor-room", "{room}"),
+        "confirmUrl": _path("api-incident-confirm", "{incident}"),
+        "dismissUrl": _path("api-incident-dismiss", "{incident}"),
+        "reportUrl": _path("api-sitting-room-report", "{room}"),
+        # the actions (actions.js): one candidate's, and deciding a request to reopen
+        "attemptPauseUrl": _path("api-attempt-pause", "{attempt}"),
+        "attemptResumeUrl": _path("api-attempt-resume", "{attempt}"),
+        "attemptExtendUrl": _path("api-attempt-extend", "{attempt}"),
+        "attemptVoidUrl": _path("api-attempt-void", "{attempt}"),
+        "attemptMessageUrl": _path("api-attempt-message", "{attempt}"),
+        "attemptReopenUrl": _path("api-attempt-reopen", "{attempt}"),
+        "reopenApproveUrl": _path("api-reopen-approve", "{request}"),
+        "reopenRefuseUrl": _path("api-reopen-refuse", "{request}"),
+        "maxExtendMinutes": services.MAX_EXTEND_MINUTES,
+        "maxMessage": services.MAX_MESSAGE,
+        "reopenPollMs": REOPEN_POLL_MS,
         **config,
     }
 
@@ -92,8 +111,13 @@ def proctor_room(request: HttpRequest, sitting_room_id: int) -> HttpResponse:
                 wsPath=f"/ws/consoles/rooms/{sitting_room.pk}/",
                 roomUrl=reverse("api-sitting-room", args=[sitting_room.pk]),
                 openUrl=reverse("api-sitting-room-open", args=[sitting_room.pk]),
+                incidentsUrl=reverse("api-sitting-room-incidents", args=[sitting_room.pk]),
+                groupPauseUrl=reverse("api-sitting-room-pause", args=[sitting_room.pk]),
+                groupResumeUrl=reverse("api-sitting-room-resume", args=[sitting_room.pk]),
+                groupMessageUrl=reverse("api-sitting-room-message", args=[sitting_room.pk]),
+                reopenRequestsUrl=reverse("api-sitting-reopen-requests", args=[sitting_room.sitting_id]),
             ),
-            "console_text": console_text(),
+            "console_text": {**console_text(), **incident_text(), **action_text()},
         },
     )
 
@@ -117,7 +141,11 @@ def board_console(request: HttpRequest, sitting_id: int) -> HttpResponse:
                 roomId=None,
                 wsPath=f"/ws/consoles/sittings/{sitting.pk}/",
                 roomsUrl=reverse("api-sitting-rooms", args=[sitting.pk]),
+                groupPauseUrl=reverse("api-sitting-pause", args=[sitting.pk]),
+                groupResumeUrl=reverse("api-sitting-resume", args=[sitting.pk]),
+                groupMessageUrl=reverse("api-sitting-message", args=[sitting.pk]),
+                reopenRequestsUrl=reverse("api-sitting-reopen-requests", args=[sitting.pk]),
             ),
-            "console_text": console_text(),
+            "console_text": {**console_text(), **incident_text(), **action_text()},
         },
     )

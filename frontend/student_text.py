@@ -55,4 +55,16 @@ def runner_text() -> dict[str, str]:
         "fromProctor": _("Message from %(sender)s at %(time)s:"),
         "takenOver": _("This exam was opened in another window or on another computer. This window is closed."),
         "error": _("Error"),
+        # Delivery by sections (assess/sections.py).
+        "sectionOf": _("Section %(number)s of %(count)s: %(label)s"),
+        "sectionTime": _("Time for this section"),
+        "nextQuestion": _("Next question"),
+        "nextSection": _("Go to the next section"),
+        "lastQuestion": _("This is the last question of the section."),
+        "linearHint": _("This section goes question by question: once you move on you cannot come back."),
+        "noReturnHint": _("Once you leave this section you cannot come back to it."),
+        "reviewSection": _("Check this section before you go on"),
+        "leaveSection": _("Leave this section now? You cannot come back to it afterwards."),
+        "leaveSectionFree": _("Go on to the next section now?"),
+        "breakUntil": _("Break: the next section starts in %(time)s."),
     }

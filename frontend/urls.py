@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import assessment_views, proctor_views, room_views, student_views, subject_views, views
+from . import assessment_views, collusion_views, proctor_views, room_views, student_views, subject_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +30,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/sittings/<id:sitting_id>/", views.board_sitting, name="board-sitting"),
     path("board/sittings/<id:sitting_id>/console/", proctor_views.board_console, name="board-console"),
+    path("board/sittings/<id:sitting_id>/collusion/", collusion_views.board_collusion, name="board-collusion"),
     path("proctor/", proctor_views.proctor_rooms, name="proctor-rooms"),
     path("proctor/rooms/<id:sitting_room_id>/", proctor_views.proctor_room, name="proctor-room"),
     path("bank/", views.bank_list, name="bank-list"),

@@ -37,9 +37,12 @@ from accounts.permissions import (
     page_for,
     scope_of,
 )
+from accounts.throttle import client_address
 from assess import selectors, sittings
 from itembank.bulk import MAX_BULK_ITEMS
+from proctoring import seb_settings
 
+from .accommodation_views import board_accommodations_context
 from .bank_text import bank_text, item_text, people_text
 from .room_views import board_rooms_context
 from .student_text import runner_text
@@ -71,6 +74,11 @@ def exam_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = selectors.attempts_of_student(request.user).filter(pk=attempt_id).first()
     if attempt is None:
         raise Http404
+    refused = seb_settings.refusal(
+        attempt, url=request.build_absolute_uri(), headers=request.headers, address=client_address(request)
+    )
+    if refused is not None:  # the sitting requires Safe Exam Browser and this is not it
+        return render(request, "frontend/errors/seb.html", {"message": refused}, status=403)
     return render(
         request,
         "frontend/exam.html",
@@ -143,7 +151,12 @@ def board_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
     return render(
         request,
         "frontend/board_sitting.html",
-        {"results": results, "bars": bars, **board_rooms_context(request, sitting)},
+        {
+            "results": results,
+            "bars": bars,
+            **board_rooms_context(request, sitting),
+            **board_accommodations_context(request, sitting),
+        },
     )
 
 

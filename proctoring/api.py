@@ -145,6 +145,9 @@ def room_detail(request: Request, room_id: int) -> Response:
 class RoomPlanInput(serializers.Serializer):
     room = IdField()
     proctors = serializers.ListField(child=IdField(), required=False, default=list, max_length=10)
+    separate = serializers.BooleanField(
+        required=False, default=False, help_text="Kept for candidates whose accommodation asks for a separate room."
+    )
 
 
 class PlacementInput(serializers.Serializer):
@@ -181,6 +184,9 @@ class SittingRoomOutput(serializers.Serializer):
     access_code = serializers.CharField()
     opened_at = serializers.DateTimeField(allow_null=True)
     together = serializers.BooleanField()
+    separate = serializers.BooleanField(
+        help_text="Kept for candidates with a separate-room accommodation: it holds only such candidates."
+    )
     candidates = serializers.SerializerMethodField()
 
     def get_candidates(self, sitting_room: SittingRoom) -> list[dict[str, Any]]:
@@ -215,6 +221,9 @@ class SittingRoomOutput(serializers.Serializer):
 class SittingRoomsOutput(serializers.Serializer):
     rooms = SittingRoomOutput(many=True)
     unplaced = serializers.IntegerField(help_text="Candidates (not voided) without a seat.")
+    separate_room_candidates = serializers.IntegerField(
+        help_text="Candidates (not voided) whose accommodation asks for a separate room."
+    )
     can_place = serializers.BooleanField(help_text="Whether everyone may still be placed again (nobody checked in).")
     available_rooms = RoomOutput(many=True, help_text="Labs of the sitting's schools one may use.")
     available_proctors = ProctorOutput(many=True, help_text="Proctors of the sitting's schools.")
@@ -232,10 +241,12 @@ def _sitting_rooms(request: Request, sitting: Sitting) -> dict[str, Any]:
     unplaced = (
         Attempt.objects.filter(sitting=sitting, seat__isnull=True).exclude(status="voided").aggregate(n=Count("pk"))
     )
+    needs = services.separate_room_needs(sitting)
     return SittingRoomsOutput(
         {
             "rooms": services.rooms_of_sitting(sitting),
             "unplaced": unplaced["n"],
+            "separate_room_candidates": len(needs),
             "can_place": services.placing_allowed(sitting),
             "available_rooms": rooms.order_by("name")[:500],
             "available_proctors": proctors[:2000],
@@ -255,7 +266,8 @@ def sitting_rooms(request: Request, sitting_id: int) -> Response:
     if request.method == "PUT":
         data = _valid(PlacementInput, request.data)
         plan = [
-            services.RoomPlan(room_id=entry["room"], proctor_ids=tuple(entry["proctors"])) for entry in data["rooms"]
+            services.RoomPlan(room_id=entry["room"], proctor_ids=tuple(entry["proctors"]), separate=entry["separate"])
+            for entry in data["rooms"]
         ]
         services.sitting_place(by=request.user, sitting_id=sitting.pk, plan=plan, seed=data["seed"])
     return Response(_sitting_rooms(request, sitting))

@@ -16,8 +16,14 @@ One row per attempt, keyed by the attempt's id (a string, as in JSON):
 - ``connection``: the candidate's connection as last known, or None (``assess.presence``);
 - ``room`` and ``seat`` (its label, row and column): where the candidate sits, or None.
 
+- ``integrity``: what the candidate's integrity events add up to (``counts`` per kind,
+  ``focus_ms`` away from the page), or None before the first (``proctoring.integrity``);
+- ``incidents``: the candidate's open incidents, ``open`` (how many) and ``kinds`` (the latest
+  three kinds, newest first), worked out from the view's ``incidents``.
+
 And one row per room of the view (``rooms``): its name, when it was opened and whether
-together.
+together; and every incident of the view's room or sitting (``incidents``, by id, as
+``proctoring.incidents.incident_view`` shows one: a candidate's or the whole room's).
 
 A room's console drops a candidate moved to another room; one moved in makes it read the room
 again (``stale``: the row's person is not in the event), as a room new to the sitting makes the
@@ -34,7 +40,8 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
 from assess import events, presence
 from assess.models import Answer, Attempt, FormItem
 
-from .models import SittingRoom
+from .incidents import incident_view, incidents_of
+from .models import AttemptIntegrity, SittingRoom
 
 
 def snapshot(*, sitting_id: int, room_id: int | None = None) -> dict[str, Any]:
@@ -77,6 +84,16 @@ def snapshot(*, sitting_id: int, room_id: int | None = None) -> dict[str, Any]:
         .order_by()
     )
     connections = presence.of([attempt.pk for attempt in attempts])
+    integrity = {
+        pk: {"counts": dict(counts), "focus_ms": focus_ms}
+        for pk, counts, focus_ms in AttemptIntegrity.objects.filter(
+            attempt__sitting_id=sitting_id, **{f"attempt__{k}": v for k, v in placed.items()}
+        ).values_list("attempt_id", "counts", "focus_ms")
+        if counts
+    }
+    incidents = {
+        str(incident.pk): incident_view(incident) for incident in incidents_of(sitting_id=sitting_id, room_id=room_id)
+    }
     rows: dict[str, dict[str, Any]] = {}
     for attempt in attempts:
         status = events.status_of(attempt)
@@ -98,6 +115,8 @@ def snapshot(*, sitting_id: int, room_id: int | None = None) -> dict[str, Any]:
             "flagged": [],
             "last_answer_at": events.stamp(last[attempt.pk]) if attempt.pk in last else None,
             "connection": connections.get(attempt.pk),
+            "integrity": integrity.get(attempt.pk),
+            "incidents": _open_incidents(incidents, attempt.pk),
         }
     for attempt_id, position, answered, flagged in answers:
         row = rows[str(attempt_id)]
@@ -118,6 +137,7 @@ def snapshot(*, sitting_id: int, room_id: int | None = None) -> dict[str, Any]:
             for room in rooms.select_related("room")
         },
         "attempts": rows,
+        "incidents": incidents,
     }
 
 
@@ -125,8 +145,31 @@ def _seat(label: str | None, row: int | None, column: int | None) -> dict[str, A
     return None if label is None else {"label": label, "row": row, "column": column}
 
 
+def _open_incidents(incidents: dict[str, dict[str, Any]], attempt_id: int) -> dict[str, Any]:
+    """A candidate's open incidents: how many, and their kinds, the latest first (three at most)."""
+    mine = sorted(
+        (i for i in incidents.values() if i["attempt"] == attempt_id and i["status"] == "open"),
+        key=lambda i: (i["reported_at"], i["id"]),
+        reverse=True,
+    )
+    kinds: list[str] = []
+    for incident in mine:
+        if incident["kind"] not in kinds:
+            kinds.append(incident["kind"])
+    return {"open": len(mine), "kinds": kinds[:3]}
+
+
 def apply(view: dict[str, Any], event: events.Event) -> None:
     """Change ``view`` (a snapshot) as ``event`` says; events of attempts it lacks are ignored."""
+    if isinstance(event, events.IncidentChanged):
+        if view["room"] is not None and event.room != view["room"]:
+            return
+        incident = dict(event.incident)
+        view["incidents"][str(incident["id"])] = incident
+        row = view["attempts"].get(str(incident["attempt"]))
+        if row is not None:
+            row["incidents"] = _open_incidents(view["incidents"], incident["attempt"])
+        return
     if isinstance(event, events.RoomOpened):
         room = view["rooms"].get(str(event.room))
         if room is not None:
@@ -162,6 +205,8 @@ def apply(view: dict[str, Any], event: events.Event) -> None:
         row["seat"] = _seat(event.seat, event.row, event.column)
     elif isinstance(event, events.Presence):
         row["connection"] = presence.merged(row["connection"], event)
+    elif isinstance(event, events.IntegrityNoted):
+        row["integrity"] = {"counts": dict(event.counts), "focus_ms": event.focus_ms}
 
 
 def _mark(positions: list[int], item: int, present: bool) -> None:

@@ -11,16 +11,19 @@ says its view is stale).
 Client messages (JSON objects): ``{"type": "snapshot"}`` (the whole view again),
 ``{"type": "seen"}`` (when each candidate's connection was last heard from: the cache, not
 the database) and ``{"type": "ping"}``. Server messages: ``snapshot``, ``event`` (``event``:
-the event's wire form), ``seen``, ``pong`` and ``error``. See docs/proctoring.md.
+the event's wire form), ``events`` (``events``: several answers in order), ``seen``, ``pong``
+and ``error``. See docs/proctoring.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +45,7 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
     attempt_ids: list[int]
     bucket: ratelimit.TokenBucket | None = None
     groups_joined: tuple[str, ...] = ()
+    watching: asyncio.Future | None = None
     live = False
 
     async def connect(self) -> None:
@@ -72,10 +76,24 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
             await self.fail("forbidden", str(exc), CLOSE_FORBIDDEN)
             return
         group = events.sitting_group(self.sitting_id) if self.room_id is None else events.room_group(self.room_id)
-        await self.join(group)  # before the snapshot: nothing committed after it is missed
+        # Marked as watched and joined before the snapshot, which waits until every server
+        # process has read the mark: nothing committed after the snapshot is missed.
+        await db_thread(events.watch)(group)
+        await self.join(group)
+        self.watching = asyncio.ensure_future(self.keep_watching(group))
+        await asyncio.sleep(settings.CONSOLE_WATCH_REFRESH_SECONDS)
         self.bucket = ratelimit.new_bucket()
         self.live = True
         await self.send_snapshot()
+
+    async def keep_watching(self, group: str) -> None:
+        """Renew the group's mark while the console is open (``assess.events.watch``)."""
+        while True:
+            await asyncio.sleep(events.WATCH_SECONDS / 4)
+            try:
+                await db_thread(events.watch)(group)
+            except Exception:  # the next renewal may succeed; the mark outlives three misses
+                logger.exception("console of %s: mark not renewed", group)
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -83,6 +101,8 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.live = False
+        if self.watching is not None:
+            self.watching.cancel()
         groups, self.groups_joined = self.groups_joined, ()
         for group in groups:
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -133,6 +153,12 @@ class ConsoleConsumer(AsyncWebsocketConsumer):
         """An event of the room or sitting (``assess/events.py``), from any process: forwarded."""
         if self.live:
             await self.send_json({"type": "event", "event": message["event"]})
+
+    async def delivery_events(self, message: dict) -> None:
+        """Candidates' answers gathered by one process (``assess.events.Gathered``): forwarded
+        as one message, in order."""
+        if self.live:
+            await self.send_json({"type": "events", "events": message["events"]})
 
     async def session_ended(self, event: dict) -> None:
         await self.fail("logged_out", _("You have logged out. Log in again to continue."), CLOSE_NOT_AUTHENTICATED)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -48,12 +48,18 @@ def check_start(attempt: Attempt, room: SittingRoom, *, address: str | None, acc
 
 
 def deadline(attempt: Attempt, room: SittingRoom | None, sitting: Sitting, now: datetime) -> datetime:
-    """When the time of an attempt starting ``now`` ends."""
+    """When the time of an attempt starting ``now`` ends.
+
+    An accommodation's time (``Attempt.time_scale``, set at the start) lengthens the duration
+    and moves the room's end and the window's close for this candidate by as much.
+    """
     duration = sitting.assessment.duration
-    end = now + duration
+    own = timedelta(seconds=round(duration.total_seconds() * attempt.time_scale))
+    extra = own - duration
+    end = now + own
     if room is not None and room.opened_at is not None and sitting.late_rule == Sitting.LateRule.SAME_END:
-        end = min(end, room.opened_at + duration)
-    return min(end, sitting.closes_at)
+        end = min(end, room.opened_at + own)
+    return min(end, sitting.closes_at + extra)
 
 
 def refused(*, error: errors.DeliveryError, attempt_id: int, user_id: int | None, address: str | None) -> None:
@@ -64,12 +70,12 @@ def refused(*, error: errors.DeliveryError, attempt_id: int, user_id: int | None
         attempt_id=attempt_id,
         room_id=attempt.room_id if attempt else None,
         code=error.code,
-        address=_ip(address),
+        address=ip(address),
         detail=error.message[:300],
     )
 
 
-def _ip(address: str | None) -> str | None:
+def ip(address: str | None) -> str | None:
     try:
         return str(ipaddress.ip_address((address or "").split("%")[0]))
     except ValueError:

@@ -1,7 +1,9 @@
 """Placing a sitting's candidates on a room's seats, and giving each seat a test code.
 
 Pure Python: no Django, no I/O. The proctoring services read the room and the roster,
-call ``place`` and store what it returns.
+call ``place`` and store what it returns. Before that, ``split_over_rooms`` shares a sitting's
+candidates among the rooms of its plan: those who need a room of their own (an accommodation)
+only in the rooms kept for them, everyone else only in the other rooms.
 
 The room
 --------
@@ -625,3 +627,80 @@ def move_to_spare(
         return (*same_code, *mates, distance, *fill_key(seat))
 
     return Placement(candidate=candidate, seat=min(free, key=rank), code=current.code)
+
+
+# --- a sitting over rooms ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedRoom:
+    """A room of a sitting's plan: ``key`` its id, ``seats`` its seats that are not spare, and
+    whether it is kept for the candidates who need a room of their own (``separate``)."""
+
+    key: int
+    seats: int
+    separate: bool = False
+
+
+class NoSeparateRoom(Exception):
+    """Some candidates need a separate room (an accommodation) and the plan marks no room for them."""
+
+    def __init__(self, *, candidates: int) -> None:
+        self.candidates = candidates
+        super().__init__(f"{candidates} candidates need a separate room but no room of the plan is kept for them")
+
+
+class RoomsTooSmall(Exception):
+    """More candidates of one kind (``separate``: those who need a separate room, or the others)
+    than seats that are not spare in the rooms of the plan kept for that kind."""
+
+    def __init__(self, *, candidates: int, seats: int, separate: bool) -> None:
+        self.candidates = candidates
+        self.seats = seats
+        self.separate = separate
+        self.missing = candidates - seats
+        kind = "separate" if separate else "other"
+        super().__init__(f"{candidates} candidates for {kind} rooms but {seats} seats: {self.missing} missing")
+
+
+def split_over_rooms(
+    rooms: Sequence[PlannedRoom], candidates: Sequence[int], needs_separate: Collection[int] = ()
+) -> dict[int, list[int]]:
+    """The candidates of each room of the plan (``{room key: [candidate keys]}``, every room).
+
+    Guarantees:
+
+    1. Every candidate is in exactly one room, and no room holds more than its ``seats``.
+    2. A candidate in ``needs_separate`` is only in a ``separate`` room, any other candidate
+       only in a room that is not.
+    3. Within each kind, rooms fill in the plan's order and candidates keep the order given:
+       the rooms of one kind, read in plan order, list that kind's candidates in input order,
+       and a room holds someone only when every earlier room of its kind is full.
+
+    Raises ``NoSeparateRoom`` when a candidate needs a separate room and the plan has none,
+    ``RoomsTooSmall`` when one kind's candidates outnumber its rooms' seats (the separate kind
+    first), ``ValueError`` for a room or candidate listed twice or a negative seat count. Keys
+    of ``needs_separate`` that are not candidates are ignored.
+    """
+    room_keys = [room.key for room in rooms]
+    if len(set(room_keys)) != len(room_keys):
+        raise ValueError("a room is listed twice")
+    if any(room.seats < 0 for room in rooms):
+        raise ValueError("a room cannot have fewer than no seats")
+    if len(set(candidates)) != len(candidates):
+        raise ValueError("a candidate is listed twice")
+    wanted = set(needs_separate)
+    split: dict[int, list[int]] = {room.key: [] for room in rooms}
+    for separate in (True, False):
+        kind = [candidate for candidate in candidates if (candidate in wanted) == separate]
+        kept = [room for room in rooms if room.separate == separate]
+        if separate and kind and not kept:
+            raise NoSeparateRoom(candidates=len(kind))
+        seats = sum(room.seats for room in kept)
+        if len(kind) > seats:
+            raise RoomsTooSmall(candidates=len(kind), seats=seats, separate=separate)
+        start = 0
+        for room in kept:
+            split[room.key] = kind[start : start + room.seats]
+            start += len(split[room.key])
+    return split

@@ -27,11 +27,12 @@ from accounts.models import ClassMembership, Organisation, Role, User
 from accounts.permissions import BOARD, PROCTORS, ROOM_KEEPERS, organisation_subtree, require, scope_of
 from assess import events, statuses
 from assess import services as delivery
+from assess.accommodations import separate_room_candidates
 from assess.models import Attempt, Form, Sitting
 from assess.sittings import new_access_code, require_runner
 
 from . import placement
-from .models import MAX_COLUMNS, MAX_ROWS, Action, Refusal, Room, Seat, SittingRoom, validate_networks
+from .models import MAX_COLUMNS, MAX_ROWS, Action, Refusal, ReopenRequest, Room, Seat, SittingRoom, validate_networks
 
 MAX_NAME = 100
 
@@ -51,10 +52,12 @@ class RoomSpec:
 
 @dataclass(frozen=True)
 class RoomPlan:
-    """One room of a sitting and the proctors named for it."""
+    """One room of a sitting and the proctors named for it; ``separate``: the room is kept for
+    the candidates whose accommodation asks for a room of their own (they sit nowhere else)."""
 
     room_id: int
     proctor_ids: tuple[int, ...] = ()
+    separate: bool = False
 
 
 def may_keep(user: User, room: Room) -> bool:
@@ -208,7 +211,9 @@ def _groups(sitting: Sitting, student_ids: list[int]) -> dict[int, str]:
 def sitting_place(*, by: User, sitting_id: int, plan: Sequence[RoomPlan], seed: int | None = None) -> list[SittingRoom]:
     """Split the sitting over ``plan``'s rooms, name their proctors, and place every candidate.
 
-    Candidates fill the rooms in the order given, in roster order (class, then name); in each
+    Candidates fill the rooms in the order given, in roster order (class, then name); those whose
+    accommodation asks for a room of their own only the rooms marked ``separate``, everyone else
+    only the others (``placement.split_over_rooms``; refused if no room is marked for them). In each
     room ``placement.place`` seats them and deals the test codes anew (neighbours get different
     codes). Rooms left out of the plan are taken off the sitting. Placing again is allowed until
     the first candidate is checked in or starts; after that candidates are moved one by one.
@@ -259,23 +264,17 @@ def sitting_place(*, by: User, sitting_id: int, plan: Sequence[RoomPlan], seed: 
     if errors:
         raise ValidationError(errors)
 
-    capacity = sum(1 for pk in room_ids for seat in rooms[pk].seats.all() if not seat.spare)
-    if len(attempts) > capacity:
-        missing = len(attempts) - capacity
-        raise ValidationError(
-            {
-                "rooms": [
-                    ngettext(
-                        "%(candidates)d candidates and %(seats)d seats that are not spare: %(missing)d seat is missing.",
-                        "%(candidates)d candidates and %(seats)d seats that are not spare: %(missing)d seats are missing.",
-                        missing,
-                    )
-                    % {"candidates": len(attempts), "seats": capacity, "missing": missing}
-                ]
-            }
-        )
     groups = _groups(sitting, [attempt.student_id for attempt in attempts])
     attempts.sort(key=lambda a: (groups.get(a.student_id, ""), a.student.first_name, a.student.last_name, a.student_id))
+    planned = [
+        placement.PlannedRoom(
+            key=entry.room_id,
+            seats=sum(1 for seat in rooms[entry.room_id].seats.all() if not seat.spare),
+            separate=entry.separate,
+        )
+        for entry in plan
+    ]
+    split = _split(planned, attempts, separate_room_needs(sitting))
     codes = list(Form.objects.filter(parent_id=sitting.form_id).order_by("code")) or [sitting.form]
 
     # Free every seat first: the one-candidate-per-seat constraint holds at every statement.
@@ -284,20 +283,18 @@ def sitting_place(*, by: User, sitting_id: int, plan: Sequence[RoomPlan], seed: 
     Attempt.objects.filter(sitting=sitting).update(room=None, seat=None)
     SittingRoom.objects.filter(sitting=sitting).exclude(room_id__in=room_ids).delete()
     placed: list[SittingRoom] = []
-    start = 0
+    by_key = {attempt.pk: attempt for attempt in attempts}
     for entry in plan:
         room = rooms[entry.room_id]
         sitting_room, _created = SittingRoom.objects.get_or_create(
             sitting=sitting, room=room, defaults={"access_code": new_access_code()}
         )
         sitting_room.order = len(placed) + 1  # the order the board chose: rooms fill in it
-        sitting_room.save(update_fields=["order"])
+        sitting_room.separate = entry.separate
+        sitting_room.save(update_fields=["order", "separate"])
         sitting_room.proctors.set([proctors[pk] for pk in entry.proctor_ids])
         seats = {(seat.row, seat.column): seat for seat in room.seats.all()}
-        usable = sum(1 for seat in seats.values() if not seat.spare)
-        chunk = attempts[start : start + usable]
-        start += len(chunk)
-        by_key = {attempt.pk: attempt for attempt in chunk}
+        chunk = [by_key[key] for key in split[entry.room_id]]
         candidates = [placement.Candidate(key=a.pk, group=groups.get(a.student_id, "")) for a in chunk]
         for placed_seat in placement.place([seat.cell for seat in seats.values()], candidates, len(codes), seed=seed):
             attempt = by_key[placed_seat.candidate]
@@ -309,6 +306,53 @@ def sitting_place(*, by: User, sitting_id: int, plan: Sequence[RoomPlan], seed: 
     for attempt in attempts:
         events.publish(_seated(attempt, from_room=rooms_before[attempt.pk]))
     return placed
+
+
+def separate_room_needs(sitting: Sitting) -> set[int]:
+    """The attempts (not voided) whose candidate's accommodation asks for a room of their own."""
+    students = separate_room_candidates(sitting)
+    if not students:
+        return set()
+    return set(
+        Attempt.objects.filter(sitting=sitting, student_id__in=students)
+        .exclude(status=statuses.VOIDED)
+        .values_list("pk", flat=True)
+    )
+
+
+def _split(planned: list[placement.PlannedRoom], attempts: list[Attempt], needs: set[int]) -> dict[int, list[int]]:
+    """``placement.split_over_rooms``, its refusals as the board reads them."""
+    try:
+        return placement.split_over_rooms(planned, [attempt.pk for attempt in attempts], needs)
+    except placement.NoSeparateRoom as refused:
+        message = ngettext(
+            "%(count)d candidate needs a separate room (an accommodation): mark a room of the plan for it.",
+            "%(count)d candidates need a separate room (an accommodation): mark a room of the plan for them.",
+            refused.candidates,
+        ) % {"count": refused.candidates}
+    except placement.RoomsTooSmall as refused:
+        values = {"candidates": refused.candidates, "seats": refused.seats, "missing": refused.missing}
+        if refused.separate:
+            message = (
+                ngettext(
+                    "%(candidates)d candidates need a separate room and the rooms marked for them have %(seats)d "
+                    "seats that are not spare: %(missing)d seat is missing.",
+                    "%(candidates)d candidates need a separate room and the rooms marked for them have %(seats)d "
+                    "seats that are not spare: %(missing)d seats are missing.",
+                    refused.missing,
+                )
+                % values
+            )
+        else:
+            message = (
+                ngettext(
+                    "%(candidates)d candidates and %(seats)d seats that are not spare: %(missing)d seat is missing.",
+                    "%(candidates)d candidates and %(seats)d seats that are not spare: %(missing)d seats are missing.",
+                    refused.missing,
+                )
+                % values
+            )
+    raise ValidationError({"rooms": [message]})
 
 
 def _seated(attempt: Attempt, *, from_room: int | None) -> events.Seated:
@@ -688,3 +732,64 @@ def message(*, by: User, target: Target, text: str) -> int:
         )
     _log(by, Action.Kind.MESSAGE, target, room, sitting, reason=text, attempts=ids)
     return len(ids)
+
+
+# --- reopening an attempt handed in by mistake ---------------------------------------------------
+
+
+@transaction.atomic
+def reopen_request(*, by: User, attempt_id: int, reason: str) -> ReopenRequest:
+    """A proctor of the room (or the board) asks the board to reopen an attempt the candidate
+    handed in by mistake. Refused at once when it could not be reopened; one pending a time."""
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why (it goes into the room's report).")]})
+    target = Target(attempt_id=attempt_id)
+    _ids, room, sitting = _attempts_of(by, target)
+    attempt = Attempt.objects.select_for_update(of=("self",)).select_related("sitting").get(pk=attempt_id)
+    refusal = delivery.reopen_refusal(attempt, timezone.now())
+    if refusal is not None:
+        raise ValidationError({"attempt": [refusal]})
+    if ReopenRequest.objects.filter(attempt=attempt, status=ReopenRequest.Status.PENDING).exists():
+        raise Conflict(_("A request to reopen this attempt is waiting for the exam board already."))
+    request = ReopenRequest.objects.create(
+        attempt=attempt, sitting=sitting, room=room, reason=reason.strip()[:300], requested_by=by
+    )
+    _log(by, Action.Kind.REOPEN_REQUEST, target, room, sitting, reason=request.reason, request=request.pk)
+    return request
+
+
+@transaction.atomic
+def reopen_decide(*, by: User, request_id: int, approve: bool, note: str = "") -> ReopenRequest:
+    """The exam board approves (the attempt is paused again with the time it had left: the
+    room's proctor resumes it) or refuses a request. Decided once; an approval that can no
+    longer be carried out (the window closed meanwhile) is refused and the request stays."""
+    request = ReopenRequest.objects.select_for_update(of=("self",)).select_related("sitting").get(pk=request_id)
+    require_runner(by, request.sitting)
+    if request.status != ReopenRequest.Status.PENDING:
+        raise Conflict(
+            _("This request was decided already: %(status)s.") % {"status": request.get_status_display().lower()}
+        )
+    note = note.strip()[:300]
+    if approve:
+        delivery.attempt_reopen(attempt_id=request.attempt_id, by=by, reason=("reopened: " + request.reason)[:200])
+    request.status = ReopenRequest.Status.APPROVED if approve else ReopenRequest.Status.REFUSED
+    request.decided_by, request.decided_at, request.decision_note = by, timezone.now(), note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    kind = Action.Kind.REOPEN if approve else Action.Kind.REOPEN_REFUSED
+    target = Target(attempt_id=request.attempt_id)
+    _log(by, kind, target, request.room, request.sitting, reason=note or request.reason, request=request.pk)
+    return request
+
+
+def reopen_requests(*, by: User, sitting_id: int):
+    """A sitting's requests, newest first: all of them for its board, those of one's rooms for
+    a proctor (nothing for anyone else: PermissionDenied)."""
+    sitting = Sitting.objects.get(pk=sitting_id)
+    requests = ReopenRequest.objects.filter(sitting=sitting).select_related(
+        "attempt__student", "room__room", "requested_by", "decided_by"
+    )
+    scope = scope_of(by)
+    if scope.is_admin or (scope.has_role(*BOARD) and scope.oversees(sitting.organisation_id)):
+        return requests.order_by("-requested_at", "-pk")
+    require(scope.has_role(*PROCTORS), _("Only the room's proctors and the exam board see these requests."))
+    return requests.filter(room__proctors=by).order_by("-requested_at", "-pk")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, collusion_api, incident_api, reopen_api
 
 urlpatterns = [
     path("rooms/", api.room_list, name="api-rooms"),
@@ -26,4 +26,29 @@ urlpatterns = [
     path("sittings/<id:sitting_id>/resume/", api.sitting_resume, name="api-sitting-resume"),
     path("sittings/<id:sitting_id>/message/", api.sitting_message, name="api-sitting-message"),
     path("sittings/<id:sitting_id>/log/", api.sitting_log, name="api-sitting-log"),
+    path(
+        "sitting-rooms/<id:sitting_room_id>/incidents/",
+        incident_api.room_incidents,
+        name="api-sitting-room-incidents",
+    ),
+    path("sitting-rooms/<id:sitting_room_id>/report.pdf", incident_api.room_report, name="api-sitting-room-report"),
+    path("sittings/<id:sitting_id>/incidents/", incident_api.sitting_incidents, name="api-sitting-incidents"),
+    path(
+        "sittings/<id:sitting_id>/integrity-policy/",
+        incident_api.sitting_integrity_policy,
+        name="api-sitting-integrity-policy",
+    ),
+    path("incidents/<id:incident_id>/confirm/", incident_api.incident_confirm, name="api-incident-confirm"),
+    path("incidents/<id:incident_id>/dismiss/", incident_api.incident_dismiss, name="api-incident-dismiss"),
+    path("attempts/<id:attempt_id>/integrity/", incident_api.attempt_integrity, name="api-attempt-integrity"),
+    path("sittings/<id:sitting_id>/collusion/", collusion_api.sitting_collusion, name="api-sitting-collusion"),
+    path("attempts/<id:attempt_id>/reopen/", reopen_api.attempt_reopen_request, name="api-attempt-reopen"),
+    path(
+        "sittings/<id:sitting_id>/reopen-requests/",
+        reopen_api.sitting_reopen_requests,
+        name="api-sitting-reopen-requests",
+    ),
+    path("reopen-requests/<id:request_id>/approve/", reopen_api.reopen_approve, name="api-reopen-approve"),
+    path("reopen-requests/<id:request_id>/refuse/", reopen_api.reopen_refuse, name="api-reopen-refuse"),
+    path("sittings/<id:sitting_id>/seb/", reopen_api.sitting_seb, name="api-sitting-seb"),
 ]

@@ -84,10 +84,22 @@ def _celery_eager_in_process(request):
 @pytest.fixture(autouse=True)
 def _clear_form_caches():
     """Forms never change in production, but a rolled-back test may reuse a form's id."""
-    from assess import selectors
+    from assess import sections, selectors
 
     selectors.form_content.cache_clear()
     selectors.form_index.cache_clear()
+    sections.form_sections.cache_clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _consoles_marks_read_at_every_send(settings):
+    """A server process reads which consoles are open at most every second (assess/events.py);
+    tests read the marks at every send, as ``_empty_cache`` clears them between tests."""
+    from assess import events
+
+    settings.CONSOLE_WATCH_REFRESH_SECONDS = 0
+    events.listening.forget()
     yield
 
 

@@ -185,6 +185,9 @@ def test_a_teacher_creates_a_continuous_assessment_for_their_school_through_the_
         "item_count": 4,
         "points_per_item": "2.50",
         "scoring": "as_authored",
+        "time_limit_minutes": None,
+        "navigation": "free",
+        "break_minutes": None,
     }
     assert body["can_change"] is True
     assert client.get("/api/assessments/").json()["results"][0]["id"] == body["id"]

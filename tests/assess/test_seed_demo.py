@@ -12,6 +12,7 @@ from accounts.models import ClassMembership, Role, SchoolClass, User
 from assess.management.commands.seed_demo import (
     EVERY_TYPE,
     ITEMS,
+    LAB_TITLE,
     PASSWORD,
     PRACTICE_TITLE,
     QUIZ_TITLE,
@@ -23,6 +24,7 @@ from itembank.importing import ImportDefaults, import_preview
 from itembank.interchange.xlsx import template_xlsx
 from itembank.models import ItemVersion
 from itembank.rendering import render_rich_text
+from proctoring.models import SittingRoom
 from scoring.item_rules import ITEM_TYPES
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +60,12 @@ def test_seed_demo_is_complete_open_and_idempotent():
     call_command("seed_demo")
     sitting.refresh_from_db()
     assert sitting.is_open()
-    assert Sitting.objects.count() == 3 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
+    assert Sitting.objects.count() == 4 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
+    # Exam day in a lab: one class placed in a room whose console is the demo proctor's.
+    lab = Sitting.objects.get(title=LAB_TITLE)
+    (room,) = SittingRoom.objects.filter(sitting=lab)
+    assert list(room.proctors.values_list("username", flat=True)) == ["proctor"]
+    assert lab.attempts.count() == lab.attempts.filter(room=room, seat__isnull=False).count() > 0
     assert User.objects.count() == 47  # 40 students, 3 teachers, proctor, board, school administrator, admin
     # Three classes of the school year hold the 40 students; the teacher is 12A1's homeroom teacher.
     classes = SchoolClass.objects.filter(school_year=SCHOOL_YEAR).order_by("name")

@@ -178,7 +178,7 @@ def assert_view_is_fresh(page, url: str) -> None:
     page.wait_for_timeout(700)  # events of the last action delivered
     fresh = fresh_snapshot(page, url)
     held = held_view(page)
-    assert held == {key: fresh[key] for key in ("sitting", "room", "rooms", "attempts")}
+    assert held == {key: fresh[key] for key in ("sitting", "room", "rooms", "attempts", "incidents")}
 
 
 # --- 1. the room's console, live --------------------------------------------------------------------
@@ -509,6 +509,104 @@ def test_the_board_follows_every_room_of_the_sitting(day: Day, server: str, brow
     clean(proctor)
 
 
+# --- 5b. incidents and integrity alerts --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "375"])
+def test_incidents_are_logged_confirmed_and_shown_live(day: Day, server: str, browser, viewport) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    from assess import protocol
+    from assess import services as delivery
+
+    size = viewport["width"]
+    first, second, _third = day.attempts
+    proctor = day.proctors[0]
+
+    def start_all() -> None:
+        for attempt in day.attempts:
+            services.attempt_check_in(by=proctor, attempt_id=attempt.pk)
+        services.room_open(by=proctor, sitting_room_id=day.room.pk, together=True)
+        token = delivery.attempt_connect(attempt_id=second.pk, user=second.student).token
+        for _n in range(3):  # the page left three times: an integrity alert
+            message = protocol.Integrity("focus_loss", 4000)
+            reply = delivery.attempt_message(attempt_id=second.pk, user=second.student, token=token, message=message)
+            for event in reply.events:
+                events.send(event)
+
+    # Made before the page opens: the server runs in a process of its own, its events reach the
+    # page only from there (without Redis), so the page reads these in its snapshot.
+    in_db_thread(start_all)
+    page = open_console(browser, server, proctor, f"/proctor/rooms/{day.room.pk}/", viewport=viewport)
+    live(page)
+    expect(page.locator("#incidents-none")).to_be_hidden()
+    expect(card(page, second)).to_have_attribute("data-incidents", "1")
+    expect(card(page, second).locator(".seat-flags")).to_be_visible()
+    expect(card(page, second).locator(".seat-integrity")).to_contain_text("3×")
+    expect(page.locator('#incident-list .incident[data-kind="integrity"]')).to_have_attribute("data-status", "open")
+
+    # The whole room lost the power for 6 minutes: logged from the panel, confirmed, given back.
+    page.locator("#incident-new").click()
+    expect(page.locator("#incident-dialog")).to_be_visible()
+    page.locator("#incident-who").select_option("")
+    page.locator("#incident-kind").select_option("power")
+    page.locator("#incident-minutes").fill("6")
+    page.locator("#incident-description").fill("Mất điện cả dãy nhà A")
+    if size == PHONE["width"]:
+        within_width(page, "#incident-dialog, #incident-save")
+    shot(page, f"incident-log-{size}")
+    page.locator("#incident-save").click()
+    expect(page.locator("#incident-dialog")).to_be_hidden()
+    power = page.locator('#incident-list .incident[data-kind="power"]')
+    expect(power).to_have_attribute("data-status", "open")
+    expect(power).to_contain_text("Mất điện cả dãy nhà A")
+    before = in_db_thread(lambda: Attempt.objects.get(pk=first.pk).deadline)
+    power.locator('[data-action="confirm"]').click()
+    expect(page.locator("#decide-minutes")).to_have_value("6")
+    page.locator("#decide-save").click()
+    expect(power).to_have_attribute("data-status", "confirmed")
+    expect(page.locator("#incidents-notice")).to_contain_text("6")
+    after = in_db_thread(lambda: Attempt.objects.get(pk=first.pk).deadline)
+    assert (after - before).total_seconds() == 360
+    # The integrity alert dismissed, with a reason; a seat's own "Incident…" opens the log for it.
+    alert = page.locator('#incident-list .incident[data-kind="integrity"]')
+    alert.locator('[data-action="dismiss"]').click()
+    page.locator("#decide-save").click()
+    expect(page.locator("#decide-dialog [data-error]")).to_be_visible()  # a reason is needed
+    page.locator("#decide-note").fill("Máy bật thông báo cập nhật")
+    page.locator("#decide-save").click()
+    expect(alert).to_have_attribute("data-status", "dismissed")
+    expect(card(page, second)).to_have_attribute("data-incidents", "0")
+    expect(page.locator("#room-report")).to_have_attribute("href", f"/api/sitting-rooms/{day.room.pk}/report.pdf")
+    assert_view_is_fresh(page, f"/api/sitting-rooms/{day.room.pk}/console/")
+    if size == PHONE["width"]:
+        fits(page)
+        within_width(page, "#incidents, #incident-list .incident, #incident-new, #room-report")
+    page.locator("#incidents").scroll_into_view_if_needed()
+    shot(page, f"incidents-{size}", full_page=True)
+
+    # The board sees them and the rooms' reports.
+    board = open_console(browser, server, day.board, f"/board/sittings/{day.sitting.pk}/console/", viewport=viewport)
+    live(board)
+    expect(board.locator("#incident-list .incident")).to_have_count(2)
+    expect(board.locator(f'#report-links a[data-room="{day.room.pk}"]')).to_have_text("Phòng máy 1")
+    # A seat's own "Incident…" logs one for that candidate: the board hears it at once.
+    card(page, first).locator('[data-action="incident"]').click()
+    expect(page.locator("#incident-who")).to_have_value(str(first.pk))
+    page.locator("#incident-kind").select_option("illness")
+    page.locator("#incident-description").fill("Đau bụng")
+    page.locator("#incident-save").click()
+    expect(card(page, first)).to_have_attribute("data-incidents", "1")
+    expect(board.locator(f'#candidates-body tr[data-attempt="{first.pk}"]')).to_have_attribute("data-incidents", "1")
+    expect(board.locator('#incident-list .incident[data-kind="illness"]')).to_have_attribute("data-status", "open")
+    assert_view_is_fresh(board, f"/api/sittings/{day.sitting.pk}/console/")
+    if size == PHONE["width"]:
+        fits(board)
+    shot(board, f"board-incidents-{size}", full_page=True)
+    clean(page)
+    clean(board)
+
+
 # --- 6. the script's reducer is proctoring.console.apply -----------------------------------------
 
 
@@ -517,7 +615,9 @@ def _random_events(rng: random.Random, n: int) -> list[dict]:
     stamps = [f"2026-12-01T08:{m:02d}:00+00:00" for m in range(60)]
     made = []
     for _ in range(n):
-        kind = rng.choice(["status", "answer", "presence", "seated", "room_opened", "takeover"])
+        kind = rng.choice(
+            ["status", "answer", "presence", "seated", "room_opened", "takeover", "integrity", "incident"]
+        )
         room = rng.choice([5, 5, 6, 7, None])
         base = {"kind": kind, "sitting": 1, "room": room}
         attempt = rng.choice([1, 2, 3, 4])
@@ -558,6 +658,29 @@ def _random_events(rng: random.Random, n: int) -> list[dict]:
                 row=None if label is None else (1 if label[0] == "A" else 2),
                 column=None if label is None else int(label[1:]),
             )
+        elif kind == "integrity":
+            base.update(attempt=attempt, counts={"focus_loss": rng.randint(1, 4)}, focus_ms=rng.randint(0, 9000))
+        elif kind == "incident":
+            incident_room = rng.choice([5, 6, None])
+            base.update(
+                room=incident_room,
+                incident={
+                    "id": rng.randint(1, 6),
+                    "attempt": rng.choice([1, 2, 3, None]) if incident_room is not None else attempt,
+                    "room": incident_room,
+                    "kind": rng.choice(["power", "illness", "integrity"]),
+                    "status": rng.choice(["open", "open", "confirmed", "dismissed"]),
+                    "description": "Mất điện",
+                    "detail": {},
+                    "time_lost": 5,
+                    "minutes_given": 0,
+                    "reported_at": rng.choice(stamps[:4]),
+                    "reported_by": None,
+                    "decided_at": None,
+                    "decided_by": None,
+                    "note": "",
+                },
+            )
         else:
             base.update(attempt=attempt, token=rng.choice(["t1", "t2"]))
         made.append(base)
@@ -580,6 +703,8 @@ def _view(room: int | None) -> dict:
             "flagged": [],
             "last_answer_at": None,
             "connection": None,
+            "integrity": None,
+            "incidents": {"open": 0, "kinds": []},
         }
 
     rooms = {"5": {"name": "P1", "opened_at": None, "together": False}}
@@ -587,7 +712,7 @@ def _view(room: int | None) -> dict:
     if room is None:
         rooms["6"] = {"name": "P2", "opened_at": None, "together": False}
         attempts["3"] = row(3, 6)
-    return {"sitting": 1, "room": room, "rooms": rooms, "attempts": attempts}
+    return {"sitting": 1, "room": room, "rooms": rooms, "attempts": attempts, "incidents": {}}
 
 
 def test_the_consoles_reducer_applies_events_as_proctoring_console_apply_does(day: Day, server: str, browser) -> None:  # noqa: F811

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import resolve
 from lxml import html as lxml_html
 
 from accounts.models import Role
 from assess.models import Sitting
 from frontend import proctor_views
+from frontend.action_text import action_text
 from frontend.console_text import console_text
+from frontend.incident_text import incident_text
 from tests.factories import logged_in_client, make_sitting, make_user
 from tests.proctoring.test_check_in import placed
 
@@ -80,7 +83,7 @@ def test_the_rooms_proctor_opens_its_console_with_what_the_script_needs(day):
         proctor_views.STALE_AFTER_MS,
     )
     assert config["staleAfterMs"] > 10_000  # more than one of the student page's heartbeats
-    assert set(text) == set(console_text())
+    assert set(text) == set(console_text()) | set(incident_text()) | set(action_text())
     assert tree.xpath('//script[contains(@src, "console.js")]')
 
 
@@ -95,6 +98,29 @@ def test_the_api_paths_in_the_config_are_the_apis(day):
     photo = client.get(config["photoUrl"].replace("{student}", str(attempt.student_id)))
     assert photo.status_code == 404  # no photo on file, but the address is the photo's
     assert client.get(config["roomPageUrl"].replace("{room}", str(room.pk))).status_code == 200
+
+
+def test_the_actions_paths_in_the_config_are_the_apis(day):
+    """Every path actions.js posts to (the room's, a candidate's, the requests to reopen) is the
+    API's: a refusal that names what is wrong (400), never a path that does not exist (404)."""
+    room, [attempt, *_], [proctor, _], *_ = day
+    client = logged_in_client(proctor)
+    _tree, config, _text = _page(client, _room_url(room))
+    assert config["groupPauseUrl"] == f"/api/sitting-rooms/{room.pk}/pause/"
+    assert config["reopenRequestsUrl"] == f"/api/sittings/{room.sitting_id}/reopen-requests/"
+    assert client.get(config["reopenRequestsUrl"]).json() == {"results": [], "pending": 0}
+    for key in ("groupPauseUrl", "groupResumeUrl", "groupMessageUrl"):
+        assert client.post(config[key], {}, content_type="application/json").status_code == 400, key
+    for key in ("Pause", "Resume", "Extend", "Void", "Message", "Reopen"):
+        url = config[f"attempt{key}Url"].replace("{attempt}", str(attempt.pk))
+        assert client.post(url, {}, content_type="application/json").status_code == 400, key
+    board = logged_in_client(room.sitting.created_by)
+    _tree, config, text = _page(board, _console_url(room.sitting_id))
+    assert set(action_text()) <= set(text)
+    assert config["groupPauseUrl"] == f"/api/sittings/{room.sitting_id}/pause/"
+    assert config["groupMessageUrl"] == f"/api/sittings/{room.sitting_id}/message/"
+    for key, name in (("reopenApproveUrl", "api-reopen-approve"), ("reopenRefuseUrl", "api-reopen-refuse")):
+        assert resolve(config[key].replace("{request}", "7")).url_name == name
 
 
 def test_another_rooms_proctor_gets_404(day):

@@ -748,10 +748,11 @@ def test_a_console_on_one_server_follows_candidates_connected_to_the_other(clust
 
     def heard(kind: str, **fields: Any) -> dict:
         while True:
-            message = console.expect("event")
-            event = message["event"]
-            if event["kind"] == kind and all(event.get(k) == v for k, v in fields.items()):
-                return event
+            message = console.next()
+            assert message["type"] in ("event", "events"), message
+            for event in message.get("events") or [message.get("event")]:  # answers come gathered
+                if event["kind"] == kind and all(event.get(k) == v for k, v in fields.items()):
+                    return event
 
     candidate = logged_in(cluster.a, attempt.student)
     exam = sockets(cluster.a, my_attempt(candidate, attempt.pk)["ws_path"], candidate.cookie_header())

@@ -34,8 +34,9 @@ async def receive(communicator, timeout: float = 3) -> dict:
 async def next_event(communicator, kind: str) -> dict:
     while True:
         message = await receive(communicator)
-        if message["type"] == "event" and message["event"]["kind"] == kind:
-            return message["event"]
+        for event in message.get("events") or [message.get("event")]:  # answers come gathered
+            if message["type"] in ("event", "events") and event["kind"] == kind:
+                return event
 
 
 async def test_the_rooms_proctor_gets_the_snapshot_then_every_event_of_the_room():

@@ -36,6 +36,7 @@ class Console:
         # event loop (each ``async_to_sync`` call runs its own).
         self.channel = f"console.test.{uuid.uuid4().hex}"
         group = events.sitting_group(sitting_id) if room_id is None else events.room_group(room_id)
+        events.watch(group)  # as the console's websocket does (tests read marks at every send)
         async_to_sync(self.layer.group_add)(group, self.channel)
         self.view = console.snapshot(sitting_id=sitting_id, room_id=room_id)
         self.heard: list[events.Event] = []
@@ -47,8 +48,9 @@ class Console:
                 message = await asyncio.wait_for(self.layer.receive(self.channel), 0.3)
             except TimeoutError:
                 return heard
-            assert message["type"] == events.CHANNEL_TYPE
-            heard.append(events.from_wire(json.loads(json.dumps(message["event"]))))  # JSON on the wire
+            assert message["type"] in (events.CHANNEL_TYPE, events.BATCH_TYPE), message
+            for wire in message.get("events") or [message["event"]]:  # answers come gathered
+                heard.append(events.from_wire(json.loads(json.dumps(wire))))  # JSON on the wire
 
     def catch_up(self) -> list[events.Event]:
         heard = async_to_sync(self.take)()
@@ -249,14 +251,17 @@ async def test_the_candidates_connection_its_answers_and_its_leaving_reach_the_c
     assert row["connection"]["connected"] and row["answered"] == [1] and row["flagged"] == [2]
 
     # A second window takes over: the candidate stays connected when the first one goes (a
-    # connection that stepped down is no longer the candidate's: its leaving is not news).
+    # connection that stepped down is no longer the candidate's: its leaving is not news). It is
+    # another login session while the first was open: a second session, raising an alert.
     ws2, connected, _ = await connect(attempt.pk, attempt.student)
     assert connected
     assert (await receive_type(ws, "taken_over"))["type"] == "taken_over"
     await receive_type(ws2, "state")
     await ws.wait()
     heard = await database_sync_to_async(watching.assert_fresh)()
-    assert [(e.kind, e.connected) for e in heard] == [("presence", True)]
+    assert [e.kind for e in heard] == ["incident", "integrity", "presence"]
+    assert heard[-1].connected and heard[1].counts == {"second_session": 1}
+    assert watching.view["attempts"][str(attempt.pk)]["incidents"] == {"open": 1, "kinds": ["integrity"]}
     assert watching.view["attempts"][str(attempt.pk)]["connection"]["connected"]
     await ws2.disconnect()
     heard = await database_sync_to_async(watching.assert_fresh)()
@@ -297,3 +302,43 @@ def test_pausing_extending_and_voiding_reach_the_console():
     assert [e.status for e in in_room.assert_fresh()] == [statuses.VOIDED]
     proctoring.message(by=proctor, target=proctoring.Target(sitting_room_id=room.pk), text="Còn 5 phút")
     assert in_room.assert_fresh() == []  # messages are for the candidates; the log keeps them
+
+
+def test_integrity_events_and_incidents_reach_the_rooms_and_the_sittings_consoles():
+    from proctoring import incidents
+    from tests.proctoring.test_actions import running_room
+
+    room, [first, second, _third], [proctor, _] = running_room()
+    in_room, board = Console(room.sitting_id, room.pk), Console(room.sitting_id)
+    connected = services.attempt_connect(attempt_id=first.pk, user=first.student)
+    for event in connected.events:
+        events.send(event)
+    for _n in range(3):
+        (noted,) = message(first, connected.token, {"type": "integrity", "kind": "focus_loss", "duration_ms": 1500})
+        assert noted == protocol.Noted("focus_loss")
+    heard = in_room.assert_fresh()
+    assert [e.kind for e in heard] == ["integrity", "integrity", "incident", "integrity"]
+    row = in_room.view["attempts"][str(first.pk)]
+    assert row["integrity"] == {"counts": {"focus_loss": 3}, "focus_ms": 4500}
+    assert row["incidents"] == {"open": 1, "kinds": ["integrity"]}
+    alert = next(e for e in heard if e.kind == "incident").incident
+    assert alert["detail"] == {"threshold": "focus_loss_times", "count": 3, "limit": 3} and alert["reported_by"] is None
+
+    illness = incidents.incident_log(by=proctor, attempt_id=first.pk, kind="illness", time_lost=3, description="Sốt")
+    power = incidents.incident_log(
+        by=proctor, sitting_room_id=room.pk, kind="power", time_lost=5, description="Mất điện"
+    )
+    assert [e.kind for e in in_room.assert_fresh()] == ["incident", "incident"]
+    assert in_room.view["attempts"][str(first.pk)]["incidents"] == {"open": 2, "kinds": ["illness", "integrity"]}
+    assert in_room.view["incidents"][str(power.pk)]["attempt"] is None
+    incidents.incident_confirm(by=proctor, incident_id=power.pk)
+    heard = in_room.assert_fresh()
+    assert sorted(e.kind for e in heard) == ["incident"] + ["status"] * 3  # every candidate got 5 minutes
+    assert in_room.view["incidents"][str(power.pk)]["minutes_given"] == 5
+    incidents.incident_dismiss(by=proctor, incident_id=alert["id"], note="Cửa sổ thông báo của máy")
+    incidents.incident_confirm(by=proctor, incident_id=illness.pk, minutes=2)
+    in_room.assert_fresh()
+    assert in_room.view["attempts"][str(first.pk)]["incidents"] == {"open": 0, "kinds": []}
+    assert in_room.view["attempts"][str(second.pk)]["incidents"] == {"open": 0, "kinds": []}
+    board.assert_fresh()
+    assert {i["status"] for i in board.view["incidents"].values()} == {"confirmed", "dismissed"}

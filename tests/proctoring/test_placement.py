@@ -20,8 +20,11 @@ from hypothesis import strategies as st
 from proctoring.placement import (
     Candidate,
     NoFreeSpare,
+    NoSeparateRoom,
     NotEnoughSeats,
     Placement,
+    PlannedRoom,
+    RoomsTooSmall,
     Seat,
     classmate_pairs,
     conflicts,
@@ -32,6 +35,7 @@ from proctoring.placement import (
     parse_label,
     place,
     seat_label,
+    split_over_rooms,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -625,3 +629,85 @@ def test_a_label_reads_back_as_its_row_and_column(row, column):
 def test_what_is_not_a_label_is_refused(label):
     with pytest.raises(ValueError):
         parse_label(label)
+
+
+# --- a sitting over rooms: separate rooms -------------------------------------------------
+
+
+@st.composite
+def plans(draw):
+    """Rooms of a plan (some kept separate), candidates, and those who need a separate room."""
+    count = draw(st.integers(1, 6))
+    rooms = [
+        PlannedRoom(key=100 + index, seats=draw(st.integers(0, 8)), separate=draw(st.booleans()))
+        for index in range(count)
+    ]
+    candidates = draw(st.lists(st.integers(1, 60), unique=True, max_size=40))
+    needs = draw(st.sets(st.integers(1, 70), max_size=12))  # some are not candidates at all
+    return rooms, candidates, needs
+
+
+@settings(max_examples=400, deadline=None)
+@given(plans())
+def test_separate_rooms_hold_only_those_who_need_one_and_rooms_fill_in_order(plan):
+    rooms, candidates, needs = plan
+    separate = [c for c in candidates if c in needs]
+    others = [c for c in candidates if c not in needs]
+    separate_seats = sum(r.seats for r in rooms if r.separate)
+    other_seats = sum(r.seats for r in rooms if not r.separate)
+    try:
+        split = split_over_rooms(rooms, candidates, needs)
+    except NoSeparateRoom as refused:
+        assert separate and not any(r.separate for r in rooms)
+        assert refused.candidates == len(separate)
+        return
+    except RoomsTooSmall as refused:
+        if refused.separate:
+            assert refused.candidates == len(separate) > separate_seats == refused.seats
+        else:
+            assert len(separate) <= separate_seats or not separate  # the separate kind is checked first
+            assert refused.candidates == len(others) > other_seats == refused.seats
+        assert refused.missing == refused.candidates - refused.seats > 0
+        return
+    assert len(separate) <= separate_seats and len(others) <= other_seats
+    assert set(split) == {r.key for r in rooms}
+    placed = [c for room in rooms for c in split[room.key]]
+    assert sorted(placed) == sorted(candidates)  # everyone once
+    for kind, wanted in ((True, separate), (False, others)):
+        kept = [r for r in rooms if r.separate == kind]
+        assert [c for r in kept for c in split[r.key]] == wanted  # plan order, input order
+        for index, room in enumerate(kept):
+            assert len(split[room.key]) <= room.seats
+            assert all((c in needs) == kind for c in split[room.key])
+            if split[room.key]:
+                assert all(len(split[r.key]) == r.seats for r in kept[:index])  # earlier rooms full
+
+
+def test_no_separate_room_in_the_plan_names_how_many_need_one():
+    rooms = [PlannedRoom(1, 30), PlannedRoom(2, 30)]
+    with pytest.raises(NoSeparateRoom) as refused:
+        split_over_rooms(rooms, list(range(1, 21)), {3, 7, 99})
+    assert refused.value.candidates == 2
+    # Without anyone needing one, the same plan places everyone in plan order.
+    assert split_over_rooms(rooms, list(range(1, 41))) == {1: list(range(1, 31)), 2: list(range(31, 41))}
+
+
+def test_a_separate_room_takes_only_those_who_need_one_even_with_seats_to_spare():
+    rooms = [PlannedRoom(1, 4), PlannedRoom(2, 10, separate=True), PlannedRoom(3, 4)]
+    split = split_over_rooms(rooms, [1, 2, 3, 4, 5, 6, 7], {2, 6})
+    assert split == {1: [1, 3, 4, 5], 2: [2, 6], 3: [7]}
+    with pytest.raises(RoomsTooSmall) as refused:
+        split_over_rooms([PlannedRoom(1, 10), PlannedRoom(2, 1, separate=True)], [1, 2, 3], {1, 2})
+    assert (refused.value.separate, refused.value.candidates, refused.value.seats) == (True, 2, 1)
+    with pytest.raises(RoomsTooSmall) as refused:
+        split_over_rooms([PlannedRoom(1, 1), PlannedRoom(2, 5, separate=True)], [1, 2, 3], {1})
+    assert (refused.value.separate, refused.value.missing) == (False, 1)
+
+
+@pytest.mark.parametrize(
+    ("rooms", "candidates"),
+    [([PlannedRoom(1, 3), PlannedRoom(1, 2)], [1]), ([PlannedRoom(1, 3)], [1, 1]), ([PlannedRoom(1, -1)], [])],
+)
+def test_a_plan_that_repeats_itself_is_an_error(rooms, candidates):
+    with pytest.raises(ValueError):
+        split_over_rooms(rooms, candidates)

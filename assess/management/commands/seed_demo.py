@@ -25,6 +25,8 @@ PASSWORD = "demo"
 SCHOOL_YEAR = "2026-2027"
 SITTING_TITLE = "Kiểm tra giữa kỳ I – Toán 12 (demo)"
 MIDTERM_TITLE = "Kiểm tra giữa kỳ I – Toán 12"
+LAB_TITLE = "Thi thử trong phòng máy – Toán 12 (demo)"
+LAB_NAME = "Phòng máy 1"
 QUIZ_TITLE = "Kiểm tra 15 phút – Hàm số và lôgarit (demo)"
 QUIZ_BLUEPRINT = "Ma trận 15 phút – Hàm số và lôgarit"
 
@@ -354,7 +356,7 @@ class Command(BaseCommand):
             defaults={"name": "Trường THPT Demo", "kind": Organisation.Kind.SCHOOL, "parent": department},
         )
         teacher = self._user("teacher", Role.TEACHER, school, "Nguyễn Thị", "Lan")
-        self._user("proctor", Role.PROCTOR, school, "Trần Văn", "Hùng")
+        proctor = self._user("proctor", Role.PROCTOR, school, "Trần Văn", "Hùng")
         board = self._user("board", Role.BOARD, department, "Lê Minh", "Châu")
         # The Django admin is for platform administrators only (accounts.permissions.can_use_admin).
         self._user("admin", Role.ADMIN, None, "Quản trị", "hệ thống", staff=True, superuser=True)
@@ -382,11 +384,13 @@ class Command(BaseCommand):
         sitting = self._midterm(board, school, subject, versions, classes, opens_at, closes_at)
         quiz = self._quiz(teacher, school, subject, classes[0], opens_at, closes_at)
         practice = self._practice(teacher, board, subject, school, students)
+        lab = self._lab(board, school_admin, proctor, sitting.form, classes[1], opens_at, closes_at)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}, "
                 f"{Form.objects.filter(parent=sitting.form).count()} test codes), the quiz '{quiz.title}' "
-                f"assigned to {classes[0].name}, and '{practice.title}' (every item type) "
+                f"assigned to {classes[0].name}, '{lab.title}' placed in a lab for {classes[1].name} (the "
+                f"proctor's console), and '{practice.title}' (every item type) "
                 f"open until {sitting.closes_at:%Y-%m-%d %H:%M} UTC with {sitting.attempts.count()} candidates. "
                 f"Logins: admin (the Django admin), schooladmin (classes and rosters), teacher, teacher2, teacher3, "
                 f"proctor, board, student01..student40; password '{PASSWORD}'."
@@ -414,6 +418,29 @@ class Command(BaseCommand):
         else:
             self._keep_open(board, sitting, opens_at, closes_at)
             sittings.sitting_enrol(by=board, sitting_id=sitting.pk, candidates=candidates)
+        return sitting
+
+    def _lab(self, board: User, school_admin: User, proctor: User, form: Form, school_class, opens_at, closes_at):
+        """Exam day in a lab: the midterm's form for one class, placed in "Phòng máy 1" (a 4 × 5
+        lab with two spare seats) with the demo proctor, who checks candidates in, opens the room
+        and watches its console (proctoring)."""
+        from proctoring import services as proctoring
+        from proctoring.models import Room, SittingRoom
+
+        room = Room.objects.filter(organisation=form.assessment.organisation, name=LAB_NAME).first()
+        if room is None:
+            spec = proctoring.RoomSpec(name=LAB_NAME, rows=4, columns=5, spares=("D4", "D5"), proctors_needed=1)
+            room = proctoring.room_save(by=school_admin, organisation_id=form.assessment.organisation_id, spec=spec)
+        sitting = Sitting.objects.filter(title=LAB_TITLE, form=form).first()
+        candidates = sittings.Candidates(class_ids=(school_class.pk,))
+        if sitting is None:
+            spec = sittings.SittingSpec(title=LAB_TITLE, opens_at=opens_at, closes_at=closes_at)
+            sitting, _enrolment = sittings.sitting_schedule(by=board, form_id=form.pk, spec=spec, candidates=candidates)
+        else:
+            self._keep_open(board, sitting, opens_at, closes_at)
+        if not SittingRoom.objects.filter(sitting=sitting).exists() and proctoring.placing_allowed(sitting):
+            plan = [proctoring.RoomPlan(room_id=room.pk, proctor_ids=(proctor.pk,))]
+            proctoring.sitting_place(by=board, sitting_id=sitting.pk, plan=plan, seed=2026)
         return sitting
 
     @staticmethod

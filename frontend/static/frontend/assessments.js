@@ -1,7 +1,8 @@
 /* The assessments pages of teachers and exam boards, every action through the REST API:
  *
  * - the wizard (POST /api/assessments/): a preset fills the fields and the parts;
- * - one assessment: draw a form from a blueprint (POST .../forms/draw/, dry_run to preview),
+ * - one assessment: each part's time limit, navigation and break after it
+ *   (PUT /api/assessments/<id>/sections/; read-only once a sitting has opened); draw a form from a blueprint (POST .../forms/draw/, dry_run to preview),
  *   build one by hand from a bank search (POST .../forms/), make test codes
  *   (POST /api/forms/<id>/codes/), schedule or assign (POST /api/sittings/), release,
  *   withdraw and cancel (POST /api/sittings/<id>/...).
@@ -603,8 +604,78 @@
     });
   }
 
+  /* Each part's time limit, navigation and break (the server's rules: assess.authoring). Once a
+   * sitting has opened the page draws it disabled; a refusal saying so disables it too. */
+  function sectionsForm(form) {
+    var box = form.querySelector("[data-sections]");
+    var stateNode = document.getElementById("sections-state");
+    if (!stateNode) return; // read-only: nothing to send
+
+    function minutes(input) {
+      if (!input) return null;
+      var value = input.value.trim();
+      if (value === "") return null;
+      return /^\d+$/.test(value) ? Number(value) : value; // the server names what is wrong
+    }
+
+    function show(parts) {
+      each(parts, function (part, index) {
+        var fieldset = form.querySelector('[data-part="' + index + '"]');
+        if (!fieldset) return;
+        fieldset.querySelector("[name=time_limit_minutes]").value = part.time_limit_minutes === null ? "" : part.time_limit_minutes;
+        var pause = fieldset.querySelector("[name=break_minutes]");
+        if (pause) pause.value = part.break_minutes === null ? "" : part.break_minutes;
+        each(Array.prototype.slice.call(fieldset.querySelectorAll("input[type=radio]")), function (radio) {
+          radio.checked = radio.value === part.navigation;
+        });
+      });
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      B.errors.clear(form);
+      var parts = Array.prototype.map.call(form.querySelectorAll("[data-part]"), function (fieldset) {
+        var chosen = fieldset.querySelector("input[type=radio]:checked");
+        return {
+          time_limit_minutes: minutes(fieldset.querySelector("[name=time_limit_minutes]")),
+          navigation: chosen ? chosen.value : "free",
+          break_minutes: minutes(fieldset.querySelector("[name=break_minutes]"))
+        };
+      });
+      var button = form.querySelector("[type=submit]");
+      button.disabled = true;
+      stateNode.textContent = t("saving");
+      form.setAttribute("data-state", "saving");
+      B.api("PUT", "/api/assessments/" + config.assessment.id + "/sections/", { parts: parts }).then(function (result) {
+        button.disabled = false;
+        stateNode.textContent = "";
+        form.setAttribute("data-state", result.ok ? "saved" : "refused");
+        if (result.ok) {
+          show(result.data.parts);
+          stateNode.textContent = t("sectionsSaved");
+          return;
+        }
+        if (result.status !== 400 || !B.errors.show(form, result.data)) {
+          B.errors.show(form, { error: { message: B.failure(result) } });
+        }
+        var fields = (result.data && result.data.error && result.data.error.fields) || {};
+        if (fields.assessment) {
+          box.disabled = true; // a sitting has opened meanwhile
+          button.hidden = true;
+        }
+        var shown = form.querySelector(".field-error, [data-errors]:not([hidden])");
+        var owner = shown && shown.classList.contains("field-error") ? shown.parentNode : null;
+        var control = owner && owner.querySelector("input");
+        if (control && !control.disabled) control.focus();
+        else if (shown) { shown.tabIndex = -1; shown.focus(); }
+      });
+    });
+  }
+
   var wizardForm = document.getElementById("assessment-form");
   if (wizardForm) wizard(wizardForm);
+  var sectionsNode = document.getElementById("sections-form");
+  if (sectionsNode) sectionsForm(sectionsNode);
   var drawForm = document.getElementById("draw-form");
   if (drawForm) drawPanel(drawForm);
   var buildForm = document.getElementById("build-form");

@@ -4,7 +4,9 @@
  * candidate's seat and test code), the candidates without a seat, and the rooms and proctors
  * one may choose. The board lists rooms in the order they fill, names each room's proctors
  * (a proctor in one room only; a warning when fewer than the room needs), then places the
- * candidates: PUT the same address {"rooms": [{"room": id, "proctors": [ids]}], "seed": n}.
+ * candidates: PUT the same address {"rooms": [{"room": id, "proctors": [ids], "separate": b}], "seed": n}.
+ * A room marked "separate" takes only the candidates whose accommodation asks for a room of
+ * their own, and they sit nowhere else (the server refuses a plan without one when they exist).
  * The answer is drawn as a seat map per room (a list on a narrow screen). The server refuses
  * a plan it cannot place (too few seats, check-in begun): its message shows in the form.
  */
@@ -34,8 +36,9 @@
   var roomOrder = []; // ids of the rooms one may choose, by name
   var proctors = {}; // id -> {id, username, name}
   var proctorOrder = [];
-  var plan = []; // [{room: id, proctors: [ids]}], in the order the rooms fill
+  var plan = []; // [{room: id, proctors: [ids], separate: bool}], in the order the rooms fill
   var candidates = 0;
+  var needSeparate = 0; // candidates whose accommodation asks for a separate room
   var placedBefore = false;
 
   function personName(person) {
@@ -82,6 +85,19 @@
       }));
       off.setAttribute("aria-label", B.format(t("takeOff"), { room: room.name }));
       off.setAttribute("data-move", "remove");
+
+      var apart = li.appendChild(make("label", "plan-separate"));
+      var box = apart.appendChild(make("input"));
+      box.type = "checkbox";
+      box.checked = !!entry.separate;
+      box.setAttribute("data-separate-for", String(entry.room));
+      apart.appendChild(document.createTextNode(" " + t("separateRoom")));
+      box.addEventListener("change", function () {
+        entry.separate = box.checked;
+        renderPlan();
+        var again = list.querySelector("input[data-separate-for='" + entry.room + "']");
+        if (again) again.focus();
+      });
 
       var people = li.appendChild(make("div", "plan-proctors"));
       var chips = people.appendChild(make("ul", "chips"));
@@ -138,10 +154,20 @@
     B.fillSelect(roomSelect, free, "", t("chooseRoom"));
     roomSelect.disabled = addRoomButton.disabled = !free.length;
 
-    var capacity = plan.reduce(function (sum, entry) { return sum + (rooms[entry.room] ? rooms[entry.room].capacity : 0); }, 0);
-    seats.textContent = B.format(t("seatsForCandidates"), { seats: capacity, candidates: candidates }) +
-      (plan.length && capacity < candidates ? " " + t("tooFewSeats") : "");
-    seats.className = "plan-seats" + (plan.length && capacity < candidates ? " short" : "");
+    function seatsOf(separate) {
+      return plan.reduce(function (sum, entry) {
+        return sum + (!!entry.separate === separate && rooms[entry.room] ? rooms[entry.room].capacity : 0);
+      }, 0);
+    }
+    var capacity = seatsOf(false);
+    var apartSeats = seatsOf(true);
+    var marked = plan.some(function (entry) { return entry.separate; });
+    var others = candidates - needSeparate;
+    var short = plan.length && (capacity < others || needSeparate > apartSeats);
+    seats.textContent = B.format(t("seatsForCandidates"), { seats: capacity, candidates: others }) +
+      (needSeparate || marked ? " · " + B.format(t("separateSeats"), { seats: apartSeats, candidates: needSeparate }) : "") +
+      (plan.length && needSeparate && !marked ? " " + t("separateNone") : short ? " " + t("tooFewSeats") : "");
+    seats.className = "plan-seats" + (short ? " short" : "");
     seats.setAttribute("data-seats", String(capacity));
     placeButton.textContent = placedBefore ? t("placeAgain") : t("place");
   }
@@ -173,7 +199,9 @@
     event.preventDefault();
     B.errors.clear(form);
     B.notice(notice, "");
-    var body = { rooms: plan.map(function (entry) { return { room: entry.room, proctors: entry.proctors.slice() }; }) };
+    var body = { rooms: plan.map(function (entry) {
+      return { room: entry.room, proctors: entry.proctors.slice(), separate: !!entry.separate };
+    }) };
     var seed = form.elements.seed.value.trim();
     if (seed !== "") body.seed = isFinite(Number(seed)) ? Number(seed) : seed;
     placeButton.disabled = true;
@@ -283,6 +311,7 @@
       var head = article.appendChild(make("header", "room-result-head"));
       var title = head.appendChild(make("h3", null, room.name));
       title.appendChild(make("span", "muted small", " · " + room.school_name));
+      if (sittingRoom.separate) head.appendChild(make("span", "pill", t("separateBadge"))).setAttribute("data-separate", "");
       var code = head.appendChild(make("p", "room-code"));
       code.appendChild(make("span", "muted", t("accessCode") + " "));
       code.appendChild(make("strong", "access-code", sittingRoom.access_code)).setAttribute("data-testid", "access-code");
@@ -323,13 +352,18 @@
     // order (the server lists them by name).
     if (!fromPlacing || !plan.length) {
       plan = data.rooms.map(function (sittingRoom) {
-        return { room: sittingRoom.room.id, proctors: sittingRoom.proctors.map(function (p) { return p.id; }) };
+        return {
+          room: sittingRoom.room.id,
+          proctors: sittingRoom.proctors.map(function (p) { return p.id; }),
+          separate: !!sittingRoom.separate
+        };
       });
     }
     var order = plan.map(function (entry) { return entry.room; });
     data.rooms.sort(function (a, b) { return order.indexOf(a.room.id) - order.indexOf(b.room.id); });
     var placed = renderResult(data);
     candidates = placed + data.unplaced;
+    needSeparate = data.separate_room_candidates || 0;
     placedBefore = data.rooms.length > 0;
     renderPlan();
   }

@@ -57,9 +57,39 @@
     else if (!present && there) positions.splice(at, 1);
   }
 
+  /* A candidate's open incidents: how many, and their kinds, the latest first (three at most):
+   * proctoring.console._open_incidents. */
+  function openIncidents(incidents, attempt) {
+    var mine = Object.keys(incidents || {}).map(function (id) { return incidents[id]; }).filter(function (i) {
+      return i.attempt === attempt && i.status === "open";
+    });
+    mine.sort(function (a, b) {
+      if (a.reported_at !== b.reported_at) return a.reported_at < b.reported_at ? 1 : -1;
+      return b.id - a.id;
+    });
+    var kinds = [];
+    mine.forEach(function (i) { if (kinds.indexOf(i.kind) === -1) kinds.push(i.kind); });
+    return { open: mine.length, kinds: kinds.slice(0, 3) };
+  }
+
+  function copied(object) {
+    var copy = {};
+    Object.keys(object || {}).forEach(function (key) { copy[key] = object[key]; });
+    return copy;
+  }
+
   /* Change ``view`` (a snapshot) as ``event`` (its wire form) says; events of attempts it lacks
    * are ignored. */
   function apply(view, event) {
+    if (event.kind === "incident") {
+      if (view.room !== null && event.room !== view.room) return;
+      var incident = copied(event.incident);
+      if (!view.incidents) view.incidents = {};
+      view.incidents[String(incident.id)] = incident;
+      var owner = has(view.attempts, String(incident.attempt)) ? view.attempts[String(incident.attempt)] : null;
+      if (owner !== null) owner.incidents = openIncidents(view.incidents, incident.attempt);
+      return;
+    }
     if (event.kind === "room_opened") {
       var room = has(view.rooms, String(event.room)) ? view.rooms[String(event.room)] : null;
       if (room !== null) {
@@ -100,10 +130,13 @@
       row.seat = seatOf(event.seat, event.row, event.column);
     } else if (event.kind === "presence") {
       row.connection = merged(row.connection, event);
+    } else if (event.kind === "integrity") {
+      row.integrity = { counts: copied(event.counts), focus_ms: event.focus_ms };
     }
   }
 
-  var Console = window.Console = { apply: apply, merged: merged };
+  // ``changed``: what incidents.js (the incidents' panel) runs after each snapshot and event.
+  var Console = window.Console = { apply: apply, merged: merged, changed: [] };
 
   // --- the page -------------------------------------------------------------------------------
 
@@ -297,6 +330,8 @@
         handlers.state("open");
       } else if (message.type === "event") {
         handlers.event(message.event);
+      } else if (message.type === "events") {  // candidates' answers, gathered by a server
+        (message.events || []).forEach(handlers.event);
       } else if (message.type === "seen") {
         handlers.seen(message.seen || {});
       } else if (message.type === "pong") {
@@ -423,6 +458,26 @@
   }
 
   function stateLabel(state) { return t("state_" + state); }
+
+  /* A candidate's open incidents ("⚑ 2 open incidents: illness, integrity alert") and what their
+   * integrity events add up to ("Left the page 3× (45 s) · Copy 1×"), on a card or a row. */
+  function flagsOf(row, flags, integrityLine, node) {
+    var open = row && row.incidents ? row.incidents.open : 0;
+    var kinds = open ? row.incidents.kinds.map(function (kind) { return t("incident_kind_" + kind); }).join(", ") : "";
+    setText(flags, open ? "⚑ " + t("incidentsOpen", { n: open, kinds: kinds }) : "");
+    show(flags, open > 0);
+    setAttr(node, "data-incidents", open);
+    var parts = [];
+    var counts = row && row.integrity ? row.integrity.counts : {};
+    ["focus_loss", "fullscreen_exit", "copy", "paste", "context_menu", "second_session", "ip_change"].forEach(function (kind) {
+      if (!counts[kind]) return;
+      var part = t("integrity_" + kind) + " " + counts[kind] + "×";
+      if (kind === "focus_loss" && row.integrity.focus_ms) part += " (" + Math.round(row.integrity.focus_ms / 1000) + " s)";
+      parts.push(part);
+    });
+    setText(integrityLine, parts.join(" · "));
+    show(integrityLine, parts.length > 0);
+  }
 
   /* A state's mark: its icon and its words, for a card, a row or a count. */
   function stateBadge(node) {
@@ -650,6 +705,8 @@
       var stateLine = node.appendChild(make("p", "seat-state"));
       var badge = stateBadge(stateLine);
       var alert = node.appendChild(make("p", "seat-alert"));
+      var flags = node.appendChild(make("p", "seat-flags"));
+      var integrityLine = node.appendChild(make("p", "seat-integrity"));
       var facts = node.appendChild(make("dl", "seat-facts"));
       function fact(name, className) {
         var wrap = facts.appendChild(make("div", "fact " + className));
@@ -668,8 +725,18 @@
       var move = actions.appendChild(make("button", "secondary move", t("move")));
       move.type = "button";
       move.setAttribute("data-action", "move");
+      var incident = actions.appendChild(make("button", "secondary log-incident", t("logIncidentShort")));
+      incident.type = "button";
+      incident.setAttribute("data-action", "incident");
       checkIn.addEventListener("click", function () { openCheckIn(key, checkIn); });
       move.addEventListener("click", function () { openMove(key, move); });
+      incident.addEventListener("click", function () { if (Console.logIncident) Console.logIncident(key, incident); });
+      // What else applies to the candidate (pause, more time, void, …): actions.js's list.
+      var more = actions.appendChild(make("button", "secondary more-actions", t("moreActions")));
+      more.type = "button";
+      more.setAttribute("data-action", "more");
+      more.setAttribute("aria-haspopup", "dialog");
+      more.addEventListener("click", function () { if (Console.seatActions) Console.seatActions(key, more); });
       var photoFor = null;
 
       function draw(at) {
@@ -704,6 +771,7 @@
         badge(state);
         setText(alert, d && connection === "open" ? d.alert : "");
         show(alert, !!(d && connection === "open" && d.alert));
+        flagsOf(row, flags, integrityLine, node);
         setText(answered, row ? row.answered.length + "/" + row.items : "–");
         setAttr(node, "data-answered", row ? row.answered.length : null);
         setText(flagged, row ? row.flagged.length : "–");
@@ -715,6 +783,10 @@
         var status = row ? row.status : person ? person.status : null;
         show(checkIn, status === "scheduled");
         show(move, !!status && ["submitted", "scored", "published", "voided"].indexOf(status) === -1);
+        show(more, !!status && status !== "voided" && !!Console.seatActions);
+        setAttr(more, "aria-label", t("moreActionsFor", {
+          name: person ? person.name : row ? row.student.name : "", seat: seat || "–"
+        }));
       }
 
       return { node: node, draw: draw };
@@ -1044,6 +1116,8 @@
       var stateWrap = stateCell.appendChild(make("span", "row-state"));
       var badge = stateBadge(stateWrap);
       var alert = stateCell.appendChild(make("span", "row-alert"));
+      var flags = stateCell.appendChild(make("span", "row-flags"));
+      var integrityLine = stateCell.appendChild(make("span", "row-integrity"));
       var answered = cell(text.answered, "col-answered num");
       var left = cell(text.timeLeft, "col-left num");
       var heard = cell(text.heard, "col-heard");
@@ -1064,6 +1138,7 @@
         badge(state);
         setText(alert, d && connection === "open" ? d.alert : "");
         show(alert, !!(d && connection === "open" && d.alert));
+        flagsOf(row, flags, integrityLine, node);
         setText(answered, row ? row.answered.length + "/" + row.items : "–");
         setAttr(node, "data-answered", row ? row.answered.length : null);
         setText(left, d && d.left !== null ? duration(d.left) : "–");
@@ -1184,7 +1259,8 @@
         sitting: message.sitting,
         room: message.room,
         rooms: message.rooms || {},
-        attempts: message.attempts || {}
+        attempts: message.attempts || {},
+        incidents: message.incidents || {}
       };
       // A snapshot after the first (stale, or after a reconnect): the people may have changed
       // too (a candidate moved in), so they are read again.
@@ -1194,6 +1270,7 @@
       wantSnapshot = false;
       if (again) page.load();
       page.changed(true);
+      Console.changed.forEach(function (fn) { fn(view, null); });
     },
     event: function (event) {
       if (!view) return;
@@ -1205,8 +1282,10 @@
       // Who sits where, and with which test code, may have changed (a placement deals the codes
       // again, and a seated event does not carry them): the people are read again.
       if (event.kind === "seated") page.load();
-      var key = has(event, "attempt") ? String(event.attempt) : null;
+      var key = has(event, "attempt") ? String(event.attempt)
+        : event.kind === "incident" && event.incident.attempt !== null ? String(event.incident.attempt) : null;
       page.changed(event.kind === "seated" || event.kind === "room_opened", key);
+      Console.changed.forEach(function (fn) { fn(view, event); });
     },
     seen: function (map) {
       seen = map;
@@ -1220,6 +1299,7 @@
 
   // Read by the browser tests: the live view as this console holds it.
   Console.view = function () { return view; };
+  Console.text = t;
   Console.seen = function () { return seen; };
 
   page.load();

@@ -56,6 +56,19 @@
   var reconnectTimer = null;
   var current = null;                // position of the question the student is at (the palette marks it)
   var pinned = null;                 // a question chosen (jumped to, focused): current while in view
+  // Delivery by sections (docs/protocol.md): the server says which section is current, which
+  // items it sends (only those of the sections open now), the clocks, and refuses the rest.
+  var sections = [];                 // the state's sections: label, items, navigation, state
+  var sectionIndex = null;           // the current section (during a break: the one just left)
+  var itemReached = null;            // a linear section: the one question that takes answers
+  var onBreak = false;
+  var sectionLocal = null;           // performance.now() at which the section's time runs out
+  var breakLocal = null;             // performance.now() at which the break ends
+  var renderedKey = "";              // the positions rendered: drawn again when they change
+  var reviewMode = "submit";         // the review panel before submitting, or before the next section
+  var nextItemWanted = false;        // move on once every change is acknowledged
+  var nextSectionWanted = false;
+  var largeTextApplied = false;
 
   var el = function (id) { return document.getElementById(id); };
 
@@ -174,6 +187,7 @@
       lastSent = window.performance.now();
     }
   }
+  window.ExamSocket = { send: send, running: function () { return status === "in_progress" && !!socket && socket.readyState === WebSocket.OPEN; } };  // integrity.js
 
   function request(type, fields) {   // start or sync: answered by a state
     awaiting = { type: type };
@@ -248,7 +262,9 @@
         setRemaining(message.remaining_ms);
         replied(message.seq);
         sendWantedChecks();
+        maybeMoveOn();
         return;
+      case "progress": return onProgress(message);
       case "feedback":
         checked[message.item] = message;
         delete checkWanted[message.item];
@@ -257,6 +273,7 @@
       case "time":
         // While paused, the push is a chance to learn whether the proctor resumed.
         if (status === "paused") { if (!awaiting) request("sync"); return; }
+        setSectionClocks(message);
         return setRemaining(message.remaining_ms);
       case "submitted": return finish(message.reason);
       case "taken_over":
@@ -292,6 +309,13 @@
       notice("");
     }
     items = state.items;
+    var key = items.map(function (item) { return item.item; }).join(",");
+    if (key !== renderedKey) {     // another section: its questions are drawn afresh
+      rendered = false;
+      renderedKey = key;
+      current = pinned = null;
+    }
+    applySections(state);
     checkItems = !!(state.attempt && state.attempt.sitting && state.attempt.sitting.check_items);
     checked = state.checked || {};
     answers = {};
@@ -320,6 +344,86 @@
     paintValues();
     updateSaved();
     maybeSubmit();
+  }
+
+  /* --- sections: the current one, its clock, the break, moving on --- */
+
+  function currentSection() {
+    return sectionIndex !== null && sections[sectionIndex] ? sections[sectionIndex] : null;
+  }
+
+  function setSectionClocks(message) {
+    var now = window.performance.now();
+    sectionLocal = typeof message.section_remaining_ms === "number" ? now + message.section_remaining_ms : null;
+    breakLocal = typeof message.break_remaining_ms === "number" ? now + message.break_remaining_ms : null;
+  }
+
+  function applySections(state) {
+    sections = state.sections || [];
+    sectionIndex = state.section === undefined ? null : state.section;
+    itemReached = state.item_reached === undefined ? null : state.item_reached;
+    onBreak = !!state.on_break;
+    setSectionClocks(state);
+    if (state.large_text && !largeTextApplied) {   // an accommodation: the page opens in large text
+      largeTextApplied = true;
+      if (display.size < 1) changeDisplay("size", 1);
+    }
+    var section = currentSection();
+    var bar = el("section-bar");
+    bar.hidden = !sections.length;
+    if (section) {
+      el("section-name").textContent = B_format(text.sectionOf,
+        { number: sectionIndex + 1, count: sections.length, label: section.label });
+    }
+    el("section-clock-box").hidden = !(section && section.time_limit_seconds && !onBreak);
+    el("break").hidden = !onBreak || status !== "in_progress";
+    el("end-break").disabled = false;
+    if (onBreak) el("paper").hidden = true;
+    var last = !sections.length || sectionIndex >= sections.length - 1;
+    el("next-section").hidden = !sections.length || last || onBreak;
+    el("submit").hidden = !last;
+    var hint = el("section-hint");
+    hint.hidden = !section || section.navigation === "free";
+    if (section) hint.textContent = section.navigation === "linear" ? text.linearHint : text.noReturnHint;
+    tick();
+  }
+
+  function B_format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (all, name) { return values[name] !== undefined ? String(values[name]) : all; });
+  }
+
+  // A linear section shows its one current question; the others are out of reach.
+  function paintSection() {
+    var section = currentSection();
+    var linear = !!(section && section.navigation === "linear" && itemReached !== null && !onBreak);
+    items.forEach(function (item) {
+      var li = el("item-" + item.item);
+      var jump = el("palette").querySelector('[data-item="' + item.item + '"]');
+      var hidden = linear && section.items.indexOf(item.item) !== -1 && item.item !== itemReached;
+      if (li) li.hidden = hidden;
+      if (jump) jump.hidden = hidden;
+    });
+    var atEnd = linear && section.items.indexOf(itemReached) === section.items.length - 1;
+    el("next-item").hidden = !linear || atEnd;
+    if (linear && current !== itemReached) { current = itemReached; pinned = null; }
+  }
+
+  function onProgress(message) {
+    if (message.status !== "in_progress" && message.status !== "paused") { if (!awaiting) request("sync"); return; }
+    if (message.section !== sectionIndex || !!message.on_break !== onBreak) {
+      if (!awaiting) request("sync");  // another section: its questions come with the state
+      return;
+    }
+    applySections(message);
+    if (typeof message.remaining_ms === "number") setRemaining(message.remaining_ms);
+    paint();
+  }
+
+  // Moving on waits for every change to be acknowledged: what was typed is saved first.
+  function maybeMoveOn() {
+    if (pendingCount() || paced) return;
+    if (nextItemWanted) { nextItemWanted = false; send({ type: "next_item" }); }
+    if (nextSectionWanted) { nextSectionWanted = false; send({ type: "next_section" }); }
   }
 
   function onError(message) {
@@ -383,6 +487,7 @@
     savePending();
     el("intro").hidden = true;
     el("paper").hidden = true;
+    el("break").hidden = true;
     el("done").hidden = false;
     el("done-reason").textContent = text["reason_" + reason] || "";
     el("time-warning").textContent = "";
@@ -415,7 +520,18 @@
     el("timer").classList.toggle("low", left <= 300);
   }
 
+  function clock(local) {
+    var left = Math.max(0, Math.round((local - window.performance.now()) / 1000));
+    var minutes = Math.floor(left / 60);
+    var seconds = left % 60;
+    return (minutes < 10 ? "0" : "") + minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+  }
+
   function tick() {
+    if (status === "in_progress") {
+      if (sectionLocal !== null) el("section-timer").textContent = clock(sectionLocal);
+      if (breakLocal !== null) el("break-timer").textContent = clock(breakLocal);
+    }
     if (deadlineLocal === null) return;
     var left = Math.max(0, Math.round((deadlineLocal - window.performance.now()) / 1000));
     showTime(left);
@@ -653,6 +769,7 @@
   }
 
   function paint() {
+    paintSection();
     if (current === null && items.length) current = items[0].item;
     items.forEach(function (item) {
       var li = el("item-" + item.item);
@@ -735,7 +852,11 @@
     var count = { answered: 0, unanswered: 0, flagged: 0 };
     var focused = list.contains(document.activeElement) ? document.activeElement.dataset.item : null;
     list.textContent = "";
-    items.forEach(function (item) {
+    var section = currentSection();
+    var shown = reviewMode === "section" && section
+      ? items.filter(function (item) { return section.items.indexOf(item.item) !== -1; })
+      : items;
+    shown.forEach(function (item) {
       var position = item.item;
       count[answered(position) ? "answered" : "unanswered"] += 1;
       if (flags[position]) count.flagged += 1;
@@ -752,12 +873,14 @@
       go.appendChild(number);
       go.appendChild(document.createTextNode(" "));
       go.appendChild(state);
+      var target = el("item-" + position);
+      go.disabled = !!(target && target.hidden);   // a linear section's question left behind
       go.addEventListener("click", function () { goTo(position); });
       li.appendChild(go);
       list.appendChild(li);
       if (String(position) === focused) go.focus();   // filled again after a reconnect
     });
-    el("review-answered").textContent = count.answered + "/" + items.length;
+    el("review-answered").textContent = count.answered + "/" + shown.length;
     el("review-unanswered").textContent = String(count.unanswered);
     el("review-flagged").textContent = String(count.flagged);
     review.classList.toggle("has-unanswered", count.unanswered > 0);
@@ -769,7 +892,16 @@
     el("review-status").textContent = submitWanted ? text.submitting : "";
   }
 
-  function openReview() {
+  function openReview(mode) {
+    reviewMode = mode === "section" ? "section" : "submit";
+    var forSection = reviewMode === "section";
+    var section = currentSection();
+    el("review-title").textContent = forSection ? text.reviewSection : reviewTitle;
+    el("review-question").textContent = forSection
+      ? (section && section.navigation === "free" && !section.time_limit_seconds ? text.leaveSectionFree : text.leaveSection)
+      : reviewQuestion;
+    el("review-submit").hidden = forSection;
+    el("review-next-section").hidden = !forSection;
     flushAll();                      // typing not yet sent counts as answered
     fillReview();
     showSubmitting();
@@ -840,7 +972,24 @@
   if (accessCode) {
     accessCode.addEventListener("keydown", function (event) { if (event.key === "Enter") start(); });
   }
-  el("submit").addEventListener("click", openReview);
+  var reviewTitle = el("review-title").textContent;
+  var reviewQuestion = el("review-question").textContent;
+  el("submit").addEventListener("click", function () { openReview("submit"); });
+  el("next-section").addEventListener("click", function () { openReview("section"); });
+  el("review-next-section").addEventListener("click", function () {
+    closeReview();
+    nextSectionWanted = true;
+    maybeMoveOn();
+  });
+  el("next-item").addEventListener("click", function () {
+    flushAll();
+    nextItemWanted = true;
+    maybeMoveOn();
+  });
+  el("end-break").addEventListener("click", function () {
+    el("end-break").disabled = true;
+    request("end_break");
+  });
   el("review-submit").addEventListener("click", function () {
     // Handed in once every change is acknowledged: answers still on their way are never
     // left behind by a submit the server reads first. The review stays open meanwhile.
