@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-console bench-psychometrics bench-search
+.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-console bench-answer-path bench-psychometrics bench-search
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -66,6 +66,10 @@ bench-delivery: install-dev
 # Live proctor consoles while 2,000 candidates answer (needs DATABASE_URL and REDIS_URL).
 bench-console: install-dev
 	$(PY) bench/console.py $(BENCH_ARGS)
+
+# One candidate's connect, start and answers in one thread: the path itself, without a server.
+bench-answer-path: install-dev
+	$(PY) bench/answer_path.py $(BENCH_ARGS)
 
 $(PEERS_VENV)/.installed: requirements.txt bench/requirements-peers.txt
 	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)

@@ -224,8 +224,18 @@ def session_digest(session_key: str | None) -> str:
 def on_connect(*, attempt: Attempt, previous_token: str | None, address: str | None, session_key: str | None) -> None:
     """A new connection took ``attempt`` (locked) over from ``previous_token``'s: note a second
     session or a new address if the attempt is under way; keep the address and session."""
-    state = _state(attempt.pk)
     ip, session = _ip(address), session_digest(session_key)
+    if attempt.status not in statuses.OPEN and ip and session:
+        # Not under way (the morning's connect storm, before the start): nothing to compare,
+        # only the address and session kept, in one statement.
+        AttemptIntegrity.objects.bulk_create(
+            [AttemptIntegrity(attempt_id=attempt.pk, last_address=ip, last_session=session)],
+            update_conflicts=True,
+            unique_fields=["attempt"],
+            update_fields=["last_address", "last_session", "updated_at"],
+        )
+        return
+    state = _state(attempt.pk)
     noted = False
     if attempt.status in statuses.OPEN:
         known = presence.of([attempt.pk]).get(attempt.pk)
@@ -244,7 +254,7 @@ def on_connect(*, attempt: Attempt, previous_token: str | None, address: str | N
     if noted:
         _settle(attempt, state)
     elif moved:
-        state.save()
+        state.save(update_fields=["last_address", "last_session", "updated_at"])
 
 
 def counts_of(attempt_ids: list[int]) -> dict[int, dict[str, Any]]:
