@@ -98,7 +98,13 @@ def _fits(page, selector: str = "body") -> None:
         ".map((node) => node.getBoundingClientRect().right))",
         selector,
     )
-    assert right <= page.viewport_size["width"], right
+    wide = page.evaluate(
+        "([selector, width]) => Array.from(document.querySelectorAll(selector + ' *'))"
+        ".filter((node) => node.getBoundingClientRect().right > width).slice(0, 5)"
+        ".map((node) => node.tagName + '.' + node.className + ' ' + Math.round(node.getBoundingClientRect().right))",
+        [selector, page.viewport_size["width"]],
+    )
+    assert right <= page.viewport_size["width"], (right, wide)
     if selector == "body":
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= page.viewport_size["width"], width
