@@ -88,33 +88,7 @@
     return (hours ? hours + ":" + pad(minutes) : pad(minutes)) + ":" + pad(seconds);
   }
 
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  /* fetch() that always resolves: {ok, status, data} (console.js's). */
-  function api(method, url, body) {
-    var options = {
-      method: method,
-      credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
-    };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return window.fetch(url, options).then(function (response) {
-      return response.json().then(
-        function (data) { return { ok: response.ok, status: response.status, data: data }; },
-        function () { return { ok: response.ok, status: response.status, data: null }; }
-      );
-    }, function () {
-      return { ok: false, status: 0, data: { error: { code: "network", message: t("networkError") } } };
-    });
-  }
+  var api = Console.api;  // console.js's fetch(): {ok, status, data}, the CSRF header sent
 
   /* The server's words for a refusal: a field's first message (who paused first, why an
    * attempt cannot be reopened, a reason missing), else the error's. */

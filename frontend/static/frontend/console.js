@@ -1301,6 +1301,8 @@
   Console.view = function () { return view; };
   Console.text = t;
   Console.seen = function () { return seen; };
+  // The one fetch() of the console pages (actions.js and incidents.js call it too).
+  Console.api = api;
 
   page.load();
   live.start();

@@ -55,25 +55,8 @@
     }
   }
 
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function post(url, body) {
-    return window.fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Accept": "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body)
-    }).then(function (response) {
-      return response.json().then(
-        function (data) { return { ok: response.ok, status: response.status, data: data }; },
-        function () { return { ok: response.ok, status: response.status, data: null }; }
-      );
-    }, function () {
-      return { ok: false, status: 0, data: { error: { message: t("networkError") } } };
-    });
+  function post(url, body) {  // console.js's fetch(): {ok, status, data}, the CSRF header sent
+    return Console.api("POST", url, body);
   }
 
   function failure(result) {
