@@ -84,6 +84,25 @@ def test_copied_answers_are_found():
     assert np.all(caught.matches >= honest.matches)
 
 
+def _detected(n_items: int, share: float, seed: int) -> float:
+    """Share of 300 copiers of ``share`` of the items found at 0.01, in a sitting of 2,000."""
+    rng, choices, keys = _independent(2000, n_items, seed)
+    pairs = rng.permutation(2000)[:600].reshape(300, 2)  # copier, source
+    copied = choices.copy()
+    for copier, source in pairs:
+        items = rng.choice(n_items, round(share * n_items), replace=False)
+        copied[copier, items] = copied[source, items]
+    return float(np.mean(similarity(copied, keys, pairs, directional=True).pvalue < 0.01))
+
+
+def test_detection_grows_with_the_share_copied_and_the_test_length_as_published():
+    """The published studies' patterns (bench/RESULTS.md): more copied and longer tests, more found."""
+    by_share = [_detected(40, share, seed=21) for share in (0.1, 0.3, 0.5)]
+    assert by_share[0] < 0.1 < by_share[1] < by_share[2], by_share
+    assert by_share[2] - by_share[1] > 0.15, by_share
+    assert _detected(80, 0.3, seed=21) > by_share[1] + 0.1
+
+
 @pytest.mark.parametrize(
     "choices, keys, pairs, message",
     [
