@@ -15,23 +15,21 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
 from accounts.models import Role, User
 from assess import statuses
 from assess.models import Answer, Attempt, FormItem, Sitting
+from tests.browser.conftest import settle
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PASSWORD, make_sitting, make_user
-from tests.processes import celery_worker_process, daphne_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,13 +77,10 @@ def exam(transactional_db) -> Exam:
 
 
 @pytest.fixture
-def server(transactional_db, tmp_path: Path) -> Iterator[str]:
-    """Daphne on the test database; with Redis, a Celery worker too (it does the scoring)."""
-    with ExitStack() as stack:
-        if settings.REDIS_URL:
-            stack.enter_context(celery_worker_process(tmp_path))
-        base = stack.enter_context(daphne_process(tmp_path))
-        yield base
+def server(transactional_db, package_server: str) -> Iterator[str]:
+    """The package's Daphne (and Celery worker) on this test's rows (tests/browser/conftest.py)."""
+    yield package_server
+    settle(package_server)
 
 
 @pytest.fixture

@@ -122,11 +122,10 @@ class PhotoClass:
 
 
 @pytest.fixture
-def photo_media(settings, monkeypatch) -> Path:
-    """The server process keeps its photos in this test's media folder (never var/media); asked
-    for before ``server``, which passes the environment on."""
-    monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))
-    return Path(settings.MEDIA_ROOT)
+def photo_media(settings, package_media: Path) -> Path:
+    """Photos stored by the test and by the server land in the server's media folder."""
+    settings.MEDIA_ROOT = package_media
+    return package_media
 
 
 @pytest.fixture

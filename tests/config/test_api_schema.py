@@ -11,6 +11,7 @@ import json
 
 import pytest
 import yaml
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -75,6 +76,43 @@ def test_the_schema_is_yaml_unless_json_is_asked_for():
     response = client.get("/api/schema/")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.oai.openapi")
     assert yaml.safe_load(response.content)["info"]["title"]
+
+
+def test_the_schema_is_generated_once_per_language_and_served_from_memory(monkeypatch):
+    """Generating walks every view (about half a second): a second reader gets the same schema
+    without a second walk; another language gets its own."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from config.schema import SchemaView
+
+    monkeypatch.setattr(SchemaView, "generated", {})
+    walks: list[str] = []
+    generate = SchemaGenerator.get_schema
+
+    def counted(self, *args, **kwargs):
+        walks.append("walk")
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counted)
+    school = make_school()
+    first, second = (
+        logged_in_client(make_user(Role.TEACHER, school)),
+        logged_in_client(make_user(Role.BOARD, school.parent)),
+    )
+    answers = [
+        first.get("/api/schema/?format=json"),
+        second.get("/api/schema/?format=json"),
+        second.get("/api/schema/"),
+    ]
+    assert [r.status_code for r in answers] == [200, 200, 200] and len(walks) == 1
+    assert json.loads(answers[0].content) == json.loads(answers[1].content) == yaml.safe_load(answers[2].content)
+    first.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
+    english = first.get("/api/schema/?format=json")
+    assert english.status_code == 200 and len(walks) == 2
+    assert json.loads(english.content)["paths"].keys() == json.loads(answers[0].content)["paths"].keys()
+    for lang in ("xx", "1", "en-us", "vi"):  # unknown languages are the default one's schema
+        assert second.get("/api/schema/?format=json", {"lang": lang}).status_code == 200
+    assert len(walks) == 2 and sorted(language for language, _version in SchemaView.generated) == ["en", "vi"]
 
 
 def test_every_error_answer_has_the_one_error_shape():
