@@ -75,6 +75,28 @@ async def test_the_rooms_proctor_gets_the_snapshot_then_every_event_of_the_room(
     await ws.disconnect()
 
 
+async def test_a_console_opens_and_follows_its_room_while_the_cache_fails(monkeypatch):
+    """The open consoles' marks live in the cache; with the cache down the console still opens,
+    and events reach it (a process that cannot read the marks sends to every group)."""
+    from django.core.cache import cache
+
+    from assess import events
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    room, attempts, [proctor, _] = await database_sync_to_async(placed)(networks=())
+    monkeypatch.setattr(events, "watch", down)
+    monkeypatch.setattr(cache, "get_many", down)
+    ws, connected = await console(f"/ws/consoles/rooms/{room.pk}/", proctor)
+    assert connected
+    assert (await receive(ws))["type"] == "snapshot"
+    await database_sync_to_async(services.attempt_check_in)(by=proctor, attempt_id=attempts[0].pk)
+    event = await next_event(ws, "status")
+    assert event["attempt"] == attempts[0].pk and event["status"] == "checked_in"
+    await ws.disconnect()
+
+
 async def test_nobody_else_watches_a_room_and_the_board_watches_the_sitting():
     room, _attempts, [proctor, _] = await database_sync_to_async(placed)()
     organisation = await database_sync_to_async(lambda: room.sitting.organisation)()
