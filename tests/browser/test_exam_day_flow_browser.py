@@ -193,6 +193,11 @@ def test_the_board_requires_safe_exam_browser_and_a_plain_browser_is_refused(
     if size == PHONE["width"]:
         fits(board)
         within_width(board, "#seb-settings, #seb-config-keys, #seb-save")
+        # The score histogram's labels ("9–10" the widest) keep to one line under their bars.
+        heights = board.evaluate(
+            "[...document.querySelectorAll('.histogram .label')].map((l) => l.getBoundingClientRect().height)"
+        )
+        assert len(heights) == 10 and max(heights) < 1.5 * min(heights), heights
     SHOTS.mkdir(parents=True, exist_ok=True)
     section.screenshot(path=str(SHOTS / f"seb-settings-{size}.png"))
     clean(board)
