@@ -687,6 +687,29 @@ def attempts_submit_expired(*, now: datetime | None = None, limit: int = 1000) -
     return sum(1 for attempt_id in due if attempt_expire(attempt_id=attempt_id))
 
 
+def attempts_score_stranded(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Queue again the scoring of submitted attempts still without a result
+    ``SCORING_SWEEP_GRACE_SECONDS`` after their last change; returns how many.
+
+    Their task was lost: a worker killed while scoring, a broker that did not answer when the
+    attempt was handed in. :func:`attempt_score` is idempotent (the attempt's row is locked and
+    a scored attempt is left as it is), so an attempt whose first task was only slow is still
+    scored once.
+    """
+    now = now or timezone.now()
+    left_since = now - timedelta(seconds=settings.SCORING_SWEEP_GRACE_SECONDS)
+    stranded = list(
+        Attempt.objects.filter(status=statuses.SUBMITTED, updated_at__lte=left_since)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if stranded:
+        logger.warning("%d submitted attempts without a result: scoring queued again", len(stranded))
+    for attempt_id in stranded:
+        _score_later(attempt_id)
+    return len(stranded)
+
+
 # --- the websocket's one entry ------------------------------------------------------------------
 
 

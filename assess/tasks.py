@@ -21,6 +21,12 @@ def attempts_submit_expired_task() -> int:
 
 
 @shared_task(acks_late=True)
+def attempts_score_stranded_task() -> int:
+    """Queue again the scoring of submitted attempts whose task was lost (beat)."""
+    return services.attempts_score_stranded()
+
+
+@shared_task(acks_late=True)
 def sittings_release_due_task() -> int:
     """Publish assignment results whose window has closed, by their feedback policy (beat)."""
     return sittings.sittings_release_due()

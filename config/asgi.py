@@ -42,7 +42,8 @@ class EmbeddedBeat:
     """In the embedded default no Celery beat runs: the server does beat's periodic work itself.
 
     Started on the first request of the process: submits attempts whose deadline passed while
-    nobody was connected (every ``DEADLINE_SWEEP_SECONDS``), publishes the results of
+    nobody was connected (every ``DEADLINE_SWEEP_SECONDS``), scores submitted attempts whose
+    scoring was lost (every ``SCORING_SWEEP_SECONDS``), publishes the results of
     assignments whose window closed when their policy says so (every minute), and deletes
     import uploads nobody will import and the files of old jobs (every
     ``IMPORT_UPLOAD_SWEEP_SECONDS``). With Redis configured, Celery beat
@@ -55,13 +56,14 @@ class EmbeddedBeat:
 
     async def __call__(self, scope, receive, send):
         if not self.tasks and scope["type"] in ("http", "websocket"):
-            from assess.services import attempts_submit_expired
+            from assess.services import attempts_score_stranded, attempts_submit_expired
             from assess.sittings import sittings_release_due
             from itembank.uploads import import_uploads_sweep
             from jobs.services import jobs_sweep
 
             self.tasks = [
                 asyncio.ensure_future(self.every(settings.DEADLINE_SWEEP_SECONDS, attempts_submit_expired, "deadline")),
+                asyncio.ensure_future(self.every(settings.SCORING_SWEEP_SECONDS, attempts_score_stranded, "scoring")),
                 asyncio.ensure_future(self.every(60, sittings_release_due, "assignment results")),
                 asyncio.ensure_future(
                     self.every(settings.IMPORT_UPLOAD_SWEEP_SECONDS, import_uploads_sweep, "import upload")

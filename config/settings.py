@@ -192,10 +192,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 10, minimum=1)
+# Submitted attempts still without a result this long after their last change lost their
+# scoring task (a worker killed mid-task, a broker down at submit): the sweep queues it again.
+SCORING_SWEEP_SECONDS = env_int("SCORING_SWEEP_SECONDS", 60, minimum=1)
+SCORING_SWEEP_GRACE_SECONDS = env_int("SCORING_SWEEP_GRACE_SECONDS", 120, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "submit-expired-attempts": {
         "task": "assess.tasks.attempts_submit_expired_task",
         "schedule": float(DEADLINE_SWEEP_SECONDS),
+    },
+    "score-stranded-attempts": {
+        "task": "assess.tasks.attempts_score_stranded_task",
+        "schedule": float(SCORING_SWEEP_SECONDS),
     },
 }
 

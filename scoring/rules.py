@@ -6,11 +6,9 @@ Pure functions on plain Python numbers: no numpy, no Django.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = ["scale_to_ten", "score_single_choice"]
-
-_ONE_DECIMAL = Decimal("0.1")
 
 
 def score_single_choice(response: str | None, key: str, points: float) -> float:
@@ -44,13 +42,14 @@ def score_single_choice(response: str | None, key: str, points: float) -> float:
     return float(points)
 
 
-def scale_to_ten(raw: float, maximum: float) -> float:
-    """Convert a raw score to the 10-point scale, rounded to one decimal, half up.
+def scale_to_ten(raw: float, maximum: float, *, step: Decimal | str = "0.1") -> float:
+    """Convert a raw score to the 10-point scale, rounded to a multiple of ``step``, half up.
 
     Circular 22/2021/TT-BGDĐT reports scores on a 10-point scale rounded to
-    one decimal place. The computation is::
+    one decimal place (the default ``step``); the national exam counts in steps
+    of 0.25. The computation is::
 
-        score = round_half_up(raw / maximum * 10, 1)
+        score = round_half_up(raw / maximum * 10 / step) * step
 
     done in decimal arithmetic on the shortest decimal representation of each
     float (``str``), so that a quotient of exactly ``7.25`` rounds to ``7.3``
@@ -65,17 +64,21 @@ def scale_to_ten(raw: float, maximum: float) -> float:
         (``0.1 + 0.2 > 0.3`` in floats).
     maximum : float
         Points available, ``> 0``.
+    step : Decimal or str
+        The scale's unit, a decimal that divides 10 a whole number of times
+        (``"0.1"``, ``"0.25"``, ``"0.5"``, ``"1"``); never a float.
 
     Returns
     -------
     float
-        The score in ``[0.0, 10.0]`` with one decimal place.
+        The score in ``[0.0, 10.0]``, a multiple of ``step``.
 
     Raises
     ------
     ValueError
-        If either value is not finite, ``maximum <= 0``, or ``raw`` is outside
-        ``[0, maximum]``; the message names both values.
+        If either value is not finite, ``maximum <= 0``, ``raw`` is outside
+        ``[0, maximum]`` (the message names both values), or ``step`` is not a
+        positive decimal dividing 10.
     """
     if not (math.isfinite(raw) and math.isfinite(maximum)):
         raise ValueError(f"raw score {raw!r} and maximum {maximum!r} must be finite")
@@ -85,6 +88,19 @@ def scale_to_ten(raw: float, maximum: float) -> float:
     exact_maximum = Decimal(str(maximum))
     if not 0 <= exact_raw <= exact_maximum:
         raise ValueError(f"raw score {raw!r} must be between 0 and maximum {maximum!r}")
+    quantum = _step(step)
     # Multiply before dividing so that exact decimal quotients stay exact.
     scaled = exact_raw * 10 / exact_maximum
-    return float(scaled.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP))
+    return float((scaled / quantum).quantize(Decimal(1), rounding=ROUND_HALF_UP) * quantum)
+
+
+def _step(step: Decimal | str) -> Decimal:
+    if not isinstance(step, (Decimal, str)):
+        raise ValueError(f"step must be a Decimal or a decimal string, got {type(step).__name__}")
+    try:
+        quantum = Decimal(step)
+    except InvalidOperation:
+        raise ValueError(f"step is not a number: {step!r}") from None
+    if not (quantum.is_finite() and 0 < quantum <= 10) or (10 / quantum) % 1 != 0:
+        raise ValueError(f"step must be a positive decimal that divides 10, got {step!r}")
+    return quantum

@@ -251,6 +251,36 @@ def test_pause_keeps_the_time_left_and_resume_gives_it_back(started):
     assert (statuses.PAUSED, "mất điện", proctor.pk) in reasons
 
 
+def test_attempts_whose_scoring_was_lost_are_scored_by_the_sweep_once(
+    started, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A submit whose task never ran (a worker killed, a broker down) leaves the attempt
+    submitted without a result; the sweep queues it again after the grace, and only then."""
+    attempt, token = started
+    lost: list[int] = []
+    monkeypatch.setattr(services, "_score_later", lost.append)  # the task is lost
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
+    assert lost == [attempt.pk] and not Result.objects.filter(attempt=attempt).exists()
+    monkeypatch.undo()
+
+    settings.SCORING_SWEEP_GRACE_SECONDS = 120
+    other = make_sitting(n_students=2).attempts.order_by("pk")  # scheduled and running: not for scoring
+    assert services.attempts_score_stranded() == 0  # within the grace: its task may only be slow
+    later = timezone.now() + timedelta(seconds=121)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.attempts_score_stranded(now=later) == 1
+    attempt.refresh_from_db()
+    assert attempt.status == statuses.SCORED
+    assert Result.objects.filter(attempt=attempt).count() == 1
+    assert RecordEntry.objects.filter(attempt=attempt).count() == 1
+    # Scored: nothing left for the next sweep; a late duplicate task changes nothing.
+    assert services.attempts_score_stranded(now=later + timedelta(hours=1)) == 0
+    services.attempt_score(attempt_id=attempt.pk)
+    assert Result.objects.filter(attempt=attempt).count() == 1
+    assert all(a.status == statuses.SCHEDULED for a in other)
+
+
 @pytest.mark.parametrize("role", [Role.STUDENT, Role.TEACHER])
 def test_only_staff_of_the_organisation_pause(started, role):
     attempt, _ = started

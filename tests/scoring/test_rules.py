@@ -1,4 +1,5 @@
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -88,3 +89,26 @@ def test_scale_to_ten_matches_exact_rational_rounding(maximum, data):
     tenths = math.floor(Fraction(100 * raw, maximum) + Fraction(1, 2))
     assert scale_to_ten(raw, maximum) == tenths / 10
     assert scale_to_ten(float(raw), float(maximum)) == tenths / 10
+
+
+@pytest.mark.parametrize(
+    "raw, maximum, step, expected",
+    [
+        (2.9, 4, "0.25", 7.25),  # exactly 7.25: a multiple of 0.25 stays
+        (2.9, 4, "0.1", 7.3),
+        (2.85, 4, "0.25", 7.25),  # 7.125: halfway between 7.0 and 7.25, up
+        (2.9, 4, "0.5", 7.5),  # 7.25: halfway, up
+        (2.9, 4, "1", 7.0),
+        (2.9, 4, Decimal("0.25"), 7.25),
+        (40, 40, "0.25", 10.0),
+        (0, 40, "0.25", 0.0),
+    ],
+)
+def test_scale_to_ten_counts_in_the_steps_asked_for(raw, maximum, step, expected):
+    assert scale_to_ten(raw, maximum, step=step) == expected
+
+
+@pytest.mark.parametrize("step", ["0.3", "0", "-0.25", "11", "x", "NaN", 0.25])
+def test_scale_to_ten_refuses_a_step_that_does_not_divide_ten(step):
+    with pytest.raises(ValueError, match="step"):
+        scale_to_ten(3, 4, step=step)

@@ -1,0 +1,196 @@
+"""Secondary school records by Circular 22/2021: subject averages, result levels, retakes.
+
+Pure functions on exact decimals: no numpy, no Django, never a binary float. A score is a
+:class:`~decimal.Decimal`, an ``int`` or a decimal string (``"7.5"``; a decimal comma, as
+Vietnamese writes it, is read too), on the 10-point scale, an integer or one decimal place
+(Circular 22, article 6: "số nguyên hoặc số thập phân được lấy đến chữ số thập phân thứ nhất").
+A ``float`` is refused: ``0.1 + 0.2`` is not ``0.3`` in binary, and a record must not depend on
+it.
+
+Formulas (Circular 22, articles 9 and 10):
+
+.. math::
+
+    \\text{ĐTBmhk} = \\frac{\\sum \\text{ĐĐGtx} + 2\\,\\text{ĐĐGgk} + 3\\,\\text{ĐĐGck}}
+                          {n_\\text{tx} + 5},
+    \\qquad
+    \\text{ĐTBmcn} = \\frac{\\text{ĐTBmhkI} + 2\\,\\text{ĐTBmhkII}}{3},
+
+each rounded to one decimal, halves up (``8.25`` is ``8.3``, where Python's ``round`` on a
+float gives ``8.2``).
+
+Result levels of a semester or a year (article 9): with ``k`` the policy's count (6),
+
+- **Tốt**: every comment subject Đạt; every scored subject at least 6.5, ``k`` of them at
+  least 8.0;
+- **Khá**: every comment subject Đạt; every scored subject at least 5.0, ``k`` of them at
+  least 6.5;
+- **Đạt**: at most one comment subject Chưa đạt; ``k`` scored subjects at least 5.0; none
+  below 3.5;
+- **Chưa đạt**: otherwise.
+
+The thresholds are a :class:`Policy` (its values come from the site's settings through the
+records service); :data:`CIRCULAR_22` holds the circular's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+__all__ = [
+    "CIRCULAR_22",
+    "COMMENT_RESULTS",
+    "FAILED",
+    "LEVELS",
+    "PASSED",
+    "Policy",
+    "Score",
+    "result_level",
+    "retake_subjects",
+    "score",
+    "semester_average",
+    "year_average",
+]
+
+Score = Decimal | int | str
+
+PASSED = "Đạt"
+FAILED = "Chưa đạt"
+COMMENT_RESULTS = (PASSED, FAILED)
+EXCELLENT = "Tốt"
+GOOD = "Khá"
+LEVELS = (EXCELLENT, GOOD, PASSED, FAILED)
+
+_TENTH = Decimal("0.1")
+_ZERO = Decimal(0)
+_TEN = Decimal(10)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The thresholds of the result levels (Circular 22, article 9, by default)."""
+
+    excellent_floor: Decimal = Decimal("6.5")  # Tốt: every scored subject at least this
+    excellent_high: Decimal = Decimal("8.0")  # ... and ``subjects_needed`` at least this
+    good_floor: Decimal = Decimal("5.0")  # Khá
+    good_high: Decimal = Decimal("6.5")
+    pass_mark: Decimal = Decimal("5.0")  # Đạt: ``subjects_needed`` at least this
+    pass_floor: Decimal = Decimal("3.5")  # ... and none below this
+    subjects_needed: int = 6
+    comment_failures_allowed: int = 1  # Đạt: at most this many comment subjects Chưa đạt
+    retake_below: Decimal = Decimal("5.0")  # a scored subject's year average below: a retake
+
+    def __post_init__(self) -> None:
+        for name in (
+            "excellent_floor",
+            "excellent_high",
+            "good_floor",
+            "good_high",
+            "pass_mark",
+            "pass_floor",
+            "retake_below",
+        ):
+            object.__setattr__(self, name, score(getattr(self, name), name=name))
+        for name in ("subjects_needed", "comment_failures_allowed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a whole number of at least 0, got {value!r}")
+
+
+def score(value: Score, *, name: str = "score") -> Decimal:
+    """``value`` as an exact decimal on the 10-point scale with at most one decimal place.
+
+    Raises
+    ------
+    TypeError
+        For a float (or anything not a Decimal, int or string).
+    ValueError
+        For text that is not a number, a value outside 0-10, or more than one decimal place.
+    """
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise TypeError(f"{name} must be a Decimal, an int or a decimal string, not {type(value).__name__}")
+    try:
+        number = Decimal(value.strip().replace(",", ".")) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{name} is not a number: {value!r}") from None
+    if not number.is_finite() or not _ZERO <= number <= _TEN:
+        raise ValueError(f"{name} must be between 0 and 10, got {value!r}")
+    if number != number.quantize(_TENTH):
+        raise ValueError(f"{name} has more than one decimal place: {value!r} (round it first)")
+    return number
+
+
+CIRCULAR_22 = Policy()
+
+
+def _one_decimal(total: Decimal, count: int) -> Decimal:
+    return (total / Decimal(count)).quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+
+def semester_average(continuous: Iterable[Score], midterm: Score, endterm: Score) -> Decimal:
+    """A subject's semester average ĐTBmhk: continuous scores weigh 1, the mid-term 2, the
+    end-of-term 3; one decimal, halves up.
+
+    How many continuous scores a subject needs (2, 3 or 4 by its periods a year) is the
+    records service's rule; any number, none included, is computed here.
+    """
+    scores = [score(value, name=f"continuous[{k}]") for k, value in enumerate(continuous)]
+    total = sum(scores, _ZERO) + 2 * score(midterm, name="midterm") + 3 * score(endterm, name="endterm")
+    return _one_decimal(total, len(scores) + 5)
+
+
+def year_average(first: Score, second: Score) -> Decimal:
+    """A subject's year average ĐTBmcn: the second semester weighs 2; one decimal, halves up."""
+    return _one_decimal(score(first, name="first") + 2 * score(second, name="second"), 3)
+
+
+def _comments(comment_results: Iterable[str]) -> list[str]:
+    results = list(comment_results)
+    for k, result in enumerate(results):
+        if result not in COMMENT_RESULTS:
+            raise ValueError(f"comment_results[{k}] must be {PASSED!r} or {FAILED!r}, got {result!r}")
+    return results
+
+
+def result_level(scored_averages: Iterable[Score], comment_results: Iterable[str], policy: Policy = CIRCULAR_22) -> str:
+    """The learning result of a semester or a year: ``"Tốt"``, ``"Khá"``, ``"Đạt"`` or
+    ``"Chưa đạt"``, from the averages of the scored subjects and the results of the comment
+    subjects of that period."""
+    averages = [score(value, name=f"scored_averages[{k}]") for k, value in enumerate(scored_averages)]
+    failures = _comments(comment_results).count(FAILED)
+    needed = policy.subjects_needed
+
+    def at_least(mark: Decimal) -> int:
+        return sum(1 for average in averages if average >= mark)
+
+    if (
+        failures == 0
+        and at_least(policy.excellent_floor) == len(averages)
+        and at_least(policy.excellent_high) >= needed
+    ):
+        return EXCELLENT
+    if failures == 0 and at_least(policy.good_floor) == len(averages) and at_least(policy.good_high) >= needed:
+        return GOOD
+    if (
+        failures <= policy.comment_failures_allowed
+        and at_least(policy.pass_mark) >= needed
+        and at_least(policy.pass_floor) == len(averages)
+    ):
+        return PASSED
+    return FAILED
+
+
+def retake_subjects(
+    year_averages: Mapping[str, Score], comment_results: Mapping[str, str], policy: Policy = CIRCULAR_22
+) -> list[str]:
+    """The subjects a student may retake (Circular 22, article 12): scored subjects whose year
+    average is below 5.0 and comment subjects Chưa đạt, in the order given (scored first).
+
+    Who may retake at all (a year result Chưa đạt with conduct at least Đạt) is the records
+    service's rule.
+    """
+    scored = [name for name, value in year_averages.items() if score(value, name=name) < policy.retake_below]
+    comments = dict(zip(comment_results, _comments(comment_results.values()), strict=True))
+    return scored + [name for name, result in comments.items() if result == FAILED]
