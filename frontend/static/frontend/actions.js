@@ -20,13 +20,9 @@
   var panel = document.getElementById("reopen-requests");
   if (!Console || !panel) return;
 
-  function readJson(id) {
-    var node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : {};
-  }
-
-  var config = readJson("console-config");
-  var text = readJson("console-text");
+  var config = Console.config;
+  var t = Console.text, el = Console.el, make = Console.make, setText = Console.setText;
+  var fill = Console.fill, clockTime = Console.hourMinute;
   var lang = document.documentElement.lang || "vi";
   var isRoom = config.kind === "room";
   var MAX_MINUTES = Number(config.maxExtendMinutes) || 120;
@@ -41,41 +37,6 @@
     paused: ["resume", "extend", "message", "void"],
     submitted: ["reopen", "void"]
   };
-
-  function t(key, values) {
-    var template = Object.prototype.hasOwnProperty.call(text, key) ? text[key] : key;
-    return String(template).replace(/%\((\w+)\)s/g, function (all, name) {
-      return values && values[name] !== undefined && values[name] !== null ? String(values[name]) : all;
-    });
-  }
-
-  function el(id) { return document.getElementById(id); }
-
-  function make(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (content !== undefined && content !== null) node.textContent = content;
-    return node;
-  }
-
-  function setText(node, value) {
-    value = value === null || value === undefined ? "" : String(value);
-    if (node.textContent !== value) node.textContent = value;
-  }
-
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (all, name) { return encodeURIComponent(values[name]); });
-  }
-
-  function clockTime(iso) {
-    var ms = Date.parse(iso || "");
-    if (isNaN(ms)) return "";
-    try {
-      return new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: config.timeZone || undefined });
-    } catch (e) {
-      return new Date(ms).toLocaleTimeString();
-    }
-  }
 
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 

@@ -219,6 +219,17 @@
     }
   }
 
+  /* 14:05, without seconds: when an action was taken or an incident logged. */
+  function hourMinute(iso) {
+    var ms = instant(iso);
+    if (ms === null) return "";
+    try {
+      return new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: config.timeZone || undefined });
+    } catch (e) {
+      return new Date(ms).toLocaleTimeString();
+    }
+  }
+
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
   /* 43:07, or 1:02:09 from an hour up. */
@@ -1300,6 +1311,13 @@
   // Read by the browser tests: the live view as this console holds it.
   Console.view = function () { return view; };
   Console.text = t;
+  // The helpers actions.js and incidents.js share with this file (one copy of each).
+  Console.config = config;
+  Console.make = make;
+  Console.el = el;
+  Console.setText = setText;
+  Console.fill = fill;
+  Console.hourMinute = hourMinute;
   Console.seen = function () { return seen; };
   // The one fetch() of the console pages (actions.js and incidents.js call it too).
   Console.api = api;

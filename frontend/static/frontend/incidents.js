@@ -15,45 +15,11 @@
   var root = document.getElementById("incidents");
   if (!Console || !root) return;
 
-  function readJson(id) {
-    var node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : {};
-  }
-
-  var config = readJson("console-config");
-  var text = readJson("console-text");
+  var config = Console.config;
+  var t = Console.text, el = Console.el, make = Console.make;
+  var fill = Console.fill, clockTime = Console.hourMinute;
   var lang = document.documentElement.lang || "vi";
   var KINDS = ["power", "network", "pc_failure", "illness", "misconduct", "other"];
-
-  function t(key, values) {
-    var template = Object.prototype.hasOwnProperty.call(text, key) ? text[key] : key;
-    return String(template).replace(/%\((\w+)\)s/g, function (all, name) {
-      return values && values[name] !== undefined && values[name] !== null ? String(values[name]) : all;
-    });
-  }
-
-  function el(id) { return document.getElementById(id); }
-
-  function make(tag, className, content) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (content !== undefined && content !== null) node.textContent = content;
-    return node;
-  }
-
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (all, name) { return encodeURIComponent(values[name]); });
-  }
-
-  function clockTime(iso) {
-    var ms = Date.parse(iso || "");
-    if (isNaN(ms)) return "";
-    try {
-      return new Date(ms).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: config.timeZone || undefined });
-    } catch (e) {
-      return new Date(ms).toLocaleTimeString();
-    }
-  }
 
   function post(url, body) {  // console.js's fetch(): {ok, status, data}, the CSRF header sent
     return Console.api("POST", url, body);
