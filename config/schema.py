@@ -37,20 +37,20 @@ class FormatParameterNegotiation(DefaultContentNegotiation):
 
 class SchemaView(SpectacularAPIView):
     content_negotiation_class = FormatParameterNegotiation
-    # (language, API version) -> the generated schema. Generating it walks every view and
-    # serializer (about half a second); a reader asking again, or a second reader, waits for
-    # the rendering only.
-    generated: dict[tuple[str | None, str | None], dict] = {}
+    # language -> the generated schema. Generating it walks every view and serializer (about
+    # half a second); a reader asking again, or a second reader, waits for the rendering only.
+    # The API has one version: drf-spectacular's ``?version=`` is not read (any value would
+    # otherwise be a schema of its own, and a memory that grows).
+    generated: dict[str, dict] = {}
 
     def _get_schema_response(self, request: Any) -> Response:
-        version = self.api_version or request.version or self._get_version_parameter(request)
-        key = (schema_language(), version)
-        if key not in self.generated:
-            generator = self.generator_class(urlconf=self.urlconf, api_version=version, patterns=self.patterns)
-            self.generated[key] = generator.get_schema(request=request, public=self.serve_public)
+        language = schema_language()
+        if language not in self.generated:
+            generator = self.generator_class(urlconf=self.urlconf, api_version=None, patterns=self.patterns)
+            self.generated[language] = generator.get_schema(request=request, public=self.serve_public)
         return Response(
-            data=self.generated[key],
-            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
+            data=self.generated[language],
+            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, None)}"'},
         )
 
 
