@@ -11,9 +11,13 @@ was queued twice.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import time
 from contextlib import ExitStack
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -28,6 +32,33 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 CANDIDATES = 40
 WAIT = 60.0  # seconds for the workers to get through the sitting
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def kill_hard(process: subprocess.Popen) -> None:
+    """SIGKILL a worker and its children (the beat ``-B`` runs in one), as when its machine dies:
+    nothing is left running to queue tasks after the test."""
+    beat = children(process.pid)
+    process.kill()
+    for pid in beat:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=10)
 
 
 def scored(sitting) -> int:
@@ -54,8 +85,7 @@ def test_a_worker_killed_mid_scoring_leaves_every_attempt_scored_exactly_once(tm
         while scored(sitting) < 3:
             assert time.monotonic() < deadline, "the first worker scored nothing"
             time.sleep(0.02)
-        first.kill()  # SIGKILL, in the middle of the sitting
-        first.wait(timeout=10)
+        kill_hard(first)  # in the middle of the sitting
         assert scored(sitting) < CANDIDATES, "the worker finished before it was killed: nothing was tested"
 
         stack.enter_context(celery_worker_process(tmp_path / "second", beat=True, **env))
