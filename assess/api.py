@@ -87,6 +87,7 @@ class DashboardRowOutput(serializers.Serializer):
     closes_in_ms = serializers.IntegerField(allow_null=True)
     results = ShownResultOutput(many=True)
     feedback_detail = serializers.ChoiceField(choices=Sitting.FeedbackDetail.choices, allow_null=True)
+    awaiting_marking = serializers.BooleanField(help_text="Handed in with responses a marker has still to mark.")
 
 
 class DashboardOutput(serializers.Serializer):

@@ -103,6 +103,7 @@ class AssessmentSpec:
     parts: tuple[PartSpec, ...]
     grade: int | None = None
     organisation_id: int | None = None
+    score_step: str = Assessment.ScoreStep.TENTH
 
 
 # --- reads --------------------------------------------------------------------------------
@@ -169,6 +170,10 @@ def _check_spec(spec: AssessmentSpec, *, by: User, organisation_id: int) -> None
     elif spec.record_entry_type not in ENTRY_TYPES[spec.kind]:
         errors["record_entry_type"].append(
             _("A continuous assessment feeds the continuous scores; a periodic one the mid-term or end-of-term score.")
+        )
+    if spec.score_step not in Assessment.ScoreStep.values:
+        errors["score_step"].append(
+            _("The score counts in steps of %(steps)s.") % {"steps": ", ".join(Assessment.ScoreStep.values)}
         )
     if not Subject.objects.filter(pk=spec.subject_id).exists():
         errors["subject"].append(_("No such subject."))
@@ -316,6 +321,7 @@ def assessment_create(*, by: User, spec: AssessmentSpec) -> Assessment:
         school_year=spec.school_year,
         term=spec.term,
         record_entry_type=spec.record_entry_type,
+        score_step=spec.score_step,
         created_by=by,
     )
     _write_parts(assessment, spec.parts)
@@ -366,6 +372,7 @@ def assessment_update(*, by: User, assessment_id: int, spec: AssessmentSpec) -> 
     assessment.school_year = spec.school_year
     assessment.term = spec.term
     assessment.record_entry_type = spec.record_entry_type
+    assessment.score_step = spec.score_step
     assessment.save()
     if not forms:
         assessment.parts.all().delete()

@@ -82,6 +82,9 @@ class AssessmentInput(serializers.Serializer):
     school_year = serializers.CharField(max_length=9)
     term = serializers.IntegerField(min_value=1, max_value=2)
     record_entry_type = serializers.ChoiceField(choices=RecordEntryType.values)
+    score_step = serializers.ChoiceField(
+        choices=Assessment.ScoreStep.values, required=False, default=Assessment.ScoreStep.TENTH
+    )
     duration_minutes = serializers.IntegerField(min_value=1, max_value=authoring.MAX_MINUTES)
     parts = PartInput(many=True, allow_empty=False, max_length=authoring.MAX_PARTS)
 
@@ -130,6 +133,7 @@ def _spec(request: Request) -> authoring.AssessmentSpec:
         school_year=data["school_year"],
         term=data["term"],
         record_entry_type=data["record_entry_type"],
+        score_step=data["score_step"],
         duration_minutes=data["duration_minutes"],
         parts=tuple(authoring.PartSpec(**part) for part in data["parts"]),
     )
@@ -179,6 +183,7 @@ class AssessmentOutput(serializers.Serializer):
     school_year = serializers.CharField()
     term = serializers.IntegerField()
     record_entry_type = serializers.CharField()
+    score_step = serializers.CharField()
     duration_minutes = serializers.IntegerField()
     total_points = serializers.SerializerMethodField()
     created_by = serializers.IntegerField(source="created_by_id")
@@ -279,6 +284,7 @@ class PresetOutput(serializers.Serializer):
     name = serializers.CharField()
     kind = serializers.CharField()
     record_entry_type = serializers.CharField()
+    score_step = serializers.CharField()
     duration_minutes = serializers.IntegerField()
     subjects = serializers.ListField(child=serializers.CharField())
     total_points = serializers.CharField()

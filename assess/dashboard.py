@@ -100,7 +100,7 @@ def student_dashboard(user: User, now: datetime | None = None) -> dict[str, Any]
                 {
                     "attempt": a.pk,
                     "number": a.number,
-                    "score_10": str(a.result.score_10),
+                    "score_10": sitting.assessment.score_text(a.result.score_10),
                     "raw_score": str(a.result.raw_score),
                     "max_score": str(a.result.max_score),
                     "reviewable": True,
@@ -108,6 +108,10 @@ def student_dashboard(user: User, now: datetime | None = None) -> dict[str, Any]
                 for a in shown
             ],
             "feedback_detail": sitting.feedback_detail if shown else None,
+            # handed in, with responses (an essay) a marker has still to mark: no score yet
+            "awaiting_marking": any(
+                a.status == statuses.SCORED and hasattr(a, "result") and a.result.pending_items for a in tries
+            ),
         }
         sections[state].append(row)
     for name in (UPCOMING, OPEN):
@@ -159,7 +163,7 @@ def attempt_review(user: User, attempt_id: int) -> dict[str, Any]:
         "sitting": sitting.pk,
         "title": sitting.title,
         "feedback_detail": sitting.feedback_detail,
-        "score_10": str(result.score_10),
+        "score_10": sitting.assessment.score_text(result.score_10),
         "raw_score": str(result.raw_score),
         "max_score": str(result.max_score),
         "items": items,

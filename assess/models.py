@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -31,6 +32,15 @@ class Assessment(models.Model):
         PERIODIC = "periodic", _("Periodic")
         CONTINUOUS = "continuous", _("Continuous")
 
+    class ScoreStep(models.TextChoices):
+        """The unit a 10-point score counts in: tenths for school tests (Circular 22), quarters
+        for the national graduation exam, whole marks for primary school (Circular 27)."""
+
+        TENTH = "0.1", _("Tenths (0.1): school tests")
+        QUARTER = "0.25", _("Quarters (0.25): the national exam")
+        HALF = "0.5", _("Halves (0.5)")
+        WHOLE = "1", _("Whole marks (1): primary school")
+
     title = models.CharField(_("title"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="assessments")
@@ -40,6 +50,8 @@ class Assessment(models.Model):
     school_year = models.CharField(_("school year"), max_length=9, validators=[validate_school_year])
     term = models.PositiveSmallIntegerField(_("term"), choices=[(1, _("Term I")), (2, _("Term II"))])
     record_entry_type = models.CharField(_("record entry type"), max_length=20, choices=RecordEntryType.choices)
+    # The unit of the 10-point score (``scoring.scale_to_ten``'s step), as a decimal string.
+    score_step = models.CharField(_("score step"), max_length=4, choices=ScoreStep.choices, default=ScoreStep.TENTH)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -61,6 +73,12 @@ class Assessment(models.Model):
     @property
     def duration_minutes(self) -> int:
         return int(self.duration.total_seconds() // 60)
+
+    def score_text(self, score) -> str:
+        """A 10-point score written with the places its step has: ``7.3`` in tenths, ``7.25``
+        and ``7.00`` in quarters, ``7`` in whole marks (the API's and the pages' form)."""
+        places = int(Decimal(self.score_step).as_tuple().exponent)
+        return str(Decimal(score).quantize(Decimal(1).scaleb(places)))
 
 
 class AssessmentPart(models.Model):
@@ -521,12 +539,18 @@ class Answer(models.Model):
 
 
 class Result(models.Model):
+    """An attempt's score. While ``pending_items`` is above 0 some responses (essays) await a
+    marker: ``item_scores`` holds None for them, the scores count them as 0 so far, and the
+    result is neither published nor written into the record until they are marked."""
+
     attempt = models.OneToOneField(Attempt, on_delete=models.CASCADE, related_name="result")
     raw_score = models.DecimalField(max_digits=8, decimal_places=2)
     max_score = models.DecimalField(max_digits=8, decimal_places=2)
     number_correct = models.PositiveIntegerField()
     item_count = models.PositiveIntegerField()
-    score_10 = models.DecimalField(_("score (10-point scale)"), max_digits=4, decimal_places=1)
+    # In the assessment's step: 7.3 (tenths) or 7.25 (quarters).
+    score_10 = models.DecimalField(_("score (10-point scale)"), max_digits=5, decimal_places=2)
+    pending_items = models.PositiveIntegerField(_("responses awaiting a marker"), default=0)
     theta = models.FloatField(null=True, blank=True)
     theta_se = models.FloatField(null=True, blank=True)
     item_scores = models.JSONField(default=list)

@@ -32,6 +32,7 @@ class Preset:
     minutes: int
     parts: tuple[PresetPart, ...]
     subjects: tuple[str, ...] = ()  # subject codes it is meant for; () for any
+    score_step: str = "0.1"  # Assessment.ScoreStep: the national exam counts in quarters
 
     @property
     def total_points(self) -> Decimal:
@@ -56,7 +57,7 @@ def _national(
         parts.append(PresetPart(_("Part II"), "true_false_group", groups, Decimal(1)))
     if numeric:
         parts.append(PresetPart(_("Part III"), "short_numeric", numeric, Decimal(numeric_points)))
-    return Preset(key, name, "periodic", "endterm", minutes, tuple(parts), subjects)
+    return Preset(key, name, "periodic", "endterm", minutes, tuple(parts), subjects, score_step="0.25")
 
 
 PRESETS: dict[str, Preset] = {
@@ -91,6 +92,7 @@ PRESETS: dict[str, Preset] = {
             50,
             (PresetPart(_("Part I"), "single_choice", 40, _QUARTER),),
             ("tieng-anh",),
+            score_step="0.25",
         ),
         Preset(
             "national_literature",
@@ -103,6 +105,7 @@ PRESETS: dict[str, Preset] = {
                 PresetPart(_("Writing"), "essay", 1, Decimal(6)),
             ),
             ("ngu-van",),
+            score_step="0.25",
         ),
         Preset(
             "continuous_15",
@@ -123,6 +126,7 @@ def preset_data(preset: Preset) -> dict:
         "name": str(preset.name),
         "kind": preset.kind,
         "record_entry_type": preset.record_entry_type,
+        "score_step": preset.score_step,
         "duration_minutes": preset.minutes,
         "subjects": list(preset.subjects),
         "total_points": str(preset.total_points),

@@ -220,13 +220,16 @@ def attempt_progress(attempt: Attempt, now=None) -> dict:
 
 
 def sitting_results(sitting: Sitting) -> dict:
-    """Every candidate with status and result, the counts per status, and the distribution."""
+    """Every candidate with status and result, the counts per status, and the distribution.
+
+    A result whose responses still await a marker shows how many (``pending_items``) and stays
+    out of the distribution and the mean: its score is not final."""
     attempts = list(sitting.attempts.select_related("student", "result").order_by("student__username"))
     rows = []
     scores: list[Decimal] = []
     for attempt in attempts:
         result = getattr(attempt, "result", None)
-        if result is not None:
+        if result is not None and not result.pending_items:
             scores.append(result.score_10)
         rows.append(
             {
@@ -240,7 +243,8 @@ def sitting_results(sitting: Sitting) -> dict:
                 "raw_score": str(result.raw_score) if result else None,
                 "max_score": str(result.max_score) if result else None,
                 "number_correct": result.number_correct if result else None,
-                "score_10": str(result.score_10) if result else None,
+                "score_10": sitting.assessment.score_text(result.score_10) if result else None,
+                "pending_items": result.pending_items if result else 0,
                 "theta": round(result.theta, 3) if result and result.theta is not None else None,
                 "theta_se": round(result.theta_se, 3) if result and result.theta_se is not None else None,
             }
@@ -256,6 +260,7 @@ def sitting_results(sitting: Sitting) -> dict:
             "closes_at": sitting.closes_at.isoformat(),
         },
         "counts": dict(Counter(attempt.status for attempt in attempts)),
+        "awaiting_marking": sum(1 for row in rows if row["pending_items"]),
         "candidates": rows,
         "distribution": score_distribution(scores),
         "mean": str(round(sum(scores) / len(scores), 2)) if scores else None,

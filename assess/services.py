@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 import scoring
 from accounts.models import Role, User
 from accounts.permissions import BOARD, PROCTORS, scope_of
+from scoring import grades
 from scoring.item_rules import Score, all_or_nothing, score_response
 
 from . import accommodations, errors, events, protocol, sections, selectors, sittings, statuses
@@ -880,12 +881,15 @@ def attempt_score(*, attempt_id: int) -> Result | None:
     )
     answers = {a.form_item_id: a.value for a in Answer.objects.filter(attempt_id=attempt_id)}
     scores = [item_score(fi, answers.get(fi.pk)) for fi in form_items]
-    # An essay waits for a person (the marking workflow): it counts 0 until marked.
+    # An essay waits for a person (the marking workflow): it counts 0 until marked, and the
+    # result says how many wait.
     item_scores = [None if s.pending else float(s.points) for s in scores]
+    pending = sum(1 for s in scores if s.pending)
     raw = sum((s.points for s in scores if not s.pending), Decimal("0"))
     maximum = sum((fi.points for fi in form_items), Decimal("0"))
     number_correct = sum(1 for s in scores if not s.pending and s.fraction == 1)
-    score_10 = Decimal(str(scoring.scale_to_ten(float(raw), float(maximum))))
+    step = attempt.sitting.assessment.score_step
+    score_10 = Decimal(str(scoring.scale_to_ten(float(raw), float(maximum), step=step)))
     theta, theta_se = _ability(form_items, scores)
     result = Result.objects.create(
         attempt=attempt,
@@ -894,24 +898,27 @@ def attempt_score(*, attempt_id: int) -> Result | None:
         number_correct=number_correct,
         item_count=len(form_items),
         score_10=score_10,
+        pending_items=pending,
         theta=theta,
         theta_se=theta_se,
         item_scores=item_scores,
     )
     _move(attempt, statuses.SCORED, by=None, reason="scored")
-    if sittings.results_visible(attempt.sitting):  # released, or a policy that shows it now
+    if not pending and sittings.results_visible(attempt.sitting):  # released, or a policy that shows it now
         _move(attempt, statuses.PUBLISHED, by=None, reason="feedback policy")
     attempt.save(update_fields=["status", "updated_at"])
-    _write_record_entry(attempt)
+    if not pending:
+        write_record_entry(attempt)
     return result
 
 
-def _write_record_entry(attempt: Attempt) -> None:
-    """Write the student's one record entry for the sitting (none for practice).
+def write_record_entry(attempt: Attempt) -> None:
+    """Write (or correct) the student's one record entry for the sitting (none for practice).
 
     With several attempts (an assignment), the entry holds the score that counts by the
     sitting's rule (best, last or mean) and points at the attempt it came from (the last
-    one for a mean).
+    one for a mean). Only results with nothing awaiting a marker count. The record holds one
+    decimal (``scoring.grades.record_score``): a score counted in quarters is rounded half up.
     """
     sitting: Sitting = attempt.sitting
     if sitting.practice:
@@ -922,14 +929,16 @@ def _write_record_entry(attempt: Attempt) -> None:
             attempt__sitting=sitting,
             attempt__student_id=attempt.student_id,
             attempt__status__in=(statuses.SCORED, statuses.PUBLISHED),
+            pending_items=0,
         )
         .order_by("attempt__number")
         .values_list("attempt_id", "score_10")
     )
-    score = sittings.counted_score([score for _a, score in scored], sitting.counting)
-    if score is None:
+    counted = sittings.counted_score([score for _a, score in scored], sitting.counting)
+    if counted is None:
         return
-    source = next((a for a, s in reversed(scored) if s == score), scored[-1][0])
+    score = grades.record_score(counted)
+    source = next((a for a, s in reversed(scored) if s == counted), scored[-1][0])
     existing = RecordEntry.objects.filter(attempt__sitting=sitting, attempt__student_id=attempt.student_id).first()
     if existing is not None:
         existing.attempt_id, existing.score = source, score

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ClassMembership, Role, SchoolClass, User
 from accounts.permissions import BOARD, organisation_subtree, require, scope_of
 from accounts.selectors import classes_for
+from scoring import grades
 
 from . import authoring, events, statuses
 from .models import Assessment, Attempt, AttemptTransition, Form, Sitting, SittingEvent
@@ -400,7 +401,10 @@ def sitting_makeup(*, by: User, sitting_id: int, spec: SittingSpec) -> tuple[Sit
 
 
 def _publish(sitting: Sitting, *, by: User | None, reason: str, now: datetime) -> int:
-    attempts = list(Attempt.objects.select_for_update().filter(sitting=sitting, status=statuses.SCORED))
+    """Publish the sitting's scored attempts, but none whose responses still await a marker."""
+    attempts = list(
+        Attempt.objects.select_for_update().filter(sitting=sitting, status=statuses.SCORED, result__pending_items=0)
+    )
     AttemptTransition.objects.bulk_create(
         AttemptTransition(
             attempt=a, from_status=statuses.SCORED, to_status=statuses.PUBLISHED, by=by, reason=reason, at=now
@@ -514,9 +518,7 @@ def counted_score(scores: Sequence, counting: str):
     if counting == Sitting.Counting.LAST:
         return values[-1]
     if counting == Sitting.Counting.MEAN:
-        from decimal import ROUND_HALF_UP, Decimal
-
-        return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return grades.mean_score(values)
     return max(values)
 
 

@@ -178,7 +178,8 @@ class CandidateResultOutput(serializers.Serializer):
     raw_score = serializers.CharField(allow_null=True)
     max_score = serializers.CharField(allow_null=True)
     number_correct = serializers.IntegerField(allow_null=True)
-    score_10 = serializers.CharField(allow_null=True)
+    score_10 = serializers.CharField(allow_null=True, help_text="So far, while pending_items is above 0.")
+    pending_items = serializers.IntegerField(help_text="Responses awaiting a marker: the result is not final.")
     theta = serializers.FloatField(allow_null=True)
     theta_se = serializers.FloatField(allow_null=True)
 
@@ -197,6 +198,7 @@ class SittingResultsOutput(serializers.Serializer):
 
     sitting = ResultsSittingOutput()
     counts = serializers.DictField(child=serializers.IntegerField(), help_text="Attempts per status.")
+    awaiting_marking = serializers.IntegerField(help_text="Scored attempts with responses awaiting a marker.")
     candidates = CandidateResultOutput(many=True)
     distribution = ScoreBinOutput(many=True, help_text="10-point scores in the bins [0,1), ..., [9,10].")
     mean = serializers.CharField(allow_null=True)

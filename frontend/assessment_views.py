@@ -53,7 +53,13 @@ def assessments(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/assessments.html",
-        {**context, "assessments": rows, "subjects": Subject.objects.order_by("name"), "grades": range(1, 13)},
+        {
+            **context,
+            "assessments": rows,
+            "subjects": Subject.objects.order_by("name"),
+            "grades": range(1, 13),
+            "score_steps": Assessment.ScoreStep.choices,
+        },
     )
 
 

@@ -47,6 +47,8 @@ __all__ = [
     "PASSED",
     "Policy",
     "Score",
+    "mean_score",
+    "record_score",
     "result_level",
     "retake_subjects",
     "score",
@@ -66,6 +68,18 @@ LEVELS = (EXCELLENT, GOOD, PASSED, FAILED)
 _TENTH = Decimal("0.1")
 _ZERO = Decimal(0)
 _TEN = Decimal(10)
+
+
+def _exact(value: Score, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise TypeError(f"{name} must be a Decimal, an int or a decimal string, not {type(value).__name__}")
+    try:
+        number = Decimal(value.strip().replace(",", ".")) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{name} is not a number: {value!r}") from None
+    if not number.is_finite() or not _ZERO <= number <= _TEN:
+        raise ValueError(f"{name} must be between 0 and 10, got {value!r}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -109,20 +123,31 @@ def score(value: Score, *, name: str = "score") -> Decimal:
     ValueError
         For text that is not a number, a value outside 0-10, or more than one decimal place.
     """
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
-        raise TypeError(f"{name} must be a Decimal, an int or a decimal string, not {type(value).__name__}")
-    try:
-        number = Decimal(value.strip().replace(",", ".")) if isinstance(value, str) else Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"{name} is not a number: {value!r}") from None
-    if not number.is_finite() or not _ZERO <= number <= _TEN:
-        raise ValueError(f"{name} must be between 0 and 10, got {value!r}")
+    number = _exact(value, name)
     if number != number.quantize(_TENTH):
         raise ValueError(f"{name} has more than one decimal place: {value!r} (round it first)")
     return number
 
 
 CIRCULAR_22 = Policy()
+
+
+def record_score(value: Score) -> Decimal:
+    """A 10-point score as the record holds it: one decimal, halves up.
+
+    A test counted in quarters (the national exam's 7.25) enters a school record as 7.3; a score
+    already in tenths or whole marks is unchanged.
+    """
+    return _exact(value, "score").quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+
+def mean_score(values: Iterable[Score]) -> Decimal:
+    """The mean of several 10-point scores (an assignment's attempts counted by their mean),
+    one decimal, halves up. Raises ValueError for no scores."""
+    scores = [_exact(value, f"values[{k}]") for k, value in enumerate(values)]
+    if not scores:
+        raise ValueError("mean_score needs at least one score")
+    return _one_decimal(sum(scores, _ZERO), len(scores))
 
 
 def _one_decimal(total: Decimal, count: int) -> Decimal:

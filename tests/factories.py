@@ -189,6 +189,42 @@ def make_sitting(
     )
 
 
+ESSAY_RUBRIC = [
+    {
+        "criterion": "Lời giải",
+        "levels": [
+            {"label": "Đầy đủ", "points": "1.5"},
+            {"label": "Một phần", "points": "0.75"},
+            {"label": "Chưa có", "points": "0"},
+        ],
+    },
+    {"criterion": "Trình bày", "levels": [{"label": "Rõ ràng", "points": "0.5"}, {"label": "Chưa rõ", "points": "0"}]},
+]
+
+
+def make_essay_sitting(*, n_students: int = 2, n_choice: int = 3, score_step: str = "0.1", **spec) -> Sitting:
+    """A sitting of ``n_choice`` single-choice items (1 point each, keys A, B, C, D, ...) and one
+    essay worth 2 points marked with :data:`ESSAY_RUBRIC` (the last item), for ``n_students``."""
+    school = make_school()
+    board = make_user(Role.BOARD, school.parent)
+    teacher = make_user(Role.TEACHER, school)
+    subject, _ = Subject.objects.get_or_create(code="ngu-van", defaults={"name": "Ngữ văn"})
+    versions = make_versions(teacher, subject, n_choice, irt=False, reviewer=board)
+    essay = bank.item_create(
+        by=teacher,
+        subject=subject,
+        level=CognitiveLevel.APPLY,
+        item_type="essay",
+        content={"stem": "Trình bày suy nghĩ của em về việc tự học.", "rubric": ESSAY_RUBRIC},
+        points="2",
+    )
+    versions.append(release_version(essay, author=teacher, reviewer=board))
+    assessment = make_assessment(organisation=school, subject=subject, created_by=board, score_step=score_step)
+    form = authoring.form_of_versions(by=board, assessment=assessment, code="201", item_versions=versions)
+    students = [make_user(Role.STUDENT, school) for _ in range(n_students)]
+    return schedule(by=board, form=form, students=students, **spec)
+
+
 def schedule(*, by: User, form, students, opens_at=None, closes_at=None, title: str = "Ca thi thử", **spec) -> Sitting:
     """A sitting of ``form`` with ``students`` enrolled in the order given (through the services)."""
     from assess import sittings

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -23,3 +26,17 @@ STATUS_LABELS = {
 @register.filter
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
+
+
+@register.filter
+def score(value: object) -> str:
+    """A score given as a decimal string (``"7.25"``), in the language's number format with the
+    places it has (``7,25`` in Vietnamese); empty for None."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    places = max(0, -int(number.as_tuple().exponent))
+    return formats.number_format(number, decimal_pos=places, use_l10n=True)

@@ -8,6 +8,7 @@ re-keying may still change the score); only ``published`` is the student's to se
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -56,7 +57,7 @@ def test_the_record_shows_a_student_only_published_entries(client, scored):
     services.attempt_move(attempt_id=scored.pk, to=statuses.PUBLISHED, by=None, reason="published")
     entries = client.get(url).json()["entries"]
     assert [entry["attempt"] for entry in entries] == [scored.pk]
-    assert entries[0]["score"] == str(Result.objects.get(attempt=scored).score_10)
+    assert Decimal(entries[0]["score"]) == Result.objects.get(attempt=scored).score_10
 
 
 def test_the_board_sees_the_unpublished_entry(client, scored):

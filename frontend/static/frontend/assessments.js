@@ -104,6 +104,7 @@
       var kind = form.elements.kind;
       if (Array.prototype.some.call(kind.options, function (o) { return o.value === preset.kind; })) kind.value = preset.kind;
       form.elements.record_entry_type.value = preset.record_entry_type;
+      form.elements.score_step.value = preset.score_step;
       form.elements.duration_minutes.value = preset.duration_minutes;
       if (preset.subjects.length) {
         var subject = form.elements.subject;
@@ -147,6 +148,7 @@
         grade: form.elements.grade.value ? Number(form.elements.grade.value) : null,
         kind: form.elements.kind.value,
         record_entry_type: form.elements.record_entry_type.value,
+        score_step: form.elements.score_step.value,
         school_year: form.elements.school_year.value,
         term: Number(form.elements.term.value),
         duration_minutes: Number(form.elements.duration_minutes.value),
