@@ -204,6 +204,16 @@ class FormItem(models.Model):
     arrangement = models.JSONField(default=dict)
     # Scored all or nothing (the part's rule), rather than by the item's own partial credit.
     all_or_nothing = models.BooleanField(default=False)
+    # A trial item: delivered and calibrated, never counted in anyone's score.
+    trial = models.BooleanField(_("trial item"), default=False)
+    # Moderation (the exam board, after the sitting; every change audited by ``results``):
+    # a dropped item counts for no one (out of the raw score and the maximum); a re-keyed one
+    # is scored with ``key_override``'s fields in place of its version's; ``accepted_keys``
+    # are further keys (each a mapping like the version's) under which a response may earn
+    # credit: the response scores the best it earns under any of them.
+    dropped = models.BooleanField(_("dropped"), default=False)
+    key_override = models.JSONField(null=True, blank=True)
+    accepted_keys = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["form_id", "position"]
@@ -555,6 +565,25 @@ class Result(models.Model):
     theta_se = models.FloatField(null=True, blank=True)
     item_scores = models.JSONField(default=list)
     computed_at = models.DateTimeField(default=timezone.now)
+
+
+class ItemMark(models.Model):
+    """A person's final mark of one response (an essay), written by the marking workflow
+    (``results.marking``, after single or double marking and any adjudication): scoring takes
+    it in place of the pending rule, so a rescore never loses it."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="item_marks")
+    form_item = models.ForeignKey(FormItem, on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("points"), max_digits=6, decimal_places=2)
+    # What the mark was made of: the rubric levels chosen, the marks it settles.
+    detail = models.JSONField(default=dict, blank=True)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "form_item"], name="item_mark_one_per_response"),
+            models.CheckConstraint(condition=models.Q(points__gte=0), name="item_mark_points_non_negative"),
+        ]
 
 
 class RecordEntry(models.Model):

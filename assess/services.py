@@ -37,6 +37,7 @@ from .models import (
     Attempt,
     AttemptTransition,
     FormItem,
+    ItemMark,
     RecordEntry,
     Result,
     Sitting,
@@ -875,34 +876,10 @@ def attempt_score(*, attempt_id: int) -> Result | None:
         return None
     # In the master form's order, whichever test code the attempt had: every code's scores
     # line up with the form's items (item analysis, calibration).
-    form_items = sorted(
-        FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version__item"),
-        key=lambda fi: fi.master_position or fi.position,
-    )
-    answers = {a.form_item_id: a.value for a in Answer.objects.filter(attempt_id=attempt_id)}
-    scores = [item_score(fi, answers.get(fi.pk)) for fi in form_items]
-    # An essay waits for a person (the marking workflow): it counts 0 until marked, and the
-    # result says how many wait.
-    item_scores = [None if s.pending else float(s.points) for s in scores]
-    pending = sum(1 for s in scores if s.pending)
-    raw = sum((s.points for s in scores if not s.pending), Decimal("0"))
-    maximum = sum((fi.points for fi in form_items), Decimal("0"))
-    number_correct = sum(1 for s in scores if not s.pending and s.fraction == 1)
-    step = attempt.sitting.assessment.score_step
-    score_10 = Decimal(str(scoring.scale_to_ten(float(raw), float(maximum), step=step)))
-    theta, theta_se = _ability(form_items, scores)
-    result = Result.objects.create(
-        attempt=attempt,
-        raw_score=raw,
-        max_score=maximum,
-        number_correct=number_correct,
-        item_count=len(form_items),
-        score_10=score_10,
-        pending_items=pending,
-        theta=theta,
-        theta_se=theta_se,
-        item_scores=item_scores,
-    )
+    form_items, answers, marks = _inputs(attempt)
+    computed = compute_result(form_items, answers, marks, step=attempt.sitting.assessment.score_step)
+    pending = computed.pending_items
+    result = Result.objects.create(attempt=attempt, **computed.fields())
     _move(attempt, statuses.SCORED, by=None, reason="scored")
     if not pending and sittings.results_visible(attempt.sitting):  # released, or a policy that shows it now
         _move(attempt, statuses.PUBLISHED, by=None, reason="feedback policy")
@@ -910,6 +887,61 @@ def attempt_score(*, attempt_id: int) -> Result | None:
     if not pending:
         write_record_entry(attempt)
     return result
+
+
+def _inputs(attempt: Attempt) -> tuple[list[FormItem], dict[int, object], dict[int, Decimal]]:
+    """An attempt's form items in the master form's order, its answers and its marks."""
+    form_items = sorted(
+        FormItem.objects.filter(form_id=attempt.form_id).select_related("item_version__item"),
+        key=lambda fi: fi.master_position or fi.position,
+    )
+    answers = {a.form_item_id: a.value for a in Answer.objects.filter(attempt_id=attempt.pk)}
+    marks = {m.form_item_id: m.points for m in ItemMark.objects.filter(attempt_id=attempt.pk)}
+    return form_items, answers, marks
+
+
+def attempt_rescore(attempt: Attempt) -> Result:
+    """Work an attempt's result out again (its row locked by the caller) from its answers, the
+    marks given since and the items as moderated; the record entry follows a final result.
+
+    The last mark awaited makes the result final: it is published if the sitting's results
+    show already, and it enters the record.
+    """
+    result: Result = Result.objects.select_for_update().get(attempt_id=attempt.pk)
+    was_pending = result.pending_items
+    form_items, answers, marks = _inputs(attempt)
+    computed = compute_result(form_items, answers, marks, step=attempt.sitting.assessment.score_step)
+    for name, value in computed.fields().items():
+        setattr(result, name, value)
+    result.computed_at = timezone.now()
+    result.save()
+    if computed.pending_items:
+        return result
+    if was_pending and attempt.status == statuses.SCORED and sittings.results_visible(attempt.sitting):
+        _move(attempt, statuses.PUBLISHED, by=None, reason="marked")
+        attempt.save(update_fields=["status", "updated_at"])
+    write_record_entry(attempt)
+    return result
+
+
+@transaction.atomic
+def attempt_mark_response(*, attempt_id: int, form_item_id: int, points: Decimal, detail: dict) -> Result:
+    """Write a person's final mark of one response of a scored attempt and rescore it
+    (the marking workflow's last step; who may mark is ``results.marking``'s rule)."""
+    attempt = _lock(attempt_id, with_sitting=True)
+    if attempt.status not in (statuses.SCORED, statuses.PUBLISHED):
+        raise ValidationError({"attempt": [_("Only a scored attempt is marked.")]})
+    form_item = FormItem.objects.filter(pk=form_item_id, form_id=attempt.form_id).first()
+    if form_item is None:
+        raise ValidationError({"item": [_("The attempt's form has no such item.")]})
+    if not Decimal(0) <= points <= form_item.points:
+        raise ValidationError(
+            {"points": [_("A mark is 0 to %(max)s points.") % {"max": format(form_item.points.normalize(), "f")}]}
+        )
+    ItemMark.objects.update_or_create(
+        attempt=attempt, form_item=form_item, defaults={"points": points, "detail": detail, "marked_at": timezone.now()}
+    )
+    return attempt_rescore(attempt)
 
 
 def write_record_entry(attempt: Attempt) -> None:
@@ -956,11 +988,76 @@ def write_record_entry(attempt: Attempt) -> None:
     )
 
 
-def item_score(form_item: FormItem, answer: object) -> Score:
-    """The item's score by its own rule, or all or nothing where its part says so."""
+def item_score(form_item: FormItem, answer: object, mark: Decimal | None = None) -> Score:
+    """The item's score by its own rule (or all or nothing where its part says so), under
+    its key as moderated: the re-keyed fields in place of the version's, and the best credit
+    under any further accepted key. A person's ``mark`` (an essay marked) is the score."""
+    if mark is not None:
+        fraction = mark / form_item.points if form_item.points else Decimal(0)
+        return Score(mark, form_item.points, fraction, {"status": "marked"})
     version = form_item.item_version
-    score = score_response(version.item.item_type, answer, version.scoring_key(), form_item.points)
-    return all_or_nothing(score) if form_item.all_or_nothing else score
+    key = {**version.scoring_key(), **(form_item.key_override or {})}
+    item_type = version.item.item_type
+    best = score_response(item_type, answer, key, form_item.points)
+    for accepted in form_item.accepted_keys:
+        other = score_response(item_type, answer, {**key, **accepted}, form_item.points)
+        if not best.pending and other.points is not None and other.points > (best.points or 0):
+            best = other
+    return all_or_nothing(best) if form_item.all_or_nothing else best
+
+
+def counts(form_item: FormItem) -> bool:
+    """Whether the item counts in scores: neither a trial item nor dropped by moderation."""
+    return not (form_item.trial or form_item.dropped)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """An attempt's result as :func:`compute_result` works it out (``Result``'s fields)."""
+
+    raw_score: Decimal
+    max_score: Decimal
+    number_correct: int
+    item_count: int
+    score_10: Decimal
+    pending_items: int
+    item_scores: list[float | None]
+    theta: float | None
+    theta_se: float | None
+
+    def fields(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def compute_result(
+    form_items: list[FormItem], answers: dict[int, object], marks: dict[int, Decimal], *, step: str
+) -> Computed:
+    """The one rule from responses to a result, for a single attempt and for a whole sitting.
+
+    ``form_items`` in the master form's order (with their versions and items loaded),
+    ``answers`` and ``marks`` by form item id. Every item is scored (``item_scores``, None
+    for a response awaiting a person), trial and dropped items too: item analysis and
+    calibration read them; only the counted items make the raw score, the maximum, the
+    number correct and the 10-point score in ``step``. A response a person must mark counts 0
+    until marked, and ``pending_items`` says how many wait.
+    """
+    scores = [item_score(fi, answers.get(fi.pk), marks.get(fi.pk)) for fi in form_items]
+    counted = [(fi, s) for fi, s in zip(form_items, scores, strict=True) if counts(fi)]
+    raw = sum((s.points for _fi, s in counted if not s.pending), Decimal("0"))
+    maximum = sum((fi.points for fi, _s in counted), Decimal("0"))
+    score_10 = Decimal(str(scoring.scale_to_ten(float(raw), float(maximum), step=step))) if maximum else Decimal(0)
+    theta, theta_se = _ability([fi for fi, _s in counted], [s for _fi, s in counted])
+    return Computed(
+        raw_score=raw,
+        max_score=maximum,
+        number_correct=sum(1 for _fi, s in counted if not s.pending and s.fraction == 1),
+        item_count=len(counted),
+        score_10=score_10,
+        pending_items=sum(1 for _fi, s in counted if s.pending),
+        item_scores=[None if s.pending else float(s.points) for s in scores],
+        theta=theta,
+        theta_se=theta_se,
+    )
 
 
 def _ability(form_items: list[FormItem], scores: list[Score]) -> tuple[float | None, float | None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from accounts.models import Role, User
@@ -163,3 +164,84 @@ def test_the_score_step_is_chosen_through_the_api_and_wrong_steps_are_refused():
     presets = client.get("/api/assessment-presets/").json()["results"]
     steps = {p["key"]: p["score_step"] for p in presets}
     assert steps["national_mathematics"] == "0.25" and steps["continuous_15"] == "0.1"
+
+
+def test_the_essays_mark_makes_the_result_final_and_enters_the_record():
+    sitting = make_essay_sitting(n_students=1)
+    attempt = sitting.attempts.get()
+    take(attempt, {1: "A", 2: "A", 4: "Bài làm."})  # 1 of 3 choice points
+    essay = attempt.form.form_items.get(position=4)
+    result = services.attempt_mark_response(
+        attempt_id=attempt.pk, form_item_id=essay.pk, points=Decimal("1.5"), detail={"by": "test"}
+    )
+    assert result.pending_items == 0
+    assert result.raw_score == Decimal("2.5") and result.score_10 == Decimal("5.0")
+    assert result.item_scores[3] == 1.5
+    assert RecordEntry.objects.get(attempt=attempt).score == Decimal("5.0")
+    # marked again (an appeal): the result and the record follow, no second entry
+    services.attempt_mark_response(attempt_id=attempt.pk, form_item_id=essay.pk, points=Decimal("2"), detail={})
+    assert RecordEntry.objects.get(attempt=attempt).score == Decimal("6.0")
+    # scoring again changes nothing: the mark is kept
+    assert services.attempt_score(attempt_id=attempt.pk).raw_score == Decimal("3")
+
+
+def test_a_mark_out_of_range_or_of_an_unscored_attempt_is_refused_and_nothing_changes():
+    from django.core.exceptions import ValidationError
+
+    sitting = make_essay_sitting(n_students=2)
+    first, second = sitting.attempts.order_by("pk")
+    take(first, {4: "Bài làm."})
+    essay = first.form.form_items.get(position=4)
+    for points in (Decimal("2.01"), Decimal("-1")):
+        with pytest.raises(ValidationError):
+            services.attempt_mark_response(attempt_id=first.pk, form_item_id=essay.pk, points=points, detail={})
+    with pytest.raises(ValidationError):  # not handed in
+        services.attempt_mark_response(attempt_id=second.pk, form_item_id=essay.pk, points=Decimal(1), detail={})
+    assert Result.objects.get(attempt=first).pending_items == 1
+    assert not RecordEntry.objects.exists()
+
+
+def test_the_last_mark_publishes_a_result_whose_sitting_is_released():
+    sitting = make_essay_sitting(n_students=1)
+    attempt = sitting.attempts.get()
+    take(attempt, {4: "Bài làm."})
+    sittings.sitting_release(by=board_of(sitting), sitting_id=sitting.pk)
+    attempt.refresh_from_db()
+    assert attempt.status == statuses.SCORED  # released without it: its essay awaited a marker
+    essay = attempt.form.form_items.get(position=4)
+    services.attempt_mark_response(attempt_id=attempt.pk, form_item_id=essay.pk, points=Decimal(1), detail={})
+    attempt.refresh_from_db()
+    assert attempt.status == statuses.PUBLISHED
+
+
+def test_trial_dropped_re_keyed_and_several_keys_items_score_as_moderated():
+    """Keys of the choice items are A, B, C (positions 1-3); the essay (4) is marked 2."""
+    sitting = make_essay_sitting(n_students=1)
+    attempt = sitting.attempts.get()
+    take(attempt, {1: "A", 2: "C", 3: "C", 4: "Bài làm."})
+    items = {fi.position: fi for fi in attempt.form.form_items.all()}
+    services.attempt_mark_response(attempt_id=attempt.pk, form_item_id=items[4].pk, points=Decimal(2), detail={})
+
+    def rescored() -> Result:
+        with transaction.atomic():
+            locked = Attempt.objects.select_for_update().select_related("sitting__assessment").get(pk=attempt.pk)
+            return services.attempt_rescore(locked)
+
+    assert (rescored().raw_score, rescored().max_score) == (Decimal(4), Decimal(5))
+    items[2].accepted_keys = [{"key": "C"}]  # item 2 accepts C besides B
+    items[2].save()
+    assert rescored().raw_score == Decimal(5)
+    items[3].key_override = {"key": "D"}  # item 3 re-keyed to D: C is wrong now
+    items[3].save()
+    result = rescored()
+    assert result.raw_score == Decimal(4) and result.item_scores[2] == 0.0
+    items[1].dropped = True  # item 1 counts for no one
+    items[1].save()
+    result = rescored()
+    assert (result.raw_score, result.max_score, result.item_count) == (Decimal(3), Decimal(4), 3)
+    assert result.item_scores[0] == 1.0  # still scored, for the item analysis
+    items[2].trial = True  # a trial item: delivered, never counted
+    items[2].save()
+    result = rescored()
+    assert (result.raw_score, result.max_score) == (Decimal(2), Decimal(3))
+    assert RecordEntry.objects.get(attempt=attempt).score == result.score_10 == Decimal("6.7")
