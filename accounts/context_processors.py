@@ -31,5 +31,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "proctor": scope.has_role(*PROCTORS),  # the rooms one watches on exam day
             "rooms": scope.has_role(*ROOM_KEEPERS),  # labs and their seat maps
             "admin": can_use_admin(scope),
+            "marking": scope.has_role(*AUTHORS),  # teachers and boards mark essays
         }
     }

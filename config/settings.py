@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "assess",
     "proctoring",
     "jobs",
+    "results",
     "frontend",
 ]
 
@@ -192,6 +193,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 10, minimum=1)
+# How long a script stays on a marker's desk (no other marker gets it) before it goes back
+# to the queue (results.marking).
+MARKING_CLAIM_MINUTES = env_int("MARKING_CLAIM_MINUTES", 20, minimum=1)
 # Submitted attempts still without a result this long after their last change lost their
 # scoring task (a worker killed mid-task, a broker down at submit): the sweep queues it again.
 SCORING_SWEEP_SECONDS = env_int("SCORING_SWEEP_SECONDS", 60, minimum=1)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("assess.urls")),
     path("api/", include("jobs.urls")),
     path("api/", include("proctoring.urls")),
+    path("api/", include("results.urls")),
     path("", include("frontend.urls")),
 ]
 

@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import assessment_views, collusion_views, proctor_views, room_views, student_views, subject_views, views
+from . import (
+    assessment_views,
+    collusion_views,
+    marking_views,
+    proctor_views,
+    room_views,
+    student_views,
+    subject_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,6 +40,9 @@ urlpatterns = [
     path("board/sittings/<id:sitting_id>/", views.board_sitting, name="board-sitting"),
     path("board/sittings/<id:sitting_id>/console/", proctor_views.board_console, name="board-console"),
     path("board/sittings/<id:sitting_id>/collusion/", collusion_views.board_collusion, name="board-collusion"),
+    path("board/sittings/<id:sitting_id>/marking/", marking_views.board_marking, name="board-marking"),
+    path("marking/", marking_views.marking_list, name="marking"),
+    path("marking/<id:plan_id>/", marking_views.marking_desk, name="marking-desk"),
     path("proctor/", proctor_views.proctor_rooms, name="proctor-rooms"),
     path("proctor/rooms/<id:sitting_room_id>/", proctor_views.proctor_room, name="proctor-room"),
     path("bank/", views.bank_list, name="bank-list"),

@@ -1,0 +1,128 @@
+"""Reads of marking: a script as a marker sees it, a plan's progress, a marker's sittings."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from django.db.models import Count
+
+from accounts.models import User
+from assess.models import Answer, Sitting
+from assess.selectors import form_content
+from scoring.item_rules import count_words
+
+from .marking import marks_needed, own_students
+from .models import Mark, Marker, MarkingPlan, Script
+
+
+def script_view(script: Script, *, marker: User) -> dict[str, Any]:
+    """A script as its marker sees it: the code, the question, the rubric and the response;
+    never the candidate (name, number, class, other answers) nor, in double marking, the
+    other marker's mark."""
+    form_item = script.form_item
+    view = next(entry for entry in form_content(form_item.form_id) if entry["item"] == form_item.position)
+    key = form_item.item_version.scoring_key()
+    response = Answer.objects.filter(attempt_id=script.attempt_id, form_item_id=form_item.pk).values_list(
+        "value", flat=True
+    )
+    text = next(iter(response), None)
+    text = text if isinstance(text, str) else ""
+    round_ = Mark.Round.ADJUDICATION if script.status == Script.Status.ADJUDICATION else None
+    view_marks = []
+    if round_ == Mark.Round.ADJUDICATION:  # an adjudicator sees both marks: that is the point
+        view_marks = [
+            {"round": m.round, "points": str(m.points), "levels": m.levels, "comment": m.comment}
+            for m in script.marks.all()
+        ]
+    elif not script.marks.exists():
+        round_ = Mark.Round.FIRST
+    else:
+        round_ = Mark.Round.SECOND
+    return {
+        "code": script.code,
+        "plan": script.plan_id,
+        "sitting": script.plan.sitting.title,
+        "round": round_,
+        "points": str(form_item.points),
+        "stem_html": view["stem_html"],
+        "stimulus": view.get("stimulus"),
+        "rubric": key.get("rubric") or [],
+        "response": text,
+        "words": count_words(text),
+        "marks": view_marks,
+        "claimed_until": script.claimed_until.isoformat() if script.claimed_until else None,
+    }
+
+
+def plan_progress(plan: MarkingPlan) -> dict[str, Any]:
+    """How far the marking of a sitting is: scripts by status, and per marker the marks given
+    by round and how many scripts are still on their desk."""
+    by_status: dict[str, int] = dict(plan.scripts.values_list("status").annotate(n=Count("pk")))
+    given: dict[int, Counter] = defaultdict(Counter)
+    for marker_id, round_, n in (
+        Mark.objects.filter(script__plan=plan).values_list("marker_id", "round").annotate(n=Count("pk"))
+    ):
+        given[marker_id][round_] = n
+    markers = []
+    for marker in plan.markers.select_related("user").order_by("user__last_name", "user__first_name", "user_id"):
+        counts = given.pop(marker.user_id, Counter())
+        markers.append(_marker_row(marker.user, marker.adjudicator, counts))
+    # marks by people no longer markers of the plan stand: they are shown too
+    for user in User.objects.filter(pk__in=given).order_by("pk"):
+        markers.append({**_marker_row(user, False, given[user.pk]), "removed": True})
+    total = sum(by_status.values())
+    return {
+        "plan": plan.pk,
+        "sitting": plan.sitting_id,
+        "double": plan.double,
+        "tolerance": str(plan.tolerance),
+        "scripts": total,
+        "open": by_status.get(Script.Status.OPEN, 0),
+        "adjudication": by_status.get(Script.Status.ADJUDICATION, 0),
+        "done": by_status.get(Script.Status.DONE, 0),
+        "marks_needed": total * marks_needed(plan),
+        "markers": markers,
+    }
+
+
+def _marker_row(user: User, adjudicator: bool, counts: Counter) -> dict[str, Any]:
+    return {
+        "user": user.pk,
+        "username": user.username,
+        "name": user.get_full_name() or user.username,
+        "adjudicator": adjudicator,
+        "first": counts.get(Mark.Round.FIRST, 0),
+        "second": counts.get(Mark.Round.SECOND, 0),
+        "adjudication": counts.get(Mark.Round.ADJUDICATION, 0),
+        "marks": sum(counts.values()),
+        "removed": False,
+    }
+
+
+def plans_of_marker(user: User) -> list[dict[str, Any]]:
+    """The sittings a person marks, with their own marks given and the scripts left."""
+    rows = []
+    markers = Marker.objects.filter(user=user).select_related("plan__sitting__assessment__subject").order_by("-plan_id")
+    for marker in markers:
+        plan = marker.plan
+        sitting: Sitting = plan.sitting
+        mine = Mark.objects.filter(script__plan=plan, marker=user).count()
+        left = plan.scripts.exclude(status=Script.Status.DONE).exclude(marks__marker=user)
+        if not marker.adjudicator:
+            left = left.exclude(status=Script.Status.ADJUDICATION)
+        own = left.filter(attempt__student_id__in=own_students(user, sitting.assessment.school_year)).count()
+        rows.append(
+            {
+                "plan": plan.pk,
+                "sitting": sitting.pk,
+                "title": sitting.title,
+                "subject": sitting.assessment.subject.name,
+                "double": plan.double,
+                "adjudicator": marker.adjudicator,
+                "my_marks": mine,
+                "left": left.count() - own,
+                "own_students": own,
+            }
+        )
+    return rows
