@@ -41,6 +41,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = [
     "CIRCULAR_22",
+    "CIRCULAR_27",
+    "PrimaryPolicy",
+    "primary_year_level",
     "COMMENT_RESULTS",
     "FAILED",
     "LEVELS",
@@ -219,3 +222,75 @@ def retake_subjects(
     scored = [name for name, value in year_averages.items() if score(value, name=name) < policy.retake_below]
     comments = dict(zip(comment_results, _comments(comment_results.values()), strict=True))
     return scored + [name for name, result in comments.items() if result == FAILED]
+
+
+# --- primary school (Circular 27/2020) --------------------------------------------------------
+
+# A subject's level, and a quality's or a competence's, as the teacher judges them.
+SUBJECT_EXCELLENT = "Hoàn thành tốt"
+SUBJECT_DONE = "Hoàn thành"
+SUBJECT_NOT_DONE = "Chưa hoàn thành"
+SUBJECT_LEVELS = (SUBJECT_EXCELLENT, SUBJECT_DONE, SUBJECT_NOT_DONE)
+QUALITY_GOOD = "Tốt"
+QUALITY_PASSED = "Đạt"
+QUALITY_NEEDS_EFFORT = "Cần cố gắng"
+QUALITY_LEVELS = (QUALITY_GOOD, QUALITY_PASSED, QUALITY_NEEDS_EFFORT)
+# A pupil's result of the school year.
+YEAR_OUTSTANDING = "Hoàn thành xuất sắc"
+YEAR_LEVELS = (YEAR_OUTSTANDING, SUBJECT_EXCELLENT, SUBJECT_DONE, SUBJECT_NOT_DONE)
+
+
+@dataclass(frozen=True)
+class PrimaryPolicy:
+    """The end-of-year result of a primary pupil (Circular 27/2020, article 14, as summarised in
+    DOMAIN.md; the thresholds are settings): the lowest end-of-year test mark needed for each
+    level. Periodic tests are marked in whole numbers."""
+
+    outstanding_from: int = 9  # Hoàn thành xuất sắc: every subject Hoàn thành tốt, every quality Tốt
+    excellent_from: int = 7  # Hoàn thành tốt: the same levels, a lower mark
+    done_from: int = 5  # Hoàn thành: subjects at least Hoàn thành, qualities at least Đạt
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.done_from <= self.excellent_from <= self.outstanding_from <= 10:
+            raise ValueError("primary policy marks must satisfy 0 <= done <= excellent <= outstanding <= 10")
+
+
+CIRCULAR_27 = PrimaryPolicy()
+
+
+def _whole_mark(value: Score, name: str) -> int:
+    number = _exact(value, name)
+    if number != number.to_integral_value():
+        raise ValueError(f"{name} must be a whole mark (Circular 27), got {value!r}")
+    return int(number)
+
+
+def primary_year_level(
+    subject_levels: Iterable[str],
+    quality_levels: Iterable[str],
+    endterm_marks: Iterable[Score],
+    policy: PrimaryPolicy = CIRCULAR_27,
+) -> str:
+    """A primary pupil's result of the year: ``"Hoàn thành xuất sắc"``, ``"Hoàn thành tốt"``,
+    ``"Hoàn thành"`` or ``"Chưa hoàn thành"``, from the subjects' levels, the qualities' and
+    competences' levels and the end-of-year test marks (whole numbers) of the tested subjects.
+    """
+    subjects = list(subject_levels)
+    qualities = list(quality_levels)
+    for k, level in enumerate(subjects):
+        if level not in SUBJECT_LEVELS:
+            raise ValueError(f"subject_levels[{k}] must be one of {SUBJECT_LEVELS}, got {level!r}")
+    for k, level in enumerate(qualities):
+        if level not in QUALITY_LEVELS:
+            raise ValueError(f"quality_levels[{k}] must be one of {QUALITY_LEVELS}, got {level!r}")
+    marks = [_whole_mark(value, f"endterm_marks[{k}]") for k, value in enumerate(endterm_marks)]
+    lowest = min(marks, default=10)
+    all_excellent = all(level == SUBJECT_EXCELLENT for level in subjects)
+    all_good = all(level == QUALITY_GOOD for level in qualities)
+    if all_excellent and all_good and lowest >= policy.outstanding_from:
+        return YEAR_OUTSTANDING
+    if all_excellent and all_good and lowest >= policy.excellent_from:
+        return SUBJECT_EXCELLENT
+    if SUBJECT_NOT_DONE not in subjects and QUALITY_NEEDS_EFFORT not in qualities and lowest >= policy.done_from:
+        return SUBJECT_DONE
+    return SUBJECT_NOT_DONE

@@ -124,3 +124,43 @@ def test_retakes_are_scored_subjects_below_five_and_comment_subjects_not_passed(
         retake_subjects({"Toán": "4.95"}, {})
     with pytest.raises(ValueError, match=r"comment_results\[0\]"):
         retake_subjects({}, {"Âm nhạc": "đạt"})
+
+
+# --- primary school (Circular 27) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subjects", "qualities", "marks", "level"),
+    [
+        (["Hoàn thành tốt"] * 3, ["Tốt"] * 2, [9, 10], "Hoàn thành xuất sắc"),
+        (["Hoàn thành tốt"] * 3, ["Tốt"] * 2, [8, 10], "Hoàn thành tốt"),  # a mark below 9
+        (["Hoàn thành tốt", "Hoàn thành"], ["Tốt"], [10], "Hoàn thành"),  # a subject only done
+        (["Hoàn thành tốt"] * 2, ["Tốt", "Đạt"], [10], "Hoàn thành"),  # a quality only passed
+        (["Hoàn thành"] * 2, ["Đạt"], [5, "6"], "Hoàn thành"),
+        (["Hoàn thành"] * 2, ["Đạt"], [4, 9], "Chưa hoàn thành"),  # a mark below 5
+        (["Chưa hoàn thành", "Hoàn thành tốt"], ["Tốt"], [10], "Chưa hoàn thành"),
+        (["Hoàn thành"], ["Cần cố gắng"], [10], "Chưa hoàn thành"),
+    ],
+)
+def test_a_primary_pupils_year_follows_circular_27(subjects, qualities, marks, level):
+    from scoring.grades import primary_year_level
+
+    assert primary_year_level(subjects, qualities, marks) == level
+
+
+def test_primary_marks_are_whole_and_levels_known_and_the_policy_ordered():
+    from scoring.grades import PrimaryPolicy, primary_year_level
+
+    with pytest.raises(ValueError, match="whole mark"):
+        primary_year_level(["Hoàn thành"], ["Đạt"], ["7.5"])
+    with pytest.raises(TypeError):
+        primary_year_level(["Hoàn thành"], ["Đạt"], [7.0])
+    with pytest.raises(ValueError):
+        primary_year_level(["Giỏi"], ["Đạt"], [7])
+    with pytest.raises(ValueError):
+        primary_year_level(["Hoàn thành"], ["Khá"], [7])
+    with pytest.raises(ValueError):
+        PrimaryPolicy(outstanding_from=6, excellent_from=7)
+    stricter = PrimaryPolicy(outstanding_from=10, excellent_from=8, done_from=6)
+    assert primary_year_level(["Hoàn thành tốt"], ["Tốt"], [9], stricter) == "Hoàn thành tốt"
+    assert primary_year_level(["Hoàn thành"], ["Đạt"], [5], stricter) == "Chưa hoàn thành"
