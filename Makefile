@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-console bench-answer-path bench-psychometrics bench-search
+.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-console bench-answer-path bench-psychometrics bench-search bench-scoring
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -32,7 +32,8 @@ run: seed
 	@echo ""
 	@echo "  Exam engine on http://$(HOST):$(PORT)/"
 	@echo "    students : http://$(HOST):$(PORT)/exam/     student01 .. student40 / demo"
-	@echo "    board    : http://$(HOST):$(PORT)/board/    board / demo"
+	@echo "    board    : http://$(HOST):$(PORT)/board/    board / demo (the mock exam that just closed: marking, review, publication)"
+	@echo "    markers  : http://$(HOST):$(PORT)/marking/  teacher2, teacher3 / demo"
 	@echo "    teachers : http://$(HOST):$(PORT)/bank/     teacher / demo (item bank; /assessments/ for quizzes and forms)"
 	@echo "    proctor  : http://$(HOST):$(PORT)/accounts/locked/  proctor / demo (locked accounts)"
 	@echo "    school   : http://$(HOST):$(PORT)/people/   schooladmin / demo (classes, roster import)"
@@ -84,6 +85,13 @@ bench-psychometrics: $(PEERS_VENV)/.installed
 bench-search: install-dev
 	@test -n "$(DATABASE_URL)" || { echo "bench-search needs DATABASE_URL=postgresql://..."; exit 1; }
 	$(PY) bench/bank_search.py $(BENCH_ARGS)
+
+# Scoring a sitting of 100,000 attempts x 40 items on 2 Celery workers, then a rescore after a
+# re-key (needs DATABASE_URL to a PostgreSQL server, which gets a database assess_bench_pipeline,
+# and REDIS_URL, the broker; BENCH_ARGS="--attempts 10000" for a short run).
+bench-scoring: install-dev
+	@test -n "$(DATABASE_URL)" -a -n "$(REDIS_URL)" || { echo "bench-scoring needs DATABASE_URL=postgresql://... and REDIS_URL=redis://..."; exit 1; }
+	$(PY) bench/scoring_pipeline.py $(BENCH_ARGS)
 
 format: install-dev
 	$(VENV)/bin/ruff format .

@@ -700,3 +700,112 @@ class BlueprintCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part}: {self.topic_id} {self.level} x{self.item_count}"
+
+
+# Scoring a whole sitting at once (``assess.scoring_runs``): a run split into chunks of
+# attempts, each chunk a Celery task of its own, so that several workers share the work.
+
+
+class ScoringRun(models.Model):
+    """One scoring (or rescoring) of a sitting's handed-in attempts, and its progress.
+
+    ``queued -> running -> done | failed``. The counters grow as chunks finish (each in the
+    transaction that wrote its results); the item statistics are written when the last
+    chunk is done. At most one run of a sitting is queued or running at a time.
+    """
+
+    class Mode(models.TextChoices):
+        SCORE = "score", _("Score")
+        RESCORE = "rescore", _("Rescore")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="scoring_runs")
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.SCORE)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Null: started by the sweep when the sitting closed.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    total_attempts = models.PositiveIntegerField(default=0)
+    total_chunks = models.PositiveIntegerField(default=0)
+    done_chunks = models.PositiveIntegerField(default=0)
+    failed_chunks = models.PositiveIntegerField(default=0)
+    done_attempts = models.PositiveIntegerField(default=0)
+    # What the finished chunks did: attempts scored for the first time, results a rescore
+    # changed, attempts published, record entries written or corrected.
+    scored = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
+    record_entries = models.PositiveIntegerField(default=0)
+    # Item analysis of the sitting (``scoring.classical``), written when the run finishes.
+    statistics = models.JSONField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # The last time a chunk finished (or the run was queued): a run that stops moving while
+    # chunks wait has lost their tasks (``scoring_runs.scoring_runs_sweep``).
+    progressed_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sitting"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="scoring_run_one_active_per_sitting",
+            )
+        ]
+        indexes = [models.Index(fields=["sitting", "created_at"], name="scoring_run_sitting_created")]
+        verbose_name = _("scoring run")
+        verbose_name_plural = _("scoring runs")
+
+    def __str__(self) -> str:
+        return f"scoring run {self.pk} of sitting {self.sitting_id} ({self.status})"
+
+
+class ScoringChunk(models.Model):
+    """A share of a run's attempts (every attempt of a student together), scored in one
+    transaction by one Celery task.
+
+    A worker claims the chunk with a lease (``running``, ``lease_until``) and keeps its row
+    locked while it works; the sweep puts a chunk back in the queue when its lease has run out
+    and nobody holds its row (its worker died). ``data`` holds its attempts' item scores,
+    choices and omissions for the run's item analysis, until the run finishes.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    attempt_ids = models.JSONField(default=list)
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    tries = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=100, blank=True)
+    scored = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    published = models.PositiveIntegerField(default=0)
+    record_entries = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    data = models.BinaryField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["run", "number"], name="scoring_chunk_number_unique")]
+        indexes = [models.Index(fields=["status", "lease_until"], name="scoring_chunk_status_lease")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.number} of scoring run {self.run_id} ({self.status})"

@@ -8,9 +8,11 @@ candidate's websocket: it returns the reply and the events its commit produced.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import uuid
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -1040,42 +1042,195 @@ def compute_result(
     calibration read them; only the counted items make the raw score, the maximum, the
     number correct and the 10-point score in ``step``. A response a person must mark counts 0
     until marked, and ``pending_items`` says how many wait.
+
+    One attempt is a sitting of one: :class:`FormRule` does the work for both, so an attempt
+    scored alone and the same attempt scored in a chunk of thousands get the same result,
+    to the last bit of its ability estimate.
     """
-    scores = [item_score(fi, answers.get(fi.pk), marks.get(fi.pk)) for fi in form_items]
-    counted = [(fi, s) for fi, s in zip(form_items, scores, strict=True) if counts(fi)]
-    raw = sum((s.points for _fi, s in counted if not s.pending), Decimal("0"))
-    maximum = sum((fi.points for fi, _s in counted), Decimal("0"))
-    score_10 = Decimal(str(scoring.scale_to_ten(float(raw), float(maximum), step=step))) if maximum else Decimal(0)
-    theta, theta_se = _ability([fi for fi, _s in counted], [s for _fi, s in counted])
-    return Computed(
-        raw_score=raw,
-        max_score=maximum,
-        number_correct=sum(1 for _fi, s in counted if not s.pending and s.fraction == 1),
-        item_count=len(counted),
-        score_10=score_10,
-        pending_items=sum(1 for _fi, s in counted if s.pending),
-        item_scores=[None if s.pending else float(s.points) for s in scores],
-        theta=theta,
-        theta_se=theta_se,
-    )
+    return FormRule(form_items, step=step).score_values([(0, answers, marks)])[0]
 
 
-def _ability(form_items: list[FormItem], scores: list[Score]) -> tuple[float | None, float | None]:
-    """EAP ability and its standard error over the items that carry IRT parameters.
+def score_attempts(
+    form_items: list[FormItem],
+    rows: Iterable[tuple[Hashable, Mapping[int, object], Mapping[int, Decimal]]],
+    *,
+    step: str,
+) -> dict[Hashable, Computed]:
+    """The results of many attempts of one form, from inputs in memory; nothing is read or written.
 
-    The calibrated models are dichotomous: full credit is a correct response, anything else
-    (partial credit included) is not; pending items are left out.
+    ``rows``: ``(key, answers, marks)`` per attempt, answers and marks by form item id as
+    :func:`compute_result` takes them; the answer is ``{key: Computed}``. The form items may be
+    unsaved, modified copies (a re-key being considered): moderation previews every
+    candidate's score under a change before making it.
     """
-    calibrated = [
-        (fi, s) for fi, s in zip(form_items, scores, strict=True) if fi.item_version.irt_a is not None and not s.pending
-    ]
-    if not calibrated:
-        return None, None
-    responses = np.array([[1.0 if s.fraction == 1 else 0.0 for _fi, s in calibrated]])
-    items = scoring.ItemParams(
-        a=np.array([fi.item_version.irt_a for fi, _s in calibrated]),
-        b=np.array([fi.item_version.irt_b for fi, _s in calibrated]),
-        c=np.array([fi.item_version.irt_c or 0.0 for fi, _s in calibrated]),
-    )
-    ability = scoring.estimate_ability(responses, items, "eap")
-    return float(ability.theta[0]), float(ability.se[0])
+    return FormRule(form_items, step=step).score_values(rows)
+
+
+# An item's outcome for one response, as the scores need it: points (None while a person must
+# mark it), full credit, unanswered, and the item_scores entry.
+_Outcome = tuple[Decimal | None, bool, bool, float | None]
+_MISSING = object()
+
+
+class FormRule:
+    """One form's items made ready to score many attempts by :func:`item_score`'s rule.
+
+    Most responses repeat (a choice item has four options and a blank), so each distinct
+    (item, response) is scored once and remembered: keyed by the response's JSON text, as
+    the database hands it over or as ``json.dumps`` writes a value in memory (two texts of
+    one value are two keys of the same outcome). A person's mark is never remembered. The
+    10-point score is remembered per raw score.
+
+    Ability: the calibrated counted items form one matrix, a row per attempt (NaN for a
+    response awaiting a marker), estimated row by row (``chunk_size=1``): a BLAS product over
+    a block would round a row's sums differently with other rows beside it, and an attempt
+    must get the same θ whether it is scored alone or with its sitting. Identical rows are
+    estimated once.
+    """
+
+    def __init__(self, form_items: Sequence[FormItem], *, step: str) -> None:
+        self.form_items = list(form_items)
+        self.ids = [fi.pk for fi in self.form_items]
+        self.step = step
+        self.counted = [counts(fi) for fi in self.form_items]
+        self.maximum = sum((fi.points for fi, c in zip(self.form_items, self.counted, strict=True) if c), Decimal("0"))
+        self.item_count = sum(self.counted)
+        self.calibrated = [
+            j for j, fi in enumerate(self.form_items) if self.counted[j] and fi.item_version.irt_a is not None
+        ]
+        self._memo: list[dict[object, _Outcome]] = [{} for _ in self.form_items]
+        self._scores_10: dict[Decimal, Decimal] = {}
+
+    def outcome(self, j: int, answer: object, mark: Decimal | None = None) -> _Outcome:
+        """Item ``j``'s outcome for a response given as a value (and a person's mark, if any)."""
+        if mark is not None:
+            return self._outcome(j, None, mark)  # the mark is the score, whatever the response
+        try:
+            key: object = json.dumps(answer)
+        except (TypeError, ValueError):  # not JSON: not from the database; scored, not remembered
+            return self._outcome(j, answer, None)
+        return self.outcome_of_text(j, key, answer)
+
+    def outcome_of_text(self, j: int, text: object, value: object = _MISSING) -> _Outcome:
+        """Item ``j``'s outcome for a response given as its JSON text (None: no response)."""
+        memo = self._memo[j]
+        found = memo.get(text)
+        if found is None:
+            if value is _MISSING:
+                value = None if text is None else json.loads(text)  # type: ignore[arg-type]
+            found = memo[text] = self._outcome(j, value, None)
+        return found
+
+    def _outcome(self, j: int, answer: object, mark: Decimal | None) -> _Outcome:
+        score = item_score(self.form_items[j], answer, mark)
+        if score.pending:  # awaiting a person; a blank still counts as omitted for the item analysis
+            return (None, False, mark is None and answer in (None, ""), None)
+        unanswered = score.detail.get("status") == "unanswered"
+        return (score.points, score.fraction == 1, unanswered, float(score.points))
+
+    def score_10(self, raw: Decimal) -> Decimal:
+        found = self._scores_10.get(raw)
+        if found is None:
+            maximum = self.maximum
+            found = (
+                Decimal(str(scoring.scale_to_ten(float(raw), float(maximum), step=self.step)))
+                if maximum
+                else Decimal(0)
+            )
+            self._scores_10[raw] = found
+        return found
+
+    def score_values(
+        self, rows: Iterable[tuple[Hashable, Mapping[int, object], Mapping[int, Decimal]]]
+    ) -> dict[Hashable, Computed]:
+        """Results of attempts whose answers are values (``score_attempts``)."""
+        outcomes: list[tuple[Hashable, list[_Outcome]]] = []
+        for key, answers, marks in rows:
+            outcomes.append((key, [self.outcome(j, answers.get(pk), marks.get(pk)) for j, pk in enumerate(self.ids)]))
+        return self.results(outcomes)
+
+    def score_texts(
+        self, rows: Iterable[tuple[Hashable, Mapping[int, str | None], Mapping[int, Decimal]]]
+    ) -> dict[Hashable, Computed]:
+        """Results of attempts whose answers are JSON texts, as the database returns them."""
+        return self.results([(key, self.row_of_texts(answers, marks)) for key, answers, marks in rows])
+
+    def row_of_texts(self, answers: Mapping[int, str | None], marks: Mapping[int, Decimal]) -> list[_Outcome]:
+        """One attempt's outcomes, item by item, from its answers' JSON texts and its marks.
+
+        An outcome is ``(points or None while a person must mark it, full credit, unanswered,
+        the item_scores entry)``: what :meth:`results` adds up, and what the item analysis reads.
+        """
+        outcome_of_text = self.outcome_of_text
+        if marks:
+            # A person's mark is the score, whatever the response (``item_score``).
+            return [
+                self._outcome(j, None, marks[pk]) if pk in marks else outcome_of_text(j, answers.get(pk))
+                for j, pk in enumerate(self.ids)
+            ]
+        # The remembered outcome straight from each item's memo (the hot loop of a sitting's
+        # scoring: 40 lookups an attempt); a text not seen yet is scored once.
+        return [
+            memo.get(text) or outcome_of_text(j, text)
+            for j, memo, text in zip(range(len(self.ids)), self._memo, map(answers.get, self.ids), strict=True)
+        ]
+
+    def results(self, outcomes: list[tuple[Hashable, list[_Outcome]]]) -> dict[Hashable, Computed]:
+        """Each attempt's result from its items' outcomes (in the form's order)."""
+        counted = self.counted
+        zero = Decimal("0")
+        thetas = self._abilities([row for _key, row in outcomes])
+        computed: dict[Hashable, Computed] = {}
+        for index, (key, row) in enumerate(outcomes):
+            raw = zero
+            correct = pending = 0
+            for (points, full, _unanswered, _value), count in zip(row, counted, strict=True):
+                if not count:
+                    continue
+                if points is None:
+                    pending += 1
+                else:
+                    raw += points
+                    correct += full
+            theta, theta_se = thetas[index]
+            computed[key] = Computed(
+                raw_score=raw,
+                max_score=self.maximum,
+                number_correct=correct,
+                item_count=self.item_count,
+                score_10=self.score_10(raw),
+                pending_items=pending,
+                item_scores=[outcome[3] for outcome in row],
+                theta=theta,
+                theta_se=theta_se,
+            )
+        return computed
+
+    def _abilities(self, rows: list[list[_Outcome]]) -> list[tuple[float | None, float | None]]:
+        """EAP ability and its standard error of each row over the calibrated counted items.
+
+        The calibrated models are dichotomous: full credit is a correct response, anything
+        else (partial credit included) is not; pending items are left out (NaN). A row with
+        no calibrated response left has none.
+        """
+        if not self.calibrated or not rows:
+            return [(None, None)] * len(rows)
+        columns = self.calibrated
+        matrix = np.array(
+            [[np.nan if row[j][0] is None else (1.0 if row[j][1] else 0.0) for j in columns] for row in rows]
+        )
+        versions = [self.form_items[j].item_version for j in columns]
+        items = scoring.ItemParams(
+            a=np.array([v.irt_a for v in versions]),
+            b=np.array([v.irt_b for v in versions]),
+            c=np.array([v.irt_c or 0.0 for v in versions]),
+        )
+        codes = np.where(np.isnan(matrix), 2, matrix).astype(np.int8)
+        unique, first, inverse = np.unique(codes, axis=0, return_index=True, return_inverse=True)
+        ability = scoring.estimate_ability(matrix[first], items, "eap", chunk_size=1)
+        answered = (unique != 2).any(axis=1)
+        per_pattern = [
+            (float(t), float(s)) if seen else (None, None)
+            for t, s, seen in zip(ability.theta, ability.se, answered, strict=True)
+        ]
+        return [per_pattern[i] for i in np.asarray(inverse).reshape(-1)]

@@ -1,4 +1,5 @@
-"""REST API of sittings: schedule, enrol, move, cancel, make up, release, withdraw, results.
+"""REST API of sittings: schedule, enrol, move, cancel, make up, release, withdraw, results,
+and the scoring runs of a sitting (``assess.scoring_runs``).
 
 An exam board sees and runs the sittings of the organisations it oversees; a teacher the
 assignments of the assessments they built (``assess.sittings.sittings_run_by``); anyone else
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -20,10 +21,10 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsAssessor, IsStudent
 from accounts.roster import UnreadableFile, read_tables
-from config.api import Instant
+from config.api import ErrorSerializer, Instant, error_body
 from config.ids import IdField
 
-from . import selectors, sittings, statuses
+from . import scoring_runs, selectors, sittings, statuses
 from .api import AttemptOutput
 from .authoring_api import _valid
 from .models import Sitting, SittingEvent
@@ -383,3 +384,128 @@ def attempt_again(request: Request, sitting_id: int) -> Response:
     """A student's next attempt at an assignment that allows more."""
     attempt = sittings.attempt_again(sitting_id=sitting_id, user=request.user)
     return Response(selectors.attempt_summary(attempt), status=status.HTTP_201_CREATED)
+
+
+# --- scoring runs -------------------------------------------------------------------------------
+
+
+class ScoringRunInput(serializers.Serializer):
+    rescore = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Work every scored result out again from the current keys, moderation and marks "
+        "(after a re-key); otherwise score what was handed in and is not scored yet.",
+    )
+
+
+class ScoringChunksOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class ScoringAttemptsOutput(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Handed-in attempts the run covers.")
+    done = serializers.IntegerField(help_text="Of them, in chunks that are done.")
+
+
+class OptionOutput(serializers.Serializer):
+    option = serializers.CharField(allow_null=True, help_text="The option's id; null: omitted.")
+    count = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True)
+    key = serializers.BooleanField(help_text="The key, as moderated.")
+    accepted = serializers.BooleanField(help_text="Accepted besides the key (moderation).")
+    point_biserial = serializers.FloatField(allow_null=True)
+
+
+class OptionAnalysisOutput(serializers.Serializer):
+    key = serializers.CharField()
+    upper_lower = serializers.FloatField(allow_null=True, help_text="Upper third minus lower third choosing the key.")
+    choices = OptionOutput(many=True)
+
+
+class ItemStatisticsOutput(serializers.Serializer):
+    position = serializers.IntegerField(help_text="On the master form.")
+    item = serializers.IntegerField()
+    version = serializers.IntegerField()
+    item_type = serializers.CharField()
+    points = serializers.CharField()
+    counted = serializers.BooleanField(help_text="Neither a trial item nor dropped.")
+    trial = serializers.BooleanField()
+    dropped = serializers.BooleanField()
+    responses = serializers.IntegerField(help_text="Scored responses (awaiting a marker: not counted).")
+    p_value = serializers.FloatField(allow_null=True, help_text="Mean score over the points: difficulty, 0 to 1.")
+    point_biserial = serializers.FloatField(allow_null=True, help_text="With the total of the counted items.")
+    corrected_item_total = serializers.FloatField(allow_null=True, help_text="With the total without the item.")
+    omit_rate = serializers.FloatField(allow_null=True)
+    note = serializers.CharField(help_text="Why a figure is undefined, if one is.")
+    options = OptionAnalysisOutput(allow_null=True, help_text="Single-choice items: each option chosen.")
+
+
+class SittingStatisticsOutput(serializers.Serializer):
+    attempts = serializers.IntegerField()
+    alpha = serializers.FloatField(allow_null=True, help_text="Cronbach's alpha of the counted items.")
+    items = ItemStatisticsOutput(many=True)
+
+
+class ScoringRunOutput(serializers.Serializer):
+    """``assess.scoring_runs.run_data``."""
+
+    id = serializers.IntegerField()
+    mode = serializers.CharField(help_text="score or rescore.")
+    status = serializers.CharField(help_text="queued, running, done or failed.")
+    started_by = serializers.CharField(allow_null=True, help_text="Null: started when the sitting closed.")
+    created_at = Instant()
+    started_at = Instant(allow_null=True)
+    finished_at = Instant(allow_null=True)
+    chunks = ScoringChunksOutput()
+    attempts = ScoringAttemptsOutput()
+    percent = serializers.IntegerField()
+    scored = serializers.IntegerField(help_text="Attempts scored for the first time.")
+    changed = serializers.IntegerField(help_text="Results a rescore changed.")
+    published = serializers.IntegerField(help_text="Results published as they became final.")
+    record_entries = serializers.IntegerField(help_text="Record entries written or corrected.")
+    errors = serializers.ListField(child=serializers.CharField())
+    statistics = SittingStatisticsOutput(allow_null=True, help_text="The item analysis, once the run is done.")
+
+
+class ScoringRunsOutput(serializers.Serializer):
+    results = ScoringRunOutput(many=True, help_text="The latest runs, the newest first.")
+
+
+@extend_schema(methods=["GET"], responses={200: ScoringRunsOutput}, operation_id="sittings_scoring_runs_list")
+@extend_schema(
+    methods=["POST"],
+    request=ScoringRunInput,
+    responses={
+        201: ScoringRunOutput,
+        409: OpenApiResponse(
+            ErrorSerializer, description="scoring_running: a run is queued or running; it is given in `run`."
+        ),
+    },
+    operation_id="sittings_scoring_runs_start",
+)
+@api_view(["GET", "POST"])
+@permission_classes([IsAssessor])
+def sitting_scoring_runs(request: Request, sitting_id: int) -> Response:
+    """The sitting's latest scoring runs (progress, outcome, item analysis), or start one.
+
+    A run scores every handed-in attempt not scored yet (``rescore``: works every result out
+    again) in chunks shared by the workers; follow it here. A second start while one is queued
+    or running is ``409 scoring_running``, with that run.
+    """
+    sitting = _run(request).get(pk=sitting_id)
+    if request.method == "GET":
+        runs = scoring_runs.runs_of(sitting)
+        return Response({"results": ScoringRunOutput([scoring_runs.run_data(r) for r in runs], many=True).data})
+    data = _valid(ScoringRunInput, request.data)
+    try:
+        run = scoring_runs.sitting_score_start(by=request.user, sitting_id=sitting.pk, rescore=data["rescore"])
+    except scoring_runs.RunInProgress as running:
+        body = {
+            **error_body("scoring_running", running.message),
+            "run": ScoringRunOutput(scoring_runs.run_data(running.run)).data,
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    run.refresh_from_db()  # without a broker the run is over already
+    return Response(ScoringRunOutput(scoring_runs.run_data(run)).data, status=status.HTTP_201_CREATED)

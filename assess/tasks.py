@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services, sittings
+from . import scoring_runs, services, sittings
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
@@ -30,3 +30,22 @@ def attempts_score_stranded_task() -> int:
 def sittings_release_due_task() -> int:
     """Publish assignment results whose window has closed, by their feedback policy (beat)."""
     return sittings.sittings_release_due()
+
+
+@shared_task(acks_late=True)
+def scoring_chunk_run_task(chunk_id: int) -> str:
+    """Score one chunk of a sitting's scoring run (a repeat, or a chunk held by another live
+    worker, is skipped)."""
+    return scoring_runs.scoring_chunk_run(chunk_id=chunk_id, worker=scoring_runs.worker_name())
+
+
+@shared_task(acks_late=True)
+def scoring_run_finish_task(run_id: int) -> str:
+    """Finish a scoring run whose chunks have all ended: its item analysis (safe to repeat)."""
+    return scoring_runs.scoring_run_finish(run_id=run_id)
+
+
+@shared_task(acks_late=True)
+def scoring_runs_sweep_task() -> int:
+    """Chunks whose worker died, runs to finish, exam sittings closed and not scored (beat)."""
+    return scoring_runs.scoring_runs_sweep()

@@ -17,6 +17,7 @@ urlpatterns = [
     path("sittings/<id:sitting_id>/withdraw/", sittings_api.sitting_withdraw, name="api-sitting-withdraw"),
     path("sittings/<id:sitting_id>/attempts/", sittings_api.attempt_again, name="api-sitting-attempt-again"),
     path("sittings/<id:sitting_id>/results/", sittings_api.sitting_results, name="api-sitting-results"),
+    path("sittings/<id:sitting_id>/scoring-runs/", sittings_api.sitting_scoring_runs, name="api-sitting-scoring-runs"),
     path(
         "sittings/<id:sitting_id>/accommodations/",
         accommodations_api.accommodation_list,

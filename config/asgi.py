@@ -43,7 +43,8 @@ class EmbeddedBeat:
 
     Started on the first request of the process: submits attempts whose deadline passed while
     nobody was connected (every ``DEADLINE_SWEEP_SECONDS``), scores submitted attempts whose
-    scoring was lost (every ``SCORING_SWEEP_SECONDS``), publishes the results of
+    scoring was lost (every ``SCORING_SWEEP_SECONDS``), keeps sitting scoring runs moving and
+    scores exam sittings that closed (every ``SCORING_RUN_SWEEP_SECONDS``), publishes the results of
     assignments whose window closed when their policy says so (every minute), and deletes
     import uploads nobody will import and the files of old jobs (every
     ``IMPORT_UPLOAD_SWEEP_SECONDS``). With Redis configured, Celery beat
@@ -56,6 +57,7 @@ class EmbeddedBeat:
 
     async def __call__(self, scope, receive, send):
         if not self.tasks and scope["type"] in ("http", "websocket"):
+            from assess.scoring_runs import scoring_runs_sweep
             from assess.services import attempts_score_stranded, attempts_submit_expired
             from assess.sittings import sittings_release_due
             from itembank.uploads import import_uploads_sweep
@@ -64,6 +66,9 @@ class EmbeddedBeat:
             self.tasks = [
                 asyncio.ensure_future(self.every(settings.DEADLINE_SWEEP_SECONDS, attempts_submit_expired, "deadline")),
                 asyncio.ensure_future(self.every(settings.SCORING_SWEEP_SECONDS, attempts_score_stranded, "scoring")),
+                asyncio.ensure_future(
+                    self.every(settings.SCORING_RUN_SWEEP_SECONDS, scoring_runs_sweep, "sitting scoring")
+                ),
                 asyncio.ensure_future(self.every(60, sittings_release_due, "assignment results")),
                 asyncio.ensure_future(
                     self.every(settings.IMPORT_UPLOAD_SWEEP_SECONDS, import_uploads_sweep, "import upload")

@@ -196,10 +196,20 @@ DEADLINE_SWEEP_SECONDS = env_int("DEADLINE_SWEEP_SECONDS", 10, minimum=1)
 # How long a script stays on a marker's desk (no other marker gets it) before it goes back
 # to the queue (results.marking).
 MARKING_CLAIM_MINUTES = env_int("MARKING_CLAIM_MINUTES", 20, minimum=1)
+# Days after its publication during which a candidate may appeal a result (phúc khảo). The
+# regulations' figure is unconfirmed: set it to the exam board's rule.
+APPEAL_DAYS = env_int("APPEAL_DAYS", 10, minimum=1)
 # Submitted attempts still without a result this long after their last change lost their
 # scoring task (a worker killed mid-task, a broker down at submit): the sweep queues it again.
 SCORING_SWEEP_SECONDS = env_int("SCORING_SWEEP_SECONDS", 60, minimum=1)
 SCORING_SWEEP_GRACE_SECONDS = env_int("SCORING_SWEEP_GRACE_SECONDS", 120, minimum=1)
+# Scoring a whole sitting (assess.scoring_runs): attempts per chunk (one Celery task each, so
+# that the workers share a sitting); how long a worker holds a chunk before the sweep may give
+# it to another (longer than a task may run: CELERY_TASK_TIME_LIMIT); seconds between sweeps
+# (stranded chunks, runs to finish, exam sittings that closed and want scoring).
+SCORING_CHUNK_SIZE = env_int("SCORING_CHUNK_SIZE", 2000, minimum=1)
+SCORING_CHUNK_LEASE_SECONDS = env_int("SCORING_CHUNK_LEASE_SECONDS", 180, minimum=1)
+SCORING_RUN_SWEEP_SECONDS = env_int("SCORING_RUN_SWEEP_SECONDS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "submit-expired-attempts": {
         "task": "assess.tasks.attempts_submit_expired_task",
@@ -208,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
     "score-stranded-attempts": {
         "task": "assess.tasks.attempts_score_stranded_task",
         "schedule": float(SCORING_SWEEP_SECONDS),
+    },
+    "sweep-scoring-runs": {
+        "task": "assess.tasks.scoring_runs_sweep_task",
+        "schedule": float(SCORING_RUN_SWEEP_SECONDS),
     },
 }
 
@@ -470,6 +484,11 @@ SPECTACULAR_SETTINGS = {
         "AssessmentKindEnum": "assess.models.Assessment.Kind",
         "SittingKindEnum": "assess.models.Sitting.Kind",
         "FeedbackDetailEnum": "assess.models.Sitting.FeedbackDetail",
+        "ScriptStatusEnum": "results.models.Script.Status",
+        "ModerationKindEnum": "results.models.ModerationChange.Kind",
+        "ModerationStatusEnum": "results.models.ModerationChange.Status",
+        "PublicationStatusEnum": "results.models.Publication.Status",
+        "AppealStatusEnum": "results.models.Appeal.Status",
     },
     # Swagger UI and its favicon from drf-spectacular-sidecar, served as the site's static files.
     "SWAGGER_UI_DIST": "SIDECAR",

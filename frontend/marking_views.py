@@ -15,9 +15,9 @@ from django.shortcuts import render
 from accounts.permissions import AUTHORS, page_for
 from assess.sittings import sittings_run_by
 from results import selectors
-from results.models import Marker, MarkingPlan
+from results.models import Marker, MarkingPlan, ModerationChange
 
-from .marking_text import marking_text
+from .marking_text import marking_text, moderation_text
 
 
 @page_for(*AUTHORS)
@@ -63,5 +63,24 @@ def marking_desk(request: HttpRequest, plan_id: int) -> HttpResponse:
             "marker": marker,
             "bank_config": {"plan": plan_id},
             "bank_text": marking_text(),
+        },
+    )
+
+
+@page_for(*AUTHORS)
+def board_moderation(request: HttpRequest, sitting_id: int) -> HttpResponse:
+    """The items' figures and flags, changes of how an item is scored with their preview on
+    every candidate, and the review and publication of the results."""
+    sitting = sittings_run_by(request.user).filter(pk=sitting_id).first()
+    if sitting is None:
+        raise Http404
+    return render(
+        request,
+        "frontend/board_moderation.html",
+        {
+            "sitting": sitting,
+            "kinds": ModerationChange.Kind.choices,
+            "bank_config": {"sitting": sitting.pk},
+            "bank_text": moderation_text(),
         },
     )

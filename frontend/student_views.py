@@ -16,12 +16,14 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import STUDENTS, page_for
 from assess import dashboard
 from assess.models import Attempt
+from results import appeals
 
 from .student_text import student_text
 
@@ -138,4 +140,21 @@ def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
         review = dashboard.attempt_review(request.user, attempt_id)
     except Attempt.DoesNotExist:
         raise Http404 from None
-    return render(request, "frontend/exam_review.html", {"review": review})
+    attempt = Attempt.objects.select_related("sitting__assessment").get(pk=attempt_id)
+    filed = [appeals.appeal_data(a) for a in attempt.appeals.all()]
+    deadline = appeals.appeal_deadline(attempt)
+    open_now = deadline is not None and timezone.now() <= deadline
+    return render(
+        request,
+        "frontend/exam_review.html",
+        {
+            "review": review,
+            "appeals": filed,
+            "appeal_deadline": deadline,
+            "can_appeal": open_now and not filed,
+            "appeal_text": {
+                "error": _("The appeal could not be sent."),
+                "networkError": _("The server cannot be reached. Check the connection and try again."),
+            },
+        },
+    )

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -38,8 +38,10 @@ from accounts.permissions import (
     scope_of,
 )
 from accounts.throttle import client_address
-from assess import selectors, sittings
+from assess import scoring_runs, selectors, sittings
+from assess.models import ScoringRun
 from itembank.bulk import MAX_BULK_ITEMS
+from itembank.models import ItemType
 from proctoring import seb_settings
 
 from .accommodation_views import board_accommodations_context
@@ -148,12 +150,37 @@ def board_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
     results = selectors.sitting_results(sitting)
     top = max((b["count"] for b in results["distribution"]), default=0) or 1
     bars = [{**b, "percent": round(100 * b["count"] / top)} for b in results["distribution"]]
+    # Scoring the whole sitting: shown to whoever runs it (assess.scoring_runs; the API checks again).
+    scoring: dict[str, object] = {"scoring_section": False}
+    try:
+        sittings.require_runner(request.user, sitting)
+    except PermissionDenied:
+        pass
+    else:
+        runs = [scoring_runs.run_data(run) for run in scoring_runs.runs_of(sitting)]
+        for run in runs:
+            run["status_label"] = ScoringRun.Status(run["status"]).label
+            run["mode_label"] = ScoringRun.Mode(run["mode"]).label
+        statistics = next((run["statistics"] for run in runs if run["statistics"]), None)
+        types = dict(ItemType.choices)
+        for item in (statistics or {}).get("items", []):
+            item["type_label"] = types.get(item["item_type"], item["item_type"])
+        scoring = {
+            "scoring_section": True,
+            "scoring_run": runs[0] if runs else None,
+            "scoring_statistics": statistics,
+            "scoring_config": {
+                "url": reverse("api-sitting-scoring-runs", args=[sitting.pk]),
+                "active": bool(runs) and runs[0]["status"] in scoring_runs.ACTIVE,
+            },
+        }
     return render(
         request,
         "frontend/board_sitting.html",
         {
             "results": results,
             "bars": bars,
+            **scoring,
             **board_rooms_context(request, sitting),
             **board_accommodations_context(request, sitting),
         },

@@ -22,10 +22,11 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.permissions import IsAssessor
 from assess.authoring_api import _valid
+from assess.models import Attempt
 from assess.sittings import sittings_run_by
 
-from . import marking, selectors
-from .models import MarkingPlan, Script
+from . import appeals, marking, moderation, publication, selectors
+from .models import Appeal, MarkingPlan, ModerationChange, Publication, Script
 
 MAX_MARKERS = 500
 
@@ -124,7 +125,7 @@ class MarkInput(serializers.Serializer):
 
 class MarkedOutput(serializers.Serializer):
     code = serializers.CharField()
-    status = serializers.ChoiceField(choices=Script.Status.values)
+    status = serializers.ChoiceField(choices=Script.Status.choices)
     final_points = serializers.CharField(allow_null=True)
 
 
@@ -207,3 +208,310 @@ def script_release(request: Request, code: str) -> Response:
     """Put a script this marker holds back in the queue."""
     marking.script_release(by=request.user, code=code)
     return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+class ModerationInput(serializers.Serializer):
+    position = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=ModerationChange.Kind.choices)
+    reason = serializers.CharField(max_length=moderation.MAX_REASON)
+    key = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
+    keys = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, default=list, max_length=20
+    )
+
+
+class ModerationChangeOutput(serializers.Serializer):
+    """``results.selectors.change_data``."""
+
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ModerationChange.Kind.choices)
+    before = serializers.JSONField(help_text='{"dropped", "key_override", "accepted_keys"} before the change.')
+    after = serializers.JSONField()
+    reason = serializers.CharField()
+    summary = serializers.JSONField(
+        help_text='{"candidates", "changed", "up", "down", "mean_before", "mean_after"} as previewed.'
+    )
+    status = serializers.ChoiceField(choices=ModerationChange.Status.choices)
+    created_by = serializers.CharField()
+    created_at = serializers.CharField()
+    applied_by = serializers.CharField(allow_null=True)
+    applied_at = serializers.CharField(allow_null=True)
+    run = serializers.IntegerField(allow_null=True, help_text="The rescore it started (GET .../scoring-runs/).")
+
+
+class DiffRowOutput(serializers.Serializer):
+    attempt = serializers.IntegerField()
+    student = serializers.CharField()
+    name = serializers.CharField()
+    learner_id = serializers.CharField(allow_null=True)
+    raw_before = serializers.CharField()
+    raw_after = serializers.CharField()
+    score_before = serializers.CharField()
+    score_after = serializers.CharField()
+    delta = serializers.CharField()
+
+
+class ModerationPreviewOutput(serializers.Serializer):
+    change = ModerationChangeOutput()
+    rows = DiffRowOutput(many=True, help_text="The candidates whose score changes, largest changes first.")
+
+
+class ModerationItemOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    item_type = serializers.CharField()
+    item_type_label = serializers.CharField()
+    points = serializers.CharField()
+    stem_html = serializers.CharField()
+    options = serializers.JSONField(help_text='[{"id", "text"}] of a single-choice item.')
+    own_key = serializers.CharField(allow_null=True)
+    key = serializers.CharField(allow_null=True)
+    accepted = serializers.ListField(child=serializers.CharField())
+    dropped = serializers.BooleanField()
+    trial = serializers.BooleanField()
+    statistics = serializers.JSONField(allow_null=True, help_text="The item's figures from the last scoring run.")
+    flags = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=["negative", "low_discrimination", "very_easy", "very_hard", "distractor"]
+        )
+    )
+
+
+class ModerationOutput(serializers.Serializer):
+    """``results.selectors.moderation_view``."""
+
+    sitting = serializers.IntegerField()
+    run = serializers.IntegerField(allow_null=True)
+    attempts = serializers.IntegerField()
+    items = ModerationItemOutput(many=True)
+    changes = ModerationChangeOutput(many=True)
+
+
+def _change_of(request: Request, change_id: int) -> ModerationChange:
+    """A change of a sitting the person runs (404 otherwise)."""
+    return ModerationChange.objects.get(pk=change_id, sitting__in=sittings_run_by(request.user))
+
+
+@extend_schema(responses={200: ModerationOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def sitting_moderation(request: Request, sitting_id: int) -> Response:
+    """Every item with its scoring, figures and flags, and the changes made so far."""
+    sitting = sittings_run_by(request.user).select_related("form").get(pk=sitting_id)
+    return Response(selectors.moderation_view(sitting))
+
+
+@extend_schema(request=ModerationInput, responses={201: ModerationPreviewOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def moderation_preview(request: Request, sitting_id: int) -> Response:
+    """Preview a change: every candidate's score before and after (nothing is written but the
+    previewed change)."""
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    data = _valid(ModerationInput, request.data)
+    change, rows = moderation.moderation_preview(by=request.user, sitting_id=sitting.pk, **data)
+    return Response({"change": selectors.change_data(change), "rows": rows}, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=None, responses={200: ModerationChangeOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def moderation_apply(request: Request, change_id: int) -> Response:
+    """Apply a previewed change to the item on every test code; the sitting is rescored."""
+    change = moderation.moderation_apply(by=request.user, change_id=_change_of(request, change_id).pk)
+    return Response(selectors.change_data(change))
+
+
+@extend_schema(request=None, responses={200: ModerationChangeOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def moderation_discard(request: Request, change_id: int) -> Response:
+    change = moderation.moderation_discard(by=request.user, change_id=_change_of(request, change_id).pk)
+    return Response(selectors.change_data(change))
+
+
+# --- publication ------------------------------------------------------------------------------
+
+
+class ReadinessOutput(serializers.Serializer):
+    unscored = serializers.IntegerField()
+    awaiting_marks = serializers.IntegerField()
+    running = serializers.IntegerField()
+    results = serializers.IntegerField()
+
+
+class PublicationEventOutput(serializers.Serializer):
+    def get_fields(self) -> dict[str, serializers.Field]:  # "from" is a Python keyword
+        return {"from": serializers.CharField(), **super().get_fields()}
+
+    to = serializers.CharField()
+    by = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+    detail = serializers.JSONField()
+    at = serializers.CharField()
+
+
+class PublicationOutput(serializers.Serializer):
+    """``results.publication.publication_data``."""
+
+    status = serializers.ChoiceField(choices=Publication.Status.choices)
+    note = serializers.CharField()
+    readiness = ReadinessOutput()
+    events = PublicationEventOutput(many=True)
+
+
+class NoteInput(serializers.Serializer):
+    note = serializers.CharField(max_length=publication.MAX_REASON, required=False, allow_blank=True, default="")
+
+
+class WithdrawInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=publication.MAX_REASON)
+
+
+@extend_schema(responses={200: PublicationOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def sitting_publication(request: Request, sitting_id: int) -> Response:
+    return Response(publication.publication_data(sittings_run_by(request.user).get(pk=sitting_id)))
+
+
+@extend_schema(request=NoteInput, responses={200: PublicationOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def publication_review(request: Request, sitting_id: int) -> Response:
+    """The board has checked the complete results (draft -> reviewed)."""
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    publication.publication_review(by=request.user, sitting_id=sitting.pk, **_valid(NoteInput, request.data))
+    return Response(publication.publication_data(sitting))
+
+
+@extend_schema(request=None, responses={200: PublicationOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def publication_publish(request: Request, sitting_id: int) -> Response:
+    """Release the reviewed results to the students and their records (reviewed -> published)."""
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    publication.publication_publish(by=request.user, sitting_id=sitting.pk)
+    return Response(publication.publication_data(sitting))
+
+
+@extend_schema(request=WithdrawInput, responses={200: PublicationOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def publication_withdraw(request: Request, sitting_id: int) -> Response:
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    publication.publication_withdraw(by=request.user, sitting_id=sitting.pk, **_valid(WithdrawInput, request.data))
+    return Response(publication.publication_data(sitting))
+
+
+# --- appeals ----------------------------------------------------------------------------------
+
+
+class AppealInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=appeals.MAX_TEXT)
+
+
+class AppealMarkInput(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1, help_text="The item's position on the candidate's form.")
+    points = serializers.CharField(max_length=20)
+
+
+class DecideInput(serializers.Serializer):
+    decision = serializers.CharField(max_length=appeals.MAX_TEXT)
+    marks = AppealMarkInput(many=True, required=False, default=list, max_length=50)
+
+
+class AppealChangeOutput(serializers.Serializer):
+    item = serializers.IntegerField()
+    before = serializers.CharField(allow_null=True)
+    after = serializers.CharField()
+
+
+class AppealOutput(serializers.Serializer):
+    """``results.appeals.appeal_data`` (the board's answer adds the candidate and the items)."""
+
+    id = serializers.IntegerField()
+    attempt = serializers.IntegerField()
+    reason = serializers.CharField()
+    status = serializers.ChoiceField(choices=Appeal.Status.choices)
+    filed_at = serializers.CharField()
+    score_before = serializers.CharField()
+    score_after = serializers.CharField(allow_null=True)
+    decision = serializers.CharField()
+    decided_at = serializers.CharField(allow_null=True)
+    changes = AppealChangeOutput(many=True)
+
+
+class BoardAppealItemOutput(serializers.Serializer):
+    item = serializers.IntegerField()
+    points = serializers.CharField()
+    stem_html = serializers.CharField()
+    response = serializers.CharField(allow_blank=True)
+    rubric = RubricCriterionOutput(many=True)
+    mark = serializers.CharField(allow_null=True)
+
+
+class BoardAppealOutput(AppealOutput):
+    student = serializers.CharField()
+    name = serializers.CharField()
+    learner_id = serializers.CharField(allow_null=True)
+    decided_by = serializers.CharField(allow_null=True)
+    items = BoardAppealItemOutput(many=True)
+
+
+class MyAppealsOutput(serializers.Serializer):
+    deadline = serializers.CharField(allow_null=True, help_text="Until when this result may be appealed.")
+    appeals = AppealOutput(many=True)
+
+
+@extend_schema(methods=["GET"], responses={200: MyAppealsOutput})
+@extend_schema(methods=["POST"], request=AppealInput, responses={201: AppealOutput})
+@api_view(["GET", "POST"])
+@permission_classes([IsAuthenticated])
+def attempt_appeal(request: Request, attempt_id: int) -> Response:
+    """A student's appeals of their own published result (GET), or a new one (POST)."""
+    attempt = Attempt.objects.get(pk=attempt_id, student=request.user)
+    if request.method == "POST":
+        appeal = appeals.appeal_file(by=request.user, attempt_id=attempt.pk, **_valid(AppealInput, request.data))
+        return Response(appeals.appeal_data(appeal), status=status.HTTP_201_CREATED)
+    deadline = appeals.appeal_deadline(attempt) if attempt.status == "published" else None
+    return Response(
+        {
+            "deadline": deadline.isoformat() if deadline else None,
+            "appeals": [appeals.appeal_data(a) for a in attempt.appeals.all()],
+        }
+    )
+
+
+@extend_schema(responses={200: BoardAppealOutput(many=True)})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def sitting_appeals(request: Request, sitting_id: int) -> Response:
+    """The appeals of a sitting's results, open first, with the scripts' marked responses."""
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    found = (
+        Appeal.objects.filter(attempt__sitting=sitting)
+        .select_related("attempt__student", "attempt__sitting__assessment", "decided_by")
+        .order_by("-status", "filed_at")
+    )
+    rows = sorted(found, key=lambda a: (a.status != Appeal.Status.OPEN, a.filed_at))
+    return Response([appeals.appeal_data(a, for_board=True) for a in rows])
+
+
+@extend_schema(request=DecideInput, responses={200: BoardAppealOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def appeal_decide(request: Request, appeal_id: int) -> Response:
+    """Settle an appeal: new marks of the script's marked responses, if any, and the decision."""
+    appeal = Appeal.objects.get(pk=appeal_id, attempt__sitting__in=sittings_run_by(request.user))
+    data = _valid(DecideInput, request.data)
+    decided = appeals.appeal_decide(
+        by=request.user,
+        appeal_id=appeal.pk,
+        decision=data["decision"],
+        marks={mark["item"]: mark["points"] for mark in data["marks"]},
+    )
+    return Response(appeals.appeal_data(decided, for_board=True))

@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assess.models import Attempt, FormItem, Sitting
+from assess.models import Attempt, FormItem, ScoringRun, Sitting
 
 
 class MarkingPlan(models.Model):
@@ -100,3 +100,129 @@ class Mark(models.Model):
             models.UniqueConstraint(fields=["script", "marker"], name="mark_one_per_marker"),
             models.CheckConstraint(condition=models.Q(points__gte=0), name="mark_points_non_negative"),
         ]
+
+
+class ModerationChange(models.Model):
+    """One change the board makes to how an item of a sitting is scored, after the sitting:
+    drop it (it counts for no one), restore it, re-key it, accept further keys, or undo a
+    re-key. It is previewed first (every candidate's score before and after) and then applied
+    to the item on every test code, which rescores the sitting. Kept for good: the audit."""
+
+    class Kind(models.TextChoices):
+        DROP = "drop", _("Drop the item")
+        RESTORE = "restore", _("Count the item again")
+        REKEY = "rekey", _("Change the key")
+        ACCEPT = "accept", _("Accept further keys")
+        RESET = "reset", _("Back to the item's own key")
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        APPLIED = "applied", _("Applied")
+        DISCARDED = "discarded", _("Discarded")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="moderation_changes")
+    position = models.PositiveIntegerField(_("item"))  # on the master form
+    kind = models.CharField(_("change"), max_length=20, choices=Kind.choices)
+    # The item's scoring before and after: {"dropped", "key_override", "accepted_keys"}.
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    reason = models.CharField(_("reason"), max_length=500)
+    # What the preview found: results changed, up, down, the means before and after.
+    summary = models.JSONField(default=dict)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PREVIEWED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    # The rescore the change started.
+    run = models.ForeignKey(ScoringRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["sitting_id", "-created_at", "-id"]
+        verbose_name = _("moderation change")
+        verbose_name_plural = _("moderation changes")
+
+
+class Publication(models.Model):
+    """A sitting's results on their way to the students: ``draft`` (being scored, marked and
+    moderated) -> ``reviewed`` (the board checked them) -> ``published``. A change after the
+    review (a moderation, an appeal) sends them back to ``draft``; publishing needs a review
+    of the results as they are."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        REVIEWED = "reviewed", _("Reviewed")
+        PUBLISHED = "published", _("Published")
+
+    sitting = models.OneToOneField(Sitting, on_delete=models.CASCADE, related_name="publication")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Why it went back to draft last (a moderation change, an appeal, a withdrawal).
+    note = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+
+
+class PublicationEvent(models.Model):
+    """Every move of a publication, by whom, when and why: the audit."""
+
+    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["publication_id", "at", "id"]
+
+
+class Appeal(models.Model):
+    """A candidate asks for their published script to be reviewed (phúc khảo).
+
+    ``open`` until the board decides: ``changed`` when the review changed a mark (the result
+    and the record follow, and the student sees the new result), ``unchanged`` otherwise.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Awaiting review")
+        CHANGED = "changed", _("Reviewed: the score changed")
+        UNCHANGED = "unchanged", _("Reviewed: the score stands")
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="appeals")
+    reason = models.CharField(_("reason"), max_length=1000)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    filed_at = models.DateTimeField(default=timezone.now)
+    score_before = models.DecimalField(max_digits=5, decimal_places=2)
+    score_after = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=1000, blank=True)
+    # The marks the review gave: [{"item": position, "before": "1.00", "after": "1.50"}].
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-filed_at", "-id"]
+        constraints = [
+            # one appeal at a time per script
+            models.UniqueConstraint(
+                fields=["attempt"], condition=models.Q(status="open"), name="appeal_one_open_per_attempt"
+            )
+        ]
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")

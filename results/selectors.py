@@ -126,3 +126,103 @@ def plans_of_marker(user: User) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+# Flags of the item analysis: an item whose figures call for a look before publication.
+EASY_ABOVE = 0.95
+HARD_BELOW = 0.2
+DISCRIMINATION_BELOW = 0.2
+
+
+def item_flags(stats: dict[str, Any] | None) -> list[str]:
+    """Why an item of a sitting deserves a look: codes the pages translate."""
+    if not stats or not stats.get("responses"):
+        return []
+    flags = []
+    p_value, discrimination = stats.get("p_value"), stats.get("corrected_item_total")
+    if discrimination is not None and discrimination < 0:
+        flags.append("negative")
+    elif discrimination is not None and discrimination < DISCRIMINATION_BELOW:
+        flags.append("low_discrimination")
+    if p_value is not None and p_value > EASY_ABOVE:
+        flags.append("very_easy")
+    if p_value is not None and p_value < HARD_BELOW:
+        flags.append("very_hard")
+    options = (stats.get("options") or {}).get("choices") or []
+    key_rpb = next((o["point_biserial"] for o in options if o.get("key")), None)
+    if key_rpb is not None and any(
+        not o.get("key") and o.get("option") is not None and (o.get("point_biserial") or -1) > key_rpb for o in options
+    ):
+        flags.append("distractor")  # stronger candidates chose another option than the key
+    return flags
+
+
+def moderation_view(sitting: Sitting) -> dict[str, Any]:
+    """Every item of the sitting's master form: how it is scored now, its figures from the last
+    finished scoring run with its flags, and the changes made so far."""
+    from assess.models import FormItem, ScoringRun
+
+    from .models import ModerationChange
+
+    master_id = sitting.form.parent_id or sitting.form_id
+    view = {entry["item"]: entry for entry in form_content(master_id)}
+    run = ScoringRun.objects.filter(sitting=sitting, status=ScoringRun.Status.DONE).order_by("-finished_at").first()
+    statistics = {item["position"]: item for item in ((run.statistics or {}).get("items", []) if run else [])}
+    items = []
+    for form_item in (
+        FormItem.objects.filter(form_id=master_id).select_related("item_version__item").order_by("position")
+    ):
+        version = form_item.item_version
+        own_key = version.scoring_key().get("key") if version.item.item_type == "single_choice" else None
+        stats = statistics.get(form_item.position)
+        items.append(
+            {
+                "position": form_item.position,
+                "item_type": version.item.item_type,
+                "item_type_label": str(version.item.get_item_type_display()),
+                "points": str(form_item.points),
+                "stem_html": view.get(form_item.position, {}).get("stem_html", ""),
+                "options": [
+                    {"id": str(o.get("id")), "text": str(o.get("text", ""))}
+                    for o in version.content.get("options", [])
+                    if isinstance(o, dict)
+                ]
+                if version.item.item_type == "single_choice"
+                else [],
+                "own_key": own_key,
+                "key": (form_item.key_override or {}).get("key", own_key),
+                "accepted": [k.get("key") for k in form_item.accepted_keys if isinstance(k, dict)],
+                "dropped": form_item.dropped,
+                "trial": form_item.trial,
+                "statistics": stats,
+                "flags": item_flags(stats),
+            }
+        )
+    changes = ModerationChange.objects.filter(sitting=sitting).select_related("created_by", "applied_by")[:100]
+    return {
+        "sitting": sitting.pk,
+        "run": run.pk if run else None,
+        "attempts": (run.statistics or {}).get("attempts", 0) if run else 0,
+        "items": items,
+        "changes": [change_data(change) for change in changes],
+    }
+
+
+def change_data(change) -> dict[str, Any]:
+    return {
+        "id": change.pk,
+        "position": change.position,
+        "kind": change.kind,
+        "before": change.before,
+        "after": change.after,
+        "reason": change.reason,
+        "summary": change.summary,
+        "status": change.status,
+        "created_by": change.created_by.username,
+        "created_at": change.created_at.isoformat(),
+        "applied_by": change.applied_by.username if change.applied_by_id else None,
+        "applied_at": change.applied_at.isoformat() if change.applied_at else None,
+        "run": change.run_id,
+    }

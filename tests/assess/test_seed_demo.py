@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import ClassMembership, Role, SchoolClass, User
 from assess.management.commands.seed_demo import (
     EVERY_TYPE,
+    FINISHED_TITLE,
     ITEMS,
     LAB_TITLE,
     PASSWORD,
@@ -19,7 +20,7 @@ from assess.management.commands.seed_demo import (
     SCHOOL_YEAR,
     SITTING_TITLE,
 )
-from assess.models import Attempt, Sitting
+from assess.models import Attempt, RecordEntry, Result, Sitting
 from itembank.importing import ImportDefaults, import_preview
 from itembank.interchange.xlsx import template_xlsx
 from itembank.models import ItemVersion
@@ -60,7 +61,13 @@ def test_seed_demo_is_complete_open_and_idempotent():
     call_command("seed_demo")
     sitting.refresh_from_db()
     assert sitting.is_open()
-    assert Sitting.objects.count() == 4 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
+    assert Sitting.objects.count() == 5 and ItemVersion.objects.count() == 20 + len(EVERY_TYPE)
+    # The day after: a mock exam ten students handed in, scored, each essay awaiting its mark.
+    finished = Sitting.objects.get(title=FINISHED_TITLE)
+    assert finished.closes_at < timezone.now()
+    assert set(finished.attempts.values_list("status", flat=True)) == {"scored"}
+    assert set(Result.objects.filter(attempt__sitting=finished).values_list("pending_items", flat=True)) == {1}
+    assert finished.attempts.count() == 10 and not RecordEntry.objects.filter(attempt__sitting=finished).exists()
     # Exam day in a lab: one class placed in a room whose console is the demo proctor's.
     lab = Sitting.objects.get(title=LAB_TITLE)
     (room,) = SittingRoom.objects.filter(sitting=lab)

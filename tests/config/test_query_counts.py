@@ -257,8 +257,9 @@ LISTS = {
     "sittings": (add_sittings, "board", lambda w: "/api/sittings/", 4),
     "sitting results": (add_candidates, "board", lambda w: f"/api/sittings/{w.sitting.pk}/results/", 5),
     "board page": (add_sittings, "board", lambda w: "/board/", 4),
-    # +2: the accommodations form's candidates (at most 2,000) and classes.
-    "board sitting page": (add_candidates, "board", lambda w: f"/board/sittings/{w.sitting.pk}/", 7),
+    # +2: the accommodations form's candidates (at most 2,000) and classes; +1: the sitting's
+    # latest scoring runs.
+    "board sitting page": (add_candidates, "board", lambda w: f"/board/sittings/{w.sitting.pk}/", 8),
     "my attempts": (add_sittings, "student", lambda w: "/api/me/attempts/", 3),
     "exam list page": (add_sittings, "student", lambda w: "/exam/", 3),
     "own record": (add_record, "student", lambda w: f"/api/students/{w.student.pk}/record/", 4),

@@ -6,6 +6,7 @@ demo sitting's window so that it is open now.
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,8 +17,8 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.models import Organisation, Role, User
-from assess import authoring, sittings, test_codes
-from assess.models import Assessment, Form, RecordEntryType, Sitting
+from assess import authoring, selectors, services, sittings, test_codes
+from assess.models import Assessment, Form, FormItem, RecordEntryType, Sitting
 from itembank import services as bank
 from itembank.models import CognitiveLevel, ItemVersion, Subject, Topic
 
@@ -28,6 +29,10 @@ MIDTERM_TITLE = "Kiểm tra giữa kỳ I – Toán 12"
 LAB_TITLE = "Thi thử trong phòng máy – Toán 12 (demo)"
 LAB_NAME = "Phòng máy 1"
 QUIZ_TITLE = "Kiểm tra 15 phút – Hàm số và lôgarit (demo)"
+FINISHED_TITLE = "Thi thử cuối kỳ I – Toán 12 (demo, đã thi: chấm tự luận, duyệt, công bố)"
+# Who sat the finished mock exam, and the essay each wrote (blank for some).
+FINISHED_STUDENTS = range(31, 41)
+ESSAY = "Ta có y' = -2x + 4 = 0 khi x = 2. So sánh y(0) = 0, y(2) = 4, y(3) = 3: giá trị lớn nhất là 4, tại x = 2."
 QUIZ_BLUEPRINT = "Ma trận 15 phút – Hàm số và lôgarit"
 
 # (topic, level, stem, options A-D, key, irt_a, irt_b)
@@ -385,12 +390,13 @@ class Command(BaseCommand):
         quiz = self._quiz(teacher, school, subject, classes[0], opens_at, closes_at)
         practice = self._practice(teacher, board, subject, school, students)
         lab = self._lab(board, school_admin, proctor, sitting.form, classes[1], opens_at, closes_at)
+        finished = self._finished(board, school, subject, versions, students)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}, "
                 f"{Form.objects.filter(parent=sitting.form).count()} test codes), the quiz '{quiz.title}' "
                 f"assigned to {classes[0].name}, '{lab.title}' placed in a lab for {classes[1].name} (the "
-                f"proctor's console), and '{practice.title}' (every item type) "
+                f"proctor's console), '{finished.title}' (handed in, essays to mark), and '{practice.title}' (every item type) "
                 f"open until {sitting.closes_at:%Y-%m-%d %H:%M} UTC with {sitting.attempts.count()} candidates. "
                 f"Logins: admin (the Django admin), schooladmin (classes and rosters), teacher, teacher2, teacher3, "
                 f"proctor, board, student01..student40; password '{PASSWORD}'."
@@ -420,6 +426,66 @@ class Command(BaseCommand):
             sittings.sitting_enrol(by=board, sitting_id=sitting.pk, candidates=candidates)
         return sitting
 
+    def _finished(self, board: User, school, subject: Subject, versions, students) -> Sitting:
+        """A mock exam taken and handed in by ten students, scored, its essays awaiting marks:
+        what the board marks (or has marked), moderates and publishes the day after."""
+        sitting = Sitting.objects.filter(title=FINISHED_TITLE).first()
+        if sitting is not None:
+            return sitting
+        essay = (
+            ItemVersion.objects.filter(item__source__startswith="demo:every-type:", item__item_type="essay")
+            .order_by("-number")
+            .first()
+        )
+        assessment = self._assessment(
+            board,
+            school,
+            subject,
+            "Thi thử cuối kỳ I – Toán 12",
+            Assessment.Kind.PERIODIC,
+            RecordEntryType.ENDTERM,
+            45,
+            authoring.PartSpec("Phần I", 8, Decimal("1"), "single_choice"),
+            authoring.PartSpec("Phần II", 1, Decimal("2"), "essay"),
+        )
+        form = Form.objects.filter(assessment=assessment, code="301").first()
+        if form is None:
+            form = authoring.form_build(
+                by=board,
+                assessment_id=assessment.pk,
+                code="301",
+                item_ids=[[v.item_id for v in versions[:8]], [essay.item_id]],
+            )
+        now = timezone.now()
+        takers = [students[n - 1] for n in FINISHED_STUDENTS]
+        sitting = self._schedule(
+            board, form, FINISHED_TITLE, now - timedelta(minutes=50), now + timedelta(minutes=5), takers
+        )
+        rng = random.Random(2026)
+        for attempt in sitting.attempts.select_related("student").order_by("pk"):
+            token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
+            services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
+            slots = selectors.form_index(attempt.form_id)
+            seq = 0
+            for position, slot in sorted(slots.items()):
+                form_item = FormItem.objects.select_related("item_version__item").get(pk=slot.form_item_id)
+                if form_item.item_version.item.item_type == "essay":
+                    value: object = ESSAY if rng.random() < 0.8 else ""
+                else:
+                    key = form_item.item_version.scoring_key()["key"]
+                    chosen = key if rng.random() < 0.7 else rng.choice("ABCD")
+                    value = form_item.response_ids.get("options", {}).get(chosen, chosen)
+                seq += 1
+                services.attempt_record_answer(attempt_id=attempt.pk, token=token, seq=seq, item=position, value=value)
+            services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
+            services.attempt_score(attempt_id=attempt.pk)
+        # the window is over: it ended five minutes ago
+        Sitting.objects.filter(pk=sitting.pk).update(
+            opens_at=now - timedelta(hours=2), closes_at=now - timedelta(minutes=5)
+        )
+        sitting.refresh_from_db()
+        return sitting
+
     def _lab(self, board: User, school_admin: User, proctor: User, form: Form, school_class, opens_at, closes_at):
         """Exam day in a lab: the midterm's form for one class, placed in "Phòng máy 1" (a 4 × 5
         lab with two spare seats) with the demo proctor, who checks candidates in, opens the room
@@ -444,7 +510,7 @@ class Command(BaseCommand):
         return sitting
 
     @staticmethod
-    def _assessment(by: User, school, subject: Subject, title: str, kind, entry, minutes: int, part) -> Assessment:
+    def _assessment(by: User, school, subject: Subject, title: str, kind, entry, minutes: int, *parts) -> Assessment:
         found = Assessment.objects.filter(title=title, organisation=school).first()
         return found or authoring.assessment_create(
             by=by,
@@ -457,7 +523,7 @@ class Command(BaseCommand):
                 term=1,
                 record_entry_type=entry,
                 duration_minutes=minutes,
-                parts=(part,),
+                parts=parts,
                 organisation_id=school.pk,
             ),
         )
