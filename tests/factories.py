@@ -189,6 +189,22 @@ def make_sitting(
     )
 
 
+def take(attempt: Attempt, answers: dict[int, object]):
+    """The student answers (positions of their form -> values in the version's ids), hands in,
+    and the attempt is scored (the task the commit queues, run here); its result."""
+    from assess.models import Result
+
+    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
+    services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
+    for seq, (position, value) in enumerate(answers.items(), start=1):
+        services.attempt_record_answer(
+            attempt_id=attempt.pk, token=token, seq=seq, item=position, value=shown(attempt, position, value)
+        )
+    services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
+    services.attempt_score(attempt_id=attempt.pk)
+    return Result.objects.get(attempt=attempt)
+
+
 ESSAY_RUBRIC = [
     {
         "criterion": "Lời giải",

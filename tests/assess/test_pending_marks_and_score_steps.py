@@ -12,22 +12,9 @@ from django.test import Client
 from accounts.models import Role, User
 from assess import dashboard, selectors, services, sittings, statuses
 from assess.models import Assessment, Attempt, RecordEntry, Result
-from tests.factories import make_essay_sitting, make_user, shown
+from tests.factories import make_essay_sitting, make_user, take
 
 pytestmark = pytest.mark.django_db
-
-
-def take(attempt: Attempt, answers: dict[int, object]) -> Result:
-    """The student answers (positions -> values as the author wrote them), hands in; scored."""
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
-    services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
-    for seq, (position, value) in enumerate(answers.items(), start=1):
-        services.attempt_record_answer(
-            attempt_id=attempt.pk, token=token, seq=seq, item=position, value=shown(attempt, position, value)
-        )
-    services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
-    services.attempt_score(attempt_id=attempt.pk)  # the task the commit queues
-    return Result.objects.get(attempt=attempt)
 
 
 def board_of(sitting) -> User:

@@ -36,18 +36,6 @@ from tests.factories import logged_in_client, make_department, make_school, make
 
 pytestmark = pytest.mark.django_db
 
-RESULT_FIELDS = (
-    "raw_score",
-    "max_score",
-    "number_correct",
-    "item_count",
-    "score_10",
-    "pending_items",
-    "item_scores",
-    "theta",
-    "theta_se",
-)
-
 
 # --- building sittings --------------------------------------------------------------------------
 
@@ -162,7 +150,7 @@ def snapshot(sitting: Sitting) -> dict:
     return {
         "results": {
             r["attempt_id"]: r
-            for r in Result.objects.filter(attempt__sitting=sitting).values("attempt_id", *RESULT_FIELDS)
+            for r in Result.objects.filter(attempt__sitting=sitting).values("attempt_id", *scoring_runs.RESULT_FIELDS)
         },
         "entries": sorted(
             RecordEntry.objects.filter(attempt__sitting=sitting).values_list(
@@ -418,7 +406,7 @@ def test_score_attempts_previews_a_re_key_on_unsaved_form_items_without_a_query(
     moderate(sitting, 1, key_override={"key": "B"})
     run(sitting, world.board, django_capture_on_commit_callbacks, rescore=True)
     for attempt in attempts:
-        stored = Result.objects.filter(attempt=attempt).values(*RESULT_FIELDS).get()
+        stored = Result.objects.filter(attempt=attempt).values(*scoring_runs.RESULT_FIELDS).get()
         assert stored == {
             name: (Decimal(str(value)).quantize(Decimal("0.01")) if isinstance(value, Decimal) else value)
             for name, value in preview[attempt.pk].fields().items()

@@ -16,8 +16,8 @@ from tests.browser.test_exam_browser import browser as browser  # noqa: F401  (f
 from tests.browser.test_exam_browser import log_in, new_page
 from tests.browser.test_exam_browser import server as server  # noqa: F401  (fixture)
 from tests.browser.test_rooms_browser import _fits
-from tests.factories import make_sitting
-from tests.results.test_moderation import board_of, take
+from tests.factories import make_sitting, take
+from tests.results.test_moderation import board_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

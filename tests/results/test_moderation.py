@@ -12,24 +12,13 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role, User
-from assess import services, sittings, statuses, test_codes
-from assess.models import Attempt, FormItem, RecordEntry, Result, ScoringRun, Sitting
+from assess import sittings, statuses, test_codes
+from assess.models import FormItem, RecordEntry, Result, ScoringRun, Sitting
 from results import moderation, publication
 from results.models import ModerationChange, Publication, PublicationEvent
-from tests.factories import make_sitting, make_user, shown
+from tests.factories import make_sitting, make_user, take
 
 pytestmark = pytest.mark.django_db
-
-
-def take(attempt: Attempt, answers: dict[int, str]) -> None:
-    token = services.attempt_connect(attempt_id=attempt.pk, user=attempt.student).token
-    services.attempt_start(attempt_id=attempt.pk, user=attempt.student, token=token)
-    for seq, (position, value) in enumerate(answers.items(), start=1):
-        services.attempt_record_answer(
-            attempt_id=attempt.pk, token=token, seq=seq, item=position, value=shown(attempt, position, value)
-        )
-    services.attempt_submit(attempt_id=attempt.pk, user=attempt.student, token=token)
-    services.attempt_score(attempt_id=attempt.pk)
 
 
 def board_of(sitting: Sitting) -> User:
