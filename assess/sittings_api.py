@@ -351,11 +351,28 @@ def sitting_makeup(request: Request, sitting_id: int) -> Response:
     return Response(body, status=status.HTTP_201_CREATED)
 
 
+def _refuse_exam(sitting: Sitting) -> None:
+    if sitting.kind == Sitting.Kind.EXAM:
+        raise serializers.ValidationError(
+            {
+                "sitting": [
+                    _(
+                        "An exam's results are published after their review: "
+                        "use the sitting's review and publication page."
+                    )
+                ]
+            }
+        )
+
+
 @extend_schema(request=None, responses={200: SittingReleasedOutput})
 @api_view(["POST"])
 @permission_classes([IsAssessor])
 def sitting_release(request: Request, sitting_id: int) -> Response:
+    """Release an assignment's results. An exam's are published after their review
+    (``/api/sittings/{id}/publication/``)."""
     sitting = _run(request).get(pk=sitting_id)
+    _refuse_exam(sitting)
     released = sittings.sitting_release(by=request.user, sitting_id=sitting.pk)
     return Response(_detail(request, sitting.pk, released=released))
 
@@ -365,6 +382,7 @@ def sitting_release(request: Request, sitting_id: int) -> Response:
 @permission_classes([IsAssessor])
 def sitting_withdraw(request: Request, sitting_id: int) -> Response:
     sitting = _run(request).get(pk=sitting_id)
+    _refuse_exam(sitting)
     reason = _valid(ReasonInput, request.data)["reason"]
     withdrawn = sittings.sitting_withdraw(by=request.user, sitting_id=sitting.pk, reason=reason)
     return Response(_detail(request, sitting.pk, withdrawn=withdrawn))

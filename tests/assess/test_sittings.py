@@ -398,12 +398,19 @@ def test_release_shows_results_to_students_and_withdrawal_takes_them_back_audite
     assert student.get(record).json()["entries"] == []
     client = logged_in_client(world.board)
     assert logged_in_client(world.teacher).post(f"/api/sittings/{sitting.pk}/release/").status_code == 404
-    response = client.post(f"/api/sittings/{sitting.pk}/release/")
-    assert response.status_code == 200 and response.json()["released"] == 1
+    # an exam's results are published after their review, not by the assignments' release
+    refused = client.post(f"/api/sittings/{sitting.pk}/release/")
+    assert refused.status_code == 400 and "sitting" in refused.json()["error"]["fields"]
+    assert client.post(f"/api/sittings/{sitting.pk}/publication/review/").json()["status"] == "reviewed"
+    response = client.post(f"/api/sittings/{sitting.pk}/publication/publish/")
+    assert response.status_code == 200 and response.json()["status"] == "published"
     assert [e["score"] for e in student.get(record).json()["entries"]] == ["10.0"]
-    assert _post(client, f"/api/sittings/{sitting.pk}/withdraw/", {"reason": ""}).status_code == 400
-    response = _post(client, f"/api/sittings/{sitting.pk}/withdraw/", {"reason": "sai đáp án câu 2"})
-    assert response.json()["withdrawn"] == 1 and response.json()["released_at"] is None
+    assert _post(client, f"/api/sittings/{sitting.pk}/withdraw/", {"reason": "x"}).status_code == 400
+    assert _post(client, f"/api/sittings/{sitting.pk}/publication/withdraw/", {"reason": ""}).status_code == 400
+    response = _post(client, f"/api/sittings/{sitting.pk}/publication/withdraw/", {"reason": "sai đáp án câu 2"})
+    assert response.json()["status"] == "draft"
+    sitting.refresh_from_db()
+    assert sitting.released_at is None
     assert student.get(record).json()["entries"] == []
     kinds = list(SittingEvent.objects.filter(sitting=sitting).values_list("kind", flat=True))
     assert kinds[-2:] == ["released", "withdrawn"]

@@ -38,7 +38,8 @@ def test_an_assessment_page_shows_its_forms_codes_and_sittings_to_its_owner_only
     html = client.get(f"/assessments/{form.assessment_id}/").content.decode()
     assert "GOC" in html and f"/api/forms/{form.pk}/keys.xlsx" in html
     assert 'data-testid="access-code">K9K9<' in html and sitting.title in html
-    assert f'data-sitting="{sitting.pk}"' in html and 'data-sitting-action="release"' in html
+    assert f'data-sitting="{sitting.pk}"' in html and 'data-sitting-action="release"' not in html
+    assert f"/board/sittings/{sitting.pk}/moderation/" in html  # an exam is published after its review
     assert logged_in_client(world.teacher).get(f"/assessments/{form.assessment_id}/").status_code == 404
     preview = client.get(f"/assessments/forms/{form.test_codes.first().pk}/preview/")
     assert preview.status_code == 200
