@@ -54,7 +54,7 @@ def appeal_deadline(attempt: Attempt) -> datetime | None:
 @transaction.atomic
 def appeal_file(*, by: User, attempt_id: int, reason: str) -> Appeal:
     """The candidate appeals their published result."""
-    attempt = Attempt.objects.select_for_update().select_related("result").get(pk=attempt_id)
+    attempt = Attempt.objects.select_for_update(of=("self",)).select_related("result").get(pk=attempt_id)
     if attempt.student_id != by.pk:
         raise PermissionDenied(_("This is not your attempt."))
     if attempt.status != statuses.PUBLISHED:

@@ -7,7 +7,7 @@ keys (a response choosing any of them earns full credit), or go back to the item
 It applies to the item on the master form and on every test code alike (``master_position``).
 
 ``moderation_preview`` works out every scored candidate's result under the change, without
-writing it (``assess.services.score_attempts``: the rule scoring uses, on unsaved form items), and
+writing it (``assess.services.FormRule``: the rule scoring uses, on unsaved form items), and
 keeps the change as ``previewed`` with what it found. ``moderation_apply`` writes it, provided
 nothing moved since the preview (the item's scoring is still the preview's ``before``), and
 starts a rescore of the sitting (``assess.scoring_runs``): results and record entries follow in
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from assess import scoring_runs, statuses
 from assess.models import Answer, FormItem, ItemMark, Result, ScoringRun, Sitting
-from assess.services import score_attempts
+from assess.services import FormRule
 from assess.sittings import require_runner
 
 from . import publication
@@ -116,87 +116,110 @@ def _check_open(sitting: Sitting) -> None:
         raise ValidationError({"sitting": [_("The sitting is being scored: wait for the run to finish.")]})
 
 
-def _rescored(sitting: Sitting, position: int, after: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every scored candidate's result now and with the item at ``position`` scored as ``after``."""
-    step = sitting.assessment.score_step
-    results = {
-        row[0]: row
-        for row in Result.objects.filter(attempt__sitting=sitting, attempt__status__in=SCORED).values_list(
-            "attempt_id",
-            "attempt__form_id",
-            "raw_score",
-            "score_10",
-            "attempt__student__username",
-            "attempt__student__first_name",
-            "attempt__student__last_name",
-            "attempt__student__learner_id",
-        )
-    }
-    by_form: dict[int, list[int]] = defaultdict(list)
-    for attempt_id, form_id, *_rest in results.values():
-        by_form[form_id].append(attempt_id)
-    answers: dict[int, dict[int, object]] = defaultdict(dict)
-    for attempt_id, form_item_id, value in Answer.objects.filter(attempt_id__in=results).values_list(
-        "attempt_id", "form_item_id", "value"
-    ):
-        answers[attempt_id][form_item_id] = value
-    marks: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for attempt_id, form_item_id, points in ItemMark.objects.filter(attempt_id__in=results).values_list(
-        "attempt_id", "form_item_id", "points"
-    ):
-        marks[attempt_id][form_item_id] = points
-    rows = []
-    for form_id, attempt_ids in by_form.items():
-        form_items = sorted(
-            FormItem.objects.filter(form_id=form_id).select_related("item_version__item"),
-            key=lambda fi: fi.master_position or fi.position,
-        )
-        for form_item in form_items:
-            if (form_item.master_position or form_item.position) == position:
-                for name, value in after.items():
-                    setattr(form_item, name, copy.deepcopy(value))  # unsaved: a what-if
-        computed = score_attempts(
-            form_items, ((a, answers.get(a, {}), marks.get(a, {})) for a in attempt_ids), step=step
-        )
-        for attempt_id in attempt_ids:
-            _a, _f, raw, score, username, first, last, learner_id = results[attempt_id]
-            new = computed[attempt_id]
-            rows.append(
+BATCH = 2000  # attempts whose answers a preview holds in memory at once
+
+
+def _what_if(sitting: Sitting, form_id: int, position: int, after: dict[str, Any]) -> FormRule:
+    """The rule scoring a form's attempts with the item at ``position`` scored as ``after``
+    (unsaved form items: nothing is written)."""
+    form_items = sorted(
+        FormItem.objects.filter(form_id=form_id).select_related("item_version__item"),
+        key=lambda fi: fi.master_position or fi.position,
+    )
+    for form_item in form_items:
+        if (form_item.master_position or form_item.position) == position:
+            for name, value in after.items():
+                setattr(form_item, name, copy.deepcopy(value))
+    return FormRule(form_items, step=sitting.assessment.score_step)
+
+
+def _rescored(sitting: Sitting, position: int, after: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What scoring the item at ``position`` as ``after`` does to every scored candidate: the
+    summary over all of them, and the candidates whose score changes.
+
+    The attempts are worked through in batches of ``BATCH`` (their answers read per batch), so
+    a national sitting's preview holds one batch of answers in memory, not the sitting's.
+    """
+    assessment = sitting.assessment
+    attempts = list(
+        Result.objects.filter(attempt__sitting=sitting, attempt__status__in=SCORED)
+        .order_by("attempt_id")
+        .values_list("attempt_id", "attempt__form_id", "score_10")
+    )
+    rules: dict[int, FormRule] = {}
+    changed: list[dict[str, Any]] = []
+    before_total = after_total = Decimal(0)
+    up = down = 0
+    for start in range(0, len(attempts), BATCH):
+        batch = attempts[start : start + BATCH]
+        ids = [attempt_id for attempt_id, _form, _score in batch]
+        answers: dict[int, dict[int, object]] = defaultdict(dict)
+        for attempt_id, form_item_id, value in Answer.objects.filter(attempt_id__in=ids).values_list(
+            "attempt_id", "form_item_id", "value"
+        ):
+            answers[attempt_id][form_item_id] = value
+        marks: dict[int, dict[int, Decimal]] = defaultdict(dict)
+        for attempt_id, form_item_id, points in ItemMark.objects.filter(attempt_id__in=ids).values_list(
+            "attempt_id", "form_item_id", "points"
+        ):
+            marks[attempt_id][form_item_id] = points
+        by_form: dict[int, list[int]] = defaultdict(list)
+        for attempt_id, form_id, _score in batch:
+            by_form[form_id].append(attempt_id)
+        computed = {}
+        for form_id, form_attempts in by_form.items():
+            if form_id not in rules:
+                rules[form_id] = _what_if(sitting, form_id, position, after)
+            computed.update(rules[form_id].score_values((a, answers[a], marks[a]) for a in form_attempts))
+        moved = []
+        for attempt_id, _form, score in batch:
+            new = computed[attempt_id].score_10
+            before_total += score
+            after_total += new
+            if new != score:
+                up += new > score
+                down += new < score
+                moved.append((attempt_id, score, new, computed[attempt_id].raw_score))
+        people = {
+            row[0]: row[1:]
+            for row in Result.objects.filter(attempt_id__in=[m[0] for m in moved]).values_list(
+                "attempt_id",
+                "raw_score",
+                "attempt__student__username",
+                "attempt__student__first_name",
+                "attempt__student__last_name",
+                "attempt__student__learner_id",
+            )
+        }
+        for attempt_id, score, new, raw_after in moved:
+            raw, username, first, last, learner_id = people[attempt_id]
+            changed.append(
                 {
                     "attempt": attempt_id,
                     "student": username,
-                    "name": f"{last} {first}".strip() or username,
+                    "name": f"{first} {last}".strip() or username,
                     "learner_id": learner_id,
                     "raw_before": str(raw),
-                    "raw_after": str(new.raw_score),
-                    "score_before": sitting.assessment.score_text(score),
-                    "score_after": sitting.assessment.score_text(new.score_10),
-                    "delta": _signed(sitting.assessment.score_text(abs(new.score_10 - score)), new.score_10 - score),
+                    "raw_after": str(raw_after),
+                    "score_before": assessment.score_text(score),
+                    "score_after": assessment.score_text(new),
+                    "delta": _signed(assessment.score_text(abs(new - score)), new - score),
                 }
             )
-    return rows
+    count = len(attempts)
+    summary = {
+        "candidates": count,
+        "changed": len(changed),
+        "up": up,
+        "down": down,
+        "mean_before": str(round(before_total / count, 2)) if count else None,
+        "mean_after": str(round(after_total / count, 2)) if count else None,
+    }
+    return summary, changed
 
 
 def _signed(text: str, difference: Decimal) -> str:
     return f"-{text}" if difference < 0 else f"+{text}" if difference > 0 else text
-
-
-def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    deltas = [Decimal(row["delta"]) for row in rows]
-    before = [Decimal(row["score_before"]) for row in rows]
-    after = [Decimal(row["score_after"]) for row in rows]
-
-    def mean(values: list[Decimal]) -> str | None:
-        return str(round(sum(values, Decimal(0)) / len(values), 2)) if values else None
-
-    return {
-        "candidates": len(rows),
-        "changed": sum(1 for d in deltas if d),
-        "up": sum(1 for d in deltas if d > 0),
-        "down": sum(1 for d in deltas if d < 0),
-        "mean_before": mean(before),
-        "mean_after": mean(after),
-    }
 
 
 @transaction.atomic
@@ -228,8 +251,7 @@ def moderation_preview(
         raise ValidationError({"item": [_("The sitting's form has no item %(item)d.") % {"item": position}]})
     master = min(family, key=lambda fi: (fi.master_position is not None, fi.form_id))
     after = _after(kind, master, key, list(keys or []))
-    rows = _rescored(sitting, position, after)
-    summary = _summary(rows)
+    summary, rows = _rescored(sitting, position, after)
     change = ModerationChange.objects.create(
         sitting=sitting,
         position=position,
@@ -240,10 +262,8 @@ def moderation_preview(
         summary=summary,
         created_by=by,
     )
-    changed = sorted(
-        (row for row in rows if Decimal(row["delta"])), key=lambda row: (-abs(Decimal(row["delta"])), row["student"])
-    )
-    return change, changed[:MAX_ROWS]
+    rows.sort(key=lambda row: (-abs(Decimal(row["delta"])), row["student"]))
+    return change, rows[:MAX_ROWS]
 
 
 @transaction.atomic

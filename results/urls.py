@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import api
 
@@ -6,8 +6,9 @@ urlpatterns = [
     path("sittings/<id:sitting_id>/marking/", api.sitting_marking, name="api-sitting-marking"),
     path("marking/", api.my_marking, name="api-my-marking"),
     path("marking/<id:plan_id>/next/", api.next_script, name="api-marking-next"),
-    path("marking/scripts/<str:code>/marks/", api.script_mark, name="api-script-mark"),
-    path("marking/scripts/<str:code>/release/", api.script_release, name="api-script-release"),
+    # a script's code: letters and digits only (results.marking.CODE_ALPHABET, any case)
+    re_path(r"^marking/scripts/(?P<code>[A-Za-z0-9]{1,12})/marks/$", api.script_mark, name="api-script-mark"),
+    re_path(r"^marking/scripts/(?P<code>[A-Za-z0-9]{1,12})/release/$", api.script_release, name="api-script-release"),
     path("sittings/<id:sitting_id>/moderation/", api.sitting_moderation, name="api-sitting-moderation"),
     path("sittings/<id:sitting_id>/moderation/preview/", api.moderation_preview, name="api-moderation-preview"),
     path("moderation/<id:change_id>/apply/", api.moderation_apply, name="api-moderation-apply"),

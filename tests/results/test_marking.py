@@ -296,3 +296,30 @@ def test_the_api_sets_the_plan_serves_scripts_and_takes_marks(sitting):
     other = Client()
     other.force_login(second)
     assert other.post(f"/api/marking/{plan['plan']}/next/").status_code == 204
+
+
+def _desk_queries(n_students: int) -> tuple[int, int]:
+    """Queries of a marker taking the next script (with its view) and marking it, in a sitting
+    of ``n_students`` essays."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sitting = make_essay_sitting(n_students=n_students)
+    hand_in(sitting)
+    (marker,) = teachers(sitting, 1)
+    plan = marking.plan_set(
+        by=board_of(sitting), sitting_id=sitting.pk, double=False, tolerance=Decimal("0.5"), markers=[marker.pk]
+    )
+    with CaptureQueriesContext(connection) as taking:
+        script = marking.script_next(by=marker, plan_id=plan.pk)
+        selectors.script_view(script, marker=marker)
+    with CaptureQueriesContext(connection) as marking_it:
+        marking.mark_submit(by=marker, code=script.code, levels=FULL)
+    return len(taking), len(marking_it)
+
+
+def test_the_markers_desk_costs_the_same_queries_whatever_the_number_of_scripts():
+    few, many = _desk_queries(3), _desk_queries(12)
+    assert few == many, f"{few} queries with 3 scripts, {many} with 12"
+    taking, marking_it = many
+    assert taking <= 20 and marking_it <= 27, many  # the mark rescores the attempt and writes the record

@@ -253,3 +253,15 @@ def test_the_api_shows_the_items_previews_applies_reviews_and_publishes(sitting,
     student = Client()
     student.force_login(sitting.attempts.first().student)
     assert student.get(f"/api/sittings/{sitting.pk}/publication/").status_code == 403
+
+
+def test_the_preview_works_through_the_sitting_in_batches_to_the_same_figures(sitting, monkeypatch):
+    board = board_of(sitting)
+    whole, whole_rows = moderation.moderation_preview(
+        by=board, sitting_id=sitting.pk, position=1, kind="rekey", key="B", reason="Đáp án B."
+    )
+    monkeypatch.setattr(moderation, "BATCH", 1)  # one attempt's answers in memory at a time
+    batched, batched_rows = moderation.moderation_preview(
+        by=board, sitting_id=sitting.pk, position=1, kind="rekey", key="B", reason="Đáp án B."
+    )
+    assert batched.summary == whole.summary and batched_rows == whole_rows
