@@ -51,7 +51,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, TextField
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -111,6 +111,11 @@ class RunInProgress(Exception):
 
 
 # --- reads ----------------------------------------------------------------------------------
+
+
+def running(sitting: Sitting) -> QuerySet[ScoringRun]:
+    """The sitting's runs queued or going on (at most one: a constraint)."""
+    return ScoringRun.objects.filter(sitting=sitting, status__in=ACTIVE)
 
 
 def runs_of(sitting: Sitting, *, limit: int = 5) -> list[ScoringRun]:
@@ -178,7 +183,7 @@ def sitting_score_start(*, by: User | None, sitting_id: int, rescore: bool = Fal
         sittings.require_runner(by, sitting)
     if sitting.status == Sitting.Status.CANCELLED:
         raise ValidationError({"sitting": [_("The sitting is cancelled.")]})
-    active = ScoringRun.objects.filter(sitting=sitting, status__in=ACTIVE).first()
+    active = running(sitting).first()
     if active is not None:
         raise RunInProgress(active)
     rows = list(

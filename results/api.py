@@ -495,9 +495,9 @@ def sitting_appeals(request: Request, sitting_id: int) -> Response:
     found = (
         Appeal.objects.filter(attempt__sitting=sitting)
         .select_related("attempt__student", "attempt__sitting__assessment", "decided_by")
-        .order_by("-status", "filed_at")
+        .order_by("filed_at")
     )
-    rows = sorted(found, key=lambda a: (a.status != Appeal.Status.OPEN, a.filed_at))
+    rows = sorted(found, key=lambda a: a.status != Appeal.Status.OPEN)  # open first, each by filing time
     return Response([appeals.appeal_data(a, for_board=True) for a in rows])
 
 

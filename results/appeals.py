@@ -12,7 +12,7 @@ and why.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +29,7 @@ from assess.models import Answer, Attempt, AttemptTransition, FormItem, ItemMark
 from assess.selectors import form_content
 from assess.sittings import require_runner
 
+from .marking import typed_points
 from .models import Appeal
 
 MAX_TEXT = 1000
@@ -97,29 +98,21 @@ def appeal_decide(*, by: User, appeal_id: int, decision: str, marks: dict[int, o
         )
     items = _marked_items(attempt)
     current = {m.form_item_id: m.points for m in ItemMark.objects.filter(attempt=attempt)}
-    wanted: dict[int, Decimal] = {}
+    wanted: dict[int, Decimal] = {}  # by position on the candidate's form
     for position, value in (marks or {}).items():
         form_item = items.get(int(position))
         if form_item is None:
             raise ValidationError({"marks": [_("Item %(item)s is not marked by a person.") % {"item": position}]})
-        try:
-            points = Decimal(str(value).replace(",", "."))
-        except InvalidOperation:
-            points = Decimal(-1)
-        if not points.is_finite() or not Decimal(0) <= points <= form_item.points:
-            raise ValidationError(
-                {"marks": [_("A mark is 0 to %(max)s points.") % {"max": format(form_item.points.normalize(), "f")}]}
-            )
-        wanted[form_item.pk] = points
+        wanted[int(position)] = typed_points(value, form_item, field="marks")
     changes = []
-    for form_item_id, points in wanted.items():
+    for position, points in wanted.items():
+        form_item_id = items[position].pk
         before = current.get(form_item_id)
         if before is not None and before == points:
             continue
         assess_services.attempt_mark_response(
             attempt_id=attempt.pk, form_item_id=form_item_id, points=points, detail={"appeal": appeal.pk}
         )
-        position = next(p for p, fi in items.items() if fi.pk == form_item_id)
         changes.append({"item": position, "before": str(before) if before is not None else None, "after": str(points)})
     appeal.score_after = Result.objects.get(attempt=attempt).score_10
     appeal.status = (

@@ -247,8 +247,14 @@ def _points(script: Script, levels: Mapping[str, str] | None, points: object) ->
             raise ValidationError({"levels": [_("Choose one of the rubric's levels for every criterion.")]}) from None
         assert score.points is not None  # a rubric's score is never pending
         return score.points, dict(levels)
+    return typed_points(points, form_item, field="points"), {}
+
+
+def typed_points(value: object, form_item: FormItem, *, field: str) -> Decimal:
+    """Points a person typed for a response (a decimal comma too): 0 to the item's points, in
+    hundredths; ValidationError on ``field`` otherwise. Marking and appeals both take it."""
     try:
-        given = Decimal(str(points).replace(",", ".")) if points is not None else None
+        given = Decimal(str(value).replace(",", ".")) if value is not None else None
     except InvalidOperation:
         given = None
     if (
@@ -258,9 +264,9 @@ def _points(script: Script, levels: Mapping[str, str] | None, points: object) ->
         or given != given.quantize(_CENT)
     ):
         raise ValidationError(
-            {"points": [_("A mark is 0 to %(max)s points.") % {"max": format(form_item.points.normalize(), "f")}]}
+            {field: [_("A mark is 0 to %(max)s points.") % {"max": format(form_item.points.normalize(), "f")}]}
         )
-    return given, {}
+    return given
 
 
 @transaction.atomic

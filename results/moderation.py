@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from assess import scoring_runs, statuses
-from assess.models import Answer, FormItem, ItemMark, Result, ScoringRun, Sitting
+from assess.models import Answer, FormItem, ItemMark, Result, Sitting
 from assess.services import FormRule
 from assess.sittings import require_runner
 
@@ -112,7 +112,7 @@ def _check_open(sitting: Sitting) -> None:
         raise ValidationError(
             {"sitting": [_("Essays are being marked: change how an item is scored once the marking is finished.")]}
         )
-    if ScoringRun.objects.filter(sitting=sitting, status__in=scoring_runs.ACTIVE).exists():
+    if scoring_runs.running(sitting).exists():
         raise ValidationError({"sitting": [_("The sitting is being scored: wait for the run to finish.")]})
 
 

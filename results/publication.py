@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from assess import scoring_runs, sittings, statuses
-from assess.models import Result, ScoringRun, Sitting
+from assess.models import Result, Sitting
 from assess.sittings import require_runner
 
 from .models import Publication, PublicationEvent
@@ -53,7 +53,7 @@ def readiness(sitting: Sitting) -> dict[str, int]:
     return {
         "unscored": attempts.filter(status=statuses.SUBMITTED).count(),
         "awaiting_marks": Result.objects.filter(attempt__sitting=sitting, pending_items__gt=0).count(),
-        "running": ScoringRun.objects.filter(sitting=sitting, status__in=scoring_runs.ACTIVE).count(),
+        "running": scoring_runs.running(sitting).count(),
         "results": Result.objects.filter(
             attempt__sitting=sitting, attempt__status__in=(statuses.SCORED, statuses.PUBLISHED)
         ).count(),
