@@ -180,26 +180,20 @@ def _rescored(sitting: Sitting, position: int, after: dict[str, Any]) -> tuple[d
                 up += new > score
                 down += new < score
                 moved.append((attempt_id, score, new, computed[attempt_id].raw_score))
-        people = {
-            row[0]: row[1:]
-            for row in Result.objects.filter(attempt_id__in=[m[0] for m in moved]).values_list(
-                "attempt_id",
-                "raw_score",
-                "attempt__student__username",
-                "attempt__student__first_name",
-                "attempt__student__last_name",
-                "attempt__student__learner_id",
-            )
+        stored = {
+            result.attempt_id: result
+            for result in Result.objects.filter(attempt_id__in=[m[0] for m in moved]).select_related("attempt__student")
         }
         for attempt_id, score, new, raw_after in moved:
-            raw, username, first, last, learner_id = people[attempt_id]
+            result = stored[attempt_id]
+            student = result.attempt.student
             changed.append(
                 {
                     "attempt": attempt_id,
-                    "student": username,
-                    "name": f"{first} {last}".strip() or username,
-                    "learner_id": learner_id,
-                    "raw_before": str(raw),
+                    "student": student.username,
+                    "name": student.get_full_name() or student.username,  # family name first
+                    "learner_id": student.learner_id,
+                    "raw_before": str(result.raw_score),
                     "raw_after": str(raw_after),
                     "score_before": assessment.score_text(score),
                     "score_after": assessment.score_text(new),

@@ -265,3 +265,12 @@ def test_the_preview_works_through_the_sitting_in_batches_to_the_same_figures(si
         by=board, sitting_id=sitting.pk, position=1, kind="rekey", key="B", reason="Đáp án B."
     )
     assert batched.summary == whole.summary and batched_rows == whole_rows
+
+
+def test_the_preview_names_candidates_as_everywhere_else(sitting):
+    first = sitting.attempts.order_by("pk").select_related("student").first().student
+    User.objects.filter(pk=first.pk).update(last_name="Nguyễn Văn", first_name="An")
+    _change, rows = moderation.moderation_preview(
+        by=board_of(sitting), sitting_id=sitting.pk, position=1, kind="rekey", key="B", reason="Đáp án B."
+    )
+    assert {row["student"]: row["name"] for row in rows}[first.username] == "Nguyễn Văn An"
