@@ -587,6 +587,32 @@ def form_replace_items(*, by: User, form_id: int, item_ids: Sequence[Sequence[in
 
 
 @transaction.atomic
+def form_set_trial(*, by: User, form_id: int, positions: Sequence[int]) -> Form:
+    """Make the items at these master positions trial items (delivered and calibrated, never
+    counted in a score), on the master form and every test code; the others count. Only
+    before a sitting of the form opens: afterwards moderation drops or restores items."""
+    form = Form.objects.select_for_update().select_related("assessment").get(pk=form_id)
+    if form.kind != Form.Kind.MASTER:
+        raise ValidationError({"form": [_("A test code follows its master form: change the master form.")]})
+    require_manager(by, form.assessment)
+    _refuse_frozen(form)
+    wanted = set(positions)
+    known = set(FormItem.objects.filter(form=form).values_list("position", flat=True))
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise ValidationError(
+            {"positions": [_("The form has no item %(positions)s.") % {"positions": ", ".join(map(str, unknown))}]}
+        )
+    if known and wanted == known:
+        raise ValidationError({"positions": [_("At least one item must count in the score.")]})
+    family = FormItem.objects.filter(Q(form=form) | Q(form__parent=form))
+    trial = Q(form=form, position__in=wanted) | Q(form__parent=form, master_position__in=wanted)
+    family.filter(trial).update(trial=True)
+    family.exclude(trial).update(trial=False)
+    return form
+
+
+@transaction.atomic
 def form_delete(*, by: User, form_id: int) -> None:
     form = Form.objects.select_for_update().select_related("assessment").get(pk=form_id)
     require_manager(by, form.assessment)

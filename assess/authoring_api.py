@@ -102,6 +102,14 @@ class FormReplaceInput(FormInput):
     code = serializers.CharField(max_length=authoring.MAX_CODE, required=False)
 
 
+class TrialInput(serializers.Serializer):
+    positions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=1000),
+        max_length=1000,
+        help_text="The master positions of the trial items; the others count.",
+    )
+
+
 class DrawInput(serializers.Serializer):
     blueprint = IdField()
     code = serializers.CharField(max_length=authoring.MAX_CODE, required=False, default="", allow_blank=True)
@@ -219,6 +227,7 @@ class FormItemOutput(serializers.Serializer):
     topic = serializers.IntegerField(source="item_version.item.topic_id", allow_null=True)
     title = serializers.CharField(source="item_version.item.title")
     points = serializers.DecimalField(max_digits=6, decimal_places=2)
+    trial = serializers.BooleanField(help_text="A trial item: delivered and calibrated, never counted.")
 
 
 class FormOutput(serializers.Serializer):
@@ -518,6 +527,17 @@ def form_detail(request: Request, form_id: int) -> Response:
         return Response(status=status.HTTP_204_NO_CONTENT)
     data = _valid(FormReplaceInput, request.data)
     authoring.form_replace_items(by=request.user, form_id=form.pk, item_ids=data["parts"], code=data.get("code"))
+    return Response(_form_detail(request, form.pk))
+
+
+@extend_schema(request=TrialInput, responses={200: FormOutput})
+@api_view(["PUT"])
+@permission_classes([IsAssessor])
+def form_trial(request: Request, form_id: int) -> Response:
+    """Set a master form's trial items (and its test codes'), before a sitting of it opens."""
+    form = _managed_form(request, form_id)
+    data = _valid(TrialInput, request.data)
+    authoring.form_set_trial(by=request.user, form_id=form.pk, positions=data["positions"])
     return Response(_form_detail(request, form.pk))
 
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("assessments/<id:assessment_id>/forms/draw/", authoring_api.form_draw, name="api-assessment-form-draw"),
     path("forms/<id:form_id>/", authoring_api.form_detail, name="api-form"),
     path("forms/<id:form_id>/codes/", authoring_api.form_codes, name="api-form-codes"),
+    path("forms/<id:form_id>/trial/", authoring_api.form_trial, name="api-form-trial"),
     path("forms/<id:form_id>/keys/", authoring_api.form_keys, name="api-form-keys"),
     path("forms/<id:form_id>/keys.xlsx", authoring_api.form_keys_xlsx, name="api-form-keys-xlsx"),
     path("forms/<id:form_id>/keys.pdf", paper_api.form_keys_pdf, name="api-form-keys-pdf"),

@@ -199,6 +199,14 @@ MARKING_CLAIM_MINUTES = env_int("MARKING_CLAIM_MINUTES", 20, minimum=1)
 # Days after its publication during which a candidate may appeal a result (phúc khảo). The
 # regulations' figure is unconfirmed: set it to the exam board's rule.
 APPEAL_DAYS = env_int("APPEAL_DAYS", 10, minimum=1)
+# Calibration of a sitting back into the bank (results.calibration): the fewest candidates a
+# calibration takes, the fewest responses an item needs to be calibrated, the fewest anchors
+# (items with bank parameters) that put the sitting on the bank's scale, and the range of
+# infit/outfit mean squares an item may have without a flag.
+CALIBRATION_MIN_PERSONS = env_int("CALIBRATION_MIN_PERSONS", 200, minimum=10)
+CALIBRATION_MIN_RESPONSES = env_int("CALIBRATION_MIN_RESPONSES", 100, minimum=10)
+CALIBRATION_MIN_ANCHORS = env_int("CALIBRATION_MIN_ANCHORS", 5, minimum=1)
+CALIBRATION_FIT_RANGE = (0.7, 1.3)
 # Submitted attempts still without a result this long after their last change lost their
 # scoring task (a worker killed mid-task, a broker down at submit): the sweep queues it again.
 SCORING_SWEEP_SECONDS = env_int("SCORING_SWEEP_SECONDS", 60, minimum=1)
@@ -489,6 +497,10 @@ SPECTACULAR_SETTINGS = {
         "ModerationStatusEnum": "results.models.ModerationChange.Status",
         "PublicationStatusEnum": "results.models.Publication.Status",
         "AppealStatusEnum": "results.models.Appeal.Status",
+        "CalibrationModelEnum": "results.models.Calibration.Model",
+        "CalibrationStatusEnum": "results.models.Calibration.Status",
+        "CalibrationRoleEnum": "results.calibration.ROLES",
+        "RoleEnum": "accounts.models.Role",
     },
     # Swagger UI and its favicon from drf-spectacular-sidecar, served as the site's static files.
     "SWAGGER_UI_DIST": "SIDECAR",

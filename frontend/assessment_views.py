@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from accounts.permissions import ASSESSORS, BOARD, page_for, scope_of
 from assess import authoring, presets, selectors, sittings
-from assess.models import Assessment, AssessmentPart, Form
+from assess.models import Assessment, AssessmentPart, Form, FormItem
 from itembank.models import Subject
 
 from .assessment_text import assessment_text
@@ -106,6 +106,12 @@ def assessment_page(request: HttpRequest, assessment_id: int) -> HttpResponse:
         .prefetch_related(Prefetch("test_codes", queryset=Form.objects.order_by("code")))
         .order_by("code")
     )
+    forms = list(forms)
+    trial: dict[int, list[int]] = {}
+    for form_id, position in FormItem.objects.filter(form__in=forms, trial=True).values_list("form_id", "position"):
+        trial.setdefault(form_id, []).append(position)
+    for form in forms:
+        form.trial_positions = sorted(trial.get(form.pk, []))
     runs = sittings.sittings_run_by(request.user).filter(assessment=assessment).order_by("-opens_at")
     sections_locked = authoring.sections_locked(assessment)
     year = assessment.school_year

@@ -95,3 +95,45 @@ def moderation_text() -> dict[str, str]:
         "decide": _("Decide the appeal"),
         "appealDecided": _("The appeal is decided."),
     }
+
+
+def calibration_text() -> dict[str, str]:
+    """The words of the board's calibration page (``board_calibration.js``)."""
+    return {
+        **shared_text(),
+        "status_queued": _("Waiting for a worker"),
+        "status_running": _("Calibrating…"),
+        "status_done": _("Ready for review"),
+        "status_failed": _("Failed"),
+        "status_applied": _("Written to the bank"),
+        "none": _("No calibration of this sitting yet."),
+        "started": _("The calibration has started."),
+        "summary": _(
+            "%(persons)s candidates, %(anchors)s anchor items. Ability of this sitting on the bank's scale: "
+            "mean %(mean)s, SD %(sd)s. %(iterations)s EM cycles in %(seconds)s s."
+        ),
+        "ownScale": _(
+            "Too few items of this sitting have bank parameters: it is calibrated on its own scale "
+            "(mean 0, SD 1), not on the bank's. Write it back only if that is what you want."
+        ),
+        "notConverged": _("The estimation did not converge: read the figures with care."),
+        "role_anchor": _("anchor (bank parameters kept)"),
+        "role_new": _("new: estimated"),
+        "role_left_out": _("left out"),
+        "note_person_marked": _("marked by a person"),
+        "note_few_responses": _("too few responses"),
+        "note_no_variance": _("everyone scored the same"),
+        "flag_weak": _("weak discrimination"),
+        "flag_steep": _("very steep"),
+        "flag_extreme": _("extreme difficulty"),
+        "flag_imprecise": _("imprecise"),
+        "flag_misfit": _("misfit"),
+        "rekeyed": _("re-keyed here: not written"),
+        "trial": _("trial item"),
+        "dropped": _("dropped"),
+        "written": _("%(count)s items' parameters are written to the bank."),
+        "confirmApply": _("Write the parameters of the %(count)s chosen items into the item bank?"),
+        "chooseSome": _("Choose at least one item."),
+        "itemLabel": _("Item %(n)s"),
+        "history": _("Calibration #%(id)s · %(when)s · %(model)s · %(status)s"),
+    }

@@ -12,12 +12,12 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.permissions import AUTHORS, page_for
+from accounts.permissions import AUTHORS, BOARD, page_for
 from assess.sittings import sittings_run_by
 from results import selectors
-from results.models import Marker, MarkingPlan, ModerationChange
+from results.models import Calibration, Marker, MarkingPlan, ModerationChange
 
-from .marking_text import marking_text, moderation_text
+from .marking_text import calibration_text, marking_text, moderation_text
 
 
 @page_for(*AUTHORS)
@@ -82,5 +82,23 @@ def board_moderation(request: HttpRequest, sitting_id: int) -> HttpResponse:
             "kinds": ModerationChange.Kind.choices,
             "bank_config": {"sitting": sitting.pk},
             "bank_text": moderation_text(),
+        },
+    )
+
+
+@page_for(*BOARD)
+def board_calibration(request: HttpRequest, sitting_id: int) -> HttpResponse:
+    """The sitting's responses calibrated on the bank's scale, reviewed, written back."""
+    sitting = sittings_run_by(request.user).filter(pk=sitting_id).first()
+    if sitting is None:
+        raise Http404
+    return render(
+        request,
+        "frontend/board_calibration.html",
+        {
+            "sitting": sitting,
+            "models": Calibration.Model.choices,
+            "bank_config": {"sitting": sitting.pk},
+            "bank_text": calibration_text(),
         },
     )

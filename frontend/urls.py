@@ -42,6 +42,7 @@ urlpatterns = [
     path("board/sittings/<id:sitting_id>/collusion/", collusion_views.board_collusion, name="board-collusion"),
     path("board/sittings/<id:sitting_id>/marking/", marking_views.board_marking, name="board-marking"),
     path("board/sittings/<id:sitting_id>/moderation/", marking_views.board_moderation, name="board-moderation"),
+    path("board/sittings/<id:sitting_id>/calibration/", marking_views.board_calibration, name="board-calibration"),
     path("marking/", marking_views.marking_list, name="marking"),
     path("marking/<id:plan_id>/", marking_views.marking_desk, name="marking-desk"),
     path("proctor/", proctor_views.proctor_rooms, name="proctor-rooms"),

@@ -181,6 +181,8 @@ def board_sitting(request: HttpRequest, sitting_id: int) -> HttpResponse:
             "results": results,
             "bars": bars,
             **scoring,
+            # Calibrating into the shared bank is the exam board's (results.calibration checks again).
+            "can_calibrate": scoring["scoring_section"] and scope_of(request.user).has_role(*BOARD),
             **board_rooms_context(request, sitting),
             **board_accommodations_context(request, sitting),
         },

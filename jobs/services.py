@@ -41,6 +41,7 @@ KINDS: dict[str, str] = {
     "test_codes": "assess.jobs.codes_generate",
     "item_export": "itembank.jobs.item_export",
     "collusion_report": "proctoring.jobs.collusion_report_job",
+    "calibration": "results.jobs.calibration_job",
 }
 PROGRESS_SECONDS = 3600
 REPORT_EVERY = 0.25  # seconds between two progress writes

@@ -24,9 +24,11 @@ from accounts.permissions import IsAssessor
 from assess.authoring_api import _valid
 from assess.models import Attempt
 from assess.sittings import sittings_run_by
+from jobs.api import JobOutput
 
 from . import appeals, marking, moderation, publication, selectors
-from .models import Appeal, MarkingPlan, ModerationChange, Publication, Script
+from . import calibration as calibration_service
+from .models import Appeal, Calibration, MarkingPlan, ModerationChange, Publication, Script
 
 MAX_MARKERS = 500
 
@@ -515,3 +517,130 @@ def appeal_decide(request: Request, appeal_id: int) -> Response:
         marks={mark["item"]: mark["points"] for mark in data["marks"]},
     )
     return Response(appeals.appeal_data(decided, for_board=True))
+
+
+# --- calibration ------------------------------------------------------------------------------
+
+
+class CalibrationInput(serializers.Serializer):
+    model = serializers.ChoiceField(choices=Calibration.Model.choices, default=Calibration.Model.TWO_PL)
+
+
+class CalibrationApplyInput(serializers.Serializer):
+    versions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=1000,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The item versions to write; every writable one when left out.",
+    )
+
+
+class BankParametersOutput(serializers.Serializer):
+    a = serializers.FloatField()
+    b = serializers.FloatField()
+    c = serializers.FloatField()
+
+
+class CalibrationItemOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    item = serializers.IntegerField()
+    version = serializers.IntegerField()
+    version_number = serializers.IntegerField()
+    title = serializers.CharField()
+    item_type = serializers.CharField()
+    counted = serializers.BooleanField()
+    trial = serializers.BooleanField()
+    dropped = serializers.BooleanField()
+    moderated = serializers.BooleanField(help_text="Re-keyed or given further keys by moderation.")
+    role = serializers.ChoiceField(choices=calibration_service.ROLES)
+    note = serializers.CharField(help_text="Why an item was left out: person_marked, few_responses, no_variance.")
+    bank = BankParametersOutput(allow_null=True, help_text="The version's parameters in the bank when read.")
+    responses = serializers.IntegerField()
+    p_value = serializers.FloatField(allow_null=True, help_text="Share of full marks.")
+    a = serializers.FloatField(allow_null=True, required=False)
+    b = serializers.FloatField(allow_null=True, required=False)
+    c = serializers.FloatField(allow_null=True, required=False)
+    se_a = serializers.FloatField(allow_null=True, required=False)
+    se_b = serializers.FloatField(allow_null=True, required=False)
+    se_c = serializers.FloatField(allow_null=True, required=False)
+    infit = serializers.FloatField(allow_null=True, required=False)
+    outfit = serializers.FloatField(allow_null=True, required=False)
+    flags = serializers.ListField(child=serializers.CharField(), required=False)
+    writable = serializers.BooleanField()
+
+
+class CalibrationWrittenOutput(serializers.Serializer):
+    version = serializers.IntegerField()
+    position = serializers.IntegerField()
+    before = BankParametersOutput(allow_null=True)
+
+
+class CalibrationOutput(serializers.Serializer):
+    """``results.selectors.calibration_data``."""
+
+    id = serializers.IntegerField()
+    sitting = serializers.IntegerField()
+    model = serializers.ChoiceField(choices=Calibration.Model.choices)
+    status = serializers.ChoiceField(choices=Calibration.Status.choices)
+    job = JobOutput(allow_null=True)
+    created_by = serializers.CharField()
+    created_at = serializers.CharField()
+    finished_at = serializers.CharField(allow_null=True)
+    persons = serializers.IntegerField()
+    anchors = serializers.IntegerField(help_text="0: the sitting's own scale (too few items with bank parameters).")
+    converged = serializers.BooleanField()
+    iterations = serializers.IntegerField()
+    latent_mean = serializers.FloatField(allow_null=True)
+    latent_sd = serializers.FloatField(allow_null=True)
+    seconds = serializers.FloatField(allow_null=True)
+    error = serializers.CharField()
+    applied_by = serializers.CharField(allow_null=True)
+    applied_at = serializers.CharField(allow_null=True)
+    written = CalibrationWrittenOutput(many=True)
+    items = CalibrationItemOutput(many=True)
+
+
+class CalibrationsOutput(serializers.Serializer):
+    results = CalibrationOutput(many=True)
+
+
+def _calibrations(request: Request):
+    return Calibration.objects.filter(sitting__in=sittings_run_by(request.user)).select_related(
+        "job", "created_by", "applied_by"
+    )
+
+
+@extend_schema(methods=["GET"], responses={200: CalibrationsOutput}, operation_id="sitting_calibrations_list")
+@extend_schema(methods=["POST"], request=CalibrationInput, responses={202: CalibrationOutput})
+@api_view(["GET", "POST"])
+@permission_classes([IsAssessor])
+def sitting_calibrations(request: Request, sitting_id: int) -> Response:
+    """The sitting's calibrations, newest first; POST starts one (a job: follow it here)."""
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    if request.method == "POST":
+        data = _valid(CalibrationInput, request.data)
+        calibration = calibration_service.calibration_start(by=request.user, sitting_id=sitting.pk, **data)
+        calibration = _calibrations(request).get(pk=calibration.pk)
+        return Response(selectors.calibration_data(calibration), status=status.HTTP_202_ACCEPTED)
+    found = _calibrations(request).filter(sitting=sitting)[:10]
+    return Response({"results": [selectors.calibration_data(calibration) for calibration in found]})
+
+
+@extend_schema(responses={200: CalibrationOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def calibration_detail(request: Request, calibration_id: int) -> Response:
+    return Response(selectors.calibration_data(_calibrations(request).get(pk=calibration_id)))
+
+
+@extend_schema(request=CalibrationApplyInput, responses={200: CalibrationOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def calibration_apply(request: Request, calibration_id: int) -> Response:
+    """Write the chosen new items' parameters into the bank, with their provenance."""
+    calibration = _calibrations(request).get(pk=calibration_id)
+    data = _valid(CalibrationApplyInput, request.data)
+    calibration_service.calibration_apply(by=request.user, calibration_id=calibration.pk, versions=data["versions"])
+    return Response(selectors.calibration_data(_calibrations(request).get(pk=calibration.pk)))

@@ -226,3 +226,57 @@ class Appeal(models.Model):
         ]
         verbose_name = _("appeal")
         verbose_name_plural = _("appeals")
+
+
+class Calibration(models.Model):
+    """A sitting's responses calibrated (``results.calibration``): the items' parameters on the
+    bank's scale, their standard errors and fit, for the board to review; then written back
+    into the item bank (``applied``) for the versions the board chose, with their provenance.
+
+    ``queued -> running -> done | failed``, ``done -> applied``.
+    """
+
+    class Model(models.TextChoices):
+        TWO_PL = "2pl", _("2PL (discrimination and difficulty)")
+        THREE_PL = "3pl", _("3PL (with guessing)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready for review")
+        FAILED = "failed", _("Failed")
+        APPLIED = "applied", _("Written to the bank")
+
+    sitting = models.ForeignKey(Sitting, on_delete=models.CASCADE, related_name="calibrations")
+    model = models.CharField(_("model"), max_length=8, choices=Model.choices, default=Model.TWO_PL)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The sitting's applied moderation changes when its responses were read: a later change
+    # (a re-key) makes the figures stale and the write-back is refused.
+    moderation_changes = models.PositiveIntegerField(default=0)
+    persons = models.PositiveIntegerField(default=0)
+    anchors = models.PositiveIntegerField(default=0)
+    converged = models.BooleanField(default=False)
+    iterations = models.PositiveIntegerField(default=0)
+    latent_mean = models.FloatField(null=True, blank=True)
+    latent_sd = models.FloatField(null=True, blank=True)
+    loglik = models.FloatField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    # One entry per item of the master form: its role (anchor, new, left out), parameters,
+    # standard errors, fit and flags (``results.calibration``).
+    items = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    # The item versions whose parameters were written, with what they held before.
+    written = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("calibration")
+        verbose_name_plural = _("calibrations")

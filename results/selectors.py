@@ -13,7 +13,7 @@ from assess.selectors import form_content
 from scoring.item_rules import count_words
 
 from .marking import marks_needed, own_students
-from .models import Mark, Marker, MarkingPlan, Script
+from .models import Calibration, Mark, Marker, MarkingPlan, Script
 
 
 def script_view(script: Script, *, marker: User) -> dict[str, Any]:
@@ -225,4 +225,37 @@ def change_data(change) -> dict[str, Any]:
         "applied_by": change.applied_by.username if change.applied_by_id else None,
         "applied_at": change.applied_at.isoformat() if change.applied_at else None,
         "run": change.run_id,
+    }
+
+
+def calibration_data(calibration: Calibration) -> dict[str, Any]:
+    """A calibration as the API and the board's page show it, with its job's progress."""
+    from jobs.api import job_data
+
+    from .calibration import writable
+
+    items = [{**row, "writable": writable(row)} for row in calibration.items]
+    return {
+        "id": calibration.pk,
+        "sitting": calibration.sitting_id,
+        "model": calibration.model,
+        "status": calibration.status,
+        "job": job_data(calibration.job) if calibration.job else None,
+        "created_by": calibration.created_by.get_full_name() or calibration.created_by.username,
+        "created_at": calibration.created_at.isoformat(),
+        "finished_at": calibration.finished_at.isoformat() if calibration.finished_at else None,
+        "persons": calibration.persons,
+        "anchors": calibration.anchors,
+        "converged": calibration.converged,
+        "iterations": calibration.iterations,
+        "latent_mean": calibration.latent_mean,
+        "latent_sd": calibration.latent_sd,
+        "seconds": calibration.seconds,
+        "error": calibration.error,
+        "applied_by": (calibration.applied_by.get_full_name() or calibration.applied_by.username)
+        if calibration.applied_by
+        else None,
+        "applied_at": calibration.applied_at.isoformat() if calibration.applied_at else None,
+        "written": calibration.written,
+        "items": items,
     }

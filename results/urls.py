@@ -20,4 +20,7 @@ urlpatterns = [
     path("sittings/<id:sitting_id>/publication/review/", api.publication_review, name="api-publication-review"),
     path("sittings/<id:sitting_id>/publication/publish/", api.publication_publish, name="api-publication-publish"),
     path("sittings/<id:sitting_id>/publication/withdraw/", api.publication_withdraw, name="api-publication-withdraw"),
+    path("sittings/<id:sitting_id>/calibrations/", api.sitting_calibrations, name="api-sitting-calibrations"),
+    path("calibrations/<id:calibration_id>/", api.calibration_detail, name="api-calibration"),
+    path("calibrations/<id:calibration_id>/apply/", api.calibration_apply, name="api-calibration-apply"),
 ]

@@ -457,6 +457,25 @@
 
   function codeButtons() {
     var noticeNode = document.getElementById("forms-notice");
+    // Trial items: delivered and calibrated, never counted (PUT /api/forms/<id>/trial/).
+    each(Array.prototype.slice.call(document.querySelectorAll("[data-set-trial]")), function (btn) {
+      btn.addEventListener("click", function () {
+        var text = btn.parentNode.querySelector("[data-trial-positions]").value;
+        var positions = text.split(/[\s,;]+/).filter(function (part) { return part !== ""; }).map(Number);
+        if (positions.some(function (n) { return !(n >= 1 && Math.floor(n) === n); })) {
+          B.notice(noticeNode, t("trialPositions"), "error");
+          return;
+        }
+        B.api("PUT", "/api/forms/" + btn.getAttribute("data-set-trial") + "/trial/", { positions: positions }).then(function (result) {
+          if (result.ok) {
+            var trial = result.data.items.filter(function (item) { return item.trial; }).map(function (item) { return item.position; });
+            B.notice(noticeNode, trial.length ? B.format(t("trialSaved"), { positions: trial.join(", ") }) : t("trialNone"), "ok");
+          } else {
+            B.notice(noticeNode, B.failure(result), "error");
+          }
+        });
+      });
+    });
     each(Array.prototype.slice.call(document.querySelectorAll("[data-make-codes]")), function (btn) {
       btn.addEventListener("click", function () {
         var count = Number(btn.parentNode.querySelector("[data-codes-count]").value);
