@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-console bench-answer-path bench-psychometrics bench-search bench-scoring
+.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-console bench-answer-path bench-psychometrics bench-search bench-scoring bench-records
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -92,6 +92,11 @@ bench-search: install-dev
 bench-scoring: install-dev
 	@test -n "$(DATABASE_URL)" -a -n "$(REDIS_URL)" || { echo "bench-scoring needs DATABASE_URL=postgresql://... and REDIS_URL=redis://..."; exit 1; }
 	$(PY) bench/scoring_pipeline.py $(BENCH_ARGS)
+
+# The semester records of a school of 2,000 students x 12 subjects (Circular 22), on PostgreSQL.
+bench-records: install-dev
+	@test -n "$(DATABASE_URL)" || { echo "bench-records needs DATABASE_URL=postgresql://..."; exit 1; }
+	$(PY) bench/records_semester.py $(BENCH_ARGS)
 
 format: install-dev
 	$(VENV)/bin/ruff format .

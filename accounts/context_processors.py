@@ -13,6 +13,7 @@ from .permissions import (
     CLASS_READERS,
     PROCTORS,
     ROOM_KEEPERS,
+    STUDENTS,
     UNLOCKERS,
     can_use_admin,
     scope_of,
@@ -32,5 +33,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "rooms": scope.has_role(*ROOM_KEEPERS),  # labs and their seat maps
             "admin": can_use_admin(scope),
             "marking": scope.has_role(*AUTHORS),  # teachers and boards mark essays
+            "records": scope.has_role(*CLASS_READERS),  # gradebooks, class records, subject rules
+            "my_record": scope.has_role(*STUDENTS) and not scope.is_admin,  # a student's own results
         }
     }

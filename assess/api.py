@@ -17,7 +17,7 @@ from itembank.api import StudentItemOutput
 from itembank.selectors import items_visible_to
 
 from . import dashboard, selectors, statuses
-from .models import Assessment, RecordEntryType, Sitting
+from .models import Assessment, RecordEntry, RecordEntryType, Sitting
 
 # --- what the calls answer (the dicts of assess.selectors and assess.dashboard, described) -----
 
@@ -132,8 +132,10 @@ class RecordEntryOutput(serializers.Serializer):
     school_year = serializers.CharField()
     term = serializers.IntegerField()
     entry_type = serializers.ChoiceField(choices=RecordEntryType.choices)
-    score = serializers.CharField(help_text='On 10 points, one decimal: "8.5".')
-    attempt = serializers.IntegerField(source="attempt_id")
+    score = serializers.CharField(allow_null=True, help_text='On 10 points, one decimal: "8.5"; null for a comment.')
+    comment_result = serializers.CharField(help_text="Đạt or Chưa đạt for a subject assessed by comment; else empty.")
+    source = serializers.ChoiceField(choices=RecordEntry.Source.choices)
+    attempt = serializers.IntegerField(source="attempt_id", allow_null=True, help_text="Null: entered by the teacher.")
     created_at = Instant()
 
 

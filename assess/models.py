@@ -587,25 +587,64 @@ class ItemMark(models.Model):
 
 
 class RecordEntry(models.Model):
-    """One score in a student's record (per subject, school year, term and entry type)."""
+    """One assessment in a student's record (per subject, school year, term and entry type).
+
+    A score (10-point scale, one decimal) for a subject assessed by score, or a comment result
+    (Đạt / Chưa đạt) for a subject assessed by comment (Circular 22). It comes from an attempt
+    (written by scoring, ``source`` attempt) or is entered by the subject teacher (a test on
+    paper, an oral check: ``source`` teacher, ``attempt`` empty). Corrections are kept by
+    ``records.models.RecordCorrection``.
+    """
+
+    class Source(models.TextChoices):
+        ATTEMPT = "attempt", _("Taken on the computer")
+        TEACHER = "teacher", _("Entered by the teacher")
+
+    class Comment(models.TextChoices):
+        PASSED = "Đạt", _("Passed (Đạt)")
+        FAILED = "Chưa đạt", _("Not passed (Chưa đạt)")
 
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record_entries")
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="+")
     school_year = models.CharField(max_length=9, validators=[validate_school_year])
     term = models.PositiveSmallIntegerField()
     entry_type = models.CharField(max_length=20, choices=RecordEntryType.choices)
-    score = models.DecimalField(max_digits=4, decimal_places=1)
+    score = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    comment_result = models.CharField(max_length=10, choices=Comment.choices, blank=True)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    attempt = models.OneToOneField(Attempt, on_delete=models.PROTECT, related_name="record_entry")
+    attempt = models.OneToOneField(
+        Attempt, null=True, blank=True, on_delete=models.PROTECT, related_name="record_entry"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ATTEMPT)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["student_id", "school_year", "term", "subject_id", "created_at"]
-        indexes = [models.Index(fields=["student", "school_year", "term"], name="record_student_term")]
+        indexes = [
+            models.Index(fields=["student", "school_year", "term"], name="record_student_term"),
+            models.Index(fields=["school_year", "subject", "student"], name="record_year_subject"),
+        ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(score__gte=0) & models.Q(score__lte=10), name="record_score_range"
-            )
+                condition=models.Q(score__isnull=True) | (models.Q(score__gte=0) & models.Q(score__lte=10)),
+                name="record_score_range",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(score__isnull=False) & models.Q(comment_result=""))
+                | (models.Q(score__isnull=True) & models.Q(comment_result__in=["Đạt", "Chưa đạt"])),
+                name="record_score_or_comment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source="teacher", attempt__isnull=True)
+                | models.Q(source="attempt", attempt__isnull=False),
+                name="record_source_matches_attempt",
+            ),
+            models.CheckConstraint(condition=models.Q(term__in=[1, 2]), name="record_term_1_or_2"),
         ]
         verbose_name = _("record entry")
         verbose_name_plural = _("record entries")

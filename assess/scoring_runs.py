@@ -756,8 +756,9 @@ class _PostgresStore(_OrmStore):
         students, attempts, scores = (list(column) for column in zip(*rows, strict=True))
         self._execute(
             f"INSERT INTO {RecordEntry._meta.db_table} "
-            "(student_id, attempt_id, score, subject_id, school_year, term, entry_type, organisation_id, created_at) "
-            "SELECT v.s, v.a, v.c, %s, %s, %s, %s, %s, %s "
+            "(student_id, attempt_id, score, subject_id, school_year, term, entry_type, organisation_id, created_at, "
+            "source, comment_result, note) "
+            "SELECT v.s, v.a, v.c, %s, %s, %s, %s, %s, %s, 'attempt', '', '' "
             "FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) AS v(s, a, c)",
             [
                 assessment.subject_id,

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -281,9 +281,12 @@ RECORD_READERS = BOARD
 
 def record_of_student(student_id: int, *, published_only: bool) -> QuerySet[RecordEntry]:
     """A student's record entries; ``published_only`` for what the student may see: nothing of a
-    result reaches a student before the board publishes it (the attempt is ``published``)."""
+    result reaches a student before the board publishes it (the attempt is ``published``); what
+    a teacher entered (a paper test) is theirs at once."""
     entries = RecordEntry.objects.filter(student_id=student_id).select_related("subject")
-    return entries.filter(attempt__status=statuses.PUBLISHED) if published_only else entries
+    if not published_only:
+        return entries
+    return entries.filter(Q(attempt__isnull=True) | Q(attempt__status=statuses.PUBLISHED))
 
 
 # --- item usage, for the bank ------------------------------------------------------------------

@@ -80,18 +80,18 @@ def machine() -> str:
 # --- the database ----------------------------------------------------------------------------------
 
 
-def use_database(url: str, *, reuse: bool) -> str:
-    """Point Django at the bench database (made afresh unless reused); its URL."""
+def use_database(url: str, *, reuse: bool, name: str = BENCH_DATABASE) -> str:
+    """Point Django at the bench database ``name`` (made afresh unless reused); its URL."""
     import psycopg
 
     parts = urlsplit(url)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
-    bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+    bench_url = urlunsplit(parts._replace(path=f"/{name}"))
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not (reuse and exists):
-            admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
-            admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -103,14 +103,14 @@ def use_database(url: str, *, reuse: bool) -> str:
     return bench_url
 
 
-def drop_database(url: str) -> None:
+def drop_database(url: str, name: str = BENCH_DATABASE) -> None:
     import psycopg
     from django.db import connections
 
     connections.close_all()
     admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def copy_rows(model, columns: list[str], lines) -> None:

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "proctoring",
     "jobs",
     "results",
+    "records",
     "frontend",
 ]
 
@@ -199,6 +200,21 @@ MARKING_CLAIM_MINUTES = env_int("MARKING_CLAIM_MINUTES", 20, minimum=1)
 # Days after its publication during which a candidate may appeal a result (phúc khảo). The
 # regulations' figure is unconfirmed: set it to the exam board's rule.
 APPEAL_DAYS = env_int("APPEAL_DAYS", 10, minimum=1)
+# School records by Circular 22 (records.services). How many continuous assessments a
+# semester a subject takes by its periods a year, (most periods, count) with a last catch-all
+# (None): 2 up to 35 periods, 3 up to 70, 4 above (*unconfirmed*: the school board's rule).
+RECORDS_CONTINUOUS_COUNTS = ((35, 2), (70, 3), (None, 4))
+# A subject no rule of its school or department names: assessed by score, this many periods.
+RECORDS_DEFAULT_PERIODS = env_int("RECORDS_DEFAULT_PERIODS", 70, minimum=1)
+# The result levels' thresholds: scoring.grades.Policy's fields, empty for Circular 22's own.
+RECORDS_LEVEL_POLICY: dict[str, object] = {}
+# Primary school (Circular 27, grades 1 to 5): scoring.grades.PrimaryPolicy's fields.
+RECORDS_PRIMARY_GRADES = (1, 2, 3, 4, 5)
+RECORDS_PRIMARY_POLICY: dict[str, object] = {}
+# Transcripts (records.transcripts): the secret the schools' signing keys are encrypted with;
+# the site's SECRET_KEY when unset. Keep it apart from the database's backups: with both, a
+# copy could sign transcripts.
+TRANSCRIPT_KEY_SECRET = env_str("TRANSCRIPT_KEY_SECRET", "")
 # Calibration of a sitting back into the bank (results.calibration): the fewest candidates a
 # calibration takes, the fewest responses an item needs to be calibrated, the fewest anchors
 # (items with bank parameters) that put the sitting on the bank's scale, and the range of
@@ -501,6 +517,10 @@ SPECTACULAR_SETTINGS = {
         "CalibrationStatusEnum": "results.models.Calibration.Status",
         "CalibrationRoleEnum": "results.calibration.ROLES",
         "RoleEnum": "accounts.models.Role",
+        "RecordSourceEnum": "assess.models.RecordEntry.Source",
+        "RecordCommentEnum": "assess.models.RecordEntry.Comment",
+        "SubjectRuleModeEnum": "records.models.SubjectRule.Mode",
+        "RecordEventKindEnum": "records.models.RecordEvent.Kind",
     },
     # Swagger UI and its favicon from drf-spectacular-sidecar, served as the site's static files.
     "SWAGGER_UI_DIST": "SIDECAR",

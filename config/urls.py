@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("jobs.urls")),
     path("api/", include("proctoring.urls")),
     path("api/", include("results.urls")),
+    path("api/", include("records.urls")),
     path("", include("frontend.urls")),
 ]
 

@@ -1562,6 +1562,74 @@ def arranged_key(item_type: str, content: Mapping[str, Any], arrangement: Arrang
     raise ValueError(f"unknown item type {item_type!r}")
 
 
+UNANSWERED_PART = "–"
+"""What :func:`arranged_response` writes for a part of a response left unanswered."""
+
+
+def arranged_response(
+    item_type: str,
+    content: Mapping[str, Any],
+    arrangement: Arrangement | None,
+    value: object,
+    *,
+    seed: int,
+    limit: int = 120,
+) -> str:
+    """A stored response (in the version's ids) as :func:`arranged_key` writes the key, in the
+    labels its candidate saw on their test code: "B", "AC", "ĐS–Đ", "-1,5", "(1) A; (2) –",
+    "1-B; 2-–", "c, a, b"; a text (an essay, a text entry) cut to ``limit`` characters.
+
+    No response gives ""; a part left unanswered (a statement, a gap, a premise) gives
+    :data:`UNANSWERED_PART`. For the exam board's eyes only: it is read next to the key.
+    """
+    if value is None:
+        return ""
+    try:
+        return _arranged_response(item_type, arrange(item_type, content, arrangement), value, seed, limit)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):  # not a response of this item
+        return _shortened(str(value), limit)
+
+
+def _shortened(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def _arranged_response(item_type: str, content: Mapping[str, Any], value: Any, seed: int, limit: int) -> str:
+    gap = UNANSWERED_PART
+    if item_type in ("single_choice", "multiple_response"):
+        letters = {entry["id"]: OPTION_LETTERS[index] for index, entry in enumerate(content["options"])}
+        chosen = [value] if item_type == "single_choice" else list(value)
+        return "".join(sorted(letters[option] for option in chosen))
+    if item_type == "true_false_group":
+        true, false = pgettext("key table", "T"), pgettext("key table", "F")
+        truths = [value.get(entry["id"]) for entry in content["statements"]]
+        return "".join(gap if truth is None else true if truth else false for truth in truths)
+    if item_type in ("short_numeric", "text_entry", "essay"):
+        return _shortened(str(value), limit)
+    if item_type == "inline_choice":
+        return "; ".join(
+            f"({number}) "
+            + (
+                gap
+                if value.get(entry["id"]) is None
+                else OPTION_LETTERS[_ids(entry["options"]).index(value[entry["id"]])]
+            )
+            for number, entry in enumerate(content["gaps"], start=1)
+        )
+    if item_type == "matching":
+        responses = _ids(shown_order(item_type, content, "responses", seed=seed))
+        return "; ".join(
+            f"{number}-"
+            + (gap if value.get(premise["id"]) is None else OPTION_LETTERS[responses.index(value[premise["id"]])])
+            for number, premise in enumerate(content["premises"], start=1)
+        )
+    if item_type == "ordering":
+        elements = _ids(shown_order(item_type, content, "elements", seed=seed))
+        return ", ".join(PAPER_LETTERS[elements.index(element)] for element in value)
+    raise ValueError(f"unknown item type {item_type!r}")
+
+
 def correct_response(item_type: str, content: Mapping[str, Any]) -> object | None:
     """A response that earns full marks, in the shape a student answers with (the version's
     ids), for a review after release; ``None`` where there is no single one to show (an

@@ -42,6 +42,8 @@ KINDS: dict[str, str] = {
     "item_export": "itembank.jobs.item_export",
     "collusion_report": "proctoring.jobs.collusion_report_job",
     "calibration": "results.jobs.calibration_job",
+    "records_statistics": "records.jobs.statistics_job",
+    "education_export": "records.jobs.education_export_job",
 }
 PROGRESS_SECONDS = 3600
 REPORT_EVERY = 0.25  # seconds between two progress writes

@@ -24,9 +24,10 @@ from accounts.permissions import IsAssessor
 from assess.authoring_api import _valid
 from assess.models import Attempt
 from assess.sittings import sittings_run_by
+from config.ids import IdField
 from jobs.api import JobOutput
 
-from . import appeals, marking, moderation, publication, selectors
+from . import appeals, chart_data, marking, moderation, publication, selectors
 from . import calibration as calibration_service
 from .models import Appeal, Calibration, MarkingPlan, ModerationChange, Publication, Script
 
@@ -528,7 +529,7 @@ class CalibrationInput(serializers.Serializer):
 
 class CalibrationApplyInput(serializers.Serializer):
     versions = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=IdField(),
         max_length=1000,
         required=False,
         allow_null=True,
@@ -644,3 +645,229 @@ def calibration_apply(request: Request, calibration_id: int) -> Response:
     data = _valid(CalibrationApplyInput, request.data)
     calibration_service.calibration_apply(by=request.user, calibration_id=calibration.pk, versions=data["versions"])
     return Response(selectors.calibration_data(_calibrations(request).get(pk=calibration.pk)))
+
+
+# --- charts -----------------------------------------------------------------------------------
+# The figures behind the board's charts (results.chart_data; the pictures are the pages':
+# /board/sittings/<id>/charts/...). Final scores only: scored or published, every mark given.
+
+
+class ChartDistributionBinOutput(serializers.Serializer):
+    def get_fields(self) -> dict[str, serializers.Field]:  # "from" is a Python keyword
+        return {"from": serializers.FloatField(), **super().get_fields()}
+
+    to = serializers.FloatField(help_text="The last bin includes 10.")
+    count = serializers.IntegerField()
+
+
+class ChartDistributionOutput(serializers.Serializer):
+    """``results.chart_data.distribution``."""
+
+    sitting = serializers.IntegerField()
+    results = serializers.IntegerField(help_text="Results of scored or published attempts.")
+    pending = serializers.IntegerField(help_text="Of those, awaiting a marker: left out.")
+    n = serializers.IntegerField(help_text="Final scores counted.")
+    mean = serializers.FloatField(allow_null=True)
+    median = serializers.FloatField(allow_null=True)
+    sd = serializers.FloatField(allow_null=True, help_text="Sample standard deviation (n - 1).")
+    min = serializers.FloatField(allow_null=True)
+    max = serializers.FloatField(allow_null=True)
+    share_from_5 = serializers.FloatField(allow_null=True, help_text="Share of scores at or above 5, 0 to 1.")
+    bin_width = serializers.FloatField()
+    bins = ChartDistributionBinOutput(many=True)
+
+
+class ChartGroupOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The class's or the school's id.")
+    name = serializers.CharField()
+    school = serializers.CharField(allow_null=True, help_text="A class's school; null for a school.")
+    n = serializers.IntegerField()
+    mean = serializers.FloatField()
+    sd = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True, help_text="95% confidence interval of the mean (Student's t).")
+    ci_high = serializers.FloatField(allow_null=True)
+    min = serializers.FloatField()
+    q1 = serializers.FloatField()
+    median = serializers.FloatField()
+    q3 = serializers.FloatField()
+    max = serializers.FloatField()
+
+
+class ChartGroupsOutput(serializers.Serializer):
+    """``results.chart_data.class_comparison`` and ``school_comparison``."""
+
+    sitting = serializers.IntegerField()
+    by = serializers.CharField(help_text="class or school")
+    n = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    without_group = serializers.IntegerField(help_text="Final scores of students in no class (no school).")
+    groups = ChartGroupOutput(many=True, help_text="The groups with results, the highest mean first.")
+
+
+class ChartItemCurveOutput(serializers.Serializer):
+    position = serializers.IntegerField(help_text="On the master form.")
+    title = serializers.CharField(allow_blank=True)
+    item_type = serializers.CharField()
+    a = serializers.FloatField()
+    b = serializers.FloatField()
+    c = serializers.FloatField()
+    counted = serializers.BooleanField(help_text="Neither trial nor dropped: in the test information.")
+    trial = serializers.BooleanField()
+    dropped = serializers.BooleanField()
+    probability = serializers.ListField(child=serializers.FloatField(), help_text="P(θ) at each θ of `theta`.")
+    information = serializers.ListField(child=serializers.FloatField())
+
+
+class ChartInformationPointOutput(serializers.Serializer):
+    theta = serializers.FloatField()
+    information = serializers.FloatField(allow_null=True)
+    standard_error = serializers.FloatField(allow_null=True)
+
+
+class ChartEmpiricalOutput(serializers.Serializer):
+    theta = serializers.FloatField(help_text="The ability group's mean θ.")
+    proportion = serializers.FloatField(help_text="Share of the group with full marks on the item.")
+    n = serializers.IntegerField()
+    expected = serializers.FloatField(help_text="The item's P(θ) at that θ.")
+
+
+class ChartItemCurvesOutput(serializers.Serializer):
+    """``results.chart_data.item_curves``."""
+
+    sitting = serializers.IntegerField()
+    theta = serializers.ListField(child=serializers.FloatField())
+    items = ChartItemCurveOutput(many=True, help_text="The master form's items with IRT parameters.")
+    uncalibrated = serializers.ListField(child=serializers.IntegerField())
+    test_information = serializers.ListField(child=serializers.FloatField(allow_null=True))
+    standard_error = serializers.ListField(
+        child=serializers.FloatField(allow_null=True), help_text="1/√(test information); null where it is 0."
+    )
+    test_information_at = ChartInformationPointOutput(many=True)
+    selected = serializers.IntegerField(allow_null=True)
+    empirical = ChartEmpiricalOutput(many=True, help_text="For the selected item: by ability group.")
+
+
+class ChartItemCurvesQuery(serializers.Serializer):
+    item = serializers.IntegerField(
+        min_value=1, max_value=100000, required=False, help_text="A calibrated item's position on the master form."
+    )
+
+
+class ChartCandidateResultOutput(serializers.Serializer):
+    score_10 = serializers.CharField()
+    raw_score = serializers.CharField()
+    max_score = serializers.CharField()
+    number_correct = serializers.IntegerField()
+    item_count = serializers.IntegerField()
+    pending_items = serializers.IntegerField()
+    theta = serializers.FloatField(allow_null=True)
+    theta_se = serializers.FloatField(allow_null=True)
+
+
+class ChartCandidateItemOutput(serializers.Serializer):
+    position = serializers.IntegerField(help_text="On the candidate's form.")
+    master_position = serializers.IntegerField()
+    item_type = serializers.CharField()
+    points = serializers.CharField()
+    answer = serializers.CharField(allow_blank=True, help_text="In the labels of the candidate's test code.")
+    key = serializers.CharField(allow_blank=True)
+    accepted_keys = serializers.IntegerField(help_text="Further keys accepted by moderation.")
+    score = serializers.CharField(allow_null=True)
+    status = serializers.CharField(
+        allow_null=True, help_text="correct, partial, wrong, unanswered, pending (a marker's); null before scoring."
+    )
+    flagged = serializers.BooleanField()
+    dropped = serializers.BooleanField()
+    trial = serializers.BooleanField()
+
+
+class ChartCandidateEventOutput(serializers.Serializer):
+    seq = serializers.IntegerField()
+    position = serializers.IntegerField()
+    kind = serializers.CharField(help_text="answer or flag")
+    text = serializers.CharField(
+        allow_blank=True, help_text="An answer as the candidate's labels write it; '' cleared."
+    )
+    flagged = serializers.BooleanField(allow_null=True, help_text="A flag event's new state.")
+    at = serializers.CharField()
+    clock = serializers.CharField()
+    minutes = serializers.FloatField(help_text="Since the attempt started.")
+
+
+class ChartPauseOutput(serializers.Serializer):
+    def get_fields(self) -> dict[str, serializers.Field]:  # "from" is a Python keyword
+        return {"from": serializers.FloatField(), **super().get_fields()}
+
+    to = serializers.FloatField()
+
+
+class ChartCandidateOutput(serializers.Serializer):
+    """``results.chart_data.candidate``: the events in the order of their sequence numbers."""
+
+    sitting = serializers.IntegerField()
+    attempt = serializers.IntegerField()
+    number = serializers.IntegerField()
+    student = serializers.CharField()
+    name = serializers.CharField()
+    learner_id = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    form = serializers.CharField()
+    started_at = serializers.CharField(allow_null=True)
+    submitted_at = serializers.CharField(allow_null=True)
+    submit_reason = serializers.CharField(allow_null=True)
+    submitted_minutes = serializers.FloatField(allow_null=True)
+    result = ChartCandidateResultOutput(allow_null=True)
+    items = ChartCandidateItemOutput(many=True)
+    events = ChartCandidateEventOutput(many=True)
+    pauses = ChartPauseOutput(many=True)
+
+
+@extend_schema(responses={200: ChartDistributionOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def chart_distribution(request: Request, sitting_id: int) -> Response:
+    """The final scores of the sitting in half-point bins, with their summary."""
+    return Response(chart_data.distribution(sittings_run_by(request.user).get(pk=sitting_id)))
+
+
+@extend_schema(responses={200: ChartGroupsOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def chart_classes(request: Request, sitting_id: int) -> Response:
+    """The final scores per class of the assessment's school year, the highest mean first."""
+    return Response(chart_data.class_comparison(sittings_run_by(request.user).get(pk=sitting_id)))
+
+
+@extend_schema(responses={200: ChartGroupsOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def chart_schools(request: Request, sitting_id: int) -> Response:
+    """The final scores per school of the candidates, the highest mean first."""
+    return Response(chart_data.school_comparison(sittings_run_by(request.user).get(pk=sitting_id)))
+
+
+@extend_schema(parameters=[ChartItemCurvesQuery], responses={200: ChartItemCurvesOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def chart_items(request: Request, sitting_id: int) -> Response:
+    """The curves of the items with IRT parameters; ``?item=`` adds one item's observed shares."""
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    position = _valid(ChartItemCurvesQuery, request.query_params).get("item")
+    try:
+        return Response(chart_data.item_curves(sitting, position))
+    except chart_data.UnknownItem:
+        raise serializers.ValidationError(
+            {
+                "item": [
+                    _("The sitting's form has no item with IRT parameters at position %(item)d.") % {"item": position}
+                ]
+            }
+        ) from None
+
+
+@extend_schema(responses={200: ChartCandidateOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def chart_candidate(request: Request, sitting_id: int, attempt_id: int) -> Response:
+    """One candidate's result, answers and keys, and every change of their answers."""
+    return Response(chart_data.candidate(sittings_run_by(request.user).get(pk=sitting_id), attempt_id))

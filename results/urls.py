@@ -23,4 +23,13 @@ urlpatterns = [
     path("sittings/<id:sitting_id>/calibrations/", api.sitting_calibrations, name="api-sitting-calibrations"),
     path("calibrations/<id:calibration_id>/", api.calibration_detail, name="api-calibration"),
     path("calibrations/<id:calibration_id>/apply/", api.calibration_apply, name="api-calibration-apply"),
+    path("sittings/<id:sitting_id>/charts/distribution/", api.chart_distribution, name="api-chart-distribution"),
+    path("sittings/<id:sitting_id>/charts/classes/", api.chart_classes, name="api-chart-classes"),
+    path("sittings/<id:sitting_id>/charts/schools/", api.chart_schools, name="api-chart-schools"),
+    path("sittings/<id:sitting_id>/charts/items/", api.chart_items, name="api-chart-items"),
+    path(
+        "sittings/<id:sitting_id>/charts/candidates/<id:attempt_id>/",
+        api.chart_candidate,
+        name="api-chart-candidate",
+    ),
 ]

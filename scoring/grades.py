@@ -45,6 +45,9 @@ __all__ = [
     "PrimaryPolicy",
     "primary_year_level",
     "COMMENT_RESULTS",
+    "CONTINUOUS_COUNTS",
+    "comment_subject_result",
+    "continuous_count",
     "FAILED",
     "LEVELS",
     "PASSED",
@@ -222,6 +225,33 @@ def retake_subjects(
     scored = [name for name, value in year_averages.items() if score(value, name=name) < policy.retake_below]
     comments = dict(zip(comment_results, _comments(comment_results.values()), strict=True))
     return scored + [name for name, result in comments.items() if result == FAILED]
+
+
+# Continuous assessments a semester by a subject's periods a year (Circular 22, article 7):
+# up to 35 periods 2, up to 70 periods 3, more 4. *Unconfirmed*: the records service takes the
+# thresholds from the site's settings (``RECORDS_CONTINUOUS_COUNTS``).
+CONTINUOUS_COUNTS: tuple[tuple[int | None, int], ...] = ((35, 2), (70, 3), (None, 4))
+
+
+def continuous_count(periods: int, counts: Iterable[tuple[int | None, int]] = CONTINUOUS_COUNTS) -> int:
+    """How many continuous assessments (ĐĐGtx) a subject of ``periods`` periods a year takes a
+    semester: the count of the first threshold ``periods`` does not exceed (``None``: any)."""
+    if not isinstance(periods, int) or isinstance(periods, bool) or periods < 1:
+        raise ValueError(f"periods must be a whole number of at least 1, got {periods!r}")
+    for most, count in counts:
+        if most is None or periods <= most:
+            return count
+    raise ValueError("the thresholds end without a catch-all (None) step")
+
+
+def comment_subject_result(results: Iterable[str], required: int) -> str | None:
+    """A comment-only subject's semester result (Circular 22, article 9.1.a): Đạt when it has
+    every assessment required and all are Đạt; Chưa đạt as soon as one is not; ``None`` while
+    assessments are missing and none failed (the result is not known yet)."""
+    given = _comments(results)
+    if FAILED in given:
+        return FAILED
+    return PASSED if len(given) >= required else None
 
 
 # --- primary school (Circular 27/2020) --------------------------------------------------------

@@ -40,3 +40,11 @@ def score(value: object) -> str:
         return str(value)
     places = max(0, -int(number.as_tuple().exponent))
     return formats.number_format(number, decimal_pos=places, use_l10n=True)
+
+
+@register.filter
+def get_term(mapping: object, key: object) -> object:
+    """``mapping[key]`` in a template (a semester's entries, a label by its value); None if absent."""
+    if isinstance(mapping, dict):
+        return mapping.get(str(key), mapping.get(key))  # type: ignore[call-overload]
+    return None

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from scoring import grades
 from scoring.grades import (
     CIRCULAR_22,
     FAILED,
@@ -164,3 +165,27 @@ def test_primary_marks_are_whole_and_levels_known_and_the_policy_ordered():
     stricter = PrimaryPolicy(outstanding_from=10, excellent_from=8, done_from=6)
     assert primary_year_level(["Hoàn thành tốt"], ["Tốt"], [9], stricter) == "Hoàn thành tốt"
     assert primary_year_level(["Hoàn thành"], ["Đạt"], [5], stricter) == "Chưa hoàn thành"
+
+
+@pytest.mark.parametrize(("periods", "count"), [(1, 2), (35, 2), (36, 3), (70, 3), (71, 4), (140, 4)])
+def test_continuous_assessments_a_semester_follow_the_periods_a_year(periods, count):
+    assert grades.continuous_count(periods) == count
+
+
+def test_continuous_counts_take_other_thresholds_and_refuse_nonsense():
+    assert grades.continuous_count(50, [(50, 5), (None, 6)]) == 5
+    assert grades.continuous_count(51, [(50, 5), (None, 6)]) == 6
+    for bad in (0, -3, True, 2.5):
+        with pytest.raises(ValueError):
+            grades.continuous_count(bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="catch-all"):
+        grades.continuous_count(99, [(50, 5)])
+
+
+def test_a_comment_subject_passes_with_every_assessment_passed():
+    assert grades.comment_subject_result(["Đạt"] * 5, 5) == "Đạt"
+    assert grades.comment_subject_result(["Đạt"] * 4, 5) is None  # one still to come
+    assert grades.comment_subject_result(["Đạt", "Chưa đạt"], 5) == "Chưa đạt"  # already decided
+    assert grades.comment_subject_result(["Đạt"] * 4 + ["Chưa đạt"], 5) == "Chưa đạt"
+    with pytest.raises(ValueError):
+        grades.comment_subject_result(["Dat"], 1)

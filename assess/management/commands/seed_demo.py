@@ -391,6 +391,7 @@ class Command(BaseCommand):
         practice = self._practice(teacher, board, subject, school, students)
         lab = self._lab(board, school_admin, proctor, sitting.form, classes[1], opens_at, closes_at)
         finished = self._finished(board, school, subject, versions, students)
+        self._records(school_admin, homerooms, school, subject, classes[0])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: school '{school.name}', sitting '{sitting.title}' (id {sitting.pk}, "
@@ -665,6 +666,56 @@ class Command(BaseCommand):
         if version.status == ItemVersion.Status.SUBMITTED:
             version = bank.item_version_approve(by=reviewer, version_id=version.pk)
         return bank.item_version_publish(by=reviewer, version_id=version.pk)
+
+    def _records(self, school_admin: User, teachers: list[User], school, subject: Subject, school_class) -> None:
+        """Class 12A1's records of semester I: Toán by score (105 periods a year: 4 continuous
+        assessments) and Giáo dục thể chất by comment (70 periods: 3), taught by teacher2; the
+        paper tests entered by their teachers through the records service, the last continuous
+        score of Toán left to enter (once only: a run again adds nothing)."""
+        import random
+
+        from accounts.models import ClassTeacher
+        from assess.models import RecordEntry
+        from records import services as records
+
+        pe, _ = Subject.objects.get_or_create(code="gdtc", defaults={"name": "Giáo dục thể chất"})
+        ClassTeacher.objects.get_or_create(school_class=school_class, teacher=teachers[1], subject=pe)
+        for rule_subject, mode, periods in ((subject, "scored", 105), (pe, "comment", 70)):
+            records.subject_rule_set(
+                by=school_admin,
+                organisation_id=school.pk,
+                school_year=SCHOOL_YEAR,
+                grade=school_class.grade,
+                subject_id=rule_subject.pk,
+                mode=mode,
+                periods=periods,
+            )
+        if RecordEntry.objects.filter(subject=pe, school_year=SCHOOL_YEAR, source="teacher").exists():
+            return
+        rng = random.Random(27)
+        for membership in school_class.memberships.filter(left_at__isnull=True).select_related("student"):
+            student = membership.student
+            for _n in range(3):
+                records.entry_enter(
+                    by=teachers[0],
+                    class_id=school_class.pk,
+                    subject_id=subject.pk,
+                    student_id=student.pk,
+                    term=1,
+                    entry_type="continuous",
+                    score=str(rng.choice(range(50, 101)) / 10),
+                    note="Kiểm tra miệng",
+                )
+            for kind in ("continuous", "continuous", "continuous", "midterm", "endterm"):
+                records.entry_enter(
+                    by=teachers[1],
+                    class_id=school_class.pk,
+                    subject_id=pe.pk,
+                    student_id=student.pk,
+                    term=1,
+                    entry_type=kind,
+                    comment="Đạt" if rng.random() < 0.95 else "Chưa đạt",
+                )
 
     def _classes(self, school_admin: User, school, homerooms: list[User], students: list[User], subject) -> list:
         """Three classes of the school year with their homeroom teachers, the 40 students
