@@ -517,6 +517,7 @@ SPECTACULAR_SETTINGS = {
         "CalibrationStatusEnum": "results.models.Calibration.Status",
         "CalibrationRoleEnum": "results.calibration.ROLES",
         "RoleEnum": "accounts.models.Role",
+        "DifByEnum": "results.dif.BY",
         "RecordSourceEnum": "assess.models.RecordEntry.Source",
         "RecordCommentEnum": "assess.models.RecordEntry.Comment",
         "SubjectRuleModeEnum": "records.models.SubjectRule.Mode",

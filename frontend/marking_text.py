@@ -65,6 +65,8 @@ def moderation_text() -> dict[str, str]:
         "trial": _("trial item"),
         "accepted": _("also %(keys)s"),
         "noFigures": _("No figures yet: score the sitting first."),
+        "exporting": _("Making the file…"),
+        "difSummary": _("%(focal)s (%(n_focal)s) against %(reference)s (%(n_reference)s), matched on their total."),
         "previewing": _("Working out every candidate's score…"),
         "summary": _(
             "%(changed)s of %(candidates)s candidates change: %(up)s up, %(down)s down. "

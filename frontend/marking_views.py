@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accounts.models import Organisation
 from accounts.permissions import AUTHORS, BOARD, page_for
 from assess.sittings import sittings_run_by
 from results import selectors
@@ -79,6 +80,8 @@ def board_moderation(request: HttpRequest, sitting_id: int) -> HttpResponse:
         "frontend/board_moderation.html",
         {
             "sitting": sitting,
+            # The candidates' schools, for a DIF of one school against the others (two or more).
+            "schools": schools if len(schools := _candidate_schools(sitting)) > 1 else [],
             "kinds": ModerationChange.Kind.choices,
             "bank_config": {"sitting": sitting.pk},
             "bank_text": moderation_text(),
@@ -102,3 +105,8 @@ def board_calibration(request: HttpRequest, sitting_id: int) -> HttpResponse:
             "bank_text": calibration_text(),
         },
     )
+
+
+def _candidate_schools(sitting) -> list[Organisation]:
+    ids = sitting.attempts.values_list("student__organisation_id", flat=True).distinct()
+    return list(Organisation.objects.filter(pk__in=ids).order_by("name"))

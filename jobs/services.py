@@ -42,6 +42,7 @@ KINDS: dict[str, str] = {
     "item_export": "itembank.jobs.item_export",
     "collusion_report": "proctoring.jobs.collusion_report_job",
     "calibration": "results.jobs.calibration_job",
+    "results_export": "results.jobs.results_export_job",
     "records_statistics": "records.jobs.statistics_job",
     "education_export": "records.jobs.education_export_job",
 }

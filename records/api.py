@@ -23,6 +23,7 @@ from assess.models import RecordEntry, RecordEntryType
 from config.ids import IdField
 from jobs.api import JobOutput, job_data
 from jobs.services import job_start
+from printing import tables
 
 from . import exports, jobs, selectors, services, transcripts
 from .models import RecordEvent, SubjectRule, TranscriptIssue
@@ -593,10 +594,10 @@ def class_export(request: Request, class_id: int) -> HttpResponse:
     header, rows = exports.class_rows(selectors.class_data(selectors.class_record(school_class)), params["period"])
     name = f"so-diem-{school_class.name}-{school_class.school_year}-{params['period']}"
     if params["output"] == "csv":
-        response = HttpResponse(exports.csv_bytes(header, rows), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(tables.csv_bytes(header, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     else:
-        response = HttpResponse(exports.xlsx_bytes([(school_class.name, header, rows)]), content_type=XLSX)
+        response = HttpResponse(tables.xlsx_bytes([(school_class.name, header, rows)]), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
 

@@ -4,7 +4,7 @@ end-of-year statistics of a school or a department, and the export for the educa
 - :func:`class_rows`: a class's record in one period (semester I, II or the year) as a table:
   one row a student, a column a subject, the level and the retakes. Written by
   :func:`xlsx_bytes` or :func:`csv_bytes` (UTF-8 with a byte order mark, so that a spreadsheet
-  opens Vietnamese as it is).
+  opens Vietnamese as it is; both from ``printing.tables``).
 - :func:`statistics`: for each school of an organisation (a school, or a department and its
   schools) and for the organisation as a whole: at the start of the year, the classes and the
   students by grade and gender; at the end of each period, the students by level (Tốt, Khá,
@@ -21,23 +21,21 @@ Statistics and the education export of a department take minutes: they run as jo
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from accounts.models import Organisation, SchoolClass, User
 from accounts.permissions import organisation_subtree
 from itembank.models import Subject
+from printing.tables import csv_bytes
 from scoring import grades
 
 from . import selectors
@@ -71,42 +69,6 @@ def class_rows(data: dict[str, Any], period: str) -> tuple[list[str], list[list[
             row.append(", ".join(names[pk] for pk in student["retakes"]))
         rows.append(row)
     return header, rows
-
-
-def xlsx_bytes(sheets: Sequence[tuple[str, list[str], Iterable[Sequence[Any]]]]) -> bytes:
-    """A workbook of sheets (title, header, rows); averages written as numbers."""
-    book = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title=title[:31])
-        sheet.append([_bold(book, sheet, value) for value in header])
-        for row in rows:
-            sheet.append([_number(value) for value in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _bold(book: Workbook, sheet: Any, value: Any) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.font = Font(bold=True)
-    return cell
-
-
-def _number(value: Any) -> Any:
-    """A decimal string ("8.3") as a number in the workbook; anything else as it is."""
-    if isinstance(value, str) and value and value.replace(".", "", 1).isdigit():
-        return float(Decimal(value))
-    return value
-
-
-def csv_bytes(header: list[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 # --- statistics ---------------------------------------------------------------------------------------

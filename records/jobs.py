@@ -11,6 +11,7 @@ from accounts.models import Organisation, Role
 from accounts.permissions import BOARD, require, scope_of
 from jobs.models import Job
 from jobs.services import Report, job_keep_file
+from printing import tables
 
 from . import exports
 
@@ -30,7 +31,7 @@ def statistics_job(job: Job, report: Report) -> dict[str, Any]:
     organisation = Organisation.objects.get(pk=job.params["organisation"])
     require_reporter(job.owner, organisation)
     figures = exports.statistics(organisation, job.params["school_year"], report)
-    data = exports.xlsx_bytes(exports.statistics_sheets(figures))
+    data = tables.xlsx_bytes(exports.statistics_sheets(figures))
     name = f"thong-ke-{organisation.code}-{job.params['school_year']}.xlsx"
     kept = job_keep_file(
         job, name=name, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data=data

@@ -25,10 +25,12 @@ from assess.authoring_api import _valid
 from assess.models import Attempt
 from assess.sittings import sittings_run_by
 from config.ids import IdField
-from jobs.api import JobOutput
+from jobs.api import JobOutput, job_data
+from jobs.services import job_start
 
-from . import appeals, chart_data, marking, moderation, publication, selectors
+from . import appeals, chart_data, dif, marking, moderation, publication, selectors
 from . import calibration as calibration_service
+from . import exports as results_exports
 from .models import Appeal, Calibration, MarkingPlan, ModerationChange, Publication, Script
 
 MAX_MARKERS = 500
@@ -871,3 +873,66 @@ def chart_items(request: Request, sitting_id: int) -> Response:
 def chart_candidate(request: Request, sitting_id: int, attempt_id: int) -> Response:
     """One candidate's result, answers and keys, and every change of their answers."""
     return Response(chart_data.candidate(sittings_run_by(request.user).get(pk=sitting_id), attempt_id))
+
+
+# --- results as a file ---------------------------------------------------------------------------
+
+
+class ResultsExportInput(serializers.Serializer):
+    output = serializers.ChoiceField(choices=results_exports.FORMATS, default="xlsx")
+
+
+class ResultsExportJobOutput(serializers.Serializer):
+    job = JobOutput(help_text="Follow it at GET /api/jobs/<id>/; its result holds the file to download.")
+
+
+@extend_schema(request=ResultsExportInput, responses={202: ResultsExportJobOutput})
+@api_view(["POST"])
+@permission_classes([IsAssessor])
+def results_export(request: Request, sitting_id: int) -> Response:
+    """The sitting's results, a row a candidate, as XLSX or CSV (a job: follow it, then download)."""
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    data = _valid(ResultsExportInput, request.data)
+    job = job_start(by=request.user, kind="results_export", params={"sitting": sitting.pk, "output": data["output"]})
+    return Response({"job": job_data(job)}, status=status.HTTP_202_ACCEPTED)
+
+
+# --- differential item functioning -------------------------------------------------------------------
+
+
+class DifParams(serializers.Serializer):
+    by = serializers.ChoiceField(choices=dif.BY)
+    focal = IdField(
+        required=False, allow_null=True, default=None, help_text="The school compared with the others (by=school)."
+    )
+
+
+class DifItemOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    item = serializers.IntegerField()
+    delta = serializers.FloatField(allow_null=True, help_text="MH D-DIF; negative: harder for the focal group.")
+    se_delta = serializers.FloatField(allow_null=True)
+    p_value = serializers.FloatField(allow_null=True)
+    ets_class = serializers.CharField(help_text="A negligible, B moderate, C large; empty where undefined.")
+    n_focal = serializers.IntegerField()
+    n_reference = serializers.IntegerField()
+    note = serializers.CharField()
+
+
+class DifOutput(serializers.Serializer):
+    by = serializers.ChoiceField(choices=dif.BY)
+    focal = serializers.CharField()
+    reference = serializers.CharField()
+    n_focal = serializers.IntegerField()
+    n_reference = serializers.IntegerField()
+    items = DifItemOutput(many=True)
+
+
+@extend_schema(parameters=[DifParams], responses={200: DifOutput})
+@api_view(["GET"])
+@permission_classes([IsAssessor])
+def sitting_dif(request: Request, sitting_id: int) -> Response:
+    """Mantel-Haenszel DIF of every item: girls against boys, or one school against the others."""
+    sitting = sittings_run_by(request.user).get(pk=sitting_id)
+    params = _valid(DifParams, request.query_params)
+    return Response(dif.sitting_dif(sitting, by=params["by"], focal_school=params["focal"]))

@@ -120,19 +120,24 @@ def _responses_query(sitting: Sitting):
     return Result.objects.filter(attempt__sitting=sitting, attempt__number=1, attempt__status__in=scoring_runs.SCORED)
 
 
-def response_matrix(sitting: Sitting, items: Sequence[FormItem]) -> np.ndarray:
-    """Candidates x master items: 1 full points, 0 less (a blank too), NaN awaiting a mark."""
-    texts = _responses_query(sitting).order_by("attempt_id").annotate(text=Cast("item_scores", TextField()))
-    texts = texts.values_list("text", flat=True)
+def response_matrix(sitting: Sitting, items: Sequence[FormItem], *, label: str | None = None):
+    """Candidates x master items: 1 full points, 0 less (a blank too), NaN awaiting a mark.
+
+    With ``label`` (a field path from the result, e.g. ``"attempt__student__gender"``), also
+    each candidate's value of it, in the rows' order: ``(matrix, labels)``."""
+    query = _responses_query(sitting).order_by("attempt_id").annotate(text=Cast("item_scores", TextField()))
+    found = list(query.values_list("text", label) if label else query.values_list("text"))
     # One parse of the whole column: "null" (awaiting a marker) becomes NaN.
-    whole = "[" + ",".join(texts.iterator(chunk_size=5000)) + "]"
+    whole = "[" + ",".join(row[0] for row in found) + "]"
     rows = json.loads(whole.replace("null", "NaN"))
-    rows = [row for row in rows if len(row) == len(items)]
-    scores = np.array(rows, dtype=np.float64).reshape(len(rows), len(items))
+    keep = [k for k, row in enumerate(rows) if len(row) == len(items)]
+    scores = np.array([rows[k] for k in keep], dtype=np.float64).reshape(len(keep), len(items))
     points = np.array([float(fi.points) for fi in items])
     coded = np.where(scores >= points - 1e-9, 1.0, 0.0)
     coded[np.isnan(scores)] = np.nan
-    return coded
+    if label is None:
+        return coded
+    return coded, [found[k][1] for k in keep]
 
 
 def _bank(version: ItemVersion) -> dict[str, float] | None:

@@ -32,4 +32,6 @@ urlpatterns = [
         api.chart_candidate,
         name="api-chart-candidate",
     ),
+    path("sittings/<id:sitting_id>/results/export/", api.results_export, name="api-sitting-results-export"),
+    path("sittings/<id:sitting_id>/dif/", api.sitting_dif, name="api-sitting-dif"),
 ]

@@ -24,11 +24,15 @@ PHONE = {"width": 375, "height": 740}
 
 @pytest.fixture
 def simulated(transactional_db):
+    from accounts.models import User
     from tests.assess.test_authoring import World
     from tests.results.test_calibration import build_sitting
 
     world = World()
     sitting = build_sitting(world, n=400)
+    students = list(User.objects.filter(attempts__sitting=sitting).order_by("pk").values_list("pk", flat=True))
+    User.objects.filter(pk__in=students[::2]).update(gender="female")
+    User.objects.filter(pk__in=students[1::2]).update(gender="male")
     new_versions = list(
         sitting.form.form_items.filter(position__in=[11, 12, 13, 14, 15])
         .order_by("position")
@@ -100,6 +104,13 @@ def test_the_board_calibrates_a_sitting_and_writes_its_new_items_into_the_bank(
     _fits(phone, "main")
     phone.screenshot(path=str(SHOTS / "calibration-phone.png"), full_page=True)
     assert not phone.page_errors
+
+    # DIF, where the board asks: girls against boys, every calibrated item with its class.
+    page.goto(f"{server}/board/sittings/{sitting_id}/moderation/")
+    page.click('[data-testid="dif-run"]')
+    expect(page.locator('[data-testid="dif-items"] tbody tr')).to_have_count(15)
+    expect(page.locator('[data-testid="dif-summary"]')).to_contain_text("200")
+    page.locator('[data-testid="dif"]').screenshot(path=str(SHOTS / "dif-wide-vi.png"))
 
     # What the server wrote, as the API says (no ORM query inside Playwright's loop).
     latest = page.request.get(f"{server}/api/sittings/{sitting_id}/calibrations/").json()["results"][0]

@@ -226,6 +226,17 @@
 
   /* --- small widgets ------------------------------------------------------------------ */
 
+  // A refused call in a page's notice: every field's message the server gave, else its one
+  // message; the notice takes the focus so that a screen reader says it.
+  function refusal(node, result) {
+    var error = result && result.data && result.data.error;
+    var fields = flattenFields(error && error.fields);
+    var messages = [];
+    Object.keys(fields).forEach(function (name) { messages = messages.concat(fields[name]); });
+    notice(node, messages.length ? messages.join(" ") : failure(result), "error");
+    if (node) node.focus();
+  }
+
   function notice(node, message, kind) {
     if (!node) return;
     node.textContent = message || "";
@@ -465,6 +476,7 @@
     debounce: debounce,
     errors: { show: showErrors, clear: clearErrors, flatten: flattenFields },
     notice: notice,
+    refusal: refusal,
     fillSelect: fillSelect,
     option: option,
     field: field,

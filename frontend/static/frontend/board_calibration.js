@@ -44,14 +44,7 @@
       return Array.prototype.map.call(document.querySelectorAll("[data-testid=calibration-items] thead th"), function (th) { return th.textContent; });
     }
 
-    function failed(answer) {
-      var error = answer.data && answer.data.error;
-      var fields = error && error.fields;
-      var messages = [];
-      if (fields) Object.keys(fields).forEach(function (name) { messages = messages.concat(fields[name]); });
-      B.notice(notice, messages.length ? messages.join(" ") : B.failure(answer), "error");
-      notice.focus();
-    }
+    function failed(answer) { B.refusal(notice, answer); }
 
     function showItems(calibration) {
       var rows = document.getElementById("calibration-rows");

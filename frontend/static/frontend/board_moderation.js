@@ -40,7 +40,12 @@
       return Array.prototype.map.call(document.querySelectorAll("[data-testid=" + table + "] thead th"), function (th) { return th.textContent; });
     }
 
-    function number(value) { return value === null || value === undefined ? "–" : Number(value).toFixed(2); }
+    // A figure in the page's language (7,25 in Vietnamese), ``places`` decimals (2 by default).
+    function number(value, places) {
+      if (value === null || value === undefined) return "–";
+      var digits = places === undefined ? 2 : places;
+      return Number(value).toLocaleString(document.documentElement.lang || undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    }
 
     function keyText(item) {
       if (!item.key) return "–";
@@ -212,13 +217,59 @@
       });
     }
 
-    function failed(answer) {
-      var error = answer.data && answer.data.error;
-      var fields = error && error.fields;
-      var messages = [];
-      if (fields) Object.keys(fields).forEach(function (name) { messages = messages.concat(fields[name]); });
-      B.notice(notice, messages.length ? messages.join(" ") : B.failure(answer), "error");
-    }
+    function failed(answer) { B.refusal(notice, answer); }
+
+    // Differential item functioning, on request (GET .../dif/?by=gender|school&focal=<school>).
+    var difForm = document.getElementById("dif-form");
+    difForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var query = "?by=" + encodeURIComponent(difForm.by.value);
+      if (difForm.by.value === "school" && difForm.focal) query += "&focal=" + encodeURIComponent(difForm.focal.value);
+      B.api("GET", base + "dif/" + query).then(function (answer) {
+        var table = document.querySelector("[data-testid=dif-items]");
+        if (!answer.ok) { table.hidden = true; failed(answer); return; }
+        var data = answer.data;
+        document.getElementById("dif-summary").textContent = B.format(t("difSummary"), {
+          focal: data.focal, n_focal: data.n_focal, reference: data.reference, n_reference: data.n_reference
+        });
+        var rows = document.getElementById("dif-rows");
+        var labels = heads("dif-items");
+        B.clear(rows);
+        B.each(data.items, function (item) {
+          var row = make("tr");
+          row.setAttribute("data-position", item.position);
+          cell(row, labels[0], B.format(t("itemLabel"), { n: item.position }));
+          cell(row, labels[1], item.delta === null ? "–" : number(item.delta) + " (" + number(item.se_delta) + ")");
+          var klass = make("span", item.ets_class === "C" ? "pill status-pending" : "pill", item.ets_class || "–");
+          cell(row, labels[2], klass).setAttribute("data-testid", "dif-class");
+          cell(row, labels[3], number(item.p_value, 3));
+          cell(row, labels[4], item.n_focal + " / " + item.n_reference);
+          rows.appendChild(row);
+        });
+        table.hidden = false;
+      });
+    });
+
+    // The results as a file: a job on the server; its file is offered once made.
+    var exportState = document.getElementById("export-state");
+    B.each(document.querySelectorAll("[data-export]"), function (button) {
+      button.addEventListener("click", function () {
+        button.disabled = true;
+        B.api("POST", base + "results/export/", { output: button.getAttribute("data-export") }).then(function (answer) {
+          if (!answer.ok) { button.disabled = false; failed(answer); return; }
+          B.followJob(answer.data.job, function (job) { exportState.textContent = t("exporting"); }).then(function (job) {
+            button.disabled = false;
+            B.clear(exportState);
+            if (job.status !== "succeeded") { B.notice(notice, (job.error && job.error.message) || t("error"), "error"); return; }
+            var link = B.make("a", "button", job.result.filename);
+            link.href = job.result.download;
+            link.setAttribute("download", "");
+            link.setAttribute("data-testid", "export-download");
+            exportState.appendChild(link);
+          });
+        });
+      });
+    });
 
     function publicationCall(action, body, message) {
       B.api("POST", base + "publication/" + action + "/", body || {}).then(function (answer) {

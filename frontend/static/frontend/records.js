@@ -18,14 +18,7 @@
     var notice = document.getElementById("records-notice");
     var scored = !!config.scored; // the gradebook's subject: a score, or a comment result
 
-    function failed(answer) {
-      var error = answer.data && answer.data.error;
-      var fields = error && error.fields;
-      var messages = [];
-      if (fields) Object.keys(fields).forEach(function (name) { messages = messages.concat(fields[name]); });
-      B.notice(notice, messages.length ? messages.join(" ") : B.failure(answer), "error");
-      if (notice) notice.focus();
-    }
+    function failed(answer) { B.refusal(notice, answer); }
 
     function done(message) {
       B.notice(notice, message, "ok");
