@@ -518,6 +518,7 @@ SPECTACULAR_SETTINGS = {
         "CalibrationRoleEnum": "results.calibration.ROLES",
         "RoleEnum": "accounts.models.Role",
         "DifByEnum": "results.dif.BY",
+        "AspectEnum": "records.primary.ASPECT_CODES",
         "RecordSourceEnum": "assess.models.RecordEntry.Source",
         "RecordCommentEnum": "assess.models.RecordEntry.Comment",
         "SubjectRuleModeEnum": "records.models.SubjectRule.Mode",

@@ -8,18 +8,21 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, Role, User, validate_school_year
 from accounts.permissions import CLASS_READERS, STUDENTS, page_for, scope_of
 from assess.models import RecordEntryType
 from itembank.models import Subject
-from records import selectors, services, transcripts
+from records import primary, selectors, services, transcripts
 from records.models import RecordEvent, SubjectRule
+from scoring import grades
 
 from .records_text import records_text
+from .templatetags.ui import score as score_text
 
 PERIOD_LABELS = {"1": "I", "2": "II"}
 
@@ -51,6 +54,8 @@ def records_class(request: HttpRequest, class_id: int) -> HttpResponse:
     """A class's records: every student's averages by subject, semester and year, levels,
     retakes; closing a semester; the changes kept."""
     school_class = _class_or_404(request, class_id)
+    if primary.is_primary(school_class):
+        return _primary_class(request, school_class)
     try:
         services.refuse_unless_reader(request.user, school_class)
     except PermissionDenied:
@@ -95,7 +100,12 @@ def records_class(request: HttpRequest, class_id: int) -> HttpResponse:
 
 
 def _events(school_class) -> list[dict]:
-    kinds, entries = dict(RecordEvent.Kind.choices), dict(RecordEntryType.choices)
+    kinds = dict(RecordEvent.Kind.choices)
+    entries = {
+        **dict(RecordEntryType.choices),
+        **{code: str(name) for code, name in primary.ASPECTS},
+        "level": _("level"),
+    }
     events = selectors.events_data(school_class, limit=50)
     for event in events:
         event["kind_label"] = kinds.get(event["kind"], event["kind"])
@@ -107,9 +117,13 @@ def _events(school_class) -> list[dict]:
 
 
 def _shown(value: dict | None) -> str:
+    """An entry's value as the page writes it: a score in the reader's number format, a
+    comment result or a level as it is."""
     if not value:
         return ""
-    return value.get("score") or value.get("comment") or ""
+    if value.get("score"):
+        return score_text(value["score"])
+    return value.get("comment") or value.get("level") or ""
 
 
 @page_for(*CLASS_READERS)
@@ -120,6 +134,8 @@ def records_gradebook(request: HttpRequest, class_id: int, subject_id: int) -> H
     if not selectors.may_read_subject(request.user, school_class, subject_id):
         raise Http404
     term = 2 if request.GET.get("term") == "2" else 1
+    if primary.is_primary(school_class):  # Circular 27: every subject on the class's page
+        return redirect(f"{reverse('records-class', args=[school_class.pk])}?period={term}")
     record = selectors.class_record(school_class)
     if subject_id not in record["rules"]:
         raise Http404
@@ -160,6 +176,10 @@ def records_rules(request: HttpRequest) -> HttpResponse:
         organisations = organisations.filter(pk__in=scope.overseen)
     organisations = list(organisations[:200])
     year = request.GET.get("school_year") or ""
+    try:
+        validate_school_year(year)
+    except ValidationError:
+        year = ""  # not a school year (2026-2027): nothing to show yet
     chosen = next((o for o in organisations if str(o.pk) == request.GET.get("organisation")), None)
     chosen = chosen or (next((o for o in organisations if o.pk == request.user.organisation_id), None))
     rules = []
@@ -281,6 +301,61 @@ def records_statistics(request: HttpRequest) -> HttpResponse:
                     ["incomplete", _("Not complete")],
                 ]
             },
+            "bank_text": records_text(),
+        },
+    )
+
+
+def _primary_class(request: HttpRequest, school_class) -> HttpResponse:
+    """A primary class's semester (Circular 27): each pupil's subject levels and test marks,
+    qualities and competences, the year's result; each teacher edits what is theirs."""
+    taught = {
+        subject_id
+        for subject_id in selectors.subject_rules(school_class)
+        if scope_of(request.user).is_admin or selectors.teaches(request.user, school_class, subject_id)
+    }
+    homeroom = selectors.is_homeroom(request.user, school_class) or scope_of(request.user).is_admin
+    if not (taught or homeroom or selectors.oversees_school(request.user, school_class)):
+        raise Http404
+    term = "2" if request.GET.get("period") == "2" else "1"
+    record = primary.class_record(school_class)
+    data = primary.class_data(record, term)
+    closed = data["closed"]
+    subjects = {rule["subject"]: rule for rule in data["subjects"]}
+    aspects = {aspect["code"]: aspect["name"] for aspect in data["aspects"]}
+    for pupil in data["students"]:
+        for cell in pupil["subjects"]:
+            cell["name"] = subjects[cell["subject"]]["name"]
+            cell["tested"] = subjects[cell["subject"]]["mode"] == SubjectRule.Mode.SCORED
+            cell["editable"] = cell["subject"] in taught and not closed
+        for cell in pupil["aspects"]:
+            cell["name"] = aspects[cell["code"]]
+            cell["editable"] = homeroom and not closed
+    return render(
+        request,
+        "frontend/records_primary.html",
+        {
+            "data": data,
+            "school_class": school_class,
+            "term": term,
+            "subject_levels": grades.SUBJECT_LEVELS,
+            "aspect_levels": grades.QUALITY_LEVELS,
+            "closings": [
+                {
+                    "term": t,
+                    "label": _("Semester %(n)s") % {"n": PERIOD_LABELS[t]},
+                    "closing": {"by": closing.closed_by.get_full_name() or closing.closed_by.username}
+                    if closing
+                    else None,
+                    "at": closing.closed_at if closing else None,
+                }
+                for t, closing in (("1", record["closings"].get(1)), ("2", record["closings"].get(2)))
+            ],
+            "may_close": selectors.is_homeroom(request.user, school_class)
+            or selectors.oversees_school(request.user, school_class),
+            "may_reopen": selectors.oversees_school(request.user, school_class),
+            "events": _events(school_class),
+            "bank_config": {"class": school_class.pk, "term": int(term), "scored": True},
             "bank_text": records_text(),
         },
     )

@@ -25,7 +25,7 @@ from jobs.api import JobOutput, job_data
 from jobs.services import job_start
 from printing import tables
 
-from . import exports, jobs, selectors, services, transcripts
+from . import exports, jobs, primary, selectors, services, transcripts
 from .models import RecordEvent, SubjectRule, TranscriptIssue
 
 MAX_VERIFY_BYTES = 10 * 1024 * 1024
@@ -267,6 +267,20 @@ class RecordsRulesParams(serializers.Serializer):
 # --- views ----------------------------------------------------------------------------------------
 
 
+def _refuse_primary(school_class: SchoolClass) -> None:
+    if primary.is_primary(school_class):
+        raise ValidationError(
+            {
+                "class": [
+                    _(
+                        "This class follows Circular 27 (primary school): read it at /api/records/classes/%(id)s/primary/."
+                    )
+                    % {"id": school_class.pk}
+                ]
+            }
+        )
+
+
 def _class(request: Request, class_id: int) -> SchoolClass:
     """A class the person keeps or reads records of (404 otherwise)."""
     return selectors.classes_of(request.user).get(pk=class_id)
@@ -292,6 +306,7 @@ def class_record(request: Request, class_id: int) -> Response:
     and the retakes (the homeroom teacher, the school's administrator, the board)."""
     school_class = _class(request, class_id)
     services.refuse_unless_reader(request.user, school_class)
+    _refuse_primary(school_class)
     return Response(selectors.class_data(selectors.class_record(school_class)))
 
 
@@ -303,6 +318,7 @@ def gradebook(request: Request, class_id: int, subject_id: int) -> Response:
     school_class = _class(request, class_id)
     services.refuse_unless_reader(request.user, school_class, subject_id)
     term = _valid(RecordsTermParams, request.query_params)["term"]
+    _refuse_primary(school_class)
     record = selectors.class_record(school_class)
     if subject_id not in record["rules"]:
         raise PermissionDenied(_("This subject is not taught in this class."))
@@ -633,3 +649,93 @@ def statistics(request: Request) -> Response:
 def education_export(request: Request) -> Response:
     """The export for the education database: a ZIP of CSV files (docs/records-export.md), a job."""
     return _report(request, "education_export")
+
+
+# --- primary school (Circular 27) ----------------------------------------------------------------
+
+
+class RecordsPrimarySubjectOutput(serializers.Serializer):
+    subject = serializers.IntegerField()
+    level = serializers.CharField(allow_null=True, help_text="Hoàn thành tốt, Hoàn thành, Chưa hoàn thành.")
+    midterm = serializers.IntegerField(allow_null=True)
+    endterm = serializers.IntegerField(allow_null=True)
+
+
+class RecordsPrimaryAspectOutput(serializers.Serializer):
+    code = serializers.ChoiceField(choices=primary.ASPECT_CODES)
+    level = serializers.CharField(allow_null=True, help_text="Tốt, Đạt, Cần cố gắng.")
+
+
+class RecordsAspectOutput(serializers.Serializer):
+    code = serializers.ChoiceField(choices=primary.ASPECT_CODES)
+    name = serializers.CharField()
+
+
+class RecordsPupilOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    learner_id = serializers.CharField(allow_null=True)
+    subjects = RecordsPrimarySubjectOutput(many=True)
+    aspects = RecordsPrimaryAspectOutput(many=True)
+    missing = serializers.IntegerField(help_text="Levels and marks this semester still lacks.")
+    year_level = serializers.CharField(allow_null=True, help_text="Once semester II is complete.")
+
+
+class RecordsPrimaryClassOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    grade = serializers.IntegerField()
+    school_year = serializers.CharField()
+
+
+class RecordsPrimaryOutput(serializers.Serializer):
+    """``records.primary.class_data``."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {"class": RecordsPrimaryClassOutput(), **super().get_fields()}
+
+    policy = serializers.CharField()
+    term = serializers.IntegerField()
+    closed = serializers.BooleanField()
+    subjects = RecordsRuleOutput(many=True)
+    aspects = RecordsAspectOutput(many=True)
+    students = RecordsPupilOutput(many=True)
+
+
+class RecordsLevelInput(serializers.Serializer):
+    student = IdField()
+    term = serializers.ChoiceField(choices=[1, 2])
+    subject = IdField(required=False, allow_null=True, default=None)
+    aspect = serializers.ChoiceField(choices=primary.ASPECT_CODES, required=False, allow_null=True, default=None)
+    level = serializers.CharField(max_length=30, allow_blank=True, help_text="Empty: removes it.")
+
+
+@extend_schema(parameters=[RecordsTermParams], responses={200: RecordsPrimaryOutput})
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def primary_record(request: Request, class_id: int) -> Response:
+    """A primary class's semester (Circular 27): levels, marks, qualities and competences."""
+    school_class = _class(request, class_id)
+    if not primary.is_primary(school_class):
+        raise ValidationError({"class": [_("This class follows Circular 22: read its record instead.")]})
+    term = str(_valid(RecordsTermParams, request.query_params)["term"])
+    return Response(primary.class_data(primary.class_record(school_class), term))
+
+
+@extend_schema(request=RecordsLevelInput, responses={204: None})
+@api_view(["PUT"])
+@permission_classes([IsAuthenticated])
+def level_put(request: Request, class_id: int) -> Response:
+    """A subject's level (its teacher) or a quality's or competence's (the homeroom teacher)."""
+    school_class = _class(request, class_id)
+    data = _valid(RecordsLevelInput, request.data)
+    services.level_set(
+        by=request.user,
+        class_id=school_class.pk,
+        student_id=data["student"],
+        term=int(data["term"]),
+        level=data["level"],
+        subject_id=data["subject"],
+        aspect=data["aspect"],
+    )
+    return Response(status=status.HTTP_204_NO_CONTENT)

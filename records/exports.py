@@ -38,7 +38,7 @@ from itembank.models import Subject
 from printing.tables import csv_bytes
 from scoring import grades
 
-from . import selectors
+from . import policy, selectors
 
 Report = Callable[[int, int, str], None]
 LEVEL_KEYS = (grades.EXCELLENT, grades.GOOD, grades.PASSED, grades.FAILED, None)
@@ -103,13 +103,18 @@ class _Tally:
         self.passed: dict[str, dict[int, Counter[str]]] = {p: defaultdict(Counter) for p in selectors.PERIODS}
         self.retakes = 0
 
-    def add(self, record: dict[str, Any]) -> None:
-        school_class = record["school_class"]
+    def count(self, school_class: SchoolClass, students: list[User]) -> None:
+        """The start of the year's figures of a class: its students by grade and gender."""
         self.classes += 1
-        for student_record in record["students"]:
+        for student in students:
             self.students += 1
             self.by_grade[school_class.grade] += 1
-            self.by_gender[student_record.student.gender or "unknown"] += 1
+            self.by_gender[student.gender or "unknown"] += 1
+
+    def add(self, record: dict[str, Any]) -> None:
+        school_class = record["school_class"]
+        self.count(school_class, [student_record.student for student_record in record["students"]])
+        for student_record in record["students"]:
             self.retakes += bool(student_record.retakes)
             for period in selectors.PERIODS:
                 self.levels[period][student_record.levels[period] or "incomplete"] += 1
@@ -181,7 +186,10 @@ def statistics(organisation: Organisation, school_year: str, report: Report | No
     tallies = {school.pk: _Tally() for school in schools}
     for done, school_class in enumerate(classes):
         report(done, len(classes), school_class.name)
-        tallies[school_class.school_id].add(selectors.class_record(school_class))
+        if policy.is_primary(school_class.grade):  # Circular 27: no averages nor levels of Circular 22
+            tallies[school_class.school_id].count(school_class, selectors.class_students(school_class))
+        else:
+            tallies[school_class.school_id].add(selectors.class_record(school_class))
     total = _Tally()
     for tally in tallies.values():
         total.merge(tally)
@@ -277,6 +285,21 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+def _student_row(student: User, school_class: SchoolClass) -> list[Any]:
+    return [
+        student.learner_id or "",
+        student.last_name,
+        student.first_name,
+        student.date_of_birth.isoformat() if student.date_of_birth else "",
+        student.gender,
+        student.citizen_id or "",
+        school_class.school.code,
+        school_class.school_year,
+        school_class.name,
+        school_class.grade,
+    ]
+
+
 def education_export(organisation: Organisation, school_year: str, report: Report | None = None) -> bytes:
     """A ZIP of CSV files (``SCHEMA``) of an organisation's schools for a school year."""
     report = report or (lambda done, total, message="": None)
@@ -303,24 +326,17 @@ def education_export(organisation: Organisation, school_year: str, report: Repor
                 homeroom.get_full_name() if homeroom else "",
             ]
         )
-        record = selectors.class_record(school_class)
+        primary_class = policy.is_primary(school_class.grade)
+        record = (
+            {"students": [], "rules": {}} if primary_class else selectors.class_record(school_class)
+        )  # a primary class: its pupils only (Circular 27 has no averages)
+        pupils = selectors.class_students(school_class) if primary_class else []
+        for pupil in pupils:
+            tables["students.csv"].append(_student_row(pupil, school_class))
         for student_record in record["students"]:
             student: User = student_record.student
             learner = student.learner_id or ""
-            tables["students.csv"].append(
-                [
-                    learner,
-                    student.last_name,
-                    student.first_name,
-                    student.date_of_birth.isoformat() if student.date_of_birth else "",
-                    student.gender,
-                    student.citizen_id or "",
-                    school_code,
-                    school_year,
-                    school_class.name,
-                    school_class.grade,
-                ]
-            )
+            tables["students.csv"].append(_student_row(student, school_class))
             for subject_id, rule in record["rules"].items():
                 terms = student_record.subjects[subject_id]
                 year = student_record.year[subject_id]

@@ -175,3 +175,40 @@ class TranscriptIssue(models.Model):
         indexes = [models.Index(fields=["sha256"], name="transcript_sha256")]
         verbose_name = _("issued transcript")
         verbose_name_plural = _("issued transcripts")
+
+
+class LevelEntry(models.Model):
+    """Primary school (Circular 27): a teacher's level of a pupil for a semester: a subject's
+    (Hoàn thành tốt / Hoàn thành / Chưa hoàn thành, by its teacher) or a quality's or
+    competence's (Tốt / Đạt / Cần cố gắng, by the homeroom teacher, ``aspect``)."""
+
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="level_entries")
+    school_year = models.CharField(max_length=9, validators=[validate_school_year])
+    term = models.PositiveSmallIntegerField()
+    subject = models.ForeignKey("itembank.Subject", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    aspect = models.CharField(max_length=40, blank=True)
+    level = models.CharField(_("level"), max_length=30)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "school_year", "term", "subject"],
+                condition=models.Q(aspect=""),
+                name="level_one_per_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["student", "school_year", "term", "aspect"],
+                condition=models.Q(subject__isnull=True),
+                name="level_one_per_aspect",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(subject__isnull=False) & models.Q(aspect=""))
+                | (models.Q(subject__isnull=True) & ~models.Q(aspect="")),
+                name="level_subject_or_aspect",
+            ),
+            models.CheckConstraint(condition=models.Q(term__in=[1, 2]), name="level_term_1_or_2"),
+        ]
+        verbose_name = _("level")
+        verbose_name_plural = _("levels")

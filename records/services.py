@@ -33,8 +33,8 @@ from assess.models import RecordEntry, RecordEntryType
 from itembank.models import Subject
 from scoring import grades
 
-from . import selectors
-from .models import RecordEvent, SemesterClosing, SubjectRule, TeacherComment
+from . import policy, primary, selectors
+from .models import LevelEntry, RecordEvent, SemesterClosing, SubjectRule, TeacherComment
 
 MAX_NOTE = 200
 MAX_REASON = 500
@@ -148,6 +148,8 @@ def entry_enter(
     student = _member(school_class, student_id)
     rule = _rule_of(school_class, subject_id)
     value = _value(rule, score, comment)
+    if policy.is_primary(school_class.grade):
+        _check_primary_mark(rule, entry_type, value)
     existing = RecordEntry.objects.filter(
         student=student, subject_id=subject_id, school_year=school_class.school_year, term=term, entry_type=entry_type
     )
@@ -184,6 +186,25 @@ def entry_enter(
     )
     _event(RecordEvent.Kind.ENTERED, entry, by=by, school_class=school_class, after=_shown(entry))
     return entry
+
+
+def _check_primary_mark(rule: selectors.Rule, entry_type: str, value: dict[str, Any]) -> None:
+    """Circular 27: a pupil's continuous assessment is by comment (a level, not a mark), and
+    only a subject with a periodic test takes marks, whole ones."""
+    if not rule.scored:
+        raise ValidationError(
+            {
+                "score": [
+                    _("In primary school %(subject)s is assessed by its level, not by a mark.") % {"subject": rule.name}
+                ]
+            }
+        )
+    if entry_type == RecordEntryType.CONTINUOUS:
+        raise ValidationError(
+            {"entry_type": [_("In primary school continuous assessment is by comment: give the subject's level.")]}
+        )
+    if value["score"] != value["score"].to_integral_value():
+        raise ValidationError({"score": [_("A primary school test is marked in whole numbers (0 to 10).")]})
 
 
 def _event(kind: str, entry: RecordEntry, *, by: User, school_class: SchoolClass, **fields: Any) -> None:
@@ -334,8 +355,9 @@ def semester_close(*, by: User, class_id: int, term: int) -> SemesterClosing:
     _refuse_closed(school_class, term)
     if term == 2 and not selectors.closed(school_class.pk, 1):
         raise ValidationError({"term": [_("Close semester I first.")]})
-    record = selectors.class_record(school_class)
-    missing = selectors.missing_of(record, str(term))
+    primary_class = policy.is_primary(school_class.grade)
+    record = (primary.class_record if primary_class else selectors.class_record)(school_class)
+    missing = (primary.missing_of if primary_class else selectors.missing_of)(record, str(term))
     if missing:
         shown = [
             _("%(student)s: %(subject)s lacks %(count)s assessments")
@@ -352,7 +374,10 @@ def semester_close(*, by: User, class_id: int, term: int) -> SemesterClosing:
             message += " " + _("(and %(count)s more)") % {"count": more}
         raise ValidationError({"term": [message]})
     closing = SemesterClosing.objects.create(
-        school_class=school_class, term=term, closed_by=by, summary=_summary(record, str(term))
+        school_class=school_class,
+        term=term,
+        closed_by=by,
+        summary=(primary.summary if primary_class else _summary)(record, str(term)),
     )
     RecordEvent.objects.create(
         kind=RecordEvent.Kind.CLOSED, school_class=school_class, school_year=school_class.school_year, term=term, by=by
@@ -431,3 +456,72 @@ def refuse_unless_reader(user: User, school_class: SchoolClass, subject_id: int 
     )
     if not allowed:
         raise PermissionDenied(_("You may not see these records."))
+
+
+@transaction.atomic
+def level_set(
+    *,
+    by: User,
+    class_id: int,
+    student_id: int,
+    term: int,
+    level: str,
+    subject_id: int | None = None,
+    aspect: str | None = None,
+) -> LevelEntry | None:
+    """Primary school (Circular 27): a subject's level (its teacher) or a quality's or
+    competence's (the homeroom teacher) for a semester; an empty level removes it. Kept."""
+    school_class = SchoolClass.objects.select_for_update().select_related("school").get(pk=class_id)
+    if not policy.is_primary(school_class.grade):
+        raise ValidationError(
+            {"level": [_("Levels are given in primary school; this class is assessed by Circular 22.")]}
+        )
+    _check_term(term)
+    if (subject_id is None) == (aspect in (None, "")):
+        raise ValidationError({"level": [_("Give either a subject or a quality or competence.")]})
+    if subject_id is not None:
+        _require_teacher(by, school_class, subject_id)
+        _rule_of(school_class, subject_id)
+        allowed = grades.SUBJECT_LEVELS
+    else:
+        require(
+            scope_of(by).is_admin or selectors.is_homeroom(by, school_class),
+            _("Only the homeroom teacher assesses the qualities and competences."),
+        )
+        if aspect not in primary.ASPECT_CODES:
+            raise ValidationError({"aspect": [_("No such quality or competence.")]})
+        allowed = grades.QUALITY_LEVELS
+    if level and level not in allowed:
+        raise ValidationError({"level": [_("Choose one of: %(levels)s.") % {"levels": ", ".join(allowed)}]})
+    _refuse_closed(school_class, term)
+    student = _member(school_class, student_id)
+    found = LevelEntry.objects.filter(
+        student=student, school_year=school_class.school_year, term=term, subject_id=subject_id, aspect=aspect or ""
+    )
+    before = found.values_list("level", flat=True).first()
+    if not level:
+        found.delete()
+        entry = None
+    else:
+        entry, _created = found.update_or_create(
+            student=student,
+            school_year=school_class.school_year,
+            term=term,
+            subject_id=subject_id,
+            aspect=aspect or "",
+            defaults={"level": level, "by": by, "updated_at": timezone.now()},
+        )
+    if before != (level or None):
+        RecordEvent.objects.create(
+            kind=RecordEvent.Kind.CORRECTED if before else RecordEvent.Kind.ENTERED,
+            student=student,
+            school_class=school_class,
+            subject_id=subject_id,
+            school_year=school_class.school_year,
+            term=term,
+            entry_type=aspect or "level",
+            before={"level": before} if before else None,
+            after={"level": level} if level else None,
+            by=by,
+        )
+    return entry

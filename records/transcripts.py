@@ -33,7 +33,7 @@ from accounts.permissions import BOARD, require, scope_of
 from printing import signing
 from printing import transcript as layout
 
-from . import selectors
+from . import policy, selectors
 from .models import SchoolKey, TeacherComment, TranscriptIssue
 
 ISSUERS = (Role.SCHOOL_ADMIN, Role.ADMIN)
@@ -90,6 +90,8 @@ def years_of(student: User) -> list[dict[str, Any]]:
     """The student's official results, year by year (closed semesters only)."""
     years = []
     for school_class in _classes_of(student):
+        if policy.is_primary(school_class.grade):
+            continue  # a primary school year has Circular 27's own form, not printed here yet
         record = selectors.class_record(school_class, students=[student])
         closed = {str(term) for term in record["closings"]}
         if not closed or not record["students"]:
@@ -177,11 +179,12 @@ def _passphrase(school_id: int) -> bytes:
 
 
 def school_key(*, by: User, school_id: int) -> SchoolKey:
-    """The school's active signing key, made on its first use."""
-    key = SchoolKey.objects.select_for_update().filter(school_id=school_id, retired_at__isnull=True).first()
+    """The school's active signing key, made on its first use (the school's row locked: two
+    first issuances at once make one key)."""
+    school = Organisation.objects.select_for_update().get(pk=school_id)
+    key = SchoolKey.objects.filter(school_id=school_id, retired_at__isnull=True).first()
     if key is not None:
         return key
-    school = Organisation.objects.get(pk=school_id)
     made = signing.new_school_key(school.name[:64], school.name[:64], passphrase=_passphrase(school_id))
     return SchoolKey.objects.create(
         school_id=school_id,

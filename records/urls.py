@@ -38,3 +38,8 @@ urlpatterns += [
     path("records/statistics/", api.statistics, name="api-records-statistics"),
     path("records/education-export/", api.education_export, name="api-records-education-export"),
 ]
+
+urlpatterns += [
+    path("records/classes/<id:class_id>/primary/", api.primary_record, name="api-records-primary"),
+    path("records/classes/<id:class_id>/levels/", api.level_put, name="api-records-levels"),
+]

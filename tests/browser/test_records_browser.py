@@ -122,3 +122,59 @@ def test_a_teacher_enters_and_corrects_the_homeroom_reads_and_the_student_sees(
     _fits(student, "main")
     student.screenshot(path=str(SHOTS / "my-record-phone.png"), full_page=True)
     assert not student.page_errors and not phone.page_errors
+
+
+@pytest.fixture
+def primary_class(transactional_db):
+    from django.utils import translation
+
+    from tests.records.test_primary import Primary
+
+    with translation.override("en"):
+        world = Primary()
+    return {
+        "class": world.school_class.pk,
+        "homeroom": world.homeroom.username,
+        "mai": world.pupils[0].pk,
+        "maths": world.maths.pk,
+    }
+
+
+def test_a_primary_class_takes_levels_and_whole_marks(
+    primary_class,
+    server,  # noqa: F811
+    browser,  # noqa: F811
+    pages,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    SHOTS.mkdir(exist_ok=True)
+    page = new_page(browser, locale="vi-VN", viewport=WIDE)
+    pages.append(page)
+    log_in(page, server, primary_class["homeroom"])
+    page.goto(f"{server}/records/classes/{primary_class['class']}/?period=2")
+    row = page.locator(f'[data-testid="primary-subjects"] tr[data-student="{primary_class["mai"]}"]')
+    row.locator('[data-testid="subject-level"]').select_option("Hoàn thành tốt")
+    expect(page.locator("#records-notice")).to_be_visible()
+    cell = row.locator(f'td[data-subject="{primary_class["maths"]}"]')
+    cell.locator('[data-enter="endterm"] input').fill("8,5")
+    cell.locator('[data-enter="endterm"] [data-testid="enter"]').click()
+    expect(page.locator("#records-notice")).to_contain_text("số nguyên")  # a whole mark only
+    cell.locator('[data-enter="endterm"] input').fill("9")
+    cell.locator('[data-enter="endterm"] [data-testid="enter"]').click()
+    expect(cell.locator('[data-testid="endterm"]')).to_contain_text("9")
+    aspects = page.locator(f'[data-testid="primary-aspects"] tr[data-student="{primary_class["mai"]}"] select')
+    expect(aspects).to_have_count(15)
+    aspects.first.select_option("Tốt")
+    expect(page.locator("#records-notice")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "primary-wide-vi.png"), full_page=True)
+    assert not page.page_errors
+
+    phone = new_page(browser, locale="vi-VN", viewport=PHONE)
+    pages.append(phone)
+    log_in(phone, server, primary_class["homeroom"])
+    phone.goto(f"{server}/records/classes/{primary_class['class']}/?period=2")
+    expect(phone.locator('[data-testid="primary-subjects"] tr[data-student]')).to_have_count(2)
+    _fits(phone, "main")
+    phone.screenshot(path=str(SHOTS / "primary-phone-vi.png"), full_page=True)
+    assert not phone.page_errors

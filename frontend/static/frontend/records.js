@@ -44,8 +44,20 @@
         data.student = Number(box.getAttribute("data-student"));
         data.term = config.term;
         data.entry_type = box.getAttribute("data-enter");
-        B.api("POST", base + "subjects/" + config.subject + "/entries/", data).then(function (answer) {
+        var subject = box.getAttribute("data-subject") || config.subject; // a primary class: per cell
+        B.api("POST", base + "subjects/" + subject + "/entries/", data).then(function (answer) {
           if (answer.ok) done(t("entered")); else failed(answer);
+        });
+      });
+    });
+    // Primary school (Circular 27): a subject's or a quality's level, saved as it is chosen.
+    B.each(document.querySelectorAll("select[data-level]"), function (select) {
+      select.addEventListener("change", function () {
+        var data = { student: Number(select.getAttribute("data-student")), term: config.term, level: select.value };
+        if (select.getAttribute("data-subject")) data.subject = Number(select.getAttribute("data-subject"));
+        else data.aspect = select.getAttribute("data-aspect");
+        B.api("PUT", base + "levels/", data).then(function (answer) {
+          if (answer.ok) B.notice(notice, t("saved"), "ok"); else failed(answer);
         });
       });
     });
