@@ -681,18 +681,11 @@ class RecordsPupilOutput(serializers.Serializer):
     year_level = serializers.CharField(allow_null=True, help_text="Once semester II is complete.")
 
 
-class RecordsPrimaryClassOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    grade = serializers.IntegerField()
-    school_year = serializers.CharField()
-
-
 class RecordsPrimaryOutput(serializers.Serializer):
     """``records.primary.class_data``."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        return {"class": RecordsPrimaryClassOutput(), **super().get_fields()}
+        return {"class": RecordsClassInfoOutput(), **super().get_fields()}
 
     policy = serializers.CharField()
     term = serializers.IntegerField()

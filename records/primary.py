@@ -13,7 +13,6 @@ II's levels and end-of-term marks, under the policy from the settings
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -151,21 +150,12 @@ def summary(record: dict[str, Any], term: str) -> dict[str, Any]:
 
 def class_data(record: dict[str, Any], term: str) -> dict[str, Any]:
     """A primary class's record in one semester, as the API and the page show it."""
-    school_class = record["school_class"]
-    by_subject: dict[int, Any] = defaultdict(dict)
-    for rule in record["rules"].values():
-        by_subject[rule.subject_id] = selectors.rule_data(rule)
     return {
-        "class": {
-            "id": school_class.pk,
-            "name": school_class.name,
-            "grade": school_class.grade,
-            "school_year": school_class.school_year,
-        },
+        "class": selectors.class_info(record["school_class"]),
         "policy": "circular-27",
         "term": int(term),
         "closed": int(term) in record["closings"],
-        "subjects": list(by_subject.values()),
+        "subjects": [selectors.rule_data(rule) for rule in record["rules"].values()],
         "aspects": [{"code": code, "name": str(label)} for code, label in ASPECTS],
         "students": [
             {

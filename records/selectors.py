@@ -328,6 +328,17 @@ def _term_data(term: SubjectTerm) -> dict[str, Any]:
     }
 
 
+def class_info(school_class: SchoolClass) -> dict[str, Any]:
+    return {
+        "id": school_class.pk,
+        "name": school_class.name,
+        "grade": school_class.grade,
+        "school_year": school_class.school_year,
+        "school": school_class.school.name,
+        "homeroom_teacher": _name(school_class.homeroom_teacher) if school_class.homeroom_teacher else None,
+    }
+
+
 def class_data(record: dict[str, Any]) -> dict[str, Any]:
     """A class's records: each student's subjects by semester and year, levels, retakes."""
     school_class = record["school_class"]
@@ -364,14 +375,7 @@ def class_data(record: dict[str, Any]) -> dict[str, Any]:
             }
         )
     return {
-        "class": {
-            "id": school_class.pk,
-            "name": school_class.name,
-            "grade": school_class.grade,
-            "school_year": school_class.school_year,
-            "school": school_class.school.name,
-            "homeroom_teacher": _name(school_class.homeroom_teacher) if school_class.homeroom_teacher else None,
-        },
+        "class": class_info(school_class),
         "subjects": [rule_data(rule) for rule in record["rules"].values()],
         "closed": {
             str(term): {"by": _name(closing.closed_by), "at": closing.closed_at.isoformat()}
