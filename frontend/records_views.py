@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, Role, User, validate_school_year
+from accounts.models import ClassTeacher, Organisation, Role, User, validate_school_year
 from accounts.permissions import CLASS_READERS, STUDENTS, page_for, scope_of
 from assess.models import RecordEntryType
 from itembank.models import Subject
@@ -309,16 +309,19 @@ def records_statistics(request: HttpRequest) -> HttpResponse:
 def _primary_class(request: HttpRequest, school_class) -> HttpResponse:
     """A primary class's semester (Circular 27): each pupil's subject levels and test marks,
     qualities and competences, the year's result; each teacher edits what is theirs."""
-    taught = {
-        subject_id
-        for subject_id in selectors.subject_rules(school_class)
-        if scope_of(request.user).is_admin or selectors.teaches(request.user, school_class, subject_id)
-    }
-    homeroom = selectors.is_homeroom(request.user, school_class) or scope_of(request.user).is_admin
+    admin = scope_of(request.user).is_admin
+    taught = set(
+        ClassTeacher.objects.filter(school_class=school_class, teacher=request.user).values_list(
+            "subject_id", flat=True
+        )
+    )
+    homeroom = selectors.is_homeroom(request.user, school_class) or admin
     if not (taught or homeroom or selectors.oversees_school(request.user, school_class)):
         raise Http404
     term = "2" if request.GET.get("period") == "2" else "1"
     record = primary.class_record(school_class)
+    if admin:
+        taught = set(record["rules"])
     data = primary.class_data(record, term)
     closed = data["closed"]
     subjects = {rule["subject"]: rule for rule in data["subjects"]}
@@ -344,9 +347,7 @@ def _primary_class(request: HttpRequest, school_class) -> HttpResponse:
                 {
                     "term": t,
                     "label": _("Semester %(n)s") % {"n": PERIOD_LABELS[t]},
-                    "closing": {"by": closing.closed_by.get_full_name() or closing.closed_by.username}
-                    if closing
-                    else None,
+                    "closing": {"by": selectors.person_name(closing.closed_by)} if closing else None,
                     "at": closing.closed_at if closing else None,
                 }
                 for t, closing in (("1", record["closings"].get(1)), ("2", record["closings"].get(2)))

@@ -160,7 +160,7 @@ def class_data(record: dict[str, Any], term: str) -> dict[str, Any]:
         "students": [
             {
                 "id": pupil.student.pk,
-                "name": pupil.student.get_full_name() or pupil.student.username,
+                "name": selectors.person_name(pupil.student),
                 "learner_id": pupil.student.learner_id,
                 "subjects": [{"subject": pk, **pupil.subjects[pk][term]} for pk in record["rules"]],
                 "aspects": [{"code": code, "level": pupil.aspects[code][term]} for code in ASPECT_CODES],

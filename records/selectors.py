@@ -294,7 +294,8 @@ def closed(school_class_id: int, term: int) -> bool:
 # --- as the API and the pages show them ----------------------------------------------------------
 
 
-def _name(user: User) -> str:
+def person_name(user: User) -> str:
+    """A person as the records write them: the full name (family name first), else the username."""
     return user.get_full_name() or user.username
 
 
@@ -335,7 +336,7 @@ def class_info(school_class: SchoolClass) -> dict[str, Any]:
         "grade": school_class.grade,
         "school_year": school_class.school_year,
         "school": school_class.school.name,
-        "homeroom_teacher": _name(school_class.homeroom_teacher) if school_class.homeroom_teacher else None,
+        "homeroom_teacher": person_name(school_class.homeroom_teacher) if school_class.homeroom_teacher else None,
     }
 
 
@@ -367,7 +368,7 @@ def class_data(record: dict[str, Any]) -> dict[str, Any]:
         students.append(
             {
                 "id": student.pk,
-                "name": _name(student),
+                "name": person_name(student),
                 "learner_id": student.learner_id,
                 "subjects": subjects,
                 "levels": dict(student_record.levels),
@@ -378,7 +379,7 @@ def class_data(record: dict[str, Any]) -> dict[str, Any]:
         "class": class_info(school_class),
         "subjects": [rule_data(rule) for rule in record["rules"].values()],
         "closed": {
-            str(term): {"by": _name(closing.closed_by), "at": closing.closed_at.isoformat()}
+            str(term): {"by": person_name(closing.closed_by), "at": closing.closed_at.isoformat()}
             for term, closing in closings.items()
         },
         "students": students,
@@ -396,7 +397,7 @@ def gradebook_data(record: dict[str, Any], subject_id: int, term: int) -> dict[s
         rows.append(
             {
                 "id": student.pk,
-                "name": _name(student),
+                "name": person_name(student),
                 "learner_id": student.learner_id,
                 **_term_data(student_record.subjects[subject_id][str(term)]),
                 "comment": comments.get((student.pk, subject_id), ""),
@@ -441,14 +442,14 @@ def events_data(school_class: SchoolClass, *, limit: int = 200) -> list[dict[str
     return [
         {
             "kind": event.kind,
-            "student": _name(event.student) if event.student else None,
+            "student": person_name(event.student) if event.student else None,
             "subject": event.subject.name if event.subject else None,
             "term": event.term,
             "entry_type": event.entry_type,
             "before": event.before,
             "after": event.after,
             "reason": event.reason,
-            "by": _name(event.by),
+            "by": person_name(event.by),
             "at": event.at.isoformat(),
         }
         for event in events
@@ -469,7 +470,7 @@ def issue_data(issue: Any) -> dict[str, Any]:
         "serial": issue.serial,
         "years": issue.years,
         "issued_at": issue.issued_at.isoformat(),
-        "issued_by": _name(issue.issued_by),
+        "issued_by": person_name(issue.issued_by),
         "sha256": issue.sha256,
         "fingerprint": issue.key.fingerprint,
         "download": f"/api/records/transcripts/{issue.serial}/pdf/",
@@ -484,7 +485,7 @@ def transcript_data(user: User, student: User) -> dict[str, Any]:
     issues = TranscriptIssue.objects.filter(student=student).select_related("issued_by", "key").defer("pdf")
     return {
         "student": student.pk,
-        "name": _name(student),
+        "name": person_name(student),
         "learner_id": student.learner_id,
         "years": transcripts.years_of(student),
         "issues": [issue_data(issue) for issue in issues],

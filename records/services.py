@@ -362,7 +362,7 @@ def semester_close(*, by: User, class_id: int, term: int) -> SemesterClosing:
         shown = [
             _("%(student)s: %(subject)s lacks %(count)s assessments")
             % {
-                "student": row["student"].get_full_name() or row["student"].username,
+                "student": selectors.person_name(row["student"]),
                 "subject": row["subject"],
                 "count": row["missing"],
             }

@@ -83,7 +83,7 @@ def _shown(value: Any) -> str:
 
 
 def _name(user: User | None) -> str:
-    return (user.get_full_name() or user.username) if user else ""
+    return selectors.person_name(user) if user else ""
 
 
 def years_of(student: User) -> list[dict[str, Any]]:
