@@ -37,4 +37,4 @@ USER app
 EXPOSE 8000
 # --proxy-headers: the client address comes from nginx's X-Forwarded-For (deploy/nginx.conf
 # sets it to the address nginx saw), so lab network ranges work behind the proxy.
-CMD ["daphne", "--proxy-headers", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=1024", "config.asgi:application"]
+CMD ["python", "-m", "config.serve", "--port", "8000", "--host", "0.0.0.0", "--proxy-headers"]

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-delivery bench-console bench-answer-path bench-psychometrics bench-search bench-scoring bench-records
+.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-load bench-console bench-answer-path bench-psychometrics bench-search bench-scoring bench-records
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -41,7 +41,7 @@ run: seed
 	@echo "    REST API : http://$(HOST):$(PORT)/api/docs/ any staff login (schema: /api/schema/)"
 	@echo "    health   : http://$(HOST):$(PORT)/healthz"
 	@echo ""
-	$(VENV)/bin/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=1024 config.asgi:application
+	$(PY) -m config.serve --port $(PORT) --host $(HOST)
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -61,8 +61,12 @@ lint: install-dev
 # Benchmarks (bench/RESULTS.md). The psychometrics peers (girth, mirt) are installed only
 # into a venv of their own, never into the project's.
 PEERS_VENV ?= .venv-peers
-bench-delivery: install-dev
-	$(PY) bench/delivery.py $(BENCH_ARGS)
+# The delivery load generator: the engine beside the raw reference stack (bench/reference) in
+# one run, every figure as a ratio to the reference's (needs DATABASE_URL to PostgreSQL and
+# REDIS_URL; BENCH_ARGS="--target engine" alone runs on the embedded default). BENCH_ARGS="--mode open --students 10000 --interval 10 --seconds 60", or
+# --mode storm / idle / closed: see `python -m bench.load --help`.
+bench-load: install-dev
+	$(PY) -m bench.load $(BENCH_ARGS)
 
 # Live proctor consoles while 2,000 candidates answer (needs DATABASE_URL and REDIS_URL).
 bench-console: install-dev

@@ -16,18 +16,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import sessions
-from proctoring import seb, seb_settings
+from config import metrics
+from proctoring import seb
 
-from . import events, presence, protocol, ratelimit, selectors, services, statuses
-from .models import Attempt
+from . import answer_batch, events, opening, presence, protocol, ratelimit, selectors, services, statuses
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,12 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TAKEN_OVER = 4409
 CLOSE_RATE_LIMITED = 4429
+
+_CLOSE_CODES = {
+    "not_authenticated": CLOSE_NOT_AUTHENTICATED,
+    "forbidden": CLOSE_FORBIDDEN,
+    "not_found": CLOSE_NOT_FOUND,
+}
 
 BEAT_SECONDS = 5.0  # a connection's "last heard" is written at most this often
 
@@ -68,6 +76,10 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     sitting_id: int | None = None
     room_id: int | None = None
     last_heard = float("-inf")  # monotonic seconds of the last heartbeat kept
+    closing = False  # the socket is closed or being closed: the clock pushes nothing more
+    counted = False  # accepted, and counted among the open connections (config/metrics.py)
+    slots: dict[int, selectors.FormSlot] | None = None  # the form's, when answers go in groups
+    early: list[dict] | None = None  # events of the attempt that arrived while it opened
 
     async def __call__(self, scope, receive, send):
         return await super().__call__(scope, self.within_limit(receive), send)
@@ -103,6 +115,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         return receive_within_limit
 
     async def connect(self) -> None:
+        began = time.perf_counter()
         self.attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
         self.group = events.attempt_group(self.attempt_id)
         user = self.scope.get("user")
@@ -114,50 +127,47 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             wait = await self.spend(allowance, settings.WS_RATE_STATE_COST)
             if wait:
                 logger.info("attempt %s: connection refused for the rate limit", self.attempt_id)
+                metrics.rate_limited("connection")
                 ratelimit.recent_refusals.note(self.scope["session"].session_key, time.time() + wait)
                 await self.close()
                 return
             self.allowance, self.refusals = allowance, ratelimit.new_bucket()
         await self.accept()
+        self.counted = True
+        metrics.ws_connected()
         if user is None or not user.is_authenticated:
             await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
             return
-        # Join the session's group before checking that it lives: a logout from now on reaches
-        # this socket, and one that came before is seen by the check.
+        # Join the session's and the attempt's groups before the opening reads anything: a
+        # logout from now on reaches this socket and one that came before is seen by the
+        # opening's check; an event of the attempt arriving while it runs is held (``early``)
+        # and handled once the connection holds its token.
         session_key = self.scope["session"].session_key
+        self.early = []
         await self.join(sessions.session_group(session_key))
-        if not await db_thread(sessions.session_exists)(session_key):
-            await self.fail("not_authenticated", _("Log in first."), close=CLOSE_NOT_AUTHENTICATED)
-            return
-        if user.must_change_password:
-            message = _("Change the password you were given before anything else.")
-            await self.fail("password_change_required", message, close=CLOSE_NOT_AUTHENTICATED)
-            return
-        refused = await db_thread(seb_settings.socket_refusal)(
+        await self.join(self.group)
+        opened = await db_thread(opening.attempt_open)(
             attempt_id=self.attempt_id,
-            user_id=user.pk,
+            user=user,
+            session_key=session_key,
             url=self.url,
             headers=seb.scope_headers(self.scope.get("headers", ())),
             address=self.address,
         )
-        if refused is not None:  # the sitting requires Safe Exam Browser and this is not it
-            await self.fail("seb_required", refused, close=CLOSE_FORBIDDEN)
+        if isinstance(opened, opening.Refused):
+            self.early = None
+            await self.fail(opened.code, opened.message, close=_CLOSE_CODES[opened.close])
             return
-        try:
-            connected = await db_thread(services.attempt_connect)(
-                attempt_id=self.attempt_id, user=user, address=self.address, session_key=session_key
-            )
-        except Attempt.DoesNotExist:
-            await self.fail("not_found", _("There is no such attempt."), close=CLOSE_NOT_FOUND)
-            return
-        except PermissionDenied:
-            await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
-            return
+        connected = opened.connected
         self.token, self.sitting_id, self.room_id = connected.token, connected.sitting, connected.room
-        await self.join(self.group)
+        self.slots = opened.slots
         # The takeover first: any older connection of this attempt, on any process, steps down.
-        await self.announce_presence(connected=True, before=connected.events)
-        await self.send_state()
+        await events.send_async(self.channel_layer, list(opened.events))
+        await self.send_state(opened.state)
+        early, self.early = self.early, None
+        for message in early:  # what happened to the attempt while the connection opened
+            await self.delivery_event(message)
+        metrics.connect_done(time.perf_counter() - began)
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -166,7 +176,11 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def leave_groups(self) -> None:
         groups, self.groups_joined = self.groups_joined, ()
         for group in groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the membership expires with the layer's group expiry
+                logger.exception("attempt %s: group %s not left", self.attempt_id, group)
+                metrics.channel_layer_error()
 
     @property
     def url(self) -> str:
@@ -200,7 +214,13 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             logger.exception("attempt %s: presence not kept", self.attempt_id)
         await events.send_async(self.channel_layer, [*before, event])
 
+    async def websocket_disconnect(self, message: dict) -> None:
+        self.closing = True
+        await super().websocket_disconnect(message)
+
     async def disconnect(self, code: int) -> None:
+        self.closing = True
+        self.uncount(code)
         if self.clock is not None:
             self.clock.cancel()
         if self.token is not None and self.sitting_id is not None:
@@ -208,6 +228,12 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         await self.leave_groups()
         if self.allowance is not None and self.allowance.unsaved:
             await db_thread(self.allowance.save)()
+
+    def uncount(self, code: int) -> None:
+        """The connection leaves the open ones (once, whoever closes it first)."""
+        if self.counted:
+            self.counted = False
+            metrics.ws_disconnected(code)
 
     async def spend(self, allowance: ratelimit.Allowance, cost: float) -> float:
         """Take ``cost`` tokens (0 returned) or none (the seconds to wait returned); write the
@@ -224,9 +250,11 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             return  # connection is being refused or was taken over
         # The frame's token is taken (``within_limit``); the state costs more.
         seq = None
+        began = time.perf_counter()
         try:
             content = protocol.decode(text_data, bytes_data, max_bytes=settings.WS_MAX_MESSAGE_BYTES)
             message = protocol.parse(content)
+            metrics.message_received(_KINDS.get(type(message), "other"))
             seq = getattr(message, "seq", None)
             if isinstance(message, protocol.Sync | protocol.Start | protocol.NextSection | protocol.EndBreak):
                 # the whole state goes back
@@ -234,28 +262,70 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                 if wait:  # sent again, the frame costs its own token too
                     await self.refuse(wait + 1 / settings.WS_RATE_PER_SECOND)
                     return
-            await self.heard()
+            self.heard()
             if isinstance(message, protocol.Ping):  # the heartbeat: nothing else to do
                 await self.send_message(protocol.Pong(timezone.now().isoformat()))
                 return
-            reply = await db_thread(services.attempt_message)(
-                attempt_id=self.attempt_id,
-                user=self.scope["user"],
-                token=self.token,
-                message=message,
-                address=self.address,
-            )
+            reply = None
+            if isinstance(message, protocol.AnswerMessage) and self.slots is not None:
+                reply = await self.answer_in_group(message)
+            if reply is None:  # not an answer, or declined by the group: the canonical path
+                reply = await db_thread(services.attempt_message)(
+                    attempt_id=self.attempt_id,
+                    user=self.scope["user"],
+                    token=self.token,
+                    message=message,
+                    address=self.address,
+                )
             await self.deliver(reply)
+            if isinstance(message, protocol.AnswerMessage) and any(isinstance(m, protocol.Ack) for m in reply.messages):
+                metrics.answer_acked(time.perf_counter() - began)
         except protocol.ProtocolError as exc:
             await self.send_message(protocol.Error(exc.code, _translated(exc), exc.seq))
         except PermissionDenied:
             await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
-        except Exception:
+        except Exception as exc:
             # Nothing was acknowledged, so nothing is lost: the client sends it again.
             logger.exception("attempt %s: message failed", self.attempt_id)
+            if isinstance(exc, DatabaseError):
+                metrics.database_error()
             await self.send_message(
                 protocol.Error("server_error", _("The server could not process this; send it again."), seq)
             )
+
+    async def answer_in_group(self, message: protocol.AnswerMessage) -> services.Reply | None:
+        """Commit an answer with the others arriving now (``assess/answer_batch.py``); None when
+        the group declines it (nothing written), for ``services.attempt_message`` to decide."""
+        slot = self.slots.get(message.item) if self.slots is not None else None
+        if slot is None or self.token is None:
+            return None
+        try:
+            value = slot.accept(message.value)
+        except ValueError:
+            return None  # refused with its reason by the canonical path
+        stored = await answer_batch.record(
+            attempt_id=self.attempt_id,
+            token=self.token,
+            seq=message.seq,
+            form_item_id=slot.form_item_id,
+            position=message.item,
+            value=value,
+        )
+        if stored is None:
+            return None
+        ack = protocol.Ack(seq=message.seq, item=message.item, remaining_ms=stored.remaining_ms)
+        if not stored.changed:
+            return services.Reply(messages=(ack,))
+        saved = events.AnswerSaved(
+            attempt=self.attempt_id,
+            sitting=stored.sitting,
+            room=stored.room,
+            item=message.item,
+            answered=value is not None,
+            flagged=None,
+            at=events.stamp(timezone.now()),
+        )
+        return services.Reply(messages=(ack,), events=(saved,))
 
     async def deliver(self, reply: services.Reply) -> None:
         """Send a service's reply to this connection, then its events to their groups."""
@@ -274,16 +344,18 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if reply.step_down:
             await self.step_down()
 
-    async def heard(self) -> None:
+    def heard(self) -> None:
         """Note that the candidate's PC was heard from (any frame; at most every few seconds),
-        for the consoles' "last heard" (``assess.presence.seen``)."""
+        for the consoles' "last heard" (``assess.presence.seen``), written with the process's
+        other heartbeats within a second (``presence.Beats``)."""
         now = time.monotonic()
         if now - self.last_heard >= BEAT_SECONDS:
             self.last_heard = now
-            await db_thread(presence.beat)(self.attempt_id, timezone.now().isoformat())
+            presence.beats_of_this_process().note(self.attempt_id, timezone.now().isoformat())
 
     async def refuse(self, wait: float) -> None:
         """Refuse a frame unread; close a connection that keeps sending into refusals."""
+        metrics.rate_limited()
         if self.refusals.take(1, time.time()):
             await self.close_for_flooding()
         else:
@@ -292,6 +364,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def close_for_flooding(self) -> None:
         """Close with 4429, leaving the student a burst's worth of tokens in debt."""
         logger.warning("attempt %s: closed for flooding", self.attempt_id)
+        metrics.rate_limited("flood")
         wait = self.allowance.punish()
         await db_thread(self.allowance.save)()
         ratelimit.recent_refusals.note(self.scope["session"].session_key, time.time() + wait)
@@ -306,6 +379,8 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def delivery_event(self, message: dict) -> None:
         """An event of this attempt (``assess/events.py``), from any process."""
         if self.token is None:
+            if self.early is not None:  # opening: handled once the connection holds its token
+                self.early.append(message)
             return
         event = events.from_wire(message["event"])
         if isinstance(event, events.TakenOver):
@@ -327,7 +402,19 @@ class AttemptConsumer(AsyncWebsocketConsumer):
 
     # --- replies ------------------------------------------------------------------------------
 
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        """Send a frame; a socket the client closed meanwhile takes nothing more (Daphne raises
+        there: a reply, the clock or an event racing the close is not a fault)."""
+        if self.closing and not close:
+            return
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            self.closing = True
+
     async def send_message(self, message: protocol.Outgoing) -> None:
+        if isinstance(message, protocol.Error):
+            metrics.error_sent(message.code)
         await self.send(text_data=protocol.encode(message))
 
     async def send_state(self, content: dict | None = None) -> None:
@@ -374,6 +461,8 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def fail_quietly(self, *, close: int) -> None:
         """Close with ``close`` after the error already sent; nothing more is read or pushed."""
         self.token = None
+        self.closing = True
+        self.uncount(close)
         if self.clock is not None:
             self.clock.cancel()
         await self.leave_groups()
@@ -382,9 +471,11 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     async def step_down(self) -> None:
         """Another connection owns the attempt now: say so and close."""
         self.token = None
+        self.uncount(CLOSE_TAKEN_OVER)
         if self.clock is not None:
             self.clock.cancel()
         await self.send_message(protocol.TakenOver(_("This exam was opened in another window or on another computer.")))
+        self.closing = True
         await self.leave_groups()
         await self.close(code=CLOSE_TAKEN_OVER)
 
@@ -405,7 +496,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
                         # another process handed the attempt in first or the event was lost.
                         await self.deliver(reply)
                         wait = 1.0
-                    else:
+                    elif not self.closing:
                         await self.send_message(
                             protocol.TimeLeft(
                                 _ms(self.deadline - now),
@@ -419,6 +510,9 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         except asyncio.CancelledError:
             raise
         except Exception:
+            if self.closing:  # the socket went while the clock spoke: nothing was lost
+                logger.debug("clock of attempt %s stopped by the closing socket", self.attempt_id)
+                return
             logger.exception("clock of attempt %s failed", self.attempt_id)
 
 
@@ -433,6 +527,16 @@ def _running_clocks(state: dict) -> tuple[datetime | None, datetime | None, date
         return datetime.fromisoformat(value) if value else None
 
     return instant("deadline"), instant("section_deadline"), instant("break_until")
+
+
+# The kinds of client messages the metrics count (config/metrics.py).
+_KINDS = {
+    protocol.AnswerMessage: "answer",
+    protocol.FlagMessage: "flag",
+    protocol.Sync: "sync",
+    protocol.Start: "start",
+    protocol.Ping: "ping",
+}
 
 
 def _ms(delta) -> int:

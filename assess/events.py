@@ -42,6 +42,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from config import metrics
+
 from . import statuses
 
 if TYPE_CHECKING:
@@ -327,6 +329,7 @@ def send(event: Event) -> None:
             async_to_sync(layer.group_send)(group, message)
         except Exception:
             logger.exception("event %s for %s was not sent", event.kind, group)
+            metrics.channel_layer_error()
 
 
 async def send_async(layer, events: list[Event]) -> None:
@@ -350,6 +353,8 @@ async def send_async(layer, events: list[Event]) -> None:
                 await layer.group_send(group, message)
             except Exception:
                 logger.exception("event %s for %s was not sent", event.kind, group)
+                metrics.channel_layer_error()
+            metrics.channel_layer_error()
 
 
 # --- who listens ----------------------------------------------------------------------------
@@ -444,6 +449,7 @@ class Gathered:
                 await self.layer.group_send(group, {"type": BATCH_TYPE, "events": wires})
             except Exception:
                 logger.exception("%d events for %s were not sent", len(wires), group)
+                metrics.channel_layer_error()
 
 
 _gathered: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Gathered] = weakref.WeakKeyDictionary()

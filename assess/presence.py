@@ -10,11 +10,17 @@ candidate moved to a new PC does not mark them gone).
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import weakref
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache import cache
 
 from .events import Presence
+
+logger = logging.getLogger(__name__)
 
 KEEP_SECONDS = 24 * 3600  # longer than any sitting day
 
@@ -56,6 +62,58 @@ def beat(attempt_id: int, at: str) -> None:
     """The candidate's connection was heard from at ``at`` (its heartbeat): kept apart from the
     connection itself, read by consoles now and then (``seen``) rather than pushed."""
     cache.set(_seen_key(attempt_id), at, KEEP_SECONDS)
+
+
+def beats(heard: dict[int, str]) -> None:
+    """Many heartbeats at once (``Beats``): one cache round trip."""
+    cache.set_many({_seen_key(attempt_id): at for attempt_id, at in heard.items()}, KEEP_SECONDS)
+
+
+class Beats:
+    """The heartbeats of one server process's connections, written together once a second.
+
+    Thousands of idle candidates each ping every few seconds; one cache write (and one worker
+    thread) per heartbeat made idle connections the largest cost of a quiet exam. A console
+    reads "last heard" every few seconds, so a second's delay changes nothing it shows.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: dict[int, str] = {}
+        self.due: asyncio.TimerHandle | None = None
+        self.writing: set[asyncio.Future] = set()
+
+    def note(self, attempt_id: int, at: str) -> None:
+        self.waiting[attempt_id] = at
+        if self.due is None:
+            self.due = self.loop.call_later(BEATS_FLUSH_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        self.due = None
+        heard, self.waiting = self.waiting, {}
+        if heard:
+            future = asyncio.ensure_future(sync_to_async(_write_beats, thread_sensitive=False)(heard))
+            self.writing.add(future)
+            future.add_done_callback(self.writing.discard)
+
+
+def _write_beats(heard: dict[int, str]) -> None:
+    try:
+        beats(heard)
+    except Exception:  # the next heartbeats write them again; "last heard" only ages meanwhile
+        logger.exception("%d heartbeats not kept", len(heard))
+
+
+BEATS_FLUSH_SECONDS = 1.0
+_beats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Beats] = weakref.WeakKeyDictionary()
+
+
+def beats_of_this_process() -> Beats:
+    loop = asyncio.get_running_loop()
+    found = _beats.get(loop)
+    if found is None:
+        found = _beats[loop] = Beats(loop)
+    return found
 
 
 def seen(attempt_ids: list[int]) -> dict[int, str]:

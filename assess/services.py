@@ -118,6 +118,7 @@ class Connected:
     sitting: int
     room: int | None
     events: tuple[events.Event, ...]
+    form: int | None = None
 
 
 def attempt_connect(
@@ -150,7 +151,9 @@ def attempt_connect(
                 )
             room = events.room_of(attempt)
             takeover = events.TakenOver(attempt=attempt.pk, sitting=attempt.sitting_id, room=room, token=str(token))
-    return Connected(token=token, sitting=attempt.sitting_id, room=room, events=(takeover, *outbox))
+    return Connected(
+        token=token, sitting=attempt.sitting_id, room=room, events=(takeover, *outbox), form=attempt.form_id
+    )
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@
 No websocket and no concurrency: the services the exam websocket calls
 (``assess.services.attempt_connect``, the state, ``attempt_message`` with a start, then with
 answers), timed one after the other, with the queries each makes. It tells a change to the
-path itself from a change in how a server copes with many connections (``bench/delivery.py``).
+path itself from a change in how a server copes with many connections (``python -m bench.load``).
 With DATABASE_URL (PostgreSQL) it uses ``<name>_bench``; without, a temporary SQLite file.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from delivery import prepare_environment  # noqa: E402
+from bench.load.targets import throwaway_database  # noqa: E402
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=200)
     parser.add_argument("--answers", type=int, default=2000)
     args = parser.parse_args()
-    url, _mode = prepare_environment()
+    url = throwaway_database("bench")
 
     import django
 

@@ -35,7 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from delivery import percentile, prepare_environment, start_servers  # noqa: E402
+from bench.load import targets  # noqa: E402
+from bench.load.measure import percentile  # noqa: E402
 
 
 def build_state(n_candidates: int, room_size: int, n_items: int) -> dict:
@@ -250,10 +251,11 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         parser.error("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
-    database_url, _mode = prepare_environment()
+    database_url = targets.database_named(os.environ["DATABASE_URL"], "bench")
+    os.environ.update(targets.engine_environment(database_url, os.environ["REDIS_URL"]))
     state = build_state(args.candidates, args.room_size, args.items)
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
-    servers = start_servers(args.servers, log_dir)
+    servers = targets.engine_servers(args.servers, dict(os.environ), log_dir)
     try:
         outcome = asyncio.run(run(state, [port for _, port in servers], args))
     finally:

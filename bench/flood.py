@@ -12,7 +12,7 @@ delay the honest clients' event loop (they share the machine's cores all the sam
 
 Prints, per phase: the honest acks' p50/p99/max latency, what the flooders sent and what the
 server did with it (stored answers, states sent, refusals, closes, refused reconnects) and
-the servers' CPU. Same environment rules as bench/delivery.py: with DATABASE_URL and
+the servers' CPU. Same environment rules as bench/load: with DATABASE_URL and
 REDIS_URL, PostgreSQL (a throw-away `<name>_bench` database) and Redis with 2 Daphne
 processes; without, SQLite and the in-memory layer in 1 process.
 """
@@ -31,9 +31,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import delivery  # noqa: E402  (bench/delivery.py: environment, state, servers, percentiles)
+from bench.load import measure, targets  # noqa: E402  (environment, servers, percentiles)
 
 PHASES = ("honest only", "+ answer flood", "+ sync flood")
 
@@ -296,6 +296,23 @@ def _shown_options(attempt_id: int) -> dict[int, list[str]]:
     return {item["item"]: [o["id"] for o in item["options"]] for item in selectors.form_content(form_id)}
 
 
+def build_state(n_students: int, n_items: int) -> list[dict]:
+    """A sitting of ``n_students`` logged in (a session each), in the throw-away database."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from tests.factories import make_sitting, session_cookie
+
+    call_command("migrate", verbosity=0)
+    sitting = make_sitting(n_items=n_items, n_students=n_students)
+    return [
+        {"attempt": attempt.pk, "cookie": session_cookie(attempt.student)}
+        for attempt in sitting.attempts.select_related("student")
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--honest", type=int, default=50, help="honest students")
@@ -312,11 +329,12 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=None, help="Daphne processes (default 2 with Redis, else 1)")
     args = parser.parse_args()
 
-    database_url, mode = delivery.prepare_environment()
+    database_url = targets.throwaway_database("bench")
+    mode = "services" if os.environ.get("REDIS_URL") else "embedded"
     servers_count = args.servers or (2 if mode == "services" else 1)
     if mode == "embedded" and servers_count > 1:
         parser.error("several server processes need REDIS_URL (the in-memory layer is per process)")
-    clients = delivery.build_state(args.honest + 2 * args.flooders, args.items)
+    clients = build_state(args.honest + 2 * args.flooders, args.items)
     for client in clients[args.honest :]:  # flooders learn the form's option ids from its student view
         client["options"] = _shown_options(client["attempt"])
     honest, answer_flooders, sync_flooders = (
@@ -325,7 +343,7 @@ def main() -> None:
         clients[args.honest + args.flooders :],
     )
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
-    servers = delivery.start_servers(servers_count, log_dir)
+    servers = targets.engine_servers(servers_count, dict(os.environ), log_dir)
     ports = [port for _, port in servers]
     samples: dict[int, list[float]] = {i: [] for i in range(len(PHASES))}
     errors: list[str] = []
@@ -360,7 +378,7 @@ def main() -> None:
             async def cpu_marks() -> None:
                 for index in range(len(PHASES) + 1):
                     await asyncio.sleep(max(0.0, bounds[index] - time.time()))
-                    cpu[index] = sum(delivery._process_cpu_seconds(p.pid) for p, _ in servers)
+                    cpu[index] = sum(measure.cpu_seconds(p.pid) for p, _ in servers)
 
             await asyncio.gather(
                 cpu_marks(),
@@ -396,8 +414,8 @@ def main() -> None:
         lat = [x * 1000 for x in samples[index]]
         server_cpu = (cpu.get(index + 1, 0) - cpu.get(index, 0)) / args.seconds
         line = (
-            f"{name:<15}: honest acks {len(lat):5d}, p50 {delivery.percentile(lat, 0.5):7.1f} ms, "
-            f"p99 {delivery.percentile(lat, 0.99):7.1f} ms, max {max(lat, default=float('nan')):7.1f} ms; "
+            f"{name:<15}: honest acks {len(lat):5d}, p50 {measure.percentile(lat, 0.5):7.1f} ms, "
+            f"p99 {measure.percentile(lat, 0.99):7.1f} ms, max {max(lat, default=float('nan')):7.1f} ms; "
             f"servers {server_cpu:.2f} cores"
         )
         print(line)

@@ -40,8 +40,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import delivery  # noqa: E402  (bench/delivery.py: the Daphne processes)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.load import targets as load_targets  # noqa: E402  (the Daphne processes)
 
 HERE = Path(__file__).resolve().parent.parent
 PASSWORD = "Lúa chín vàng đồng 2026"
@@ -386,7 +386,7 @@ def main() -> None:
     ).stdout.strip()
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logins-logs-"))
-    servers = delivery.start_servers(servers_count, log_dir, root=root)
+    servers = load_targets.engine_servers(servers_count, dict(os.environ), log_dir, root=root)
     ports = [port for _, port in servers]
     print(
         f"machine   : {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

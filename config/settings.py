@@ -8,6 +8,7 @@ cache to Redis together. Every variable read here is listed in ``.env.example``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -169,6 +170,21 @@ if DATABASE_URL:
     }
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    # A bounded pool of connections per process (psycopg_pool, Django's own pooling), for
+    # websocket and HTTP work alike: a thread takes a connection for one unit of work (a
+    # request, a consumer's call) and gives it back. Without it every thread an ASGI server
+    # runs requests on kept a connection of its own for CONN_MAX_AGE, and two Daphne
+    # processes under load reached PostgreSQL's max_connections. The bound per process is
+    # DB_POOL_MAX_SIZE; docs/operations.md adds them up against max_connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 12, minimum=1),
+        # A thread waits this long for a free connection before its work fails (and the
+        # client's message is answered with server_error, to be sent again).
+        "timeout": env_int("DB_POOL_TIMEOUT", 20, minimum=1),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads of one Daphne process write: wait for the lock, do not fail.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
@@ -253,15 +269,18 @@ if REDIS_URL:
     RUNTIME_MODE = "services"
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "config.channel_layer.BoundedRedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults: a 5 s socket timeout that drops idle consumers and a
-                # 100-connection pool cap; see FIELD-NOTES.
+                # 100-connection pool that fails when it runs dry (FIELD-NOTES). Here: no socket
+                # timeout, and a pool of at most REDIS_MAX_CONNECTIONS per process that makes a
+                # burst wait for a free connection (config/channel_layer.py).
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "socket_timeout": None,
-                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
+                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 200, minimum=4),
+                        "pool_timeout": env_int("REDIS_POOL_TIMEOUT", 30, minimum=1),
                     }
                 ],
                 "prefix": env_str("CHANNEL_PREFIX", "asgi"),
@@ -275,7 +294,9 @@ if REDIS_URL:
     CELERY_TASK_ALWAYS_EAGER = False
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, its pools shared by every thread and context of the
+            # process (config/cache.py): one connection per call before.
+            "BACKEND": "config.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -294,6 +315,17 @@ EMBEDDED_DEADLINE_SWEEPER = not REDIS_URL
 # --- delivery -------------------------------------------------------------------------
 # Threads (each with its own database connection) a server process uses for exam traffic.
 DB_THREADS = env_int("DB_THREADS", 16, minimum=1)
+# The server (python -m config.serve): listen backlog, and seconds Daphne waits for the
+# application to accept a websocket before dropping it (its own default is 5).
+SERVE_BACKLOG = env_int("SERVE_BACKLOG", 4096, minimum=16)
+WS_HANDSHAKE_TIMEOUT = env_int("WS_HANDSHAKE_TIMEOUT", 60, minimum=1)
+# On PostgreSQL, answers are committed in groups on the event loop (assess/answer_batch.py):
+# at most DELIVERY_WRITERS statements at a time per process, each on a connection of its own,
+# each holding at most DELIVERY_GROUP_MAX answers. 0 turns it off (every answer then takes
+# the worker threads' path).
+DELIVERY_GROUP_COMMIT = env_bool("DELIVERY_GROUP_COMMIT", True)
+DELIVERY_WRITERS = env_int("DELIVERY_WRITERS", 2, minimum=1)
+DELIVERY_GROUP_MAX = env_int("DELIVERY_GROUP_MAX", 200, minimum=1)
 # Largest websocket frame the exam consumer accepts, in bytes.
 WS_MAX_MESSAGE_BYTES = env_int("WS_MAX_MESSAGE_BYTES", 65_536, minimum=1024)  # an essay of 20,000 characters
 # How often the server pushes the remaining time to a connected student, in seconds.
@@ -463,6 +495,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.validators.VietnameseCommonPasswordValidator"},
 ]
 
+# --- metrics (config/metrics.py, GET /metrics; docs/operations.md) --------------------------
+# Prometheus scrapes /metrics from an address of these networks (CIDRs, comma separated), or
+# with "Authorization: Bearer <METRICS_TOKEN>" when a token is set; anyone else gets 403. The
+# address is the one Daphne reports: behind the proxy (--proxy-headers), X-Forwarded-For's.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters")
+# Where every process of the node writes its metrics (prometheus_client reads the variable
+# itself; emptied at node start). Unset: each process serves its own.
+METRICS_MULTIPROCESS_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -546,5 +595,6 @@ LOGGING = {
 RUNTIME_DESCRIPTION = (
     f"mode={RUNTIME_MODE} database={DATABASE_MODE} "
     f"channel_layer={'redis' if REDIS_URL else 'in-memory'} "
-    f"celery={'broker' if REDIS_URL else 'eager'} debug={DEBUG}"
+    f"celery={'broker' if REDIS_URL else 'eager'} "
+    f"metrics={'multiprocess' if METRICS_MULTIPROCESS_DIR else 'process'} debug={DEBUG}"
 )

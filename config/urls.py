@@ -7,6 +7,7 @@ from . import schema, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<uuid:media_id>/", bank_views.media, name="media"),

@@ -44,6 +44,14 @@ def runner_text() -> dict[str, str]:
         "stateAnswered": pgettext("question state", "answered"),
         "stateUnanswered": pgettext("question state", "not answered"),
         "stateFlagged": pgettext("question state", "flagged"),
+        "stateUnsaved": pgettext("question state", "not saved yet"),
+        # Beside each question: a change of it waits for the server's acknowledgement, or none does.
+        "itemUnsaved": pgettext("question state", "Not saved yet"),
+        "itemSaved": pgettext("question state", "Saved"),
+        # Neither IndexedDB nor localStorage keeps the changes (journal.js): only the open page does.
+        "journalLost": _(
+            "This browser cannot keep your answers if the page closes. Keep this page open until every answer is saved."
+        ),
         "submitting": _("Handing in… Your exam is submitted as soon as every answer is saved."),
         "reason_student": _("You submitted the exam."),
         "reason_deadline": _("Time ran out: the server submitted your exam with every saved answer."),

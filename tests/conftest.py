@@ -123,11 +123,25 @@ def _track_connection(sender, connection, **kwargs) -> None:
 connection_created.connect(_track_connection)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """No connection pool in the test process itself: consumers run there inside the test
+    harness, whose worker threads keep their connections (below), so a pool would run dry
+    after a few dozen tests. The server processes the integration and browser tests start
+    (tests/processes.py) run with the pool, as production does."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_worker_thread_connections(django_db_setup):
     """Consumers reach the database from worker threads, each keeping its connection open;
     close them all before the test database is dropped (it cannot be while they are open)."""
     yield
+    from assess import answer_batch
+
+    answer_batch.discard_all()
     for wrapper in list(_THREAD_CONNECTIONS):
         if wrapper.connection is not None:
             wrapper.connection.close()

@@ -2,12 +2,14 @@
 
 They run against the test database that pytest-django created (its name is read from the
 live connection settings), so tests must use ``django_db(transaction=True)`` for the
-processes to see committed rows.
+processes to see committed rows. A Celery worker may be given a whole environment of its own
+instead (``base_env``): the fault drills (bench/drills) run it on their own servers.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +21,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from config import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -84,7 +88,7 @@ def daphne_process(tmp_path: Path, name: str = "daphne", **env: str) -> Iterator
     log_path = tmp_path / f"{name}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(BIN / "daphne"), "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=1024", "config.asgi:application"],
+            serve.command(port=port),
             cwd=ROOT,
             env=process_env(**env),
             stdout=log,
@@ -99,8 +103,11 @@ def daphne_process(tmp_path: Path, name: str = "daphne", **env: str) -> Iterator
 
 
 @contextmanager
-def celery_worker_process(tmp_path: Path, *, beat: bool = False, **env: str) -> Iterator[subprocess.Popen]:
-    """A real Celery worker (with embedded beat if asked) on the configured broker."""
+def celery_worker_process(
+    tmp_path: Path, *, beat: bool = False, base_env: dict[str, str] | None = None, **env: str
+) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (with embedded beat if asked) on the configured broker, or on what
+    ``base_env`` (a whole environment, used instead of this test session's) configures."""
     log_path = tmp_path / "celery.log"
     command = [
         str(BIN / "celery"),
@@ -115,7 +122,8 @@ def celery_worker_process(tmp_path: Path, *, beat: bool = False, **env: str) -> 
     if beat:
         command += ["-B", f"--schedule={tmp_path / 'beat-schedule'}"]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=process_env(**env), stdout=log, stderr=subprocess.STDOUT)
+        environment = {**base_env, **env} if base_env is not None else process_env(**env)
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while b"ready" not in log_path.read_bytes():
@@ -125,3 +133,30 @@ def celery_worker_process(tmp_path: Path, *, beat: bool = False, **env: str) -> 
         yield process
     finally:
         _stop(process, log_path)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def kill_hard(process: subprocess.Popen) -> None:
+    """SIGKILL a worker and its children (the beat ``-B`` runs in one), as when its machine dies:
+    nothing is left running to queue tasks after the test."""
+    beat = children(process.pid)
+    process.kill()
+    for pid in beat:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=10)

@@ -294,9 +294,11 @@ def test_palette_has_a_legend_and_says_each_questions_state(exam: Exam, server: 
     expect(page.locator('#palette a[data-item="1"]')).to_have_attribute("aria-current", "true")
     legend = page.locator('[data-testid="legend"]')
     expect(legend).to_be_visible()
-    expect(legend.locator("li")).to_have_text(["Answered", "Not answered", "Flagged", "Current question"])
+    expect(legend.locator("li")).to_have_text(
+        ["Answered", "Not answered", "Flagged", "Not saved yet", "Current question"]
+    )
     # Each entry shows the mark the palette uses.
-    for n, mark in enumerate(["answered", None, "flagged", "current"]):
+    for n, mark in enumerate(["answered", None, "flagged", "unsaved", "current"]):
         swatch = legend.locator("li").nth(n).locator(".swatch")
         if mark:
             expect(swatch).to_have_class(re.compile(rf"\b{mark}\b"))

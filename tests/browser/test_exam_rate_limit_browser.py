@@ -60,22 +60,39 @@ def test_a_fast_student_is_slowed_down_and_loses_nothing(exam: Exam, server: str
         socket.on("framereceived", received)
 
     page.on("websocket", watch)
+    # Counts the frames the page sends, so the script below can click as soon as the last
+    # change went out.
+    page.add_init_script(
+        "(() => { const send = WebSocket.prototype.send; window.__framesSent = 0;"
+        " WebSocket.prototype.send = function (data) { window.__framesSent += 1; return send.call(this, data); }; })();"
+    )
     log_in(page, server, exam.student.username)
     page.goto(f"{server}/exam/{exam.attempt.pk}/")
     page.click("#start")
     expect(page.locator("#items li.item")).to_have_count(len(exam.keys))
 
-    # Forty changes in one go, far more than the 10 tokens left after connecting and starting:
-    # every option of every item in turn, ending on the key; flags on and off, ending on 2 and 4.
+    # Sixty changes in a few seconds, far more than the 10 tokens left after connecting and
+    # starting: every option of every item in turn, ending on the key; flags on and off, ending
+    # on 2 and 4. Each click comes as soon as the change before it went out (at most 100 ms
+    # later): the page writes a change to its journal before sending it, and folds changes
+    # made faster than that into the newest, so a burst in one go would send only the last of
+    # each item.
     page.evaluate(
-        """(keys) => {
+        """async (keys) => {
+            const click = async (input) => {
+                const before = window.__framesSent;
+                input.click();
+                for (let waited = 0; window.__framesSent === before && waited < 100; waited += 5) {
+                    await new Promise((resolve) => setTimeout(resolve, 5));
+                }
+            };
             for (let round = 0; round < 3; round++) {
                 for (const [position, key] of Object.entries(keys)) {
                     for (const option of ['A', 'B', 'C', 'D'].filter((o) => o !== key).concat([key])) {
-                        document.querySelectorAll(`input[name="item-${position}"]`)['ABCD'.indexOf(option)].click();
+                        await click(document.querySelectorAll(`input[name="item-${position}"]`)['ABCD'.indexOf(option)]);
                     }
                     const flag = document.querySelector(`input[data-flag="${position}"]`);
-                    if (flag.checked !== (round < 2 || position % 2 === 0)) flag.click();
+                    if (flag.checked !== (round < 2 || position % 2 === 0)) await click(flag);
                 }
             }
         }""",

@@ -185,8 +185,7 @@ def test_images_and_commands() -> None:
     assert services()["postgres"]["image"].startswith("postgres:16")
     assert services()["redis"]["image"].startswith("redis:7")
     web = command_line(services()["web"])
-    assert web.startswith("daphne ") and "tcp:port=8000:interface=0.0.0.0:backlog=1024" in web
-    assert web.endswith("config.asgi:application")
+    assert web == "python -m config.serve --port 8000 --host 0.0.0.0 --proxy-headers"
     assert command_line(services()["worker"]).startswith("celery -A config worker")
     assert command_line(services()["beat"]).startswith("celery -A config beat")
     assert "manage.py migrate" in command_line(services()["migrate"])
@@ -259,3 +258,22 @@ def test_nginx_lets_through_the_largest_import_the_application_takes() -> None:
 
     size = re.search(r"client_max_body_size (\d+)m;", NGINX.read_text())
     assert size is not None and int(size.group(1)) * 1024 * 1024 > MAX_IMPORT_BYTES
+
+
+# --- metrics (docs/operations.md) -------------------------------------------------------------
+
+
+def test_each_app_container_keeps_its_metrics_in_a_folder_empty_at_its_start() -> None:
+    # Multiprocess mode needs the folder emptied before the processes start: a tmpfs is, at
+    # every start of its container.
+    for name in APP_SERVICES:
+        service = services()[name]
+        folder = environment(service)["PROMETHEUS_MULTIPROC_DIR"]
+        assert folder and folder in (service.get("tmpfs") or []), name
+
+
+def test_nginx_keeps_metrics_from_the_public() -> None:
+    # Scraped through the proxy, each scrape would reach another replica; nor is it public.
+    text = NGINX.read_text(encoding="utf-8")
+    block = nginx_block(text, "location = /metrics")
+    assert "return 404;" in block and "proxy_pass" not in block

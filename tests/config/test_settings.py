@@ -79,9 +79,9 @@ def test_services_switch_together(tmp_path):
     found = json.loads(result.stdout)
     assert found["mode"] == "services"
     assert found["engine"] == "django.db.backends.postgresql" and found["db_name"] == "exams"
-    assert found["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert found["layer"] == "config.channel_layer.BoundedRedisChannelLayer"
     assert found["eager"] is False and found["broker"] == "redis://cache.example:6379/1"
-    assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["cache"] == "config.cache.SharedRedisCache"
     assert found["sweeper"] is False
 
 

@@ -1,10 +1,24 @@
 /* The exam runner: renders what the server sends and sends what the student does.
  *
  * It follows docs/protocol.md. The server owns the state and the clock: this script keeps
- * only the changes not yet acknowledged, in localStorage, and sends them again after a
- * reconnect or a reload (the server acknowledges a replayed sequence without a second write).
- * A newer change of an item replaces an older one still waiting (the latest sequence wins on
- * the server anyway), so a long time offline leaves at most an answer and a flag per item.
+ * only the changes not yet acknowledged, in the journal (journal.js: IndexedDB, else
+ * localStorage, else memory). A change is written to the journal before it is sent and
+ * removed when the server acknowledges it (or refuses it); on loading, the page reads the
+ * journal before it connects, and after every reconnect, reload or crash it sends what the
+ * journal holds again, in seq order and with the same seq numbers (the server acknowledges a
+ * replayed seq without a second write). nextSeq stays above every seq the journal holds and
+ * above the server's last_seq, so a number is never used for two changes.
+ * A newer change of an item replaces an older one still waiting, in the same journal write,
+ * under a new seq: the older may already be on its way, and whether the server stores it or
+ * not, the newer seq wins on the server, so a long time offline leaves at most an answer and
+ * a flag per item. If the page replayed changes the server may already have (a seq at or
+ * below the state's last_seq: an ack lost with the connection, or a change made meanwhile on
+ * another computer), it asks for the state again once they are all acknowledged, so what it
+ * shows is what the server holds.
+ * Each question shows whether it is saved: the palette marks a question with a change
+ * waiting for its acknowledgement (a dashed box and a ring, and "not saved yet" in its
+ * name), the question says "Not saved yet" or "Saved" beside its number, and the line at the
+ * top says "Saving…" until nothing waits.
  * Changes go out in seq order, at most WINDOW of them without a reply at a time; if the
  * server refuses one for the rate limit, the script waits as told and sends what is waiting
  * one change at a time until nothing waits. It hands the exam in only once every change is
@@ -12,6 +26,13 @@
  * A heartbeat watches the connection: a ping when nothing else went out for a while, and a
  * connection that hears nothing from the server for longer than that is taken for dead (a
  * quietly lost network gives no close event for minutes): it is dropped and opened again.
+ * A lost connection is opened again after a backoff with full jitter: a random wait between
+ * RETRY_BASE_MS and min(RETRY_CAP_MS, RETRY_BASE_MS * 2^n) after the n-th failure in a row,
+ * so a room of PCs that lost the network together does not come back in step; a state
+ * received ends the run of failures, and the browser's "online" event retries at once.
+ * The clock is the server's: every countdown runs from the server's remaining_ms on the
+ * monotonic performance.now(), never from Date, so a PC whose clock is wrong, or is changed
+ * during the exam, shows the server's time left.
  * Submit opens a review of every question (answered, flagged) before the exam is handed in.
  * Every item's body (stimulus, stem, interaction) is drawn by ItemRenderer (items.js), the same
  * code the author preview uses.
@@ -21,15 +42,20 @@
 
   var config = JSON.parse(document.getElementById("runner-config").textContent);
   var text = JSON.parse(document.getElementById("runner-text").textContent);
-  var pendingKey = "exam:" + config.attemptId + ":pending";
   var FINAL_CLOSE_CODES = [4401, 4403, 4404, 4409];
   var CLOSE_RATE_LIMITED = 4429;     // closed for flooding: come back after the last retry_after_ms
 
   var socket = null;
-  var retryDelay = 500;
+  var RETRY_BASE_MS = 500;
+  var RETRY_CAP_MS = 10000;
+  var failures = 0;                  // connections lost since the last state: the backoff's n
   var stopped = false;
   var nextSeq = 1;
-  var pending = loadPending();       // seq -> message not yet acknowledged
+  var journal = null;                // journal.js: where the changes wait for their ack
+  var pending = {};                  // seq -> message not yet acknowledged (the journal holds each)
+  var durable = {};                  // seq -> true: the journal has it, so it may be sent
+  var savedItems = {};               // position -> true: a change of it was acknowledged here
+  var replayBelow = null;            // last_seq of a state after which changes at or below it were replayed
   var items = [];
   var answers = {};                  // position -> response value (never null: cleared items are absent)
   var renderers = {};                // position -> ItemRenderer view
@@ -72,19 +98,25 @@
 
   var el = function (id) { return document.getElementById(id); };
 
-  function loadPending() {
-    try {
-      return JSON.parse(window.localStorage.getItem(pendingKey) || "{}");
-    } catch (e) {
-      return {};
-    }
+  // A change acknowledged or refused by the server: no longer waiting.
+  function forget(seq) {
+    delete pending[seq];
+    delete durable[seq];
+    journal.remove([Number(seq)]);
+    updateSaved();
   }
 
-  function savePending() {
-    try {
-      window.localStorage.setItem(pendingKey, JSON.stringify(pending));
-    } catch (e) { /* storage full or disabled: the server copy is what counts */ }
+  function forgetAll() {
+    pending = {};
+    durable = {};
+    if (journal) journal.clear();
     updateSaved();
+  }
+
+  // Nowhere to keep a change but this page (no IndexedDB, no localStorage): say so.
+  function onJournalMode(mode) {
+    el("journal-warning").textContent = mode === "memory" ? text.journalLost : "";
+    el("journal-warning").hidden = mode !== "memory";
   }
 
   function pendingCount() { return Object.keys(pending).length; }
@@ -92,6 +124,7 @@
   function updateSaved() {
     el("saved").textContent = pendingCount() ? text.saving : (status === "in_progress" ? text.saved : "");
     el("saved").dataset.pending = String(pendingCount());
+    paintSaveStates();
   }
 
   function setConnection(state) {
@@ -131,7 +164,6 @@
     socket = new WebSocket(scheme + window.location.host + config.wsPath);
     lastHeard = lastSent = window.performance.now();
     socket.onopen = function () {
-      retryDelay = 500;
       lastHeard = window.performance.now();
       setConnection("open");
     };
@@ -154,10 +186,16 @@
       return;
     }
     setConnection("offline");
-    var delay = retryDelay;
-    if (code === CLOSE_RATE_LIMITED) delay = Math.max(retryAfter, retryDelay) + Math.random() * 500;
+    var delay = backoff(failures);
+    failures += 1;
+    if (code === CLOSE_RATE_LIMITED) delay = Math.max(retryAfter + Math.random() * 500, delay);
     reconnectTimer = window.setTimeout(connect, delay);
-    retryDelay = Math.min(retryDelay * 2, 10000);
+  }
+
+  // Full jitter: anywhere between the base and the exponential ceiling of this failure.
+  function backoff(n) {
+    var ceiling = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * Math.pow(2, Math.min(n, 20)));
+    return RETRY_BASE_MS + Math.random() * (ceiling - RETRY_BASE_MS);
   }
 
   // The heartbeat. A connection lost without a word (a network gone, a server hung) would
@@ -215,7 +253,7 @@
     var out = Object.keys(inFlight).length;
     var limit = paced ? 1 : WINDOW;
     for (var i = 0; i < seqs.length && out < limit; i++) {
-      if (!inFlight[seqs[i]]) {
+      if (!inFlight[seqs[i]] && durable[seqs[i]]) {   // written to the journal first
         inFlight[seqs[i]] = true;
         out += 1;
         send(pending[seqs[i]]);
@@ -231,6 +269,18 @@
   function replied(seq) {    // an ack or an error for this change arrived
     delete inFlight[seq];
     pump();
+    resyncAfterReplay();
+  }
+
+  // Changes replayed at or below the state's last_seq may have met newer ones of the same
+  // items on the server (another computer): once they are all answered, the server's view
+  // is fetched again.
+  function resyncAfterReplay() {
+    if (replayBelow === null) return;
+    var limit = replayBelow;
+    if (pendingSeqs().some(function (seq) { return seq <= limit; })) return;
+    replayBelow = null;
+    if (!awaiting) request("sync");
   }
 
   function onRateLimited(message) {
@@ -257,8 +307,9 @@
     switch (message.type) {
       case "state": return onState(message);
       case "ack":
-        delete pending[message.seq];
-        savePending();
+        if (pending[message.seq]) savedItems[pending[message.seq].item] = true;
+        else if (typeof message.item === "number") savedItems[message.item] = true;
+        forget(message.seq);
         setRemaining(message.remaining_ms);
         replied(message.seq);
         sendWantedChecks();
@@ -292,14 +343,14 @@
   function onState(state) {
     status = state.status;
     awaiting = null;
+    failures = 0;                  // connected and answered: the backoff starts again
     if (state.status === "scheduled" || state.status === "checked_in") {
       el("intro").hidden = false;
       el("paper").hidden = true;
       return;
     }
     if (state.status !== "in_progress" && state.status !== "paused") {
-      pending = {};
-      savePending();
+      forgetAll();
       return finish(state.submit_reason);
     }
     el("intro").hidden = true;
@@ -332,7 +383,10 @@
         if (m.flagged) { flags[m.item] = true; } else { delete flags[m.item]; }
       }
     });
-    nextSeq = Math.max(state.last_seq, seqs.length ? seqs[seqs.length - 1] : 0) + 1;
+    // Never a number used before: not the server's, not one the journal holds, not one this
+    // page sent (a replaced change may still be on its way).
+    nextSeq = Math.max(nextSeq, state.last_seq + 1, seqs.length ? seqs[seqs.length - 1] + 1 : 0);
+    replayBelow = seqs.length && seqs[0] <= state.last_seq ? state.last_seq : null;
     render();
     paintChecks();
     if (state.status === "paused") showPaused(true, state.remaining_ms);
@@ -443,9 +497,15 @@
       return;
     }
     if (message.seq !== undefined) {
-      delete pending[message.seq];
-      savePending();
+      forget(message.seq);
       replied(message.seq);
+      if (message.code === "seq_conflict") {
+        // A replayed change whose number another computer used meanwhile for another change:
+        // never stored, and older than what the student saw there. The server's view is
+        // fetched again, without alarming the student.
+        if (!awaiting) request("sync");
+        return;
+      }
     } else {
       awaiting = null;           // a start, sync or submit was answered with this error
       if (submitWanted) closeReview();   // the notice below says why it was not handed in
@@ -483,8 +543,7 @@
     stopped = true;
     deadlineLocal = null;
     closeReview();
-    pending = {};
-    savePending();
+    forgetAll();
     el("intro").hidden = true;
     el("paper").hidden = true;
     el("break").hidden = true;
@@ -555,15 +614,27 @@
 
   function change(message) {
     // A newer change of the same item replaces one still waiting: the newest sequence wins
-    // on the server anyway, and nothing is sent twice after a long time offline.
+    // on the server anyway, and nothing is sent twice after a long time offline. The one
+    // replaced may be on its way already: its number is never used again (nextSeq only
+    // grows), so the server stores it or not, and the newer one wins either way.
+    var replaced = [];
     Object.keys(pending).forEach(function (seq) {
       var old = pending[seq];
-      if (old.type === message.type && old.item === message.item) delete pending[seq];
+      if (old.type === message.type && old.item === message.item) {
+        delete pending[seq];
+        delete durable[seq];
+        replaced.push(Number(seq));
+      }
     });
     message.seq = nextSeq++;
     pending[message.seq] = message;
-    savePending();
-    pump();
+    updateSaved();
+    // Sent once the journal holds it (and the replaced ones are gone from it, in the same write).
+    journal.write(message, replaced, function () {
+      if (!pending[message.seq]) return;
+      durable[message.seq] = true;
+      pump();
+    });
   }
 
   function answered(position) {
@@ -691,9 +762,16 @@
         li.tabIndex = -1;                // a target for the skip link and the review's "go to"
         var head = document.createElement("div");
         head.className = "item-head";
+        var name = document.createElement("span");
+        name.className = "item-name";
         var title = document.createElement("strong");
         title.textContent = text.question + " " + item.item;
-        head.appendChild(title);
+        name.appendChild(title);
+        var saveState = document.createElement("span");   // "Not saved yet" / "Saved": paintSaveStates
+        saveState.className = "save-state";
+        saveState.dataset.saveState = item.item;
+        name.appendChild(saveState);
+        head.appendChild(name);
         var flag = document.createElement("label");
         flag.className = "flag";
         var flagBox = document.createElement("input");
@@ -753,6 +831,10 @@
         jump.href = "#item-" + item.item;
         jump.textContent = item.item;
         jump.dataset.item = item.item;
+        var saveMark = document.createElement("span");   // drawn while a change waits (CSS)
+        saveMark.className = "save-mark";
+        saveMark.setAttribute("aria-hidden", "true");
+        jump.appendChild(saveMark);
         jump.addEventListener("click", function () { choose(item.item); });
         palette.appendChild(jump);
       });
@@ -761,11 +843,34 @@
     paint();
   }
 
-  // A question's state in words: "answered, flagged".
+  // A question's state in words: "answered, flagged, not saved yet".
   function stateWords(position) {
     var words = [answered(position) ? text.stateAnswered : text.stateUnanswered];
     if (flags[position]) words.push(text.stateFlagged);
+    if (pendingFor(position)) words.push(text.stateUnsaved);
     return words.join(", ");
+  }
+
+  // Whether each question is saved, in the palette (a mark, and its name) and beside the
+  // question: "Not saved yet" while a change of it waits for its ack; "Saved" once the
+  // server holds what it shows (an answer or a flag, or a change acknowledged here).
+  function paintSaveStates() {
+    var palette = el("palette");
+    items.forEach(function (item) {
+      var position = item.item;
+      var jump = palette.querySelector('[data-item="' + position + '"]');
+      var mark = document.querySelector('[data-save-state="' + position + '"]');
+      if (!jump || !mark) return;
+      var waiting = pendingFor(position);
+      var saved = !waiting && !!(savedItems[position] || answered(position) || flags[position]);
+      jump.classList.toggle("unsaved", waiting);
+      jump.setAttribute("aria-label", text.question + " " + position + ", " + stateWords(position));
+      var state = waiting ? "unsaved" : saved ? "saved" : "none";
+      if (mark.dataset.state === state) return;
+      mark.dataset.state = state;
+      mark.textContent = waiting ? text.itemUnsaved : saved ? text.itemSaved : "";
+    });
+    if (review.open) fillReview();
   }
 
   function paint() {
@@ -780,11 +885,10 @@
       if (flags[item.item]) classes.push("flagged");
       if (item.item === current) classes.push("current");
       jump.className = classes.join(" ");
-      jump.setAttribute("aria-label", text.question + " " + item.item + ", " + stateWords(item.item));
       if (item.item === current) jump.setAttribute("aria-current", "true");
       else jump.removeAttribute("aria-current");
     });
-    if (el("review").open) fillReview();
+    paintSaveStates();
   }
 
   /* --- the question the student is at: the one chosen while it is in view, else the one
@@ -1027,15 +1131,30 @@
     // The network is back: no need to wait out the backoff.
     if (reconnectTimer !== null && !socket) {
       window.clearTimeout(reconnectTimer);
-      retryDelay = 500;
+      failures = 0;
       connect();
     }
   });
-  // Typing still waiting for its debounce goes into the pending queue (localStorage) before
-  // the page goes away, so a reload sends it.
-  window.addEventListener("pagehide", flushAll);
+  // Typing still waiting for its debounce becomes a change before the page goes away, and
+  // what the journal has not finished writing is copied where it is written at once, so a
+  // reload sends it.
+  window.addEventListener("pagehide", function () {
+    if (!journal) return;
+    flushAll();
+    journal.backup();
+  });
   window.setInterval(tick, 250);
   window.setInterval(heartbeat, Math.min(1000, HEARTBEAT_MS / 2));
   setUpDisplay();
-  connect();
+  // Nothing is sent before the journal is read: what it holds goes first, with its own seqs.
+  window.ExamJournal.open(config.attemptId, onJournalMode, function (opened, entries) {
+    journal = opened;
+    pending = entries;
+    Object.keys(entries).forEach(function (seq) {
+      durable[seq] = true;
+      nextSeq = Math.max(nextSeq, Number(seq) + 1);
+    });
+    updateSaved();
+    connect();
+  });
 })();

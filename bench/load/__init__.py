@@ -1,0 +1,1 @@
+"""The delivery load generator (python -m bench.load): see __main__.py."""

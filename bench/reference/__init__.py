@@ -1,0 +1,1 @@
+"""The raw reference stack the load generator measures the engine against."""
