@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-load bench-console bench-answer-path bench-psychometrics bench-search bench-scoring bench-records
+.PHONY: run test fuzz install install-dev migrate seed lint format messages worker beat clean bench-load bench-console bench-answer-path bench-psychometrics bench-search bench-scoring bench-records drills
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -101,6 +101,14 @@ bench-scoring: install-dev
 bench-records: install-dev
 	@test -n "$(DATABASE_URL)" || { echo "bench-records needs DATABASE_URL=postgresql://..."; exit 1; }
 	$(PY) bench/records_semester.py $(BENCH_ARGS)
+
+# Fault drills (issue 12): a Daphne process killed, PostgreSQL and Redis restarted, a Celery worker
+# killed while it scores, a network cut for CUT_SECONDS, each mid-exam; acked answers lost, duplicates,
+# students resumed and their time to resume (bench/drills). Starts and restarts a PostgreSQL and a Redis
+# of its own, never the machine's; DRILLS_ARGS="--only network-cut --students 50" for one drill.
+CUT_SECONDS ?= 60
+drills: install-dev
+	$(PY) -m bench.drills --cut-seconds $(CUT_SECONDS) $(DRILLS_ARGS)
 
 format: install-dev
 	$(VENV)/bin/ruff format .

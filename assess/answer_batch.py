@@ -35,6 +35,7 @@ import uuid
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import psycopg
 from django.conf import settings
@@ -102,6 +103,7 @@ class Stored:
     changed: bool  # the latest answer of the item is this one (not a later one already)
     sitting: int
     room: int | None
+    at: datetime  # when it was received, as stored (the consoles show it)
 
 
 @dataclass
@@ -191,7 +193,9 @@ class Writers:
                     answer.done.set_result(None)  # declined: the canonical path decides
                     continue
                 remaining = None if deadline is None else max(0, int((deadline - now).total_seconds() * 1000))
-                answer.done.set_result(Stored(remaining_ms=remaining, changed=changed, sitting=sitting, room=room))
+                answer.done.set_result(
+                    Stored(remaining_ms=remaining, changed=changed, sitting=sitting, room=room, at=now)
+                )
         except Exception as exc:  # nothing of the group was committed: one statement
             logger.warning("a group of %d answers failed: %s", len(group), exc)
             if conn is not None and not conn.closed:

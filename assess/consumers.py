@@ -16,12 +16,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+import psycopg
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DatabaseError, OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -286,8 +287,13 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             await self.fail("forbidden", _("This attempt is not yours."), close=CLOSE_FORBIDDEN)
         except Exception as exc:
             # Nothing was acknowledged, so nothing is lost: the client sends it again.
-            logger.exception("attempt %s: message failed", self.attempt_id)
-            if isinstance(exc, DatabaseError):
+            if isinstance(exc, OperationalError | psycopg.OperationalError):
+                # The database is unreachable (a restart, a failover): one line, not a traceback
+                # for each of the thousands of answers resent meanwhile; the metric counts them.
+                logger.warning("attempt %s: message failed, database unavailable: %s", self.attempt_id, exc)
+            else:
+                logger.exception("attempt %s: message failed", self.attempt_id)
+            if isinstance(exc, DatabaseError | psycopg.Error):
                 metrics.database_error()
             await self.send_message(
                 protocol.Error("server_error", _("The server could not process this; send it again."), seq)
@@ -323,7 +329,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             item=message.item,
             answered=value is not None,
             flagged=None,
-            at=events.stamp(timezone.now()),
+            at=events.stamp(stored.at),
         )
         return services.Reply(messages=(ack,), events=(saved,))
 

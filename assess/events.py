@@ -354,7 +354,6 @@ async def send_async(layer, events: list[Event]) -> None:
             except Exception:
                 logger.exception("event %s for %s was not sent", event.kind, group)
                 metrics.channel_layer_error()
-            metrics.channel_layer_error()
 
 
 # --- who listens ----------------------------------------------------------------------------

@@ -109,6 +109,9 @@ if settings.EMBEDDED_DEADLINE_SWEEPER:
     application = EmbeddedBeat(application)
 
 # Thousands of long-lived consumers make CPython's full collections pause the process;
-# moving everything loaded at start-up out of the collector's reach shortens them (FIELD-NOTES).
+# moving everything loaded at start-up out of the collector's reach shortens them, and a
+# larger first threshold makes collections rarer (FIELD-NOTES; GC_THRESHOLDS, chosen by the
+# soak run in bench/RESULTS.md).
 gc.collect()
 gc.freeze()
+gc.set_threshold(*settings.GC_THRESHOLDS)

@@ -162,10 +162,11 @@ if DATABASE_URL:
         "default": dj_database_url.parse(
             DATABASE_URL,
             conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-            # Off by default: every database_sync_to_async call of a consumer counts as a request,
-            # so the check would add a query to every answer. Without it, the first use of a
-            # connection broken by a database restart fails (the client resends) and is replaced.
-            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", False),
+            # With the pool (below), the pool checks a connection as it hands it out (an empty
+            # query): after a PostgreSQL restart its dead connections are replaced instead of
+            # failing one request each (bench/drills, postgres-restart). Answers do not pay it:
+            # they go in groups on connections of their own (assess/answer_batch.py).
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
         )
     }
 else:
@@ -315,6 +316,14 @@ EMBEDDED_DEADLINE_SWEEPER = not REDIS_URL
 # --- delivery -------------------------------------------------------------------------
 # Threads (each with its own database connection) a server process uses for exam traffic.
 DB_THREADS = env_int("DB_THREADS", 16, minimum=1)
+# CPython's garbage collector thresholds in server processes (config/asgi.py), three
+# comma-separated numbers; CPython's defaults are 700,10,10.
+try:
+    GC_THRESHOLDS = tuple(int(n) for n in env_str("GC_THRESHOLDS", "700,10,10").split(","))
+except ValueError:
+    GC_THRESHOLDS = ()
+if len(GC_THRESHOLDS) != 3 or min(GC_THRESHOLDS) < 1:
+    raise ImproperlyConfigured("GC_THRESHOLDS must be three positive numbers, e.g. 50000,20,100")
 # The server (python -m config.serve): listen backlog, and seconds Daphne waits for the
 # application to accept a websocket before dropping it (its own default is 5).
 SERVE_BACKLOG = env_int("SERVE_BACKLOG", 4096, minimum=16)

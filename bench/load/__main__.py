@@ -93,6 +93,7 @@ def run_generators(seats, bases, plan: Plan, count: int, meter: CpuMeter, server
         assert kind == "done", kind
     extra["elapsed"] = time.monotonic() - window_began
     meter.stop()
+    extra["rss_end"] = sum(rss_bytes(p.pid) for p, _ in servers)
     total = Outcome()
     for pipe, worker in zip(pipes, workers, strict=True):
         kind, outcome = pipe.recv()
@@ -222,7 +223,8 @@ def report(run: dict, args: argparse.Namespace) -> dict:
     per_conn = (run["rss_connected"] - run["rss_idle"]) / max(1, args.students)
     if args.mode != "storm":
         print(
-            f"memory    : servers {run['rss_connected'] / 2**20:,.0f} MiB with everyone connected, {per_conn / 1024:.1f} KiB per connection"
+            f"memory    : servers {run['rss_connected'] / 2**20:,.0f} MiB with everyone connected "
+            f"({per_conn / 1024:.1f} KiB per connection), {run['rss_end'] / 2**20:,.0f} MiB at the window's end"
         )
     figures["cpu_servers"] = cpu["servers"] / window
     return figures

@@ -82,6 +82,10 @@ async def test_stored_answers_are_the_rows_the_canonical_path_writes():
         assert stored is not None and stored.sitting == a.sitting_id
         assert 0 < stored.remaining_ms <= 45 * 60 * 1000
         assert stored.changed is (seq != 4)  # seq 5 already holds item 3
+        received = await database_sync_to_async(
+            lambda: AnswerEvent.objects.get(attempt=a, seq=seq).received_at  # noqa: B023
+        )()
+        assert stored.at == received  # the consoles show the instant stored
         await database_sync_to_async(services.attempt_record_answer)(
             attempt_id=b.pk,
             token=token_b,

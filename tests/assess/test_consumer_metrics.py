@@ -26,6 +26,7 @@ async def test_a_connection_its_answers_and_its_errors_are_counted():
         "unknown_item": value("assess_ws_errors_sent_total", code="unknown_item"),
         "closed": value("assess_ws_disconnects_total", code="1000"),
         "connect_count": value("assess_ws_connect_duration_seconds_count"),
+        "layer_errors": value("assess_channel_layer_errors_total"),
     }
     ws, state = await started(attempts[0])
     assert value("assess_ws_connects_total") == before["connects"] + 1
@@ -42,6 +43,8 @@ async def test_a_connection_its_answers_and_its_errors_are_counted():
     assert value("assess_ws_errors_sent_total", code="unknown_item") == before["unknown_item"] + 1
     await ws.disconnect(code=1000)
     assert value("assess_ws_connections_open") == before["open"]
+    # the takeover, presence and answers went through the channel layer without a failure
+    assert value("assess_channel_layer_errors_total") == before["layer_errors"]
     assert value("assess_ws_disconnects_total", code="1000") == before["closed"] + 1
 
 

@@ -178,6 +178,9 @@ def test_the_board_requires_safe_exam_browser_and_a_plain_browser_is_refused(
     board = open_console(browser, server, day.board, f"/board/sittings/{day.sitting.pk}/", viewport=viewport)
     section = board.locator("#seb-settings")
     section.scroll_into_view_if_needed()
+    # Nothing is clickable before the saved requirement is shown (it would overwrite a click).
+    expect(section).to_have_attribute("data-state", "ready")
+    expect(board.locator("#seb-required")).to_be_enabled()
     expect(board.locator("#seb-required")).not_to_be_checked()
     board.locator("#seb-required").check()
     board.locator("#seb-save").click()  # required, but no key to check against

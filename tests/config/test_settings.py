@@ -27,6 +27,9 @@ print(json.dumps({
     "debug": settings.DEBUG,
     "description": settings.RUNTIME_DESCRIPTION,
     "sweeper": settings.EMBEDDED_DEADLINE_SWEEPER,
+    "pool": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
+    "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+    "layer_hosts": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts"),
 }))
 """
 
@@ -83,6 +86,10 @@ def test_services_switch_together(tmp_path):
     assert found["eager"] is False and found["broker"] == "redis://cache.example:6379/1"
     assert found["cache"] == "config.cache.SharedRedisCache"
     assert found["sweeper"] is False
+    # a bounded pool of database connections per process, and of Redis connections that waits
+    assert found["pool"] == {"min_size": 2, "max_size": 12, "timeout": 20} and found["conn_max_age"] == 0
+    [host] = found["layer_hosts"]
+    assert host["max_connections"] == 200 and host["pool_timeout"] == 30 and host["socket_timeout"] is None
 
 
 @pytest.mark.parametrize(
@@ -92,6 +99,16 @@ def test_services_switch_together(tmp_path):
         ({"WS_MAX_MESSAGE_BYTES": "lots"}, "WS_MAX_MESSAGE_BYTES must be an integer"),
         ({"WS_MAX_MESSAGE_BYTES": "10"}, "WS_MAX_MESSAGE_BYTES must be at least"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 32 characters"),
+        ({"GC_THRESHOLDS": "700,10"}, "GC_THRESHOLDS must be three positive numbers"),
+        ({"GC_THRESHOLDS": "a,b,c"}, "GC_THRESHOLDS must be three positive numbers"),
+        (
+            {"DATABASE_URL": "postgresql://u@db.example/exams", "DB_POOL_MAX_SIZE": "0"},
+            "DB_POOL_MAX_SIZE must be at least 1",
+        ),
+        (
+            {"REDIS_URL": "redis://cache.example:6379/1", "REDIS_POOL_TIMEOUT": "soon"},
+            "REDIS_POOL_TIMEOUT must be an integer",
+        ),
     ],
 )
 def test_bad_values_fail_clearly(tmp_path, env, message):

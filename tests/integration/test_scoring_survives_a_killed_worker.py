@@ -11,13 +11,9 @@ was queued twice.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from contextlib import ExitStack
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -26,39 +22,12 @@ from assess import statuses
 from assess.models import Attempt, AttemptTransition, RecordEntry, Result
 from tests.factories import make_sitting
 from tests.integration.test_exam_end_to_end import private_redis_url
-from tests.processes import celery_worker_process
+from tests.processes import celery_worker_process, kill_hard
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 CANDIDATES = 40
 WAIT = 60.0  # seconds for the workers to get through the sitting
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (from /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # ended meanwhile
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def kill_hard(process: subprocess.Popen) -> None:
-    """SIGKILL a worker and its children (the beat ``-B`` runs in one), as when its machine dies:
-    nothing is left running to queue tasks after the test."""
-    beat = children(process.pid)
-    process.kill()
-    for pid in beat:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait(timeout=10)
 
 
 def scored(sitting) -> int:

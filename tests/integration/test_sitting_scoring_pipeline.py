@@ -32,8 +32,7 @@ from assess.models import Answer, Attempt, AttemptTransition, FormItem, RecordEn
 from itembank.models import Subject
 from tests import processes
 from tests.factories import make_assessment, make_school, make_user, make_versions, password_hash, schedule
-from tests.integration.test_scoring_survives_a_killed_worker import kill_hard
-from tests.processes import celery_worker_process
+from tests.processes import celery_worker_process, kill_hard
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

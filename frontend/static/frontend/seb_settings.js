@@ -58,5 +58,20 @@
     });
   });
 
-  call("GET").then(function (result) { if (result.ok) show(result.data); });
+  // Nothing can be changed before the saved requirement is shown: a click made earlier would be
+  // overwritten by it (and saved the other way round).
+  var controls = form.querySelectorAll("input, textarea, button");
+  function ready(on) {
+    Array.prototype.forEach.call(controls, function (control) { control.disabled = !on; });
+    root.setAttribute("data-state", on ? "ready" : "loading");
+  }
+  ready(false);
+  call("GET").then(function (result) {
+    if (result.ok) show(result.data);
+    else say(root.getAttribute("data-failed"), true);
+    ready(true);
+  }, function () {
+    say(root.getAttribute("data-failed"), true);
+    ready(true);
+  });
 })();
