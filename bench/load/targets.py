@@ -126,28 +126,27 @@ def engine_environment(database_url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
-def engine_build(database_url: str, redis_url: str, students: int, items: int) -> list[Seat]:
-    """Migrate the engine's database, author the form and enrol and log in ``students``."""
+def engine_setup(database_url: str, redis_url: str) -> None:
+    """Point this process's Django at the engine's database and migrate it."""
     os.environ.update(engine_environment(database_url, redis_url))
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.core.management import call_command
-    from django.utils import timezone
-
-    from accounts.models import Role, User
-    from assess import authoring
-    from assess.models import Attempt
-    from itembank import services as bank
-    from itembank.models import CognitiveLevel, Subject
-    from tests.factories import make_assessment, make_school, make_user, password_hash, release_version, schedule
 
     call_command("migrate", verbosity=0)
+
+
+def engine_form(items: int, duration=None) -> tuple:
+    """A school, its board member and a released form of ``items`` questions as long as real
+    ones (about 20 KB shown): ``(school, board, form)``."""
+    from accounts.models import Role
+    from assess import authoring
+    from itembank import services as bank
+    from itembank.models import CognitiveLevel, Subject
+    from tests.factories import make_assessment, make_school, make_user, release_version
+
     school = make_school()
     board = make_user(Role.BOARD, school.parent)
     teacher = make_user(Role.TEACHER, school)
@@ -166,23 +165,41 @@ def engine_build(database_url: str, redis_url: str, students: int, items: int) -
             points="0.25",
         )
         versions.append(release_version(version, author=teacher, reviewer=board))
-    assessment = make_assessment(organisation=school, subject=subject, created_by=board)
+    extra = {"duration": duration} if duration is not None else {}
+    assessment = make_assessment(organisation=school, subject=subject, created_by=board, **extra)
     form = authoring.form_of_versions(by=board, assessment=assessment, code="101", item_versions=versions)
+    return school, board, form
+
+
+def engine_sitting(school, board, form, *, prefix: str, count: int, title: str, closes_at=None) -> list[dict]:
+    """A sitting of ``count`` new students (user names ``<prefix>-00000``...), each logged in (a
+    session made here, before any measured window): ``{"attempt", "path", "cookie",
+    "username"}`` per candidate, in attempt order."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from assess.models import Attempt
+    from tests.factories import password_hash, schedule
+
     hashed = password_hash()
-    people = User.objects.bulk_create(
+    User.objects.bulk_create(
         User(
-            username=f"ts{n:06d}",
+            username=f"{prefix}-{n:06d}",
             role=Role.STUDENT,
             organisation=school,
-            learner_id=f"TS{n:08d}",
+            learner_id=f"{''.join(ch for ch in prefix if ch.isalnum())[:6].upper()}{n:08d}",
             password=hashed,
             first_name="Thí sinh",
             last_name=f"{n:06d}",
         )
-        for n in range(students)
+        for n in range(count)
     )
-    people = list(User.objects.filter(username__startswith="ts", role=Role.STUDENT).order_by("username"))
-    sitting = schedule(by=board, form=form, students=people, title="Ca thi tải")
+    people = list(User.objects.filter(username__startswith=f"{prefix}-", role=Role.STUDENT).order_by("username"))
+    sitting = schedule(by=board, form=form, students=people, title=title, closes_at=closes_at)
     expires = timezone.now() + timezone.timedelta(hours=6)
     store = SessionStore()
     sessions = {}
@@ -199,15 +216,24 @@ def engine_build(database_url: str, redis_url: str, students: int, items: int) -
     Session.objects.bulk_create(rows, batch_size=2000)
     cookie = settings.SESSION_COOKIE_NAME
     return [
-        Seat(
-            path=f"/ws/attempts/{attempt_id}/",
-            headers=(("Cookie", f"{cookie}={sessions[student_id]}"),),
-            username=username,
-        )
+        {
+            "attempt": attempt_id,
+            "path": f"/ws/attempts/{attempt_id}/",
+            "cookie": f"{cookie}={sessions[student_id]}",
+            "username": username,
+        }
         for attempt_id, student_id, username in Attempt.objects.filter(sitting=sitting)
         .order_by("pk")
         .values_list("pk", "student_id", "student__username")
     ]
+
+
+def engine_build(database_url: str, redis_url: str, students: int, items: int) -> list[Seat]:
+    """Migrate the engine's database, author the form and enrol and log in ``students``."""
+    engine_setup(database_url, redis_url)
+    school, board, form = engine_form(items)
+    candidates = engine_sitting(school, board, form, prefix="ts", count=students, title="Ca thi tải")
+    return [Seat(path=c["path"], headers=(("Cookie", c["cookie"]),), username=c["username"]) for c in candidates]
 
 
 def engine_servers(
