@@ -17,6 +17,7 @@ Set by the exam board overseeing the sitting's organisation, and only by it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -77,23 +78,41 @@ def _more_time(accommodation: Accommodation) -> tuple[Decimal, int]:
 
 
 def accommodation_for(sitting_id: int, student_id: int) -> Accommodation | None:
-    """The accommodation that applies to a candidate: their own, else their class's (of
-    several, the one giving the most time). One query."""
+    """The accommodation that applies to a candidate (``accommodations_for``). One query."""
+    return accommodations_for(sitting_id, [student_id])[student_id]
+
+
+def accommodations_for(sitting_id: int, student_ids: Iterable[int]) -> dict[int, Accommodation | None]:
+    """The accommodation that applies to each candidate: their own, else their class's (of
+    several, the one giving the most time). One query, and one more to see who is in which class
+    when several candidates are asked for and a class has one (a room started together)."""
+    ids = list(dict.fromkeys(student_ids))
     found = list(
         Accommodation.objects.filter(
-            Q(student_id=student_id)
+            Q(student_id__in=ids)
             | Q(
-                school_class__in=ClassMembership.objects.filter(student_id=student_id, left_at__isnull=True).values(
+                school_class__in=ClassMembership.objects.filter(student_id__in=ids, left_at__isnull=True).values(
                     "school_class_id"
                 )
             ),
             sitting_id=sitting_id,
-        )
+        ).order_by("pk")
     )
-    own = [a for a in found if a.student_id == student_id]
-    if own:
-        return own[0]
-    return max(found, key=_more_time, default=None)
+    by_class = [a for a in found if a.school_class_id is not None]
+    classes: dict[int, set[int]] = defaultdict(set)  # student -> their classes that have one
+    if len(ids) == 1:
+        classes[ids[0]] = {a.school_class_id for a in by_class}
+    elif by_class:
+        for student_id, class_id in ClassMembership.objects.filter(
+            student_id__in=ids, left_at__isnull=True, school_class_id__in={a.school_class_id for a in by_class}
+        ).values_list("student_id", "school_class_id"):
+            classes[student_id].add(class_id)
+    applying: dict[int, Accommodation | None] = {}
+    for student_id in ids:
+        own = next((a for a in found if a.student_id == student_id), None)
+        theirs = [a for a in by_class if a.school_class_id in classes[student_id]]
+        applying[student_id] = own or max(theirs, key=_more_time, default=None)
+    return applying
 
 
 def time_scale(accommodation: Accommodation | None, duration: timedelta) -> float:

@@ -332,6 +332,19 @@ def send(event: Event) -> None:
             metrics.channel_layer_error()
 
 
+def send_all(events: list[Event]) -> None:
+    """Send many events from synchronous code in one hop to the event loop (``send`` makes one
+    per event and group): a room of forty started together is forty events."""
+    layer = get_channel_layer()
+    if layer is None or not events:
+        return
+    try:
+        async_to_sync(send_async)(layer, events)
+    except Exception:
+        logger.exception("%d events were not sent", len(events))
+        metrics.channel_layer_error()
+
+
 async def send_async(layer, events: list[Event]) -> None:
     """Send events from an event loop (the websocket, after its reply). Candidates' answers go
     out gathered (``Gathered``): a console hears them a fraction of a second later, in order."""

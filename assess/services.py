@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 import uuid
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,17 +60,19 @@ def _move(
     reason: str = "",
     now: datetime | None = None,
     connection: uuid.UUID | None = None,
+    audit: list[AttemptTransition] | None = None,
 ) -> None:
     """Apply one checked transition to a locked attempt, audit it and announce it on commit.
 
     The event is built at commit, from the attempt as the transaction left it (its deadline,
     time held and reason are set after the move). ``connection``: the candidate's connection
-    whose message made the move (it has its reply already).
+    whose message made the move (it has its reply already). ``audit``: where to put the
+    transition's row for the caller to insert with others' (a room started together).
     """
     statuses.check_transition(attempt.status, to)
     if statuses.live(attempt.status) != statuses.live(to):  # not scoring, release, withdrawal
         events.publish(lambda: events.status_of(attempt, connection=str(connection) if connection else None))
-    AttemptTransition.objects.create(
+    transition = AttemptTransition(
         attempt=attempt,
         from_status=attempt.status,
         to_status=to,
@@ -77,6 +80,10 @@ def _move(
         reason=reason[:200],
         at=now or timezone.now(),
     )
+    if audit is None:
+        transition.save(force_insert=True)
+    else:
+        audit.append(transition)
     attempt.status = to
 
 
@@ -203,13 +210,29 @@ def _start(
     return attempt
 
 
-def _begin(attempt: Attempt, *, by: User, now: datetime, room, connection: uuid.UUID | None = None) -> None:
-    """Start the clock of a locked attempt (its sitting loaded): the deadline by the rules."""
+_UNREAD = object()
+_BEGUN_FIELDS = ["status", "started_at", "time_scale", "large_text", *sections.FIELDS, "updated_at"]
+
+
+def _begin(
+    attempt: Attempt,
+    *,
+    by: User,
+    now: datetime,
+    room,
+    connection: uuid.UUID | None = None,
+    accommodation=_UNREAD,
+    audit: list[AttemptTransition] | None = None,
+) -> None:
+    """Start the clock of a locked attempt (its sitting loaded): the deadline by the rules.
+    ``accommodation``: the one that applies, when the caller read it (else read here).
+    ``audit``: the caller audits and saves (``_move``; ``_BEGUN_FIELDS`` are what changed)."""
     from proctoring import gate
 
-    _move(attempt, statuses.IN_PROGRESS, by=by, now=now, connection=connection)
+    _move(attempt, statuses.IN_PROGRESS, by=by, now=now, connection=connection, audit=audit)
     # The accommodation as it stands at the start: its times scale the deadline and sections.
-    accommodation = accommodations.accommodation_for(attempt.sitting_id, attempt.student_id)
+    if accommodation is _UNREAD:
+        accommodation = accommodations.accommodation_for(attempt.sitting_id, attempt.student_id)
     attempt.time_scale = accommodations.time_scale(accommodation, attempt.sitting.assessment.duration)
     attempt.large_text = bool(accommodation and accommodation.large_text)
     attempt.started_at = now
@@ -217,7 +240,8 @@ def _begin(attempt: Attempt, *, by: User, now: datetime, room, connection: uuid.
     plan = sections.form_sections(attempt.form_id)
     if plan:
         sections.enter(attempt, plan, 0, now)
-    attempt.save(update_fields=["status", "started_at", "time_scale", "large_text", *sections.FIELDS, "updated_at"])
+    if audit is None:
+        attempt.save(update_fields=_BEGUN_FIELDS)
 
 
 def attempts_start_together(*, room, by: User, now: datetime) -> list[int]:
@@ -229,8 +253,20 @@ def attempts_start_together(*, room, by: User, now: datetime) -> list[int]:
         .filter(room=room, status=statuses.CHECKED_IN)
         .order_by("pk")
     )
+    # A whole room in a few statements, not a few per candidate: the accommodations read once,
+    # the transitions inserted together, and one UPDATE per set of values (the candidates without
+    # an accommodation share theirs; Django's bulk_update builds a CASE per row and field, which
+    # cost more CPU than the rest of the release: bench/RESULTS.md).
+    applying = accommodations.accommodations_for(room.sitting_id, [attempt.student_id for attempt in attempts])
+    audit: list[AttemptTransition] = []
+    alike: dict[tuple, list[int]] = defaultdict(list)
     for attempt in attempts:
-        _begin(attempt, by=by, now=now, room=room)
+        _begin(attempt, by=by, now=now, room=room, accommodation=applying[attempt.student_id], audit=audit)
+        attempt.updated_at = now
+        alike[tuple(getattr(attempt, name) for name in _BEGUN_FIELDS)].append(attempt.pk)
+    AttemptTransition.objects.bulk_create(audit)
+    for values, ids in alike.items():
+        Attempt.objects.filter(pk__in=ids).update(**dict(zip(_BEGUN_FIELDS, values, strict=True)))
     return [attempt.pk for attempt in attempts]
 
 

@@ -19,7 +19,6 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddleware  # noqa: E402
 from channels.db import database_sync_to_async  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
@@ -89,16 +88,15 @@ class EmbeddedBeat:
             await asyncio.sleep(seconds)
 
 
-# Channels' AuthMiddlewareStack, with the rate limit's gate before the session is read and the
-# session rules between the session and the user; outermost, sockets read on demand.
+# Channels' AuthMiddlewareStack, with the rate limit's gate before the session is read, and the
+# session's rules and its user read in one call (WebsocketSessionMiddleware, in place of
+# Channels' AuthMiddleware); outermost, sockets read on demand.
 websocket_application = ReadOnDemand(
     WebsocketOriginValidator(
         CookieMiddleware(
             WebsocketRateLimitGate(
                 SessionMiddleware(
-                    WebsocketSessionMiddleware(
-                        AuthMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns)))
-                    )
+                    WebsocketSessionMiddleware(WebsocketLanguageMiddleware(URLRouter(websocket_urlpatterns)))
                 )
             )
         )

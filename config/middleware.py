@@ -20,12 +20,15 @@ import asyncio
 import logging
 import time
 from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import UpdateError
 from django.http import JsonResponse
 from django.http.request import split_domain_port, validate_host
@@ -233,13 +236,27 @@ def _session_touch(session_key: str) -> bool:
     return True
 
 
+def _session_user(session: Any) -> tuple[bool, Any]:
+    """At the handshake, in one worker-thread call: whether the session opens (``_session_opens``)
+    and its user, read and checked as Django reads a request's (``django.contrib.auth.get_user``:
+    a password changed since the login ends the session)."""
+    if not _session_opens(session):
+        return False, AnonymousUser()
+    user = auth.get_user(SimpleNamespace(session=session))
+    return user.is_authenticated, user
+
+
 class WebsocketSessionMiddleware:
-    """Sessions on shared PCs, for websockets (between Channels' Session and Auth middlewares).
+    """Sessions on shared PCs, for websockets, and the user they carry (after Channels' Session
+    middleware; it does the work of Channels' AuthMiddleware in the same worker-thread call).
 
     A handshake with a session idle for longer than SESSION_IDLE_SECONDS finds it ended, so the
-    consumer sees no user and refuses it as not authenticated. An open websocket is activity:
-    it notes it at the handshake and then every third of SESSION_IDLE_SECONDS while it lives,
-    so a student reading a long passage in silence is not logged out in the middle of an exam.
+    consumer sees no user (``scope["user"]`` anonymous) and refuses it as not authenticated. An
+    open websocket is activity: it notes it at the handshake and then every third of
+    SESSION_IDLE_SECONDS while it lives, so a student reading a long passage in silence is not
+    logged out in the middle of an exam. The session and the user are read in one call: a start
+    storm pays one thread hop per connection for them, not two, and not on the one thread that
+    Channels' own user lookup serialises a process's handshakes on (bench/RESULTS.md).
     """
 
     def __init__(self, app) -> None:
@@ -248,8 +265,10 @@ class WebsocketSessionMiddleware:
     async def __call__(self, scope, receive, send):
         session = scope.get("session")
         if scope["type"] != "websocket" or session is None:
-            return await self.app(scope, receive, send)
-        if not await database_sync_to_async(_session_opens, thread_sensitive=False)(session):
+            return await self.app({**scope, "user": AnonymousUser()}, receive, send)
+        opens, user = await database_sync_to_async(_session_user, thread_sensitive=False)(session)
+        scope = {**scope, "user": user}
+        if not opens:
             return await self.app(scope, receive, send)
         keep_alive = asyncio.ensure_future(self.keep_alive(session.session_key))
         try:

@@ -10,13 +10,15 @@ start Daphne through here, so the settings a start storm needs hold everywhere:
 - the websocket handshake timeout (``WS_HANDSHAKE_TIMEOUT``, default 60 s; Daphne's own is
   5 s): Daphne drops a websocket the application has not accepted within it, and a client
   that retries adds a connection to the queue that made it wait; in a storm of thousands the
-  5 s default turned a queue into a collapse (bench/RESULTS.md, the start storm).
+  5 s default turned a queue into a collapse (bench/RESULTS.md, the start storm);
+- autobahn's per-connection debug line built lazily (``defer_autobahn_config_log``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pprint
 import sys
 
 APPLICATION = "config.asgi:application"
@@ -47,6 +49,29 @@ def _flags(port: int, host: str, proxy_headers: bool) -> list[str]:
     return ["--port", str(port), "--host", host, *(["--proxy-headers"] if proxy_headers else [])]
 
 
+class _Deferred:
+    """``pprint.pformat(value)``, formatted only if a log line is ever written with it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+
+def defer_autobahn_config_log() -> None:
+    """autobahn pretty-prints every websocket's thirty-odd settings for a debug line at each
+    connection, logged or not: about 5 % of a server's CPU in a start storm (py-spy, bench/RESULTS.md).
+    Its ``pformat`` is made lazy, so the line still reads the same when debug logging is on
+    (and its one other use, the timings' text, formats at once as before)."""
+    from autobahn.websocket import protocol
+
+    protocol.pformat = _Deferred
+    protocol.Timings.__str__ = lambda timings: pprint.pformat({key: timings[key] for key in timings})
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m config.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8000)
@@ -54,6 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-For (behind the proxy)")
     args = parser.parse_args(argv)
     from daphne.cli import CommandLineInterface
+
+    defer_autobahn_config_log()
 
     CommandLineInterface().run(daphne_arguments(port=args.port, host=args.host, proxy_headers=args.proxy_headers))
 

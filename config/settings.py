@@ -285,7 +285,11 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": env_str("CHANNEL_PREFIX", "asgi"),
-                "capacity": 1000,
+                # A server process's consumers share one inbox in Redis, and a message beyond
+                # its capacity is dropped without a word: with 1,000 a room-by-room release of
+                # 5,000 candidates lost the pushed state of half of them (bench/RESULTS.md).
+                # Messages older than ``expiry`` seconds are dropped anyway.
+                "capacity": env_int("CHANNEL_CAPACITY", 50_000, minimum=100),
                 "expiry": 60,
             },
         }

@@ -459,14 +459,25 @@ def attempt_check_in(*, by: User, attempt_id: int) -> Attempt:
     return attempt
 
 
-@transaction.atomic
 def room_open(*, by: User, sitting_room_id: int, together: bool) -> SittingRoom:
     """Let the room start: everyone checked in now, at once (``together``), or each when ready.
 
     Opening twice is refused with who opened it and how (two proctors at once: one wins, the
     other is told); candidates checked in later start on their own, their time by the
-    sitting's late rule.
+    sitting's late rule. The events of the commit (each candidate's start, the room's opening)
+    go out together after it, in one hop to the event loop (inside a caller's transaction they
+    go at its commit, one by one, as every event does).
     """
+    if transaction.get_connection().in_atomic_block:
+        return _room_open(by=by, sitting_room_id=sitting_room_id, together=together)
+    with events.collect() as outbox:
+        room = _room_open(by=by, sitting_room_id=sitting_room_id, together=together)
+    events.send_all(outbox)
+    return room
+
+
+@transaction.atomic
+def _room_open(*, by: User, sitting_room_id: int, together: bool) -> SittingRoom:
     room = (
         SittingRoom.objects.select_for_update(of=("self",))
         .select_related("sitting", "room", "opened_by")

@@ -1,7 +1,9 @@
 """Simulated students speaking docs/protocol.md, as the exam page does.
 
 A student connects, reads the state, starts the exam if it is not started, and from then on
-answers as the mode says. Like the page, it keeps every answer until its acknowledgement,
+answers as the mode says. In the release mode a student is checked in to a room and does not
+start: it waits, connected, until its room's proctor starts the room together and the state
+with the form arrives over the websocket. Like the page, it keeps every answer until its acknowledgement,
 and after a lost connection it reconnects (backoff with full jitter, starting again once a
 state arrives) and sends what is waiting again with the same sequence numbers. A student is
 given every server's address: a connection that fails to open moves it on to the next one.
@@ -55,7 +57,7 @@ RESEND_AFTER = 0.5  # seconds before a change answered with server_error goes ag
 class Plan:
     """What every student of a run does, in monotonic seconds of the process running it."""
 
-    mode: str  # "closed", "open", "storm", "idle"
+    mode: str  # "closed", "open", "storm", "idle", "release"
     window: float  # seconds measured
     interval: float = 10.0  # open loop: seconds between a student's answers (on average)
     jitter: float = 0.5  # open loop: each interval drawn from interval * (1 ± jitter)
@@ -101,6 +103,7 @@ class Outcome:
     offered: int = 0  # answers first sent in the window
     acked: int = 0  # of those, acknowledged (by the end of the grace)
     form_times: list[float] = field(default_factory=list)  # connect to the started state, first time
+    released: list[tuple[int, float]] = field(default_factory=list)  # release mode: (room, form received at)
     resume_times: list[float] = field(default_factory=list)  # connection lost to the state again
     form_bytes: int = 0
     errors: Counter = field(default_factory=Counter)
@@ -129,6 +132,7 @@ class Student:
         self.first_sent: dict[int, float] = {}
         self.acked_event = asyncio.Event()
         self.formed = asyncio.Event()
+        self.waiting = asyncio.Event()  # a first state came (release mode: checked in, waiting)
         self.handed_in = asyncio.Event()
         self.stopped = False
         self.submit_sent = False
@@ -137,6 +141,7 @@ class Student:
         self.failures = 0  # connections lost or failed since the last state: the backoff's n
         self.lost_at: float | None = None
         self.acked_seqs: list[int] = []
+        self.state_bytes = 0  # the size of the last state received
         self.log = StudentLog()
 
     @property
@@ -189,7 +194,13 @@ class Student:
 
     async def serve(self, ws, connect_began: float | None) -> None:
         state = await self.next_state(ws)
-        if state["status"] in ("scheduled", "checked_in"):
+        self.waiting.set()
+        if self.plan.mode == "release":
+            while state["status"] in ("scheduled", "checked_in"):  # until the room is started
+                state = await self.next_state(ws)
+            if state["status"] == "in_progress" and not self.formed.is_set():
+                self.outcome.released.append((self.seat.room, time.time()))
+        elif state["status"] in ("scheduled", "checked_in"):
             await self.send({"type": "start"})
             state = await self.next_state(ws)
         if state["status"] != "in_progress":
@@ -201,9 +212,9 @@ class Student:
         now = time.monotonic()
         self.failures = 0
         self.log.servers.append((time.time(), self.base))
-        if connect_began is not None:
+        self.outcome.form_bytes = max(self.outcome.form_bytes, self.state_bytes)
+        if connect_began is not None and self.plan.mode != "release":
             self.outcome.form_times.append(now - connect_began)
-            self.outcome.form_bytes = max(self.outcome.form_bytes, self.state_bytes)
         if self.lost_at is not None:
             self.outcome.resume_times.append(now - self.lost_at)
             self.log.resumes.append((self.log.losses[-1], time.time()))
@@ -234,8 +245,6 @@ class Student:
                 return message
             if message.get("type") == "error":
                 self.outcome.errors[message.get("code", "?")] += 1
-
-    state_bytes = 0
 
     def resend(self, seq: int) -> None:
         if seq in self.pending and self.ws is not None:
@@ -335,6 +344,13 @@ class Student:
         """Answer in the window as the plan says, then wait for what is still unacknowledged
         (and hand the attempt in if the plan says so)."""
         plan = self.plan
+        if plan.mode in ("storm", "release"):  # the form is what is measured: not waited for forever
+            limit = self.window_start + plan.window + plan.grace + plan.open_timeout
+            try:
+                await asyncio.wait_for(self.formed.wait(), timeout=max(0.0, limit - time.monotonic()))
+            except TimeoutError:
+                self.outcome.errors["no_form"] += 1
+                return
         await self.formed.wait()
         await self.until(self.window_start)
         if plan.mode == "closed":
@@ -356,7 +372,7 @@ class Student:
                 await self.answer()
                 pause = plan.interval * random.uniform(1 - plan.jitter, 1 + plan.jitter)
                 await asyncio.sleep(min(pause, max(0.0, self.window_end - time.monotonic())))  # not past the window
-        elif plan.mode == "storm":
+        elif plan.mode in ("storm", "release"):
             # the form received: one answer, as a student's first click, to prove the exam runs
             await self.answer()
         deadline = max(time.monotonic(), self.window_end) + plan.grace
@@ -399,7 +415,7 @@ async def _run(seats: list[Seat], bases: list[str], plan: Plan, offset: int, con
             students.append(student)
             connections.append(asyncio.ensure_future(student.connection()))
             await asyncio.sleep(1 / plan.ramp)
-        await asyncio.gather(*(s.formed.wait() for s in students))
+        await asyncio.gather(*((s.waiting if plan.mode == "release" else s.formed).wait() for s in students))
         outcome.ready_at = time.time()
         outcome.form_times.clear()
         control.send(("ready", len(students)))

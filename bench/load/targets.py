@@ -6,7 +6,10 @@
   before the measured window; ``bench.load --mode logins`` measures logging in itself);
 - ``reference``: ``bench/reference/app.py`` on ``<name>_ref``, the same form and candidates.
 
-Both hand the generator one ``Seat`` per candidate: where to connect and with what.
+Both hand the generator one ``Seat`` per candidate: where to connect and with what. For the
+release mode the candidates are also placed in rooms of ``room_size`` and checked in, and the
+build says how a room is started together (``Release``): the engine's board member's
+``POST /api/sitting-rooms/<id>/open/``, the reference's ``POST /release/<room>``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from config import serve
@@ -48,6 +51,25 @@ class Seat:
     path: str
     headers: tuple[tuple[str, str], ...]
     username: str = ""
+    room: int = 0  # release mode: the room it sits in (what ``Release.rooms`` names)
+
+
+@dataclass(frozen=True)
+class Release:
+    """How the release mode starts a room together: a POST of ``body`` to ``path.format(room)``
+    with ``headers``, for each of ``rooms``."""
+
+    rooms: tuple[int, ...]
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Build:
+    seats: list[Seat]
+    release: Release | None = None
+    extra: dict = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -228,12 +250,76 @@ def engine_sitting(school, board, form, *, prefix: str, count: int, title: str, 
     ]
 
 
-def engine_build(database_url: str, redis_url: str, students: int, items: int) -> list[Seat]:
-    """Migrate the engine's database, author the form and enrol and log in ``students``."""
+def engine_build(database_url: str, redis_url: str, students: int, items: int, room_size: int = 0) -> Build:
+    """Migrate the engine's database, author the form and enrol and log in ``students``; with
+    ``room_size``, place them in rooms of that many and check them in (the release mode)."""
     engine_setup(database_url, redis_url)
     school, board, form = engine_form(items)
     candidates = engine_sitting(school, board, form, prefix="ts", count=students, title="Ca thi tải")
-    return [Seat(path=c["path"], headers=(("Cookie", c["cookie"]),), username=c["username"]) for c in candidates]
+    rooms = engine_rooms(school, board, [c["attempt"] for c in candidates], room_size) if room_size else {}
+    seats = [
+        Seat(
+            path=c["path"],
+            headers=(("Cookie", c["cookie"]),),
+            username=c["username"],
+            room=rooms.get(c["attempt"], 0),
+        )
+        for c in candidates
+    ]
+    if not room_size:
+        return Build(seats)
+    cookie, token = staff_session(board)
+    release = Release(
+        rooms=tuple(sorted(set(rooms.values()))),
+        path="/api/sitting-rooms/{}/open/",
+        headers=(("Cookie", cookie), ("X-CSRFToken", token), ("Content-Type", "application/json")),
+        body=b'{"together": true}',
+    )
+    return Build(seats, release)
+
+
+def engine_rooms(school, board, attempt_ids: list[int], room_size: int) -> dict[int, int]:
+    """The sitting of ``attempt_ids`` placed in rooms of ``room_size`` seats (one proctor each,
+    no network rule), every candidate checked in by the proctor: attempt -> its sitting room."""
+    from accounts.models import Role
+    from assess.models import Attempt
+    from proctoring import services as proctoring
+    from tests.factories import make_user
+
+    keeper = make_user(Role.SCHOOL_ADMIN, school)
+    columns = 8
+    plan = []
+    for n in range(-(-len(attempt_ids) // room_size)):
+        proctor = make_user(Role.PROCTOR, school)
+        spec = proctoring.RoomSpec(
+            name=f"P{n + 1:04d}", rows=-(-room_size // columns), columns=columns, proctors_needed=1
+        )
+        room = proctoring.room_save(by=keeper, organisation_id=school.pk, spec=spec)
+        plan.append(proctoring.RoomPlan(room_id=room.pk, proctor_ids=(proctor.pk,)))
+    sitting_id = Attempt.objects.get(pk=attempt_ids[0]).sitting_id
+    proctoring.sitting_place(by=board, sitting_id=sitting_id, plan=plan)
+    for attempt_id in attempt_ids:
+        proctoring.attempt_check_in(by=board, attempt_id=attempt_id)
+    return dict(Attempt.objects.filter(pk__in=attempt_ids).values_list("pk", "room_id"))
+
+
+def staff_session(user) -> tuple[str, str]:
+    """A logged-in session of ``user`` and a CSRF token: (the Cookie header, the X-CSRFToken)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    store.create()
+    token = secrets.token_hex(16)
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}; {settings.CSRF_COOKIE_NAME}={token}", token
 
 
 def engine_servers(
@@ -267,8 +353,9 @@ REFERENCE_SCHEMA = """
 CREATE TABLE ref_form (id int PRIMARY KEY, content jsonb NOT NULL);
 CREATE TABLE ref_attempt (
     id bigint PRIMARY KEY, token text NOT NULL, status text NOT NULL DEFAULT 'scheduled',
-    started_at timestamptz, last_seq int NOT NULL DEFAULT 0
+    started_at timestamptz, last_seq int NOT NULL DEFAULT 0, room int NOT NULL DEFAULT 0
 );
+CREATE INDEX ref_attempt_room ON ref_attempt (room);
 CREATE TABLE ref_event (
     attempt_id bigint NOT NULL REFERENCES ref_attempt, seq int NOT NULL, item int NOT NULL,
     value jsonb, at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (attempt_id, seq)
@@ -280,7 +367,7 @@ CREATE TABLE ref_answer (
 """
 
 
-def reference_build(database_url: str, students: int, items: int) -> list[Seat]:
+def reference_build(database_url: str, students: int, items: int, room_size: int = 0) -> Build:
     import psycopg
     from psycopg.types.json import Jsonb
 
@@ -295,13 +382,24 @@ def reference_build(database_url: str, students: int, items: int) -> list[Seat]:
         for n in range(items)
     ]
     tokens = [secrets.token_hex(16) for _ in range(students)]
+    status = "checked_in" if room_size else "scheduled"
+
+    def room(n: int) -> int:
+        return (n - 1) // room_size + 1 if room_size else 0
+
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(REFERENCE_SCHEMA)
         conn.execute("INSERT INTO ref_form (id, content) VALUES (1, %s)", (Jsonb(content),))
-        with conn.cursor().copy("COPY ref_attempt (id, token) FROM STDIN") as copy:
+        with conn.cursor().copy("COPY ref_attempt (id, token, status, room) FROM STDIN") as copy:
             for n, token in enumerate(tokens, start=1):
-                copy.write_row((n, token))
-    return [Seat(path=f"/ws/attempts/{n}/?token={token}", headers=()) for n, token in enumerate(tokens, start=1)]
+                copy.write_row((n, token, status, room(n)))
+    seats = [
+        Seat(path=f"/ws/attempts/{n}/?token={token}", headers=(), room=room(n))
+        for n, token in enumerate(tokens, start=1)
+    ]
+    if not room_size:
+        return Build(seats)
+    return Build(seats, Release(rooms=tuple(sorted({seat.room for seat in seats})), path="/release/{}"))
 
 
 def reference_servers(

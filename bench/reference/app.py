@@ -13,7 +13,11 @@ pool (psycopg_pool), speaking the subset of docs/protocol.md the load generator 
   answer: append the event to the history (``ON CONFLICT DO NOTHING``: a replayed seq is not
   written twice), upsert the latest answer unless a later seq holds it, ``synchronous_commit``
   on; then ``{"type": "ack", "seq", "item"}``, after the commit;
-- ``{"type": "ping"}``: ``pong``; anything else: an error message.
+- ``{"type": "ping"}``: ``pong``; anything else: an error message;
+- ``POST /release/<room>``: a proctor starting a room together (the release mode): the room's
+  checked-in attempts move to ``in_progress`` and a ``NOTIFY`` in the same transaction tells
+  every process; each reads the room's attempts once and pushes the state with the form to
+  the sockets of that room it holds.
 
 It checks no session, no deadline, no sequence rules, no rate limit, tells no console: it is
 the ceiling the engine's figures are divided by (bench/load, ``--target reference``), measured
@@ -22,6 +26,7 @@ in the same run on the same machine. The tables are made by ``bench.load.targets
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -32,10 +37,14 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 PATH = re.compile(r"^/ws/attempts/(\d+)/$")
+RELEASE = re.compile(r"^/release/(\d+)$")
+CHANNEL = "ref_release"
 POOL_SIZE = int(os.environ.get("REFERENCE_POOL_SIZE", "10"))
 
 _pool: AsyncConnectionPool | None = None
 _form: list[dict] | None = None
+_rooms: dict[int, dict[int, object]] = {}  # room -> attempt -> the socket's send, on this process
+_listening: asyncio.Task | None = None
 
 
 async def pool() -> AsyncConnectionPool:
@@ -73,11 +82,52 @@ async def app(scope, receive, send):
                 return
     if scope["type"] == "http":
         await receive()
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
-        await send({"type": "http.response.body", "body": b"ok"})
+        status, body = 200, b"ok"
+        released = RELEASE.match(scope["path"])
+        if released is not None and scope["method"] == "POST":
+            body = str(await release(int(released.group(1)))).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": body})
         return
     if scope["type"] == "websocket":
         await websocket(scope, receive, send)
+
+
+async def release(room: int) -> int:
+    """Start a room's checked-in attempts and tell every process: the number started."""
+    async with (await pool()).connection() as conn, conn.transaction():
+        cursor = await conn.execute(
+            "UPDATE ref_attempt SET status = 'in_progress', started_at = now() WHERE room = %s AND status = 'checked_in'",
+            (room,),
+        )
+        await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(room)))
+    return cursor.rowcount
+
+
+async def listen() -> None:
+    """Push the state to this process's sockets of each room released (by any process)."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(os.environ["REFERENCE_DATABASE_URL"], autocommit=True) as conn:
+        await conn.execute(f"LISTEN {CHANNEL}")
+        async for notice in conn.notifies():
+            room = int(notice.payload)
+            sockets = dict(_rooms.get(room, {}))
+            if not sockets:
+                continue
+            async with (await pool()).connection() as db:
+                rows = await (
+                    await db.execute("SELECT id, status, last_seq FROM ref_attempt WHERE room = %s", (room,))
+                ).fetchall()
+            items = await form()
+            for attempt_id, status, last_seq in rows:
+                send = sockets.get(attempt_id)
+                if send is not None and status == "in_progress":
+                    reply = {"type": "state", "status": status, "last_seq": last_seq, "items": items}
+                    try:
+                        await send({"type": "websocket.send", "text": json.dumps(reply)})
+                    except Exception:  # closed meanwhile
+                        pass
 
 
 async def state(conn, attempt_id: int) -> dict:
@@ -101,13 +151,27 @@ async def websocket(scope, receive, send) -> None:
     attempt_id = int(match.group(1))
     database = await pool()
     async with database.connection() as conn:
-        row = await (await conn.execute("SELECT token FROM ref_attempt WHERE id = %s", (attempt_id,))).fetchone()
+        row = await (await conn.execute("SELECT token, room FROM ref_attempt WHERE id = %s", (attempt_id,))).fetchone()
         if row is None or row[0] != token:
             await send({"type": "websocket.close", "code": 4403})
             return
         await send({"type": "websocket.accept"})
         reply = await state(conn, attempt_id)
+    room = row[1]
+    if room:
+        global _listening
+        if _listening is None:
+            _listening = asyncio.ensure_future(listen())
+        _rooms.setdefault(room, {})[attempt_id] = send
     await send({"type": "websocket.send", "text": json.dumps(reply)})
+    try:
+        await serve(attempt_id, database, receive, send)
+    finally:
+        if room:
+            _rooms.get(room, {}).pop(attempt_id, None)
+
+
+async def serve(attempt_id: int, database: AsyncConnectionPool, receive, send) -> None:
     while True:
         event = await receive()
         if event["type"] == "websocket.disconnect":

@@ -125,6 +125,39 @@ def test_a_class_accommodation_applies_to_its_members_and_a_candidate_s_own_wins
     assert second.time_scale == 1.0 and second.large_text
 
 
+def test_a_room_s_accommodations_are_read_together_by_the_same_rules(django_assert_num_queries):
+    """A room started together reads its candidates' accommodations in two queries, not one per
+    candidate, and each gets what it would alone: their own, else their classes' most time."""
+    exam = make_sitting(n_items=2, n_students=4, duration=timedelta(minutes=60))
+    first, second, third, fourth = exam.attempts.order_by("pk")
+    school = first.student.organisation
+    admin = make_user(Role.SCHOOL_ADMIN, school)
+    a1 = people.class_create(by=admin, school_id=school.pk, school_year="2026-2027", name="10A1", grade=10)
+    a2 = people.class_create(by=admin, school_id=school.pk, school_year="2026-2027", name="10A2", grade=10)
+    for attempt in (first, second):
+        people.class_place_student(by=admin, class_id=a1.pk, student_id=attempt.student_id)
+    people.class_place_student(by=admin, class_id=a2.pk, student_id=third.student_id)
+    board = board_of(exam)
+    for school_class, minutes in ((a1, 10), (a2, 30)):
+        accommodations.accommodation_create(
+            by=board, sitting_id=exam.pk, spec=AccommodationSpec(school_class_id=school_class.pk, extra_minutes=minutes)
+        )
+    accommodations.accommodation_create(
+        by=board, sitting_id=exam.pk, spec=AccommodationSpec(student=second.student.username, large_text=True)
+    )
+    students = [attempt.student_id for attempt in (first, second, third, fourth)]
+    with django_assert_num_queries(2):
+        together = accommodations.accommodations_for(exam.pk, students)
+    alone = {student: accommodations.accommodation_for(exam.pk, student) for student in students}
+    assert together == alone
+    assert together[first.student_id].extra_minutes == 10
+    assert together[second.student_id].large_text and together[second.student_id].extra_minutes is None
+    assert together[third.student_id].extra_minutes == 30
+    assert together[fourth.student_id] is None
+    with django_assert_num_queries(1):
+        accommodations.accommodations_for(exam.pk, [fourth.student_id, first.student_id - 10**6])
+
+
 @pytest.mark.parametrize(
     "body, field",
     [

@@ -51,3 +51,49 @@ def test_a_crowd_of_calls_waits_for_its_turn_and_cancelled_callers_leak_nothing(
     assert members == 400
     assert left == 0  # the cancelled callers' discards were done all the same
     assert still_in_use == 0  # every connection went back to the pool
+
+
+def test_a_group_is_joined_with_its_expiry_in_one_round_trip_and_heard_by_its_members():
+    """``group_add`` sets the member and renews the group's expiry as channels-redis's own does,
+    in one pipelined round trip; a message sent to the group reaches the member."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    channel_layer = layer(max_connections=6)
+
+    async def scenario():
+        channel = await channel_layer.new_channel()
+        await channel_layer.group_add("room.1", channel)
+        redis = channel_layer.connection(0)
+        key = channel_layer._group_key("room.1")
+        members = await redis.zrange(key, 0, -1)
+        ttl = await redis.ttl(key)
+        await channel_layer.group_send("room.1", {"type": "hello"})
+        heard = await asyncio.wait_for(channel_layer.receive(channel), 5)
+        await channel_layer.flush()
+        return members, ttl, heard
+
+    members, ttl, heard = asyncio.run(scenario())
+    assert len(members) == 1
+    assert 0 < ttl <= channel_layer.group_expiry
+    assert heard == {"type": "hello"}
+
+
+def test_a_release_s_pushes_to_every_socket_of_a_process_all_arrive():
+    """A process's consumers share one inbox in Redis: a room-by-room release pushes one state
+    to each of its candidates within seconds, before its loop reads them. All of them arrive
+    (with channels-redis's capacity of 1,000 the rest were dropped without a word)."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    config = dict(settings.CHANNEL_LAYERS["default"]["CONFIG"], prefix=f"layer{uuid.uuid4().hex[:8]}")
+    channel_layer = BoundedRedisChannelLayer(**config)
+    candidates = 1500
+
+    async def scenario() -> int:
+        channels = [await channel_layer.new_channel() for _ in range(candidates)]
+        await asyncio.gather(*(channel_layer.group_add(f"attempt.{n}", c) for n, c in enumerate(channels)))
+        await asyncio.gather(*(channel_layer.group_send(f"attempt.{n}", {"type": "state"}) for n in range(candidates)))
+        heard = await asyncio.gather(*(asyncio.wait_for(channel_layer.receive(c), 30) for c in channels))
+        await channel_layer.flush()
+        return sum(1 for message in heard if message == {"type": "state"})
+
+    assert asyncio.run(scenario()) == candidates

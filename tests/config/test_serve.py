@@ -25,3 +25,20 @@ def test_daphne_gets_the_backlog_and_the_handshake_timeout_of_the_settings(setti
 
 def test_processes_are_spawned_through_the_same_module():
     assert serve.command(port=9000) == [sys.executable, "-m", "config.serve", "--port", "9000", "--host", "127.0.0.1"]
+
+
+def test_autobahn_s_per_connection_settings_line_is_formatted_only_when_logged():
+    """The servers' autobahn builds its debug line of settings lazily (a start storm's 5 %); the
+    line reads the same when it is logged, and the timings' text is still text."""
+    import pprint
+
+    from autobahn.websocket import protocol
+
+    serve.defer_autobahn_config_log()
+    attributes = [("openHandshakeTimeout", 5, "WebSocketServerFactory")]
+    deferred = protocol.pformat(attributes)
+    assert not isinstance(deferred, str)
+    assert f"\n{deferred}" == "\n" + pprint.pformat(attributes)
+    timings = protocol.Timings()
+    timings.track("onOpen")
+    assert isinstance(str(timings), str) and "onOpen" in str(timings)

@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
@@ -105,6 +107,51 @@ def test_starting_together_starts_everyone_checked_in_and_a_late_one_ends_with_t
     room.refresh_from_db()
     assert late.deadline == room.opened_at + late.sitting.assessment.duration
     assert late.deadline - late.started_at < late.sitting.assessment.duration
+
+
+def _checked_in(n_students: int):
+    room, attempts, [proctor, _] = placed(n_students=n_students, networks=())
+    for attempt in attempts:
+        services.attempt_check_in(by=proctor, attempt_id=attempt.pk)
+    return room, attempts, proctor
+
+
+@pytest.mark.django_db
+def test_a_room_started_together_gets_each_candidate_s_times_and_audit_in_statements_not_growing_with_it():
+    """The proctor's start of a room is a few statements whatever its size (one more for each
+    different set of times an accommodation gives), and each candidate gets what a start alone
+    would give: the accommodation's times and text size, the transition audited by the proctor."""
+    from assess import accommodations
+    from assess.accommodations import AccommodationSpec
+
+    counts = []
+    for n_students in (3, 6):  # the same three sets of times: two accommodations and the rest
+        room, attempts, proctor = _checked_in(n_students)
+        first, second = attempts[:2]
+        board = first.sitting.created_by
+        accommodations.accommodation_create(
+            by=board,
+            sitting_id=first.sitting_id,
+            spec=AccommodationSpec(student=first.student.username, extra_minutes=30),
+        )
+        accommodations.accommodation_create(
+            by=board,
+            sitting_id=first.sitting_id,
+            spec=AccommodationSpec(student=second.student.username, large_text=True),
+        )
+        with CaptureQueriesContext(connection) as captured:  # counted, compared below
+            services.room_open(by=proctor, sitting_room_id=room.pk, together=True)
+        counts.append(len(captured.captured_queries))
+        duration = first.sitting.assessment.duration
+        for attempt in attempts:
+            attempt.refresh_from_db()
+            assert attempt.status == statuses.IN_PROGRESS
+            transition = attempt.transitions.get(to_status=statuses.IN_PROGRESS)
+            assert (transition.from_status, transition.by_id) == (statuses.CHECKED_IN, proctor.pk)
+            extra = timedelta(minutes=30) if attempt.pk == first.pk else timedelta(0)
+            assert attempt.deadline - attempt.started_at == duration + extra
+            assert attempt.large_text == (attempt.pk == second.pk)
+    assert counts[0] == counts[1], counts
 
 
 @pytest.mark.django_db
