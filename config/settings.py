@@ -321,9 +321,12 @@ EMBEDDED_DEADLINE_SWEEPER = not REDIS_URL
 # Threads (each with its own database connection) a server process uses for exam traffic.
 DB_THREADS = env_int("DB_THREADS", 16, minimum=1)
 # CPython's garbage collector thresholds in server processes (config/asgi.py), three
-# comma-separated numbers; CPython's defaults are 700,10,10.
+# comma-separated numbers (CPython's defaults are 700,10,10). With 10,000 connections the
+# defaults' collections paused a process for up to seconds: p99 3.2 s at one answer every 10 s
+# each, against 475 ms with 100000,50,1000, with the memory flat over a four-minute soak
+# (bench/RESULTS.md, the garbage collector).
 try:
-    GC_THRESHOLDS = tuple(int(n) for n in env_str("GC_THRESHOLDS", "700,10,10").split(","))
+    GC_THRESHOLDS = tuple(int(n) for n in env_str("GC_THRESHOLDS", "100000,50,1000").split(","))
 except ValueError:
     GC_THRESHOLDS = ()
 if len(GC_THRESHOLDS) != 3 or min(GC_THRESHOLDS) < 1:
