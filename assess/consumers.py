@@ -198,7 +198,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         client = self.scope.get("client")
         return client[0] if client else None
 
-    async def announce_presence(self, *, connected: bool, before: tuple[events.Event, ...] = ()) -> None:
+    async def announce_presence(self, *, connected: bool) -> None:
         """Keep where the candidate is connected (``assess/presence.py``) and tell the consoles."""
         event = events.Presence(
             attempt=self.attempt_id,
@@ -213,7 +213,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             await db_thread(presence.note)(event)
         except Exception:  # the consoles still hear it; a snapshot may miss it until the next
             logger.exception("attempt %s: presence not kept", self.attempt_id)
-        await events.send_async(self.channel_layer, [*before, event])
+        await events.send_async(self.channel_layer, [event])
 
     async def websocket_disconnect(self, message: dict) -> None:
         self.closing = True

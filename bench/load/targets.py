@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from config import serve
@@ -69,7 +69,6 @@ class Release:
 class Build:
     seats: list[Seat]
     release: Release | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def free_port() -> int:
