@@ -30,7 +30,7 @@ from accounts import sessions
 from config import metrics
 from proctoring import seb
 
-from . import answer_batch, events, opening, presence, protocol, ratelimit, selectors, services, statuses
+from . import answer_batch, events, opening, presence, protocol, ratelimit, sealing, selectors, services, statuses
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,9 @@ class AttemptConsumer(AsyncWebsocketConsumer):
     counted = False  # accepted, and counted among the open connections (config/metrics.py)
     slots: dict[int, selectors.FormSlot] | None = None  # the form's, when answers go in groups
     early: list[dict] | None = None  # events of the attempt that arrived while it opened
+    form_id: int | None = None
+    # The waiting state sent with the sealed form (``assess.sealing``), until the page has the key
+    waiting: dict | None = None
 
     async def __call__(self, scope, receive, send):
         return await super().__call__(scope, self.within_limit(receive), send)
@@ -154,6 +157,7 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             url=self.url,
             headers=seb.scope_headers(self.scope.get("headers", ())),
             address=self.address,
+            seal=self.seal_asked,
         )
         if isinstance(opened, opening.Refused):
             self.early = None
@@ -161,7 +165,8 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             return
         connected = opened.connected
         self.token, self.sitting_id, self.room_id = connected.token, connected.sitting, connected.room
-        self.slots = opened.slots
+        self.slots, self.form_id = opened.slots, connected.form
+        self.waiting = opened.state if opened.sealed else None
         # The takeover first: any older connection of this attempt, on any process, steps down.
         await events.send_async(self.channel_layer, list(opened.events))
         await self.send_state(opened.state)
@@ -191,6 +196,12 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         query = self.scope.get("query_string", b"").decode("latin-1")
         url = f"{self.scope.get('scheme', 'ws')}://{host}{self.scope.get('path', '')}"
         return f"{url}?{query}" if query else url
+
+    @property
+    def seal_asked(self) -> bool:
+        """The page decrypts a sealed form (``?seal=aes-gcm``, ``assess.sealing``)."""
+        query = self.scope.get("query_string", b"").decode("latin-1")
+        return f"seal={sealing.ALGORITHM}" in query.split("&")
 
     @property
     def address(self) -> str | None:
@@ -398,7 +409,10 @@ class AttemptConsumer(AsyncWebsocketConsumer):
             if event.status in statuses.FINISHED:
                 await self.send_submitted(protocol.Submitted(event.submit_reason or "deadline", event.status))
             elif event.connection != str(self.token):  # staff paused, resumed, extended, released…
-                await self.send_state()
+                if self.waiting is not None and event.status == statuses.IN_PROGRESS and event.deadline:
+                    await self.send_started(event)  # started by the room: nothing to read
+                else:
+                    await self.send_state()
 
     async def session_ended(self, event: dict) -> None:
         """The session this socket was opened with was logged out (accounts/sessions.py)."""
@@ -428,6 +442,25 @@ class AttemptConsumer(AsyncWebsocketConsumer):
         if content is None:
             content = await db_thread(selectors.attempt_state)(self.attempt_id)
         self.finished = content["status"] in statuses.FINISHED
+        if self.waiting is not None and content["status"] in statuses.OPEN and "items" in content:
+            # the page holds the sealed form: its key, once (a page that fails to open it syncs)
+            self.waiting = None
+            content = sealing.opened(content, sitting_id=self.sitting_id, form_id=self.form_id)
+        await self.send_message(protocol.State(content))
+        self.set_clock(content)
+
+    async def send_started(self, event: events.StatusChanged) -> None:
+        """The attempt started while this page waited with its sealed form: the started state
+        built from the waiting one and the event (``assess.sealing.started``), the key in it."""
+        content = sealing.started(
+            self.waiting,
+            sitting_id=self.sitting_id,
+            form_id=self.form_id,
+            deadline=event.deadline,
+            large_text=event.large_text,
+            now=timezone.now(),
+        )
+        self.waiting = None
         await self.send_message(protocol.State(content))
         self.set_clock(content)
 

@@ -112,7 +112,9 @@ class StatusChanged(AttemptEvent):
 
     ``deadline`` runs while ``in_progress``; ``paused_remaining_ms`` is the time held while
     ``paused``. ``connection`` is the token of the candidate's connection whose own message
-    caused it (that connection has its answer already), else None.
+    caused it (that connection has its answer already), else None. ``large_text``: the
+    candidate's page shows larger text (an accommodation, fixed at the start): a page holding
+    its sealed form starts from this event alone (``assess.sealing``).
     """
 
     kind: ClassVar[str] = "status"
@@ -122,6 +124,7 @@ class StatusChanged(AttemptEvent):
     paused_remaining_ms: int | None
     submit_reason: str | None
     connection: str | None = None
+    large_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,7 @@ def status_of(attempt: Attempt, *, connection: str | None = None) -> StatusChang
         paused_remaining_ms=_ms(attempt.paused_remaining) if attempt.status == statuses.PAUSED else None,
         submit_reason=attempt.submit_reason or None,
         connection=connection,
+        large_text=attempt.large_text,
     )
 
 

@@ -5,7 +5,8 @@ In order, as the consumer did in six calls before: the session still lives (a lo
 before the socket's session group was joined is seen here); the sitting's Safe Exam Browser
 rule (refused before the takeover: a refused browser never steps another connection down);
 the takeover (``services.attempt_connect``: the new connection's token, the integrity note);
-where the candidate is connected (``assess.presence``); the attempt's whole state; and, when
+where the candidate is connected (``assess.presence``); the attempt's whole state (with the
+sealed form for a waiting page that asked for it, ``assess.sealing``); and, when
 answers go in groups, the form's slots (``assess.answer_batch``). Each part is the service that
 owns its rule; this module only puts them in one call, which a start storm of thousands of
 candidates pays once per connection (bench/RESULTS.md, the start storm).
@@ -25,7 +26,7 @@ from accounts import sessions
 from accounts.models import User
 from proctoring import seb_settings
 
-from . import answer_batch, events, presence, selectors, services
+from . import answer_batch, events, presence, sealing, selectors, services
 from .models import Attempt
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Opened:
     events: tuple[events.Event, ...]  # the takeover first, then the integrity note, the presence
     state: dict
     slots: dict[int, selectors.FormSlot] | None
+    sealed: bool = False  # the state carries the sealed form (``assess.sealing``)
 
 
 def attempt_open(
@@ -56,6 +58,7 @@ def attempt_open(
     url: str,
     headers: Mapping[str, str],
     address: str | None,
+    seal: bool = False,
 ) -> Opened | Refused:
     if not sessions.session_exists(session_key):
         return Refused("not_authenticated", _("Log in first."), "not_authenticated")
@@ -87,9 +90,8 @@ def attempt_open(
     except Exception:  # the consoles still hear the event; a snapshot may miss it until the next
         logger.exception("attempt %s: presence not kept", attempt_id)
     slots = selectors.form_index(connected.form) if connected.form is not None and answer_batch.enabled() else None
-    return Opened(
-        connected=connected,
-        events=(*connected.events, arrived),
-        state=selectors.attempt_state(attempt_id),
-        slots=slots,
-    )
+    state = selectors.attempt_state(attempt_id)
+    sealed = seal and sealing.sealable(state["status"], connected.form)
+    if sealed:  # waiting for the start, on a page that can decrypt: its questions now, sealed
+        state["sealed"] = sealing.sealed(connected.sitting, connected.form)
+    return Opened(connected=connected, events=(*connected.events, arrived), state=state, slots=slots, sealed=sealed)

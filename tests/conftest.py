@@ -84,11 +84,12 @@ def _celery_eager_in_process(request):
 @pytest.fixture(autouse=True)
 def _clear_form_caches():
     """Forms never change in production, but a rolled-back test may reuse a form's id."""
-    from assess import sections, selectors
+    from assess import sealing, sections, selectors
 
     selectors.form_content.cache_clear()
     selectors.form_index.cache_clear()
     sections.form_sections.cache_clear()
+    sealing.sealed.cache_clear()
     yield
 
 

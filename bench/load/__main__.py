@@ -5,7 +5,7 @@
     ... --mode open --students 10000 --interval 10 --seconds 60
     ... --mode storm --students 5000 --storm 10
     ... --mode idle --students 10000 --seconds 60
-    ... --mode release --students 5000 --storm 10 --room-size 40
+    ... --mode release --students 5000 --storm 10 --room-size 40 [--seal]
 
 Modes (docs/protocol.md; each student logged in before the measured window):
 - ``closed``: saturation; each student sends its next answer when the last is acknowledged;
@@ -17,7 +17,9 @@ Modes (docs/protocol.md; each student logged in before the measured window):
   ``--room-size`` and checked in, connect before the window (at the ``--ramp`` pace, as they
   arrive at their seats) and wait; within ``--storm`` seconds every room is started together
   (``POST /api/sitting-rooms/<id>/open/`` as the board), and each page gets the state with its
-  form over its websocket. The time counted is from the room's start to the form.
+  form over its websocket. The time counted is from the room's start to the form. With
+  ``--seal`` the pages ask for the sealed form: they hold it encrypted while they wait and the
+  start brings its key (the reference stack ignores it and pushes the form).
 
 ``--target both`` (the default) runs the reference stack (bench/reference/app.py), then the
 engine, with the same students and plan, and prints each figure of the engine as a ratio to
@@ -63,6 +65,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--generators", type=int, default=0, help="generator processes (default: 1 per 3,000)")
     parser.add_argument("--items", type=int, default=40)
     parser.add_argument("--room-size", type=int, default=40, help="release: candidates per room")
+    parser.add_argument(
+        "--seal",
+        action="store_true",
+        help="pages ask for the sealed form before the start (docs/protocol.md), the start brings its key",
+    )
     parser.add_argument("--reference-server", choices=("uvicorn", "daphne"), default="uvicorn")
     args = parser.parse_args()
     postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
@@ -314,6 +321,7 @@ def main() -> None:
         storm=args.storm,
         ping=args.ping,
         ramp=args.ramp,
+        seal=args.seal,
     )
     print(f"machine   : {machine()}")
     print(
@@ -322,7 +330,8 @@ def main() -> None:
             "closed": f"closed loop for {args.seconds:.0f} s",
             "open": f"one answer every {args.interval:g} s ± {args.jitter:.0%} for {args.seconds:.0f} s",
             "storm": f"all connect and start within {args.storm:g} s",
-            "release": f"connected and checked in, rooms of {args.room_size} started together within {args.storm:g} s",
+            "release": f"connected and checked in, rooms of {args.room_size} started together within {args.storm:g} s"
+            + (", forms sealed before the start" if args.seal else ""),
             "idle": f"connected, heartbeat every {args.ping:g} s, for {args.seconds:.0f} s",
         }[args.mode],
         flush=True,

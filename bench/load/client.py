@@ -19,6 +19,7 @@ first sending to its acknowledgement, whatever happened between (a reconnect inc
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 import time
@@ -26,6 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import websockets
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .targets import Seat
 
@@ -76,6 +79,7 @@ class Plan:
     dead_after: float | None = None  # the page's DEAD_AFTER_MS in seconds; None: not watched
     submit: bool = False  # after the window, once nothing waits: hand the attempt in
     keep_log: bool = False  # keep each student's log (Outcome.logs) to check against the database
+    seal: bool = False  # ask for the sealed form (?seal=aes-gcm) and open it with the start's key
 
 
 @dataclass
@@ -142,6 +146,7 @@ class Student:
         self.lost_at: float | None = None
         self.acked_seqs: list[int] = []
         self.state_bytes = 0  # the size of the last state received
+        self.sealed: dict | None = None  # the sealed form of the last waiting state
         self.log = StudentLog()
 
     @property
@@ -159,7 +164,9 @@ class Student:
             opened = False
             try:
                 async with websockets.connect(
-                    self.base + self.seat.path,
+                    self.base
+                    + self.seat.path
+                    + (("&" if "?" in self.seat.path else "?") + "seal=aes-gcm" if plan.seal else ""),
                     additional_headers=list(self.seat.headers),
                     origin=self.base.replace("ws://", "http://"),
                     open_timeout=plan.dead_after or plan.open_timeout,
@@ -242,9 +249,27 @@ class Student:
             message = json.loads(raw)
             if message.get("type") == "state":
                 self.state_bytes = len(raw)
+                self.sealed = message.get("sealed") or self.sealed
+                if "unseal" in message and "items" not in message:  # the page opens its sealed form
+                    if not self.open_sealed(message):
+                        self.outcome.errors["unsealed"] += 1
+                        await self.send({"type": "sync"})  # the questions themselves come back
+                        continue
                 return message
             if message.get("type") == "error":
                 self.outcome.errors[message.get("code", "?")] += 1
+
+    def open_sealed(self, state: dict) -> bool:
+        """Decrypt the sealed form with the state's key into its ``items`` (docs/protocol.md)."""
+        if self.sealed is None:
+            return False
+        key, iv, data = (base64.b64decode(v) for v in (state["unseal"], self.sealed["iv"], self.sealed["data"]))
+        try:
+            state["items"] = json.loads(AESGCM(key).decrypt(iv, data, None))
+        except InvalidTag:
+            return False
+        self.sealed = None
+        return True
 
     def resend(self, seq: int) -> None:
         if seq in self.pending and self.ws is not None:

@@ -27,7 +27,9 @@ HOST = b"127.0.0.1:8000"  # the host (and port) the browser connected to
 ORIGIN = b"http://127.0.0.1:8000"  # the page's origin: same scheme, host and port
 
 
-async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN, host: bytes | None = HOST):
+async def connect(
+    attempt_id: int, user=None, *, origin: bytes | None = ORIGIN, host: bytes | None = HOST, query: str = ""
+):
     headers = []
     if host is not None:
         headers.append((b"host", host))
@@ -36,7 +38,8 @@ async def connect(attempt_id: int, user=None, *, origin: bytes | None = ORIGIN, 
     if user is not None:
         cookie = await database_sync_to_async(session_cookie)(user)
         headers.append((b"cookie", cookie.encode()))
-    communicator = WebsocketCommunicator(websocket_application, f"/ws/attempts/{attempt_id}/", headers=headers)
+    path = f"/ws/attempts/{attempt_id}/" + (f"?{query}" if query else "")
+    communicator = WebsocketCommunicator(websocket_application, path, headers=headers)
     connected, code = await communicator.connect()
     return communicator, connected, code
 

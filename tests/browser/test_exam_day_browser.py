@@ -52,11 +52,25 @@ def english(page, base: str) -> None:
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
 
 
-def open_exam(chromium, base: str, sitting: Exam, *, viewport=DESKTOP, language: str | None = None, **config):
-    """A logged-in student on the exam page (not started); ``config`` overrides the runner's."""
+def open_exam(
+    chromium,
+    base: str,
+    sitting: Exam,
+    *,
+    viewport=DESKTOP,
+    language: str | None = None,
+    init_script: str | None = None,
+    **config,
+):
+    """A logged-in student on the exam page (not started); ``config`` overrides the runner's.
+    The frames its exam sockets receive are kept in order in ``page.socket_frames``."""
     from playwright.sync_api import expect
 
     page = new_page(chromium, locale="vi-VN", viewport=viewport)
+    page.socket_frames = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: page.socket_frames.append(frame)))
+    if init_script:
+        page.add_init_script(init_script)
     if language == "en":
         english(page, base)
     if config:
@@ -109,6 +123,50 @@ def fits(page) -> None:
             screen,
         )
         raise AssertionError(f"{width} px wide on a {screen} px screen: {wide}")
+
+
+# --- 0. the sealed form -----------------------------------------------------------------------
+
+
+def states(page) -> list[dict]:
+    return [m for m in (json.loads(f) for f in page.socket_frames if isinstance(f, str)) if m["type"] == "state"]
+
+
+NO_SECURE_CONTEXT = 'Object.defineProperty(window, "isSecureContext", {value: false});'
+DECRYPT_FAILS = 'window.crypto.subtle.decrypt = () => Promise.reject(new Error("tampered"));'
+
+
+@pytest.mark.parametrize("case", ["sealed", "no_web_crypto", "does_not_open"])
+def test_the_page_holds_its_form_sealed_until_the_start_and_else_gets_it_with_the_start(
+    exam: Exam,  # noqa: F811
+    server: str,  # noqa: F811
+    browser,  # noqa: F811
+    case: str,
+) -> None:
+    """docs/protocol.md, the sealed form: where Web Crypto exists (localhost here) the waiting
+    page holds its questions encrypted and the start brings the key; a page without it, or
+    one whose form does not open, shows the questions all the same."""
+    from playwright.sync_api import expect
+
+    script = {"sealed": None, "no_web_crypto": NO_SECURE_CONTEXT, "does_not_open": DECRYPT_FAILS}[case]
+    page = open_exam(browser, server, exam, init_script=script)
+    for _ in range(50):  # the frame events reach the test a moment after the page
+        if states(page):
+            break
+        page.wait_for_timeout(100)
+    waiting = states(page)[0]
+    assert waiting["status"] == "scheduled" and waiting["items"] == []
+    assert ("sealed" in waiting) == (case != "no_web_crypto")
+    start(page)
+    expect(page.locator("#items li.item")).to_have_count(len(exam.keys))
+    running = [s for s in states(page) if s["status"] == "in_progress"]
+    if case == "no_web_crypto":
+        assert [("unseal" in s, len(s["items"])) for s in running] == [(False, len(exam.keys))]
+    else:  # the key first; where it does not open the form, the sync's questions after it
+        assert "items" not in running[0] and len(running[0]["unseal"]) == 44
+        assert [len(s["items"]) for s in running[1:]] == ([] if case == "sealed" else [len(exam.keys)])
+    choose(page, 1, exam.keys[1])
+    wait_until_saved(page)
 
 
 # --- 1. the heartbeat -------------------------------------------------------------------------

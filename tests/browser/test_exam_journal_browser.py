@@ -45,7 +45,7 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EXAM_SOCKET = re.compile(r"/ws/attempts/\d+/$")
+EXAM_SOCKET = re.compile(r"/ws/attempts/\d+/(\?seal=aes-gcm)?$")
 
 # Every change of one attempt the page's IndexedDB journal holds, as {seq, type, item, message}.
 JOURNAL_RECORDS = """async (attempt) => {

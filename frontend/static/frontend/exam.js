@@ -96,6 +96,14 @@
   var nextSectionWanted = false;
   var largeTextApplied = false;
 
+  // The sealed form (docs/protocol.md, "the sealed form"): a page waiting for the start may
+  // hold its questions encrypted, and the start brings only the key. Web Crypto exists on pages
+  // served over HTTPS (or from localhost) only: elsewhere the page does not ask for it, and
+  // the start brings the questions themselves.
+  var SEAL = window.isSecureContext && window.crypto && window.crypto.subtle ? "aes-gcm" : null;
+  var sealed = null;                 // the waiting state's sealed form
+  var unsealing = null;              // messages that arrived while the key opens the form
+
   var el = function (id) { return document.getElementById(id); };
 
   // A change acknowledged or refused by the server: no longer waiting.
@@ -161,7 +169,7 @@
     if (stopped) return;
     setConnection("connecting");
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + config.wsPath);
+    socket = new WebSocket(scheme + window.location.host + config.wsPath + (SEAL ? "?seal=" + SEAL : ""));
     lastHeard = lastSent = window.performance.now();
     socket.onopen = function () {
       lastHeard = window.performance.now();
@@ -171,6 +179,7 @@
       lastHeard = window.performance.now();
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
+      if (unsealing) { unsealing.push(message); return; }   // in order, once the form is open
       handle(message);
     };
     socket.onclose = function (event) { lost(event.code); };
@@ -340,7 +349,44 @@
     }
   }
 
+  function fromBase64(encoded) {
+    var raw = window.atob(encoded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  // The start of a page holding its sealed form: open it with the key, then take the state
+  // with its questions. A form that does not open is asked for again (the server then sends
+  // the questions themselves); what arrived meanwhile is handled after, in order.
+  function unseal(state) {
+    var seal = sealed;
+    sealed = null;
+    unsealing = [];
+    function done(opened) {
+      var held = unsealing;
+      unsealing = null;
+      if (opened) {
+        state.items = opened;
+        onState(state);
+      } else {
+        request("sync");
+      }
+      held.forEach(handle);
+    }
+    if (!seal) return done(null);
+    window.crypto.subtle.importKey("raw", fromBase64(state.unseal), "AES-GCM", false, ["decrypt"])
+      .then(function (key) {
+        return window.crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64(seal.iv) }, key, fromBase64(seal.data));
+      })
+      .then(function (plain) { return JSON.parse(new TextDecoder().decode(plain)); })
+      .then(null, function () { return null; })
+      .then(done);
+  }
+
   function onState(state) {
+    if (state.sealed) sealed = state.sealed;
+    if (state.unseal && !state.items) return unseal(state);
     status = state.status;
     awaiting = null;
     failures = 0;                  // connected and answered: the backoff starts again
