@@ -356,6 +356,7 @@ async def send_async(layer, events: list[Event]) -> None:
     stale = sorted({group for event in events for group in listening.stale(event.groups(), now)})
     if stale:
         await sync_to_async(listening.read, thread_sensitive=False)(stale, now)
+    sends: list[tuple[str, dict[str, Any], str]] = []
     for event in events:
         groups = listening.heard(event.groups())
         if not groups:
@@ -365,12 +366,21 @@ async def send_async(layer, events: list[Event]) -> None:
             gathered(layer).add(groups, wire)
             continue
         message = {"type": CHANNEL_TYPE, "event": wire}
-        for group in groups:
-            try:
-                await layer.group_send(group, message)
-            except Exception:
-                logger.exception("event %s for %s was not sent", event.kind, group)
-                metrics.channel_layer_error()
+        sends.extend((group, message, event.kind) for group in groups)
+    many = getattr(layer, "group_send_many", None)
+    if many is not None and len(sends) > 1:  # the Redis layer: all of them in a few round trips
+        try:
+            await many([(group, message) for group, message, _kind in sends])
+        except Exception:
+            logger.exception("%d events were not sent", len(sends))
+            metrics.channel_layer_error()
+        return
+    for group, message, kind in sends:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            logger.exception("event %s for %s was not sent", kind, group)
+            metrics.channel_layer_error()
 
 
 # --- who listens ----------------------------------------------------------------------------

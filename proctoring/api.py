@@ -384,10 +384,10 @@ class OpenInput(serializers.Serializer):
 @permission_classes([IsProctor])
 def sitting_room_open(request: Request, sitting_room_id: int) -> Response:
     """Open the room: start everyone checked in together, or let each start when ready."""
-    sitting_room = _watched(request).get(pk=sitting_room_id)
+    watched = _watched(request).prefetch_related(None).values_list("pk", flat=True).get(pk=sitting_room_id)
     data = _valid(OpenInput, request.data)
-    services.room_open(by=request.user, sitting_room_id=sitting_room.pk, together=data["together"])
-    return Response(SittingRoomOutput(_watched(request).get(pk=sitting_room.pk)).data)
+    services.room_open(by=request.user, sitting_room_id=watched, together=data["together"])
+    return Response(SittingRoomOutput(_watched(request).get(pk=watched)).data)
 
 
 # --- proctors' actions ------------------------------------------------------------------------

@@ -97,3 +97,60 @@ def test_a_release_s_pushes_to_every_socket_of_a_process_all_arrive():
         return sum(1 for message in heard if message == {"type": "state"})
 
     assert asyncio.run(scenario()) == candidates
+
+
+def test_many_groups_sent_to_at_once_hear_what_each_would_alone_in_order():
+    """``group_send_many`` (a room's start: an event per candidate) does what ``group_send`` does
+    for each group: every member of a group hears its group's message, each once, the messages
+    of one member in the order given, an empty group nothing; inboxes at capacity take none."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    channel_layer = layer(max_connections=6)
+
+    async def scenario():
+        one, two, three = [await channel_layer.new_channel() for _ in range(3)]
+        await channel_layer.group_add("attempt.1", one)
+        await channel_layer.group_add("attempt.2", two)
+        await channel_layer.group_add("room.9", one)
+        await channel_layer.group_add("room.9", three)
+        await channel_layer.group_send_many(
+            [
+                ("attempt.1", {"type": "first"}),
+                ("attempt.2", {"type": "only"}),
+                ("attempt.1", {"type": "second"}),
+                ("room.9", {"type": "room"}),
+                ("attempt.7", {"type": "nobody"}),
+                ("attempt.1", {"type": "third"}),
+            ]
+        )
+        heard = {}
+        for name, channel, count in (("one", one, 4), ("two", two, 1), ("three", three, 1)):
+            heard[name] = [(await asyncio.wait_for(channel_layer.receive(channel), 5))["type"] for _ in range(count)]
+        left = await channel_layer.connection(0).zcard(channel_layer.prefix + channel_layer.non_local_name(one))
+        await channel_layer.flush()
+        return heard, left
+
+    heard, left = asyncio.run(scenario())
+    assert heard == {"one": ["first", "second", "room", "third"], "two": ["only"], "three": ["room"]}
+    assert left == 0
+
+
+def test_a_full_inbox_takes_no_more_from_many_groups():
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL")
+    channel_layer = BoundedRedisChannelLayer(
+        hosts=[{"address": settings.REDIS_URL, "max_connections": 6, "pool_timeout": 30}],
+        prefix=f"layer{uuid.uuid4().hex[:8]}",
+        capacity=2,
+    )
+
+    async def scenario():
+        channel = await channel_layer.new_channel()
+        await channel_layer.group_add("attempt.1", channel)
+        await channel_layer.group_send_many([("attempt.1", {"type": "m", "n": n}) for n in range(5)])
+        heard = [(await asyncio.wait_for(channel_layer.receive(channel), 5))["n"] for _ in range(2)]
+        left = await channel_layer.connection(0).zcard(channel_layer.prefix + channel_layer.non_local_name(channel))
+        await channel_layer.flush()
+        return heard, left
+
+    assert asyncio.run(scenario()) == ([0, 1], 0)
