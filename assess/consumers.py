@@ -18,6 +18,7 @@ from datetime import datetime
 
 import psycopg
 from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -62,7 +63,24 @@ def db_thread(function):
     return database_sync_to_async(function, thread_sensitive=False, executor=_DB_POOL)
 
 
-class AttemptConsumer(AsyncWebsocketConsumer):
+class PoolConsumer(AsyncWebsocketConsumer):
+    """A consumer whose database work all runs in ``db_thread`` (whose threads close their stale
+    connections around each call, as Channels' ``database_sync_to_async`` does).
+
+    Channels closes stale connections before handling every message too, from the process's
+    one thread for synchronous code: a hop there and back for each frame and each event, all
+    of a process's sockets queued on that one thread. Nothing here uses that thread's
+    connection, so the hop is skipped (bench/RESULTS.md: a tenth of a start storm's server time).
+    """
+
+    async def dispatch(self, message: dict) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class AttemptConsumer(PoolConsumer):
     attempt_id: int
     token = None
     clock: asyncio.Task | None = None

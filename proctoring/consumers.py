@@ -22,7 +22,6 @@ import json
 import logging
 import time
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.utils import timezone
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts import sessions
 from assess import events, presence, ratelimit
-from assess.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED, CLOSE_NOT_FOUND, db_thread
+from assess.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_AUTHENTICATED, CLOSE_NOT_FOUND, PoolConsumer, db_thread
 
 from . import console, services
 
@@ -39,7 +38,7 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_COST = 10  # a snapshot reads the database: it costs what ten other frames do
 
 
-class ConsoleConsumer(AsyncWebsocketConsumer):
+class ConsoleConsumer(PoolConsumer):
     sitting_id: int
     room_id: int | None = None
     attempt_ids: list[int]

@@ -392,3 +392,25 @@ async def test_text_that_is_not_unicode_or_holds_nul_is_refused_and_the_attempt_
     frame.encode("utf-8")  # what Daphne does with every text frame it sends
     assert json.loads(frame)["type"] == "state" and json.loads(frame)["last_seq"] == 1
     await again.disconnect()
+
+
+async def test_frames_are_handled_without_a_hop_to_the_synchronous_thread(monkeypatch):
+    """Channels closes stale database connections from its one synchronous thread before each
+    message; the exam socket does its database work in its own pool's threads only, and skips
+    that hop (assess/consumers.py, ``PoolConsumer``): the answers are stored all the same."""
+    import channels.consumer
+
+    hops = []
+
+    async def counted():
+        hops.append(1)
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    sitting, attempts, keys = await setup_sitting()
+    ws, state = await started(attempts[0])
+    for seq, item in enumerate([1, 2, 3], start=1):
+        await ws.send_json_to({"type": "answer", "seq": seq, "item": item, "value": option(state, item, keys[item])})
+        assert (await receive_type(ws, "ack"))["seq"] == seq
+    await ws.disconnect()
+    assert hops == []
+    assert await database_sync_to_async(Answer.objects.filter(attempt=attempts[0]).count)() == 3
