@@ -14,10 +14,11 @@ from config.channel_layer import BoundedRedisChannelLayer
 pytestmark = [pytest.mark.services]
 
 
-def layer(max_connections: int) -> BoundedRedisChannelLayer:
+def layer(max_connections: int, capacity: int = 100) -> BoundedRedisChannelLayer:
     return BoundedRedisChannelLayer(
         hosts=[{"address": settings.REDIS_URL, "max_connections": max_connections, "pool_timeout": 30}],
         prefix=f"layer{uuid.uuid4().hex[:8]}",
+        capacity=capacity,
     )
 
 
@@ -138,11 +139,7 @@ def test_many_groups_sent_to_at_once_hear_what_each_would_alone_in_order():
 def test_a_full_inbox_takes_no_more_from_many_groups():
     if not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL")
-    channel_layer = BoundedRedisChannelLayer(
-        hosts=[{"address": settings.REDIS_URL, "max_connections": 6, "pool_timeout": 30}],
-        prefix=f"layer{uuid.uuid4().hex[:8]}",
-        capacity=2,
-    )
+    channel_layer = layer(max_connections=6, capacity=2)
 
     async def scenario():
         channel = await channel_layer.new_channel()
@@ -162,11 +159,7 @@ def test_a_process_s_inbox_is_read_in_batches_in_order_and_a_cancelled_reader_lo
     is under way (a candidate's page closing) costs no other socket its message."""
     if not settings.REDIS_URL:
         pytest.skip("needs REDIS_URL")
-    channel_layer = BoundedRedisChannelLayer(
-        hosts=[{"address": settings.REDIS_URL, "max_connections": 6, "pool_timeout": 30}],
-        prefix=f"layer{uuid.uuid4().hex[:8]}",
-        capacity=1000,
-    )
+    channel_layer = layer(max_connections=6, capacity=1000)
 
     async def scenario():
         leaving, staying = await channel_layer.new_channel(), await channel_layer.new_channel()
