@@ -114,8 +114,10 @@ def test_a_teacher_builds_a_quiz_from_a_blueprint_with_codes_and_assigns_it(worl
     page.click("#move-form button[type=submit]")
     expect(page.locator('#move-form [data-field="reason"] .field-error')).to_be_visible()
     page.fill("#mv-reason", "Lùi một tuần vì lịch thi học kỳ")
-    page.click("#move-form button[type=submit]")
-    expect(page.locator("#sittings-notice")).to_be_visible()
+    # The page tells of the move, then reloads itself: a click before the reload would be lost.
+    with page.expect_navigation():
+        page.click("#move-form button[type=submit]")
+        expect(page.locator("#sittings-notice")).to_be_visible()
     assert in_db_thread(lambda: sitting.events.filter(kind="rescheduled").count()) == 1
     page.screenshot(path=str(SCREENSHOTS / "assessment_detail_1366.png"), full_page=True)
 

@@ -44,18 +44,19 @@ WAIT = 60.0  # seconds for the whole scoring, the kill and the sweep included
 
 @contextmanager
 def neighbour_redis_url() -> Iterator[str]:
-    """An empty Redis database next to REDIS_URL's (its number + 1 or + 2), emptied afterwards:
-    the workers of this test consume only this test's tasks, and nobody else's."""
+    """An empty Redis database other than REDIS_URL's, claimed and emptied afterwards: the workers
+    of this test consume only this test's tasks, and nobody else's. The search goes on from
+    REDIS_URL's number past databases that another run on the machine holds."""
     parts = urlsplit(os.environ["REDIS_URL"])
     current = int(parts.path.strip("/") or 0)
-    for number in ((current + 1) % 16, (current + 2) % 16):
-        url = urlunsplit(parts._replace(path=f"/{number}"))
+    for step in range(1, 16):
+        url = urlunsplit(parts._replace(path=f"/{(current + step) % 16}"))
         client = redis.Redis.from_url(url, socket_timeout=5)
-        if client.dbsize() == 0:
+        if client.dbsize() == 0 and client.set("scoring-pipeline-test:claim", "1", nx=True):
             break
         client.close()
     else:
-        pytest.fail("no empty Redis database next to REDIS_URL's for the workers")
+        pytest.fail("no empty Redis database on the server for the workers")
     try:
         yield url
     finally:
