@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,25 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; pace {pace_ms():.0f} ms"
+    )
+
+
+def pace_ms(rounds: int = 5) -> float:
+    """How fast this machine runs Python today: the best of ``rounds`` times of one core adding
+    a million integers in a loop, in milliseconds. This machine's cores are shared with other
+    hosts, and their pace moves from day to day: load figures are compared at the pace they
+    were measured at (bench/RESULTS.md)."""
+    best = float("inf")
+    for _ in range(rounds):
+        began = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number
+        best = min(best, time.perf_counter() - began)
+    return best * 1000
 
 
 def cpu_seconds(pid: int) -> float:
