@@ -41,6 +41,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TAKEN_OVER = 4409
 CLOSE_RATE_LIMITED = 4429
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455's registry: the server is overloaded, come back later
 
 _CLOSE_CODES = {
     "not_authenticated": CLOSE_NOT_AUTHENTICATED,
@@ -166,8 +167,16 @@ class AttemptConsumer(PoolConsumer):
         # and handled once the connection holds its token.
         session_key = self.scope["session"].session_key
         self.early = []
-        await self.join(sessions.session_group(session_key))
-        await self.join(self.group)
+        try:
+            await self.join(sessions.session_group(session_key))
+            await self.join(self.group)
+        except TimeoutError:  # no channel-layer place within REDIS_POOL_TIMEOUT: a crowd connecting
+            self.early = None
+            logger.warning("attempt %s: the channel layer is busy; the page is asked to come back", self.attempt_id)
+            metrics.channel_layer_error()
+            message = _("The server is busy. The page connects again by itself in a moment; nothing is lost.")
+            await self.fail("busy", message, close=CLOSE_TRY_AGAIN_LATER)
+            return
         opened = await db_thread(opening.attempt_open)(
             attempt_id=self.attempt_id,
             user=user,

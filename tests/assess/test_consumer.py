@@ -414,3 +414,32 @@ async def test_frames_are_handled_without_a_hop_to_the_synchronous_thread(monkey
     await ws.disconnect()
     assert hops == []
     assert await database_sync_to_async(Answer.objects.filter(attempt=attempts[0]).count)() == 3
+
+
+async def test_a_connection_finding_the_channel_layer_busy_is_asked_to_come_back_and_the_next_one_opens(monkeypatch):
+    """No channel-layer place within REDIS_POOL_TIMEOUT (a crowd connecting at once): the page
+    hears ``busy`` and a 1013 close (its backoff brings it back), nothing of the attempt is
+    touched; the next connection opens as usual."""
+    from channels.layers import get_channel_layer
+
+    _, attempts, _ = await setup_sitting()
+    attempt = attempts[0]
+    layer = get_channel_layer()
+
+    async def no_place(group, channel):
+        raise TimeoutError
+
+    with monkeypatch.context() as patched:
+        patched.setattr(layer, "group_add", no_place)
+        ws, connected, _ = await connect(attempt.pk, attempt.student)
+        assert connected
+        error = await receive(ws)
+        assert error["code"] == "busy" and error["message"]
+        assert (await ws.receive_output(timeout=3)) == {"type": "websocket.close", "code": 1013}
+    fresh = await database_sync_to_async(Attempt.objects.get)(pk=attempt.pk)
+    assert fresh.connection_token is None  # the opening never ran: no takeover, no presence
+
+    ws, connected, _ = await connect(attempt.pk, attempt.student)
+    assert connected
+    assert (await receive_type(ws, "state"))["status"] == "scheduled"
+    await ws.disconnect()

@@ -571,6 +571,7 @@
       notice(message.message);
       return;
     }
+    if (message.code === "busy") return notice(message.message);  // close 1013 follows: back off, come back
     if (message.code === "access_code" || message.code === "sitting_not_open") {
       startRefused = true;
       notice(message.message);
