@@ -91,7 +91,7 @@ if MULTIPROCESS_DIR:
     # connections are not ours. Done before the gauge below opens its file.
     multiprocess.mark_process_dead(os.getpid(), MULTIPROCESS_DIR)
 
-CLOSE_CODES = ("1000", "1001", "1005", "1006", "1011", "4401", "4403", "4404", "4409", "4429")
+CLOSE_CODES = ("1000", "1001", "1005", "1006", "1011", "1013", "4401", "4403", "4404", "4409", "4429")
 MESSAGE_KINDS = ("answer", "flag", "sync", "start", "ping")
 RATE_LIMITED = ("frame", "connection", "flood")
 OTHER = "other"
