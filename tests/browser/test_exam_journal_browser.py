@@ -79,6 +79,7 @@ class SocketSwitch:
 
     def __init__(self, context) -> None:
         self.cut = False
+        self.busy_ms: int | None = None  # set: every new socket hears `busy` and is closed 4503
         self.attempts: list[float] = []  # time.monotonic() of each connection the page opened
         self.sent: list[tuple[float, str]] = []  # frames the page sent the server
         self._live: list[tuple[object, object]] = []
@@ -88,6 +89,11 @@ class SocketSwitch:
         self.attempts.append(time.monotonic())
         if self.cut:
             ws.close(code=1012, reason="cut")
+            return
+        if self.busy_ms is not None:  # as assess/consumers.py refuses an opening (docs/protocol.md)
+            message = "The server is busy. The page connects again by itself in a moment; nothing is lost."
+            ws.send(json.dumps({"type": "error", "code": "busy", "message": message, "retry_after_ms": self.busy_ms}))
+            ws.close(code=4503)
             return
         to_server = ws.connect_to_server()
 
@@ -108,9 +114,14 @@ class SocketSwitch:
                 to_server.close()
         self._live = []
 
+    def busy(self, retry_ms: int) -> None:
+        """Drop the live socket; every new one is told the server is busy, to come back later."""
+        self.cut_off()
+        self.cut, self.busy_ms = False, retry_ms
+
     def restore(self, page) -> None:
         """Let sockets through again and tell the page the network is back (it retries at once)."""
-        self.cut = False
+        self.cut, self.busy_ms = False, None
         page.evaluate("() => window.dispatchEvent(new Event('online'))")
 
     def changes_sent_since(self, since: float) -> list[tuple[int, str, int]]:
@@ -616,6 +627,42 @@ def test_reconnecting_backs_off_with_full_jitter(exam: Exam, server: str, browse
     switch.restore(page)
     expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=2000)
     assert len(switch.attempts) == waiting_since + 1
+    assert page.page_errors == []
+
+
+def test_a_busy_server_is_left_alone_for_as_long_as_it_asks_then_the_page_comes_back(
+    exam: Exam,  # noqa: F811
+    server: str,  # noqa: F811
+    browser,  # noqa: F811
+) -> None:
+    """`busy` with `retry_after_ms` then close 4503 (a crowd connecting): the page says so and
+    waits between once and twice the time asked, not its short backoff; once the server takes
+    it, the exam goes on with nothing lost."""
+    from playwright.sync_api import expect
+
+    page, switch = open_exam_page(browser, server, exam, init_script=CHOSEN_RANDOM)
+    start(page)
+    choose(page, 1, exam.keys[1])
+    wait_until_saved(page)
+
+    page.evaluate("() => { window.__random = 0; }")  # at the floor: exactly the time asked
+    first = len(switch.attempts)
+    switch.busy(3000)
+    expect(page.locator("#notice")).to_contain_text("busy", timeout=3000)
+    # Tries at about 0.5 s (the first backoff), 3.5 s and 6.5 s; the notice came with the first.
+    page.wait_for_timeout(4500)
+    page.evaluate("() => { window.__random = 0.999; }")  # from the third: twice the time asked
+    page.wait_for_timeout(8000)  # the fourth at about 12.5 s (its own backoff would be 4 s)
+    waits = gaps(switch.attempts[first:])
+    assert len(waits) == 3, waits
+    assert all(2.9 <= gap <= 3.6 for gap in waits[:2]), waits
+    assert 5.9 <= waits[2] <= 6.6, waits
+
+    switch.busy_ms = None  # taken in at the next try (the backoff's ceiling by now: 8 s)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=12_000)
+    choose(page, 2, exam.keys[2])
+    wait_until_saved(page)
+    assert [event[:3] for event in stored_events(exam.attempt.pk)] == [(1, "answer", 1), (2, "answer", 2)]
     assert page.page_errors == []
 
 

@@ -44,6 +44,7 @@
   var text = JSON.parse(document.getElementById("runner-text").textContent);
   var FINAL_CLOSE_CODES = [4401, 4403, 4404, 4409];
   var CLOSE_RATE_LIMITED = 4429;     // closed for flooding: come back after the last retry_after_ms
+  var CLOSE_BUSY = 4503;  // the server too busy to open the connection: come back later
 
   var socket = null;
   var RETRY_BASE_MS = 500;
@@ -64,6 +65,7 @@
   var deadlineLocal = null;          // performance.now() at which time runs out, from the server's remaining_ms
   var status = null;
   var retryAfter = 0;                // ms the server last asked to wait (rate_limited)
+  var busyRetryAfter = 0;            // ms the server asked to stay away before opening again (busy)
   var WINDOW = 50;                   // changes sent and not yet answered, at most
   var inFlight = {};                 // seq -> true: sent on this connection, no reply yet
   var paced = false;                 // after a rate_limited: one change out at a time until none waits
@@ -198,6 +200,9 @@
     var delay = backoff(failures);
     failures += 1;
     if (code === CLOSE_RATE_LIMITED) delay = Math.max(retryAfter + Math.random() * 500, delay);
+    // Too busy: come back after the wait asked, spread over as long again so that a crowd
+    // refused together does not return together.
+    if (code === CLOSE_BUSY) delay = Math.max(busyRetryAfter * (1 + Math.random()), delay);
     reconnectTimer = window.setTimeout(connect, delay);
   }
 
@@ -571,7 +576,10 @@
       notice(message.message);
       return;
     }
-    if (message.code === "busy") return notice(message.message);  // close 1013 follows: back off, come back
+    if (message.code === "busy") {  // close 4503 follows: back off, come back when told
+      busyRetryAfter = typeof message.retry_after_ms === "number" ? message.retry_after_ms : 0;
+      return notice(message.message);
+    }
     if (message.code === "access_code" || message.code === "sitting_not_open") {
       startRefused = true;
       notice(message.message);
