@@ -143,6 +143,7 @@ class Student:
         self.last_sent = 0.0
         self.last_heard = 0.0
         self.failures = 0  # connections lost or failed since the last state: the backoff's n
+        self.busy_after = 0.0  # seconds the last `busy` asked to stay away (close 4503)
         self.lost_at: float | None = None
         self.acked_seqs: list[int] = []
         self.state_bytes = 0  # the size of the last state received
@@ -197,7 +198,10 @@ class Student:
             cap = plan.reconnect_cap if self.formed.is_set() else max(plan.reconnect_cap, 5.0)
             ceiling = min(cap, plan.reconnect_first * 2 ** min(self.failures, 20))
             self.failures += 1
-            await asyncio.sleep(random.uniform(plan.reconnect_min, max(plan.reconnect_min, ceiling)))  # full jitter
+            wait = random.uniform(plan.reconnect_min, max(plan.reconnect_min, ceiling))  # full jitter
+            if self.busy_after:  # told the server was busy: as the page, after once to twice that
+                wait, self.busy_after = max(wait, self.busy_after * (1 + random.random())), 0.0
+            await asyncio.sleep(wait)
 
     async def serve(self, ws, connect_began: float | None) -> None:
         state = await self.next_state(ws)
@@ -258,6 +262,8 @@ class Student:
                 return message
             if message.get("type") == "error":
                 self.outcome.errors[message.get("code", "?")] += 1
+                if message.get("code") == "busy":  # close 4503 follows: come back when told
+                    self.busy_after = (message.get("retry_after_ms") or 0) / 1000
 
     def open_sealed(self, state: dict) -> bool:
         """Decrypt the sealed form with the state's key into its ``items`` (docs/protocol.md)."""
