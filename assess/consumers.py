@@ -32,7 +32,6 @@ from config import metrics
 from proctoring import seb
 
 from . import (
-    admission,
     answer_batch,
     events,
     opening,
@@ -53,7 +52,12 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TAKEN_OVER = 4409
 CLOSE_RATE_LIMITED = 4429
-CLOSE_BUSY = 4503  # too busy to open the connection now: come back later (as HTTP 503)
+# Too busy to open the connection now: come back later (as HTTP 503). Not RFC 6455's 1013:
+# autobahn, under Daphne, sends no code but 1000 and 3000 to 4999 (it raised on 1013).
+CLOSE_BUSY = 4503
+# A page told the server is busy stays away this long at least (``retry_after_ms``; it waits
+# once to twice that): a crowd turned away together comes back spread over seconds.
+BUSY_RETRY_SECONDS = 5.0
 
 _CLOSE_CODES = {
     "not_authenticated": CLOSE_NOT_AUTHENTICATED,
@@ -153,19 +157,6 @@ class AttemptConsumer(PoolConsumer):
         began = time.perf_counter()
         self.attempt_id = int(self.scope["url_route"]["kwargs"]["attempt_id"])
         self.group = events.attempt_group(self.attempt_id)
-        # A bounded number of openings work at a time in this process (``assess.admission``):
-        # the rest wait their turn, and one that would wait too long is told to come back.
-        gate = admission.gate()
-        try:
-            async with gate.opening():
-                await self.open_attempt(began, gate)
-        except admission.Busy as busy:
-            logger.info("attempt %s: %s openings wait; this one is asked to come back", self.attempt_id, gate.waiting)
-            await self.refuse_busy(busy.retry_after)
-
-    async def open_attempt(self, began: float, gate: admission.Gate) -> None:
-        """The opening: the rate limit, the handshake accepted, the groups joined, the attempt
-        opened (``assess.opening``) and its state sent."""
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             # Opening a connection costs what a sync does, from the student's own tokens. Without
@@ -199,7 +190,7 @@ class AttemptConsumer(PoolConsumer):
             self.early = None
             logger.warning("attempt %s: the channel layer is busy; the page is asked to come back", self.attempt_id)
             metrics.channel_layer_error()
-            await self.refuse_busy(gate.retry_after())
+            await self.refuse_busy()
             return
         opened = await db_thread(opening.attempt_open)(
             attempt_id=self.attempt_id,
@@ -544,13 +535,9 @@ class AttemptConsumer(PoolConsumer):
         message = _("Too many messages: this one was not read. Send it again in %(ms)s ms.") % {"ms": retry_ms}
         await self.send_message(protocol.Error("rate_limited", message, retry_after_ms=retry_ms))
 
-    async def refuse_busy(self, retry_after: float) -> None:
+    async def refuse_busy(self) -> None:
         """Too busy to open the connection now: the page is told when to come back, closed 4503."""
-        if not self.counted:
-            await self.accept()
-            self.counted = True
-            metrics.ws_connected()
-        retry_ms = ratelimit.retry_after_ms(retry_after)
+        retry_ms = ratelimit.retry_after_ms(BUSY_RETRY_SECONDS)
         message = _("The server is busy. The page connects again by itself in a moment; nothing is lost.")
         await self.send_message(protocol.Error("busy", message, retry_after_ms=retry_ms))
         await self.fail_quietly(close=CLOSE_BUSY)

@@ -19,10 +19,6 @@ Exam websockets (assess/consumers.py)
     ``assess_ws_connections_open`` (gauge, summed over live processes): exam websockets
         accepted and not yet closed. ``ws_connected()``, ``ws_disconnected(code)``.
     ``assess_ws_connects_total`` (counter): exam websockets accepted. ``ws_connected()``.
-    ``assess_ws_openings_waiting`` (gauge, summed over live processes): connections waiting
-        for one of the ``WS_OPENINGS_AT_WORK`` places at work of their process
-        (assess/admission.py); one that would wait over ``WS_OPENING_WAIT`` is closed 4503.
-        ``openings_waiting(change)``.
     ``assess_ws_disconnects_total{code}`` (counter): accepted websockets closed, by close code:
         1000 normal, 1001 going away, 1005 no code, 1006 dropped without a close frame, 1011
         server error, 4401 not authenticated, 4403 forbidden, 4404 not found, 4409 taken over,
@@ -115,11 +111,6 @@ WS_OPEN = Gauge(
     multiprocess_mode="livesum",
 )
 WS_CONNECTS = Counter("assess_ws_connects", "Exam websockets accepted.")
-WS_OPENINGS_WAITING = Gauge(
-    "assess_ws_openings_waiting",
-    "Exam websocket openings waiting for a place at work (summed over the node's live processes).",
-    multiprocess_mode="livesum",
-)
 WS_DISCONNECTS = Counter("assess_ws_disconnects", "Accepted exam websockets closed, by close code.", ["code"])
 WS_MESSAGES = Counter("assess_ws_messages", "Exam websocket frames received, by kind.", ["kind"])
 ANSWERS_ACKED = Counter("assess_answers_acked", "Answers acknowledged to the student (after their commit).")
@@ -187,11 +178,6 @@ def ws_disconnected(code: int | str | None) -> None:
     """An exam websocket counted by ``ws_connected`` closed, with this close code."""
     WS_OPEN.dec()
     WS_DISCONNECTS.labels(close_code_label(code)).inc()
-
-
-def openings_waiting(change: int) -> None:
-    """An opening began (+1) or ended (-1) its wait for a place at work (assess/admission.py)."""
-    WS_OPENINGS_WAITING.inc(change)
 
 
 def close_code_label(code: int | str | None) -> str:

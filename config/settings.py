@@ -335,14 +335,6 @@ if len(GC_THRESHOLDS) != 3 or min(GC_THRESHOLDS) < 1:
 # application to accept a websocket before dropping it (its own default is 5).
 SERVE_BACKLOG = env_int("SERVE_BACKLOG", 4096, minimum=16)
 WS_HANDSHAKE_TIMEOUT = env_int("WS_HANDSHAKE_TIMEOUT", 60, minimum=1)
-# Admission of exam connections (assess/admission.py): at most WS_OPENINGS_AT_WORK openings
-# work at a time in a server process; the others wait their turn, and one that would wait
-# more than WS_OPENING_WAIT seconds is told to come back (close 4503 with retry_after_ms).
-# Keep the wait well below the page's DEAD_AFTER_MS (25 s) and WS_HANDSHAKE_TIMEOUT.
-WS_OPENINGS_AT_WORK = env_int("WS_OPENINGS_AT_WORK", 16, minimum=1)
-WS_OPENING_WAIT = env_int("WS_OPENING_WAIT", 10, minimum=1)
-if WS_OPENING_WAIT >= WS_HANDSHAKE_TIMEOUT:
-    raise ImproperlyConfigured("WS_OPENING_WAIT must be below WS_HANDSHAKE_TIMEOUT")
 # On PostgreSQL, answers are committed in groups on the event loop (assess/answer_batch.py):
 # at most DELIVERY_WRITERS statements at a time per process, each on a connection of its own,
 # each holding at most DELIVERY_GROUP_MAX answers. 0 turns it off (every answer then takes

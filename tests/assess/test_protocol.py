@@ -203,3 +203,23 @@ def test_escaped_surrogates_and_nul_in_a_frame_are_refused_but_pairs_are_text():
     # A surrogate pair is one character outside the BMP: an emoji in an essay is fine.
     frame = '{"type": "answer", "seq": 5, "item": 1, "value": "\\ud83d\\ude00 \u1ec7"}'
     assert protocol.parse(protocol.decode(frame, None, max_bytes=1024)).value == "\U0001f600 \u1ec7"
+
+
+def test_every_close_code_the_exam_socket_uses_is_one_daphne_can_send():
+    """Daphne closes through autobahn, which sends 1000 or a code from 3000 to 4999 and raises
+    on any other (RFC 6455's 1013 among them: a busy server's close once failed so, under
+    Daphne only; Channels' test client sends anything)."""
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    from assess import consumers
+
+    frames = []
+    socket = WebSocketProtocol.__new__(WebSocketProtocol)
+    socket.sendCloseFrame = lambda **frame: frames.append(frame["code"])
+    codes = {value for name, value in vars(consumers).items() if name.startswith("CLOSE_")}
+    assert {4401, 4403, 4404, 4409, 4429, 4503} <= codes
+    for code in sorted(codes):
+        WebSocketProtocol.sendClose(socket, code=code)
+    assert frames == sorted(codes)
+    with pytest.raises(Exception, match="invalid close code"):
+        WebSocketProtocol.sendClose(socket, code=1013)

@@ -40,7 +40,7 @@ from tests.browser.test_exam_browser import (  # noqa: F401  (fixtures)
     wait_until_saved,
     wrong_option,
 )
-from tests.browser.test_exam_day_browser import DESKTOP, SIZES, english, start
+from tests.browser.test_exam_day_browser import DESKTOP, PHONE, SIZES, english, start
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -649,6 +649,9 @@ def test_a_busy_server_is_left_alone_for_as_long_as_it_asks_then_the_page_comes_
     first = len(switch.attempts)
     switch.busy(3000)
     expect(page.locator("#notice")).to_contain_text("busy", timeout=3000)
+    page.screenshot(path="/tmp/journal-busy-1366.png")
+    page.set_viewport_size(PHONE)
+    page.screenshot(path="/tmp/journal-busy-375.png", full_page=True)
     # Tries at about 0.5 s (the first backoff), 3.5 s and 6.5 s; the notice came with the first.
     page.wait_for_timeout(4500)
     page.evaluate("() => { window.__random = 0.999; }")  # from the third: twice the time asked

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 import urllib.request
 import uuid
@@ -86,9 +85,6 @@ def test_a_lab_closing_at_once_leaves_no_group_behind_and_the_pools_hold(tmp_pat
         "DB_THREADS": "8",
         "LOG_LEVEL": "INFO",
         "PGAPPNAME": APPLICATION,
-        # With 3 database connections the 150 openings take seconds; this test is about the
-        # pools, not admission (the next test): nobody is told to come back.
-        "WS_OPENING_WAIT": "50",
     }
     with daphne_process(tmp_path, "churn", **env) as base:
 
@@ -131,46 +127,3 @@ def test_a_lab_closing_at_once_leaves_no_group_behind_and_the_pools_hold(tmp_pat
     assert statuses and set(statuses) == {200}
     # the process never held more than its pool's 3 connections
     assert 1 <= peak <= 3
-
-
-def test_a_crowd_beyond_the_places_at_work_is_told_to_come_back_and_every_student_gets_in(tmp_path):
-    """More students connecting at once than a process opens within WS_OPENING_WAIT
-    (assess/admission.py), on a real Daphne: those who would wait too long hear ``busy`` with
-    ``retry_after_ms`` and a 4503 close (a code Daphne's websocket library can send), come
-    back after the time they were told, and every student gets their state in the end."""
-    sitting = make_sitting(n_items=3, n_students=STUDENTS)
-    seats = [(a.pk, session_cookie(a.student)) for a in sitting.attempts.select_related("student")]
-    env = {"WS_OPENINGS_AT_WORK": "1", "WS_OPENING_WAIT": "1", "CHANNEL_PREFIX": f"crowd{uuid.uuid4().hex[:8]}"}
-    with daphne_process(tmp_path, "crowd", **env) as base:
-
-        async def student(attempt_id: int, cookie: str) -> list[tuple[int, int]]:
-            refusals = []  # (retry_after_ms, close code) of each time it was told to come back
-            for _ in range(30):
-                async with websockets.connect(
-                    f"{base.replace('http', 'ws')}/ws/attempts/{attempt_id}/",
-                    additional_headers={"Cookie": cookie},
-                    origin=base,
-                    open_timeout=60,
-                    max_size=2**22,
-                ) as ws:
-                    message = json.loads(await ws.recv())
-                    while message["type"] not in ("state", "error"):
-                        message = json.loads(await ws.recv())
-                    if message["type"] == "state":
-                        return refusals
-                    assert message["code"] == "busy", message
-                    with pytest.raises(websockets.exceptions.ConnectionClosed):
-                        await ws.recv()
-                    refusals.append((message["retry_after_ms"], ws.close_code))
-                await asyncio.sleep(message["retry_after_ms"] / 1000 * (1 + random.random()))
-            raise AssertionError(f"attempt {attempt_id} never got in: {refusals}")
-
-        async def crowd():
-            return await asyncio.gather(*(student(*seat) for seat in seats))
-
-        refusals = [r for one in asyncio.run(crowd()) for r in one]
-        log = (tmp_path / "crowd.log").read_text(errors="replace")
-    assert refusals, "the crowd fitted in one second: nobody was told to come back"
-    assert {code for _, code in refusals} == {4503}
-    assert all(1000 <= retry <= 60_000 for retry, _ in refusals)
-    assert "Traceback" not in log, log[-3000:]
