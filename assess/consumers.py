@@ -31,18 +31,7 @@ from accounts import sessions
 from config import metrics
 from proctoring import seb
 
-from . import (
-    answer_batch,
-    events,
-    opening,
-    presence,
-    protocol,
-    ratelimit,
-    sealing,
-    selectors,
-    services,
-    statuses,
-)
+from . import answer_batch, events, opening, presence, protocol, ratelimit, sealing, selectors, services, statuses
 
 logger = logging.getLogger(__name__)
 

@@ -28,13 +28,7 @@ ORIGIN = b"http://127.0.0.1:8000"  # the page's origin: same scheme, host and po
 
 
 async def connect(
-    attempt_id: int,
-    user=None,
-    *,
-    origin: bytes | None = ORIGIN,
-    host: bytes | None = HOST,
-    query: str = "",
-    timeout: float = 1,
+    attempt_id: int, user=None, *, origin: bytes | None = ORIGIN, host: bytes | None = HOST, query: str = ""
 ):
     headers = []
     if host is not None:
@@ -46,7 +40,7 @@ async def connect(
         headers.append((b"cookie", cookie.encode()))
     path = f"/ws/attempts/{attempt_id}/" + (f"?{query}" if query else "")
     communicator = WebsocketCommunicator(websocket_application, path, headers=headers)
-    connected, code = await communicator.connect(timeout=timeout)
+    connected, code = await communicator.connect()
     return communicator, connected, code
 
 
